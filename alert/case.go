@@ -1,0 +1,247 @@
+package alert
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ContextPacket is everything enrichment learned about an alert before a
+// human looks at it. It is rendered the same way wherever it appears
+// (console, Slack, Jira, CLI), by Lines.
+type ContextPacket struct {
+	// Asset is the inventory record of the alert's primary host, if known.
+	Asset *Asset `json:"asset,omitempty"`
+	// IntelHits are watchlist matches for the alert's IPs, domains, URLs and
+	// hashes.
+	IntelHits []IntelHit `json:"intel_hits,omitempty"`
+	// Users carries what is known about the alert's users.
+	Users []UserContext `json:"users,omitempty"`
+	// Related are telemetry events on the same host, user or addresses in the
+	// window before the alert.
+	Related []RelatedEvent `json:"related,omitempty"`
+	// Gaps name the sources that failed or timed out, so that a responder
+	// knows the packet is incomplete and why.
+	Gaps []Gap `json:"gaps,omitempty"`
+}
+
+// Asset is an inventory (CMDB) record.
+type Asset struct {
+	Name  string `json:"name"`
+	Owner string `json:"owner,omitempty"`
+	Role  string `json:"role,omitempty"`
+	// Tier is the criticality tier: 1 is the most critical (a domain
+	// controller), 4 the least (a printer).
+	Tier int      `json:"tier"`
+	Tags []string `json:"tags,omitempty"`
+	// MatchedBy says how the alert was matched to the record: "hostname",
+	// "ip" or "cidr".
+	MatchedBy string `json:"matched_by,omitempty"`
+}
+
+// IntelHit is one indicator match.
+type IntelHit struct {
+	Indicator string `json:"indicator"`
+	// Type is "ipv4", "ipv6", "cidr", "domain", "url", "md5", "sha1" or
+	// "sha256".
+	Type   string `json:"type"`
+	Source string `json:"source"`
+	// Confidence is 0-100, as STIX and MISP express it.
+	Confidence  int      `json:"confidence"`
+	Labels      []string `json:"labels,omitempty"`
+	Description string   `json:"description,omitempty"`
+}
+
+// UserContext is what the login history knows about a user.
+type UserContext struct {
+	Name      string    `json:"name"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	// Anomalies are human-readable findings such as "first login from BR"
+	// or "impossible travel: 9,200 km in 1h".
+	Anomalies []string `json:"anomalies,omitempty"`
+}
+
+// RelatedEvent is one telemetry event found near the alert.
+type RelatedEvent struct {
+	Time    time.Time `json:"time"`
+	Kind    string    `json:"kind"`
+	Summary string    `json:"summary"`
+}
+
+// Gap records an enrichment source that did not answer.
+type Gap struct {
+	Source string `json:"source"`
+	Reason string `json:"reason"`
+}
+
+// Priority is the response priority, P1 the most urgent.
+type Priority string
+
+// The priorities.
+const (
+	P1 Priority = "P1"
+	P2 Priority = "P2"
+	P3 Priority = "P3"
+	P4 Priority = "P4"
+)
+
+// Rank orders priorities so that a higher rank is more urgent: P1 is 4, P4
+// is 1, an unknown priority 0.
+func (p Priority) Rank() int {
+	switch p {
+	case P1:
+		return 4
+	case P2:
+		return 3
+	case P3:
+		return 2
+	case P4:
+		return 1
+	}
+	return 0
+}
+
+// Score is the outcome of the scoring policy for one alert or incident.
+type Score struct {
+	// Value is 0-100.
+	Value    int      `json:"value"`
+	Priority Priority `json:"priority"`
+	// Tier is the first tier on the escalation path ("T1", "T2", "IR").
+	Tier string `json:"tier"`
+	// SLA is how long that tier has to respond.
+	SLA time.Duration `json:"sla"`
+	// Factors explain the score: every input and what it contributed.
+	Factors []Factor `json:"factors"`
+}
+
+// Factor is one line of a score's explanation.
+type Factor struct {
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
+	// Effect is how the factor was applied, such as "+20" or "x1.5".
+	Effect string `json:"effect"`
+}
+
+// Explain renders the factors as one line per factor.
+func (s Score) Explain() string {
+	var b strings.Builder
+	for _, f := range s.Factors {
+		fmt.Fprintf(&b, "  %-18s %-8s %s\n", f.Name, f.Effect, f.Detail)
+	}
+	return b.String()
+}
+
+// ActionKind names a containment action.
+type ActionKind string
+
+// The containment actions socflow can take. Each has an undo.
+const (
+	ActionIsolateHost ActionKind = "isolate_host"
+	ActionBlockIP     ActionKind = "block_ip"
+	ActionDisableUser ActionKind = "disable_user"
+)
+
+// Valid reports whether k is a known action.
+func (k ActionKind) Valid() bool {
+	switch k {
+	case ActionIsolateHost, ActionBlockIP, ActionDisableUser:
+		return true
+	}
+	return false
+}
+
+// Action is one proposed containment step.
+type Action struct {
+	// ID is stable within an incident ("isolate_host:ws-042") so that a
+	// responder can approve a subset by ID.
+	ID     string     `json:"id"`
+	Kind   ActionKind `json:"kind"`
+	Target string     `json:"target"`
+	Reason string     `json:"reason,omitempty"`
+	// Destructive actions interrupt someone's work; the requester of an
+	// escalation may not approve them alone.
+	Destructive bool `json:"destructive"`
+}
+
+// NewAction builds an action with its conventional ID.
+func NewAction(kind ActionKind, target, reason string) Action {
+	return Action{
+		ID:          string(kind) + ":" + target,
+		Kind:        kind,
+		Target:      target,
+		Reason:      reason,
+		Destructive: kind == ActionIsolateHost || kind == ActionDisableUser,
+	}
+}
+
+// ActionStatus is where one containment action ended.
+type ActionStatus string
+
+// Action outcomes.
+const (
+	ActionDone     ActionStatus = "done"
+	ActionFailed   ActionStatus = "failed"
+	ActionReverted ActionStatus = "reverted"
+	ActionSkipped  ActionStatus = "skipped"
+)
+
+// ActionResult is the outcome of one containment action.
+type ActionResult struct {
+	Action Action       `json:"action"`
+	Status ActionStatus `json:"status"`
+	// Reference is the provider's ID for the action (an EDR machine action
+	// ID, an indicator ID), kept so the undo can name it.
+	Reference string    `json:"reference,omitempty"`
+	Detail    string    `json:"detail,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// Verdict is what a responder decided.
+type Verdict string
+
+// Verdicts a responder can give.
+const (
+	VerdictApprove       Verdict = "approve"
+	VerdictDeny          Verdict = "deny"
+	VerdictEscalate      Verdict = "escalate"
+	VerdictFalsePositive Verdict = "false_positive"
+	// VerdictRevert undoes containment already carried out, newest first.
+	VerdictRevert Verdict = "revert"
+)
+
+// Valid reports whether v is a known verdict.
+func (v Verdict) Valid() bool {
+	switch v {
+	case VerdictApprove, VerdictDeny, VerdictEscalate, VerdictFalsePositive, VerdictRevert:
+		return true
+	}
+	return false
+}
+
+// Decision is one responder's (or a timeout's) decision on an incident.
+type Decision struct {
+	Verdict Verdict `json:"verdict"`
+	// Actions are the IDs of the approved actions; empty approves all that
+	// were proposed.
+	Actions []string `json:"actions,omitempty"`
+	// By is the decider's identity ("alice", a Slack user ID, or "timeout").
+	By string `json:"by"`
+	// Via is the channel the decision came through ("cli", "slack", "api",
+	// "policy").
+	Via  string    `json:"via"`
+	Note string    `json:"note,omitempty"`
+	Tier string    `json:"tier"`
+	At   time.Time `json:"at"`
+}
+
+// TimelineEvent is one entry of an incident's audit trail.
+type TimelineEvent struct {
+	At time.Time `json:"at"`
+	// Stage is the pipeline stage: ingest, triage, enrich, score, route,
+	// escalate, decide, contain, ticket, notify, close.
+	Stage string `json:"stage"`
+	// Actor is who acted: "socflow", a responder's identity, or "timer".
+	Actor   string `json:"actor"`
+	Message string `json:"message"`
+	AlertID string `json:"alert_id,omitempty"`
+}

@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/playbooks"
+)
+
+func newCmdConfig(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Check the configuration"}
+	cmd.AddCommand(newCmdConfigCheck(f, nil))
+	return cmd
+}
+
+// ConfigCheckOptions are `socflow config check`'s arguments.
+type ConfigCheckOptions struct {
+	// Now dates the suppression expiry warnings.
+	Now time.Time
+}
+
+func newCmdConfigCheck(f *Factory, runF func(context.Context, *ConfigCheckOptions) error) *cobra.Command {
+	opts := &ConfigCheckOptions{}
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Validate socflow.yaml and print what socflow understood from it",
+		Long: `check reads the configuration exactly as the worker would (strictly: unknown
+fields are errors; secrets only as $ENV references), reports every problem with
+its file, line and field, and exits 3 if there is any. Otherwise it prints the
+effective policy: tiers, routing, scoring, suppressions and integrations.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Now = time.Now()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runConfigCheck(f, opts)
+		},
+	}
+}
+
+func runConfigCheck(f *Factory, opts *ConfigCheckOptions) error {
+	cfg, err := f.loadConfig("")
+	if err != nil {
+		return err
+	}
+	reg := playbooks.Builtin()
+	if err := cfg.ValidatePlaybooks(reg.Has); err != nil {
+		return err
+	}
+	if f.Global.JSON() {
+		return printJSON(f.Out, cfg)
+	}
+	renderConfig(f.Out, cfg, reg, opts.Now)
+	return nil
+}
+
+func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now time.Time) {
+	p := &cfg.Policy
+	src := cfg.Path
+	if src == "" {
+		src = "built-in defaults"
+	}
+	fmt.Fprintf(w, "%s: OK\n", src)
+	fmt.Fprintf(w, "temporal %s namespace %s · api %s (token %s) · data %s\n",
+		cfg.Temporal.Address, cfg.Temporal.Namespace, cfg.Server.Addr, setOrNot(cfg.Server.Token.IsSet()), cfg.DataDir)
+
+	heading(w, "Escalation ladder")
+	tw := table(w)
+	fmt.Fprintln(tw, "  TIER\tCHANNEL\tAPPROVERS\tTIMEOUT\tON TIMEOUT")
+	var warnings []string
+	for _, t := range p.Tiers {
+		appr := strings.Join(t.Approvers, ", ")
+		if appr == "" {
+			appr = "anyone"
+			warnings = append(warnings, fmt.Sprintf("tier %s has no approvers: anyone may decide", t.Name))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", t.Name, dash(t.Channel), appr, t.Timeout, t.OnTimeout)
+	}
+	_ = tw.Flush()
+
+	heading(w, "Scoring: clamp(base(severity) x asset(tier) + intel + anomaly + repetition, 0, 100)")
+	fmt.Fprintf(w, "  severity base: ")
+	for _, s := range alert.SeverityNames() {
+		fmt.Fprintf(w, "%s=%g ", s, p.Scoring.SeverityBase[alert.Severity(s)])
+	}
+	fmt.Fprintf(w, "\n  asset tier multiplier: 1=x%g 2=x%g 3=x%g 4=x%g unknown=x%g\n",
+		p.Scoring.AssetTierMultiplier[1], p.Scoring.AssetTierMultiplier[2], p.Scoring.AssetTierMultiplier[3],
+		p.Scoring.AssetTierMultiplier[4], p.Scoring.UnknownAssetMultiplier)
+	fmt.Fprintf(w, "  intel: +confidence x %g · anomaly: +%g each (max %g) · repetition: +%g per doubling (max %g)\n",
+		p.Scoring.IntelWeight, p.Scoring.AnomalyPoints, p.Scoring.MaxAnomalyPoints, p.Scoring.DuplicatePoints, p.Scoring.MaxDuplicatePoints)
+	tw = table(w)
+	fmt.Fprintln(tw, "  PRIORITY\tMIN SCORE\tFIRST TIER\tIF NOBODY ANSWERS")
+	for _, pr := range []alert.Priority{alert.P1, alert.P2, alert.P3, alert.P4} {
+		min := "-"
+		if v, ok := p.Scoring.Priorities[pr]; ok {
+			min = fmt.Sprint(v)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", pr, min, p.Scoring.Paths[pr], p.Scoring.OnTimeout[pr])
+	}
+	_ = tw.Flush()
+
+	heading(w, "Routing (first match wins)")
+	tw = table(w)
+	fmt.Fprintln(tw, "  RULE\tMATCH\tGROUP BY\tWINDOW\tPLAYBOOK")
+	for _, r := range p.Routing.Rules {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.Name, matchText(r.Match), strings.Join(r.GroupBy, ","), r.Window, r.Playbook)
+	}
+	d := p.Routing.Default
+	fmt.Fprintf(tw, "  default\t*\t%s\t%s\t%s\n", strings.Join(d.GroupBy, ","), d.Window, d.Playbook)
+	_ = tw.Flush()
+
+	heading(w, "Triage")
+	fmt.Fprintf(w, "  dedupe window %s · %d fingerprint rule(s)\n", p.Triage.DedupeWindow, len(p.Triage.Fingerprints))
+	for _, s := range p.Triage.Suppressions {
+		state := "active until " + s.Expires.Format(time.DateOnly)
+		if !now.Before(s.Expires) {
+			state = "EXPIRED " + s.Expires.Format(time.DateOnly)
+			warnings = append(warnings, fmt.Sprintf("suppression %s expired on %s", s.Name, s.Expires.Format(time.DateOnly)))
+		}
+		fmt.Fprintf(w, "  suppress %s: %s (%s) — %s\n", s.Name, matchText(s.Match), state, s.Reason)
+	}
+
+	heading(w, "Enrichment and integrations")
+	fmt.Fprintf(w, "  intel files %s · asset files %s · timeout %s\n",
+		dash(strings.Join(cfg.Enrichment.Intel.Files, ", ")), dash(strings.Join(cfg.Enrichment.Assets.Files, ", ")), cfg.Enrichment.Timeout)
+	for _, it := range []struct {
+		name string
+		s    config.Service
+	}{{"edr", cfg.Integrations.EDR}, {"idp", cfg.Integrations.IDP}} {
+		name, s := it.name, it.s
+		if s.Provider == "" {
+			fmt.Fprintf(w, "  %s: not configured (containment through it will fail; `socflow dev` uses a built-in fake)\n", name)
+			continue
+		}
+		fmt.Fprintf(w, "  %s: %s at %s (token $%s %s)\n", name, s.Provider, s.URL, s.Token.Ref, setOrNot(s.Token.IsSet()))
+	}
+
+	heading(w, "Playbooks")
+	for _, pb := range reg.List() {
+		fmt.Fprintf(w, "  %-20s %s\n", pb.Name, pb.Description)
+	}
+	if len(warnings) > 0 {
+		heading(w, "Warnings")
+		for _, wmsg := range warnings {
+			fmt.Fprintf(w, "  ! %s\n", wmsg)
+		}
+	}
+}
+
+func setOrNot(b bool) string {
+	if b {
+		return "set"
+	}
+	return "not set"
+}
+
+func matchText(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/socflow/socflow/integrations/defender"
+	"github.com/socflow/socflow/integrations/defender/defendertest"
+	"github.com/socflow/socflow/integrations/okta"
+	"github.com/socflow/socflow/integrations/okta/oktatest"
+	"github.com/socflow/socflow/worker"
+	"github.com/socflow/socflow/workflows"
+)
+
+// DevOptions are `socflow dev`'s flags.
+type DevOptions struct {
+	DB           string
+	Ephemeral    bool
+	APIAddr      string
+	IP           string
+	TemporalPort int
+	UIPort       int
+	// Ready, when set, receives the API address once everything is up
+	// (tests use it instead of polling the terminal).
+	Ready chan<- string
+}
+
+// devFallbackConfig is used by `socflow dev` when no configuration is
+// given, so that a fresh clone enriches from the bundled example data.
+const devFallbackConfig = "examples/socflow.yaml"
+
+func newCmdDev(f *Factory, runF func(context.Context, *DevOptions) error) *cobra.Command {
+	opts := &DevOptions{}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run an embedded Temporal server, the Web UI, the worker and the HTTP API in one process",
+		Long: `dev runs everything on this machine: a real Temporal server persisted to a
+SQLite file (or in memory with --ephemeral), the Temporal Web UI, the socflow
+worker with built-in loopback fakes for the EDR and identity provider (unless
+the configuration names real ones), and the HTTP API. Everything listens on
+loopback unless you say otherwise. Stop it with Ctrl-C; starting it again
+resumes every unfinished workflow.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Ephemeral && cmd.Flags().Changed("db") {
+				return usageErrorf("--db and --ephemeral exclude each other")
+			}
+			if f.DevServer == nil {
+				return errors.New("this build of socflow has no embedded Temporal server")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDev(ctx, f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.DB, "db", filepath.Join(".socflow", "temporal.db"), "SQLite file holding Temporal's state")
+	cmd.Flags().BoolVar(&opts.Ephemeral, "ephemeral", false, "keep Temporal's state in memory only")
+	cmd.Flags().StringVar(&opts.APIAddr, "api-addr", "127.0.0.1:8080", "socflow HTTP API address")
+	cmd.Flags().StringVar(&opts.IP, "ip", "127.0.0.1", "address Temporal and its UI listen on")
+	cmd.Flags().IntVar(&opts.TemporalPort, "temporal-port", 7233, "Temporal frontend gRPC port")
+	cmd.Flags().IntVar(&opts.UIPort, "ui-port", 8233, "Temporal Web UI port (0 disables it)")
+	return cmd
+}
+
+func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
+	start := time.Now()
+	log := f.logger()
+	cfg, err := f.loadConfig(devFallbackConfig)
+	if err != nil {
+		return err
+	}
+	if err := worker.CheckExposure(opts.APIAddr, cfg); err != nil {
+		return usageErrorf("%v", err)
+	}
+
+	sa := map[string]enumspb.IndexedValueType{}
+	for _, k := range workflows.SearchAttributeKeys() {
+		sa[k.GetName()] = k.GetValueType()
+	}
+	db := opts.DB
+	if opts.Ephemeral {
+		db = ""
+	}
+	srv, err := f.DevServer(ctx, DevServerOptions{
+		DBFile: db, IP: opts.IP, Port: opts.TemporalPort, UIPort: opts.UIPort,
+		Namespace: cfg.Temporal.Namespace, SearchAttributes: sa, Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("dev: start Temporal: %w", err)
+	}
+	defer func() {
+		if err := srv.Stop(); err != nil {
+			log.Warn("stopping Temporal", "error", err)
+		}
+	}()
+	cfg.Temporal.Address = srv.FrontendAddr()
+
+	c, err := worker.Dial(ctx, cfg, log)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer c.Close()
+
+	wo := worker.Options{Config: cfg, Client: c, Logger: log, Console: f.Out}
+	var edrNote, idpNote string
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if cfg.Integrations.EDR.Provider == "" {
+		fake := defendertest.New(defendertest.WithToken("dev"))
+		url, err := fake.Start("127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("dev: start the built-in EDR: %w", err)
+		}
+		defer fake.Close()
+		if wo.EDR, err = defender.New(hc, url, "dev"); err != nil {
+			return err
+		}
+		edrNote = "built-in Defender for Endpoint fake at " + url
+	}
+	if cfg.Integrations.IDP.Provider == "" {
+		fake := oktatest.New(oktatest.WithToken("dev"))
+		url, err := fake.Start("127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("dev: start the built-in identity provider: %w", err)
+		}
+		defer fake.Close()
+		if wo.IDP, err = okta.New(hc, url, "dev"); err != nil {
+			return err
+		}
+		idpNote = "built-in Okta fake at " + url
+	}
+	wk, err := worker.New(wo)
+	if err != nil {
+		return err
+	}
+	if err := wk.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		if err := wk.Stop(); err != nil {
+			log.Warn("stopping worker", "error", err)
+		}
+	}()
+
+	api := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log})
+	ready := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- worker.ServeAPI(ctx, opts.APIAddr, api, ready) }()
+	var apiAddr string
+	select {
+	case apiAddr = <-ready:
+	case err := <-errc:
+		return err
+	}
+
+	w := f.Out
+	fmt.Fprintf(w, "socflow dev is ready in %s\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "  HTTP API      http://%s   (POST /v1/alerts, GET /v1/incidents, GET /healthz)\n", apiAddr)
+	fmt.Fprintf(w, "  Temporal      %s   namespace %s\n", srv.FrontendAddr(), cfg.Temporal.Namespace)
+	if u := srv.UIURL(); u != "" {
+		fmt.Fprintf(w, "  Temporal UI   %s/namespaces/%s/workflows\n", u, cfg.Temporal.Namespace)
+	}
+	if db == "" {
+		fmt.Fprintf(w, "  State         in memory (--ephemeral): lost when this process stops\n")
+	} else {
+		fmt.Fprintf(w, "  State         %s (restart resumes unfinished workflows)\n", db)
+	}
+	fmt.Fprintf(w, "  Config        %s\n", dash(cfg.Path))
+	if edrNote != "" {
+		fmt.Fprintf(w, "  EDR           %s\n", edrNote)
+	}
+	if idpNote != "" {
+		fmt.Fprintf(w, "  Identity      %s\n", idpNote)
+	}
+	fmt.Fprintf(w, "  Audit log     %s\n", filepath.Join(cfg.DataDir, "audit.jsonl"))
+	flag := ""
+	if srv.FrontendAddr() != "127.0.0.1:7233" {
+		flag = " --temporal-address " + srv.FrontendAddr()
+	}
+	fmt.Fprintf(w, "Try:  socflow alert submit examples/alerts/network-anomaly-dc01.json%s\n", flag)
+	fmt.Fprintf(w, "      socflow incident list%s\n", flag)
+	if opts.Ready != nil {
+		opts.Ready <- apiAddr
+	}
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(w, "socflow dev: stopping")
+		return <-errc
+	case err := <-errc:
+		return err
+	}
+}

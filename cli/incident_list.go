@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/socflow/socflow/incidents"
+)
+
+// IncidentListOptions are `socflow incident list`'s flags.
+type IncidentListOptions struct {
+	incidents.ListOptions
+}
+
+func newCmdIncidentList(f *Factory, runF func(context.Context, *IncidentListOptions) error) *cobra.Command {
+	opts := &IncidentListOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List incidents, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if p := opts.Priority; p != "" && !strings.Contains("P1 P2 P3 P4", strings.ToUpper(p)) {
+				return usageErrorf("--priority must be P1, P2, P3 or P4, got %q", p)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runIncidentList(cmd.Context(), f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Status, "status", "", "only incidents in this status (awaiting_decision, contained, ...)")
+	cmd.Flags().StringVar(&opts.Priority, "priority", "", "only incidents of this priority (P1-P4)")
+	cmd.Flags().BoolVar(&opts.OpenOnly, "open", false, "only incidents still open")
+	cmd.Flags().IntVar(&opts.Limit, "limit", 50, "at most this many")
+	return cmd
+}
+
+func runIncidentList(ctx context.Context, f *Factory, opts *IncidentListOptions) error {
+	cfg, c, err := f.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
+	list, err := svc.List(ctx, opts.ListOptions)
+	if err != nil {
+		return unavailable(err)
+	}
+	if f.Global.JSON() {
+		if list == nil {
+			list = []incidents.Summary{}
+		}
+		return printJSON(f.Out, list)
+	}
+	tw := table(f.Out)
+	fmt.Fprintln(tw, "INCIDENT\tPRIORITY\tSCORE\tSTATUS\tTIER\tALERTS\tSTARTED\tTITLE")
+	for _, s := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", s.ID, dash(s.Priority), s.Score, dash(s.Status), dash(s.Tier), s.Alerts, ts(s.StartedAt), s.Title)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/workflows"
+)
+
+// IncidentShowOptions are `socflow incident show`'s arguments.
+type IncidentShowOptions struct {
+	Incident string
+}
+
+func newCmdIncidentShow(f *Factory, runF func(context.Context, *IncidentShowOptions) error) *cobra.Command {
+	opts := &IncidentShowOptions{}
+	cmd := &cobra.Command{
+		Use:   "show INCIDENT",
+		Short: "Show an incident: score and why, context, alerts, decisions, containment",
+		Args:  exactlyOneIncident,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Incident = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runIncidentShow(cmd.Context(), f, opts)
+		},
+	}
+	return cmd
+}
+
+func exactlyOneIncident(_ *cobra.Command, args []string) error {
+	if len(args) != 1 || strings.TrimSpace(args[0]) == "" {
+		return usageErrorf("name one incident, as incident/host:dc01 or host:dc01")
+	}
+	return nil
+}
+
+func runIncidentShow(ctx context.Context, f *Factory, opts *IncidentShowOptions) error {
+	cfg, c, err := f.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
+	st, err := svc.Get(ctx, opts.Incident)
+	if err != nil {
+		return err
+	}
+	if f.Global.JSON() {
+		return printJSON(f.Out, st)
+	}
+	renderIncident(f.Out, st)
+	return nil
+}
+
+func renderIncident(w io.Writer, st *workflows.IncidentState) {
+	fmt.Fprintf(w, "%s  %s\n", st.ID, st.Title)
+	fmt.Fprintf(w, "status %s · %s score %d · tier %s · playbook %s · %d alert(s), %d occurrence(s)\n",
+		st.Status, dash(string(st.Score.Priority)), st.Score.Value, dash(st.Tier), dash(st.Playbook), len(st.Alerts), st.Occurrences)
+	fmt.Fprintf(w, "opened %s · updated %s · closed %s\n", ts(st.OpenedAt), ts(st.UpdatedAt), ts(st.ClosedAt))
+	if len(st.Hosts)+len(st.Users) > 0 {
+		fmt.Fprintf(w, "hosts %s · users %s\n", dash(strings.Join(st.Hosts, ", ")), dash(strings.Join(st.Users, ", ")))
+	}
+
+	heading(w, "Score")
+	fmt.Fprint(w, st.Score.Explain())
+
+	heading(w, "Context")
+	lines := st.Context.Lines()
+	if len(lines) == 0 {
+		fmt.Fprintln(w, "  (nothing known)")
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+
+	heading(w, "Alerts")
+	tw := table(w)
+	for _, a := range st.Alerts {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\tx%d\t%s\n", a.WorkflowID, a.Source, a.Severity, a.Occurrences, a.Title)
+	}
+	_ = tw.Flush()
+
+	if len(st.Proposed) > 0 {
+		heading(w, "Proposed actions")
+		for _, a := range st.Proposed {
+			fmt.Fprintf(w, "  %s  (%s)\n", a.ID, a.Reason)
+		}
+	}
+	if len(st.Decisions) > 0 {
+		heading(w, "Decisions")
+		for _, d := range st.Decisions {
+			fmt.Fprintf(w, "  %s  %s by %s at %s via %s", ts(d.At), d.Verdict, d.By, d.Tier, d.Via)
+			if d.Note != "" {
+				fmt.Fprintf(w, ": %s", d.Note)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if len(st.Results) > 0 {
+		heading(w, "Containment")
+		for _, r := range st.Results {
+			fmt.Fprintf(w, "  %s  %-8s %s  %s\n", ts(r.At), r.Status, r.Action.ID, r.Detail)
+		}
+	}
+	heading(w, "Times")
+	fmt.Fprintf(w, "  to enrich %s · to decide %s · to contain %s\n",
+		dur(st.Metrics.TimeToEnrich), dur(st.Metrics.TimeToDecide), dur(st.Metrics.TimeToContain))
+	if st.Status == workflows.StatusAwaiting {
+		fmt.Fprintf(w, "\nDecide: socflow incident decide %s --approve|--deny|--escalate|--false-positive --as YOU\n", st.ID)
+	}
+}

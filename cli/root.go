@@ -1,0 +1,187 @@
+// Package cli is the socflow command line: one file per command, each with
+// an options struct, flag parsing in newCmdX and the work in runX, and every
+// error mapped to an exit code in one place (exit.go).
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/worker"
+)
+
+// DevServer is an embedded Temporal server started by `socflow dev`.
+type DevServer interface {
+	FrontendAddr() string
+	UIURL() string
+	Stop() error
+}
+
+// DevServerOptions configure the embedded server.
+type DevServerOptions struct {
+	// DBFile is the SQLite file; "" runs in memory.
+	DBFile           string
+	IP               string
+	Port             int
+	UIPort           int
+	Namespace        string
+	SearchAttributes map[string]enumspb.IndexedValueType
+	Logger           *slog.Logger
+}
+
+// DevServerStarter starts an embedded Temporal server. The binary injects
+// it, so that this package (and its tests) does not link the Temporal server.
+type DevServerStarter func(ctx context.Context, o DevServerOptions) (DevServer, error)
+
+// Factory carries what every command needs: I/O, the environment, and the
+// global flags.
+type Factory struct {
+	In        io.Reader
+	Out       io.Writer
+	ErrOut    io.Writer
+	LookupEnv func(string) (string, bool)
+	DevServer DevServerStarter
+
+	Global GlobalOptions
+}
+
+// GlobalOptions are the flags every command takes.
+type GlobalOptions struct {
+	ConfigPath      string
+	TemporalAddress string
+	Namespace       string
+	Output          string
+	LogLevel        string
+}
+
+// JSON reports whether -o json was asked for.
+func (g *GlobalOptions) JSON() bool { return g.Output == "json" }
+
+// Main runs the command line and returns the process exit code.
+func Main(dev DevServerStarter) int {
+	f := &Factory{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, LookupEnv: os.LookupEnv, DevServer: dev}
+	return Run(f, os.Args[1:])
+}
+
+// Run executes args and maps the outcome to an exit code.
+func Run(f *Factory, args []string) int {
+	cmd := NewRootCmd(f)
+	cmd.SetArgs(args)
+	cmd.SetIn(f.In)
+	cmd.SetOut(f.Out)
+	cmd.SetErr(f.ErrOut)
+	err := cmd.Execute()
+	if err != nil {
+		fmt.Fprintln(f.ErrOut, "socflow: "+strings.TrimSpace(err.Error()))
+	}
+	return ExitCode(err)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "socflow",
+		Short:         "Alert-to-containment runner for SOCs, on Temporal",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if f.Global.Output != "text" && f.Global.Output != "json" {
+				return usageErrorf("-o must be text or json, got %q", f.Global.Output)
+			}
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.Global.ConfigPath, "config", "", "configuration file (default $SOCFLOW_CONFIG, else ./socflow.yaml if present, else built-in defaults)")
+	pf.StringVar(&f.Global.TemporalAddress, "temporal-address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS, else the configuration's)")
+	pf.StringVar(&f.Global.Namespace, "namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE, else the configuration's)")
+	pf.StringVarP(&f.Global.Output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&f.Global.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+
+	root.AddCommand(
+		newCmdDev(f, nil),
+		newCmdWorker(f, nil),
+		newCmdServe(f, nil),
+		newCmdAlert(f),
+		newCmdIncident(f),
+		newCmdConfig(f),
+	)
+	return root
+}
+
+// logger builds the process logger (stderr, text).
+func (f *Factory) logger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.Global.LogLevel)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(f.ErrOut, &slog.HandlerOptions{Level: lvl}))
+}
+
+// configPath picks the configuration file: the flag, $SOCFLOW_CONFIG,
+// ./socflow.yaml, or fallback (which may be "" for the built-in defaults).
+func (f *Factory) configPath(fallback string) string {
+	if f.Global.ConfigPath != "" {
+		return f.Global.ConfigPath
+	}
+	if p, ok := f.LookupEnv("SOCFLOW_CONFIG"); ok && p != "" {
+		return p
+	}
+	if _, err := os.Stat("socflow.yaml"); err == nil {
+		return "socflow.yaml"
+	}
+	if fallback != "" {
+		if _, err := os.Stat(fallback); err == nil {
+			return fallback
+		}
+	}
+	return ""
+}
+
+// loadConfig reads and validates the configuration, then applies the
+// global flags, which win over the file and the environment.
+func (f *Factory) loadConfig(fallback string) (*config.Config, error) {
+	var cfg *config.Config
+	path := f.configPath(fallback)
+	if path == "" {
+		var err error
+		if cfg, err = config.Parse(nil, "", f.LookupEnv); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if cfg, err = config.Load(path, f.LookupEnv); err != nil {
+			return nil, err
+		}
+	}
+	if f.Global.TemporalAddress != "" {
+		cfg.Temporal.Address = f.Global.TemporalAddress
+	}
+	if f.Global.Namespace != "" {
+		cfg.Temporal.Namespace = f.Global.Namespace
+	}
+	return cfg, nil
+}
+
+// dial loads the configuration and connects to Temporal.
+func (f *Factory) dial(ctx context.Context) (*config.Config, client.Client, error) {
+	cfg, err := f.loadConfig("")
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := worker.Dial(ctx, cfg, f.logger())
+	if err != nil {
+		return nil, nil, unavailable(err)
+	}
+	return cfg, c, nil
+}

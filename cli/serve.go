@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/socflow/socflow/worker"
+)
+
+// ServeOptions are `socflow serve`'s flags.
+type ServeOptions struct {
+	Addr string
+}
+
+func newCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+	opts := &ServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the socflow HTTP API against a Temporal cluster",
+		Long: `serve runs the HTTP API (alert intake, incidents, health, metrics) against
+an existing Temporal cluster. It refuses to listen beyond loopback unless a
+bearer token is set (SOCFLOW_API_TOKEN or server.token).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runServe(ctx, f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Addr, "addr", "", "listen address (default: the configuration's server.addr)")
+	return cmd
+}
+
+func runServe(ctx context.Context, f *Factory, opts *ServeOptions) error {
+	cfg, c, err := f.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	addr := opts.Addr
+	if addr == "" {
+		addr = cfg.Server.Addr
+	}
+	if err := worker.CheckExposure(addr, cfg); err != nil {
+		return usageErrorf("%v", err)
+	}
+	log := f.logger()
+	ready := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- worker.ServeAPI(ctx, addr, worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log}), ready)
+	}()
+	select {
+	case a := <-ready:
+		log.Info("API listening", "addr", a, "temporal", cfg.Temporal.Address, "auth", cfg.Server.Token.IsSet())
+	case err := <-errc:
+		return err
+	}
+	return <-errc
+}

@@ -1,0 +1,571 @@
+// Package config reads socflow.yaml: the Temporal connection, the HTTP API,
+// the integrations and the response policy. The file is decoded strictly
+// (unknown fields are errors), secrets may only be environment references,
+// and every problem is reported with the file, line and field it concerns.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/policy"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Config is the whole of socflow.yaml.
+type Config struct {
+	Temporal     Temporal     `yaml:"temporal" json:"temporal"`
+	Server       Server       `yaml:"server" json:"server"`
+	DataDir      string       `yaml:"data_dir" json:"data_dir"`
+	Enrichment   Enrichment   `yaml:"enrichment" json:"enrichment"`
+	Integrations Integrations `yaml:"integrations" json:"integrations"`
+	// Policy is inlined: triage, scoring, routing and tiers are top-level
+	// keys of the file.
+	Policy policy.Policy `yaml:",inline" json:"policy"`
+
+	// Path is the file the configuration came from ("" for the defaults).
+	Path string `yaml:"-" json:"path"`
+
+	root *yaml.Node
+}
+
+// Temporal says how to reach the Temporal frontend.
+type Temporal struct {
+	Address   string `yaml:"address" json:"address"`
+	Namespace string `yaml:"namespace" json:"namespace"`
+	TLS       TLS    `yaml:"tls" json:"tls"`
+	// APIKey authenticates to Temporal Cloud.
+	APIKey Secret `yaml:"api_key" json:"api_key"`
+}
+
+// TLS configures mutual TLS to Temporal.
+type TLS struct {
+	Enabled    bool   `yaml:"enabled" json:"enabled"`
+	CertFile   string `yaml:"cert_file" json:"cert_file,omitempty"`
+	KeyFile    string `yaml:"key_file" json:"key_file,omitempty"`
+	CAFile     string `yaml:"ca_file" json:"ca_file,omitempty"`
+	ServerName string `yaml:"server_name" json:"server_name,omitempty"`
+}
+
+// Server configures socflow's HTTP API.
+type Server struct {
+	Addr string `yaml:"addr" json:"addr"`
+	// Token is the bearer token clients must present. Without one the API
+	// only listens on loopback.
+	Token        Secret `yaml:"token" json:"token"`
+	MaxBodyBytes int64  `yaml:"max_body_bytes" json:"max_body_bytes"`
+}
+
+// Enrichment configures the enrichment sources.
+type Enrichment struct {
+	// Timeout bounds each source; a source that exceeds it becomes a gap.
+	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	Intel   Files         `yaml:"intel" json:"intel"`
+	Assets  Files         `yaml:"assets" json:"assets"`
+}
+
+// Files lists data files, relative to the configuration file's folder.
+type Files struct {
+	Files []string `yaml:"files" json:"files,omitempty"`
+}
+
+// Integrations configures the services socflow acts through.
+type Integrations struct {
+	EDR Service `yaml:"edr" json:"edr"`
+	IDP Service `yaml:"idp" json:"idp"`
+}
+
+// Service is one remote API.
+type Service struct {
+	// Provider picks the client: for the EDR "defender" (Microsoft Defender
+	// for Endpoint); for the IdP "okta". Empty disables the integration.
+	Provider string `yaml:"provider" json:"provider"`
+	URL      string `yaml:"url" json:"url,omitempty"`
+	Token    Secret `yaml:"token" json:"token"`
+}
+
+// Providers each integration accepts.
+var (
+	EDRProviders = []string{"", "defender"}
+	IDPProviders = []string{"", "okta"}
+)
+
+// Error is one problem with the configuration.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Default returns the built-in configuration.
+func Default() *Config {
+	c, err := parse(nil, "", os.LookupEnv)
+	if err != nil {
+		panic("config: built-in defaults are invalid: " + err.Error())
+	}
+	return c
+}
+
+// Load reads, resolves and validates a configuration file. lookup reads
+// environment variables (os.LookupEnv outside tests). Every problem found is
+// returned, joined, each an *Error naming file, line and field.
+func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return parse(data, path, lookup)
+}
+
+// Parse is Load for a file already in memory; path is only used in errors
+// and to resolve relative data file paths.
+func Parse(data []byte, path string, lookup func(string) (string, bool)) (*Config, error) {
+	return parse(data, path, lookup)
+}
+
+func parse(data []byte, path string, lookup func(string) (string, bool)) (*Config, error) {
+	var c Config
+	if err := decodeStrict(defaultYAML, &c); err != nil {
+		return nil, fmt.Errorf("config: built-in defaults: %w", err)
+	}
+	var root yaml.Node
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			return nil, yamlErrors(path, err)
+		}
+		// Lists replace the default lists rather than merging into them, so
+		// clear the ones the file sets before decoding over the defaults.
+		clearListsSetIn(&root, &c)
+		if err := decodeStrict(data, &c); err != nil {
+			return nil, yamlErrors(path, err)
+		}
+	}
+	c.Path, c.root = path, &root
+	c.applyEnv(lookup)
+	errs := c.validate(lookup)
+	for _, e := range errs {
+		e.File = path
+		e.Line = lineOf(&root, e.Field)
+	}
+	if len(errs) > 0 {
+		joined := make([]error, len(errs))
+		for i, e := range errs {
+			joined[i] = e
+		}
+		return nil, errors.Join(joined...)
+	}
+	return &c, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	return dec.Decode(v)
+}
+
+var yamlLine = regexp.MustCompile(`^\s*(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlErrors rewrites yaml.v3's "line N: ..." messages as file:line errors.
+func yamlErrors(path string, err error) error {
+	var te *yaml.TypeError
+	var msgs []string
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var out []error
+	for _, m := range msgs {
+		e := &Error{File: path, Msg: strings.TrimPrefix(m, "yaml: ")}
+		if g := yamlLine.FindStringSubmatch(m); g != nil {
+			e.Line, _ = strconv.Atoi(g[1])
+			e.Msg = g[2]
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+func clearListsSetIn(root *yaml.Node, c *Config) {
+	if nodeAt(root, "tiers") != nil {
+		c.Policy.Tiers = nil
+	}
+	if nodeAt(root, "routing.default.group_by") != nil {
+		c.Policy.Routing.Default.GroupBy = nil
+	}
+}
+
+// applyEnv applies the conventional environment variables, which win over
+// the file so that one file serves several deployments.
+func (c *Config) applyEnv(lookup func(string) (string, bool)) {
+	set := func(dst *string, name string) {
+		if v, ok := lookup(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Temporal.Address, "TEMPORAL_ADDRESS")
+	set(&c.Temporal.Namespace, "TEMPORAL_NAMESPACE")
+	set(&c.Temporal.TLS.CertFile, "TEMPORAL_TLS_CLIENT_CERT_PATH")
+	set(&c.Temporal.TLS.KeyFile, "TEMPORAL_TLS_CLIENT_KEY_PATH")
+	set(&c.Temporal.TLS.CAFile, "TEMPORAL_TLS_SERVER_CA_CERT_PATH")
+	set(&c.Temporal.TLS.ServerName, "TEMPORAL_TLS_SERVER_NAME")
+	if c.Temporal.APIKey.Ref == "" {
+		c.Temporal.APIKey.Ref = "TEMPORAL_API_KEY"
+	}
+	if c.Server.Token.Ref == "" {
+		c.Server.Token.Ref = "SOCFLOW_API_TOKEN"
+	}
+	set(&c.DataDir, "SOCFLOW_DATA_DIR")
+}
+
+// Resolve turns a data file path from the configuration into a path
+// relative to the working directory: relative paths are read from the
+// configuration file's folder.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.Path == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.Path), p)
+}
+
+func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
+	var errs []*Error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &Error{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	// The two secrets with conventional defaults are optional.
+	c.Temporal.APIKey.resolve(lookup)
+	c.Server.Token.resolve(lookup)
+
+	if _, _, err := net.SplitHostPort(c.Temporal.Address); err != nil {
+		bad("temporal.address", "%q is not host:port", c.Temporal.Address)
+	}
+	if c.Temporal.Namespace == "" {
+		bad("temporal.namespace", "is required")
+	}
+	if t := c.Temporal.TLS; (t.CertFile == "") != (t.KeyFile == "") {
+		bad("temporal.tls", "cert_file and key_file must be given together")
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		bad("server.addr", "%q is not host:port", c.Server.Addr)
+	}
+	if c.Server.MaxBodyBytes <= 0 {
+		bad("server.max_body_bytes", "must be positive")
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "is required")
+	}
+	if c.Enrichment.Timeout <= 0 {
+		bad("enrichment.timeout", "must be a positive duration such as 5s")
+	}
+	for i, f := range c.Enrichment.Intel.Files {
+		if _, err := os.Stat(c.Resolve(f)); err != nil {
+			bad(fmt.Sprintf("enrichment.intel.files[%d]", i), "%v", err)
+		}
+	}
+	for i, f := range c.Enrichment.Assets.Files {
+		if _, err := os.Stat(c.Resolve(f)); err != nil {
+			bad(fmt.Sprintf("enrichment.assets.files[%d]", i), "%v", err)
+		}
+	}
+	checkService := func(name string, s *Service, providers []string) {
+		if !slices.Contains(providers, s.Provider) {
+			bad("integrations."+name+".provider", "%q is not one of %q", s.Provider, providers[1:])
+			return
+		}
+		if s.Provider == "" {
+			return
+		}
+		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("integrations."+name+".url", "%q is not an http(s) URL", s.URL)
+		}
+		if s.Token.Ref == "" {
+			bad("integrations."+name+".token", "is required: name the environment variable, as in $%s_TOKEN", strings.ToUpper(s.Provider))
+		} else if !s.Token.resolve(lookup) {
+			bad("integrations."+name+".token", "environment variable %s is not set", s.Token.Ref)
+		}
+	}
+	checkService("edr", &c.Integrations.EDR, EDRProviders)
+	checkService("idp", &c.Integrations.IDP, IDPProviders)
+
+	errs = append(errs, validatePolicy(&c.Policy)...)
+	return errs
+}
+
+func validatePolicy(p *policy.Policy) []*Error {
+	var errs []*Error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &Error{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	checkMatch := func(field string, m policy.Match, required bool) {
+		if required && len(m) == 0 {
+			bad(field, "must name at least one field")
+		}
+		for k := range m {
+			if !policy.KnownField(k) {
+				bad(field+"."+k, "unknown field; known fields are %s", strings.Join(policy.FieldNames(), ", "))
+			}
+		}
+	}
+
+	if p.Triage.DedupeWindow <= 0 {
+		bad("triage.dedupe_window", "must be a positive duration such as 1h")
+	}
+	for i, f := range p.Triage.Fingerprints {
+		field := fmt.Sprintf("triage.fingerprints[%d]", i)
+		checkMatch(field+".match", f.Match, false)
+		if len(f.Fields) == 0 {
+			bad(field+".fields", "must list at least one field")
+		}
+		for j, name := range f.Fields {
+			if !policy.KnownField(name) {
+				bad(fmt.Sprintf("%s.fields[%d]", field, j), "unknown field %q", name)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, s := range p.Triage.Suppressions {
+		field := fmt.Sprintf("triage.suppressions[%d]", i)
+		if s.Name == "" {
+			bad(field+".name", "is required")
+		} else if seen[s.Name] {
+			bad(field+".name", "%q is used twice", s.Name)
+		}
+		seen[s.Name] = true
+		checkMatch(field+".match", s.Match, true)
+		if strings.TrimSpace(s.Reason) == "" {
+			bad(field+".reason", "is required: say why this noise is safe to suppress")
+		}
+		if s.Expires.IsZero() {
+			bad(field+".expires", "is required (a date such as 2027-01-31): suppressions must end")
+		}
+	}
+
+	sc := p.Scoring
+	for _, sev := range alert.SeverityNames() {
+		v, ok := sc.SeverityBase[alert.Severity(sev)]
+		if !ok {
+			bad("scoring.severity_base."+sev, "is missing")
+		} else if v < 0 || v > 100 {
+			bad("scoring.severity_base."+sev, "%g is outside 0-100", v)
+		}
+	}
+	for k := range sc.SeverityBase {
+		if !k.Valid() {
+			bad("scoring.severity_base."+string(k), "is not a severity")
+		}
+	}
+	for tier := 1; tier <= 4; tier++ {
+		if m, ok := sc.AssetTierMultiplier[tier]; !ok || m <= 0 {
+			bad(fmt.Sprintf("scoring.asset_tier_multiplier.%d", tier), "must be a positive multiplier")
+		}
+	}
+	if sc.UnknownAssetMultiplier <= 0 {
+		bad("scoring.unknown_asset_multiplier", "must be positive")
+	}
+	for name, v := range map[string]float64{"intel_weight": sc.IntelWeight, "anomaly_points": sc.AnomalyPoints,
+		"max_anomaly_points": sc.MaxAnomalyPoints, "duplicate_points": sc.DuplicatePoints, "max_duplicate_points": sc.MaxDuplicatePoints} {
+		if v < 0 {
+			bad("scoring."+name, "must not be negative")
+		}
+	}
+	p1, p2, p3 := sc.Priorities[alert.P1], sc.Priorities[alert.P2], sc.Priorities[alert.P3]
+	if !(p1 > p2 && p2 > p3 && p3 > 0 && p1 <= 100) {
+		bad("scoring.priorities", "thresholds must satisfy 100 >= P1 > P2 > P3 > 0, got P1=%d P2=%d P3=%d", p1, p2, p3)
+	}
+	for _, pr := range []alert.Priority{alert.P1, alert.P2, alert.P3, alert.P4} {
+		tier, ok := sc.Paths[pr]
+		if !ok {
+			bad("scoring.paths."+string(pr), "is missing")
+		} else if p.Tier(tier) == nil {
+			bad("scoring.paths."+string(pr), "names tier %q, which is not in tiers", tier)
+		}
+		switch d := sc.OnTimeout[pr]; d {
+		case policy.DefaultContain, policy.DefaultClose, policy.DefaultHold:
+		default:
+			bad("scoring.on_timeout."+string(pr), "must be contain, close or hold, got %q", d)
+		}
+	}
+
+	checkRoute := func(field string, r policy.RouteRule, isDefault bool) {
+		if !isDefault {
+			if r.Name == "" {
+				bad(field+".name", "is required")
+			}
+			checkMatch(field+".match", r.Match, true)
+		}
+		if len(r.GroupBy) == 0 {
+			bad(field+".group_by", "must list at least one field")
+		}
+		for j, g := range r.GroupBy {
+			if !policy.KnownField(g) {
+				bad(fmt.Sprintf("%s.group_by[%d]", field, j), "unknown field %q", g)
+			}
+		}
+		if r.Window <= 0 {
+			bad(field+".window", "must be a positive duration such as 1h")
+		}
+		if r.Playbook == "" {
+			bad(field+".playbook", "is required")
+		}
+	}
+	checkRoute("routing.default", p.Routing.Default, true)
+	for i, r := range p.Routing.Rules {
+		checkRoute(fmt.Sprintf("routing.rules[%d]", i), r, false)
+	}
+
+	if len(p.Tiers) == 0 {
+		bad("tiers", "must define at least one tier")
+	}
+	names := map[string]bool{}
+	for i, t := range p.Tiers {
+		field := fmt.Sprintf("tiers[%d]", i)
+		if t.Name == "" {
+			bad(field+".name", "is required")
+		} else if names[t.Name] {
+			bad(field+".name", "%q is used twice", t.Name)
+		}
+		names[t.Name] = true
+		if t.Timeout <= 0 {
+			bad(field+".timeout", "must be a positive duration such as 15m")
+		}
+		switch t.OnTimeout {
+		case policy.OnTimeoutEscalate:
+			if i == len(p.Tiers)-1 {
+				bad(field+".on_timeout", "the last tier has no tier to escalate to; use default")
+			}
+		case policy.OnTimeoutDefault:
+		default:
+			bad(field+".on_timeout", "must be escalate or default, got %q", t.OnTimeout)
+		}
+	}
+	return errs
+}
+
+// ValidatePlaybooks checks that every playbook the routing names exists;
+// the caller passes the names it knows, because the registry lives with the
+// workflow code.
+func (c *Config) ValidatePlaybooks(known func(string) bool) error {
+	var errs []error
+	check := func(field, name string) {
+		if !known(name) {
+			errs = append(errs, &Error{File: c.Path, Line: lineOf(c.root, field), Field: field, Msg: fmt.Sprintf("unknown playbook %q", name)})
+		}
+	}
+	check("routing.default.playbook", c.Policy.Routing.Default.Playbook)
+	for i, r := range c.Policy.Routing.Rules {
+		check(fmt.Sprintf("routing.rules[%d].playbook", i), r.Playbook)
+	}
+	return errors.Join(errs...)
+}
+
+// nodeAt finds the node at a field path such as "tiers[1].timeout", or nil.
+func nodeAt(root *yaml.Node, path string) *yaml.Node {
+	n, exact := walk(root, path)
+	if !exact {
+		return nil
+	}
+	return n
+}
+
+// lineOf returns the line of the node at path, or of its deepest ancestor
+// present in the file (a missing field is reported where its parent is),
+// or 0 when the file does not mention it at all.
+func lineOf(root *yaml.Node, path string) int {
+	n, _ := walk(root, path)
+	if n == nil {
+		return 0
+	}
+	return n.Line
+}
+
+var (
+	segment = regexp.MustCompile(`^([^\[\]]*)((?:\[\d+\])*)$`)
+	digits  = regexp.MustCompile(`\d+`)
+)
+
+func walk(root *yaml.Node, path string) (*yaml.Node, bool) {
+	if root == nil || root.Kind == 0 {
+		return nil, false
+	}
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	var deepest *yaml.Node
+	parts := strings.Split(path, ".")
+	for i := 0; i < len(parts); i++ {
+		g := segment.FindStringSubmatch(parts[i])
+		if g == nil {
+			return deepest, false
+		}
+		key, idx := g[1], g[2]
+		if key != "" {
+			next := mapValue(n, key)
+			if next == nil {
+				// A key may itself contain dots ("labels.team").
+				next = mapValue(n, strings.Join(parts[i:], "."))
+				if next == nil {
+					return deepest, false
+				}
+				i = len(parts)
+			}
+			n, deepest = next, next
+		}
+		for _, m := range digits.FindAllString(idx, -1) {
+			j, _ := strconv.Atoi(m)
+			if n.Kind != yaml.SequenceNode || j >= len(n.Content) {
+				return deepest, false
+			}
+			n = n.Content[j]
+			deepest = n
+		}
+	}
+	return n, true
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+// Package httpapi is socflow's HTTP API: alert intake, incident reads and
+// decisions, health and Prometheus metrics. It holds no state of its own:
+// alerts go to Temporal before the API answers, incidents are read from
+// Temporal.
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/intake"
+	"github.com/socflow/socflow/workflows"
+)
+
+// Ingester accepts a body of alerts (intake.Submitter).
+type Ingester interface {
+	Ingest(ctx context.Context, body []byte) (*intake.Response, error)
+}
+
+// Incidents reads and decides incidents (incidents.Service).
+type Incidents interface {
+	List(ctx context.Context, o incidents.ListOptions) ([]incidents.Summary, error)
+	Get(ctx context.Context, key string) (*workflows.IncidentState, error)
+	Timeline(ctx context.Context, key string) (*workflows.TimelineResult, error)
+	Decide(ctx context.Context, key string, in workflows.DecideInput) (*workflows.DecideResult, error)
+}
+
+// Options configure the API.
+type Options struct {
+	Intake    Ingester
+	Incidents Incidents
+	// Token, when set, is required as "Authorization: Bearer <token>" on
+	// every /v1 route.
+	Token string
+	// MaxBodyBytes bounds a request body; larger ones get 413.
+	MaxBodyBytes int64
+	// Ready reports whether everything behind the API is up; /healthz
+	// answers 503 with its error until it returns nil.
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+	// Registry receives the API's metrics and is served on /metrics; nil
+	// makes a private one.
+	Registry *prometheus.Registry
+}
+
+type server struct {
+	Options
+	alerts   *prometheus.CounterVec
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New returns the API's handler.
+func New(o Options) http.Handler {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	s := &server{
+		Options: o,
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "socflow_alerts_total", Help: "Alerts received by the API, by outcome.",
+		}, []string{"outcome"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "socflow_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "socflow_http_request_seconds", Help: "HTTP request latency by route.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}, []string{"route"}),
+	}
+	o.Registry.MustRegister(s.alerts, s.requests, s.latency)
+
+	mux := http.NewServeMux()
+	handle := func(pattern string, auth bool, h http.HandlerFunc) {
+		route := pattern
+		if auth {
+			h = s.authenticated(h)
+		}
+		mux.Handle(pattern, s.instrument(route, h))
+	}
+	handle("POST /v1/alerts", true, s.postAlerts)
+	handle("GET /v1/incidents", true, s.listIncidents)
+	handle("GET /v1/incidents/{key}", true, s.getIncident)
+	handle("GET /v1/incidents/{key}/timeline", true, s.getTimeline)
+	handle("POST /v1/incidents/{key}/decision", true, s.postDecision)
+	handle("GET /healthz", false, s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// Error is the JSON body of every error answer.
+type Error struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, Error{Error: msg})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		defer func() {
+			// A panicking handler must not take the API down with it.
+			if p := recover(); p != nil {
+				s.Logger.Error("handler panic", "route", route, "panic", fmt.Sprint(p))
+				writeError(rec, http.StatusInternalServerError, "internal error")
+			}
+			s.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+			s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
+func (s *server) authenticated(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.Token == "" {
+			h(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="socflow"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// alertContentTypes are the media types POST /v1/alerts reads.
+var alertContentTypes = map[string]bool{
+	"application/json":        true,
+	"application/x-ndjson":    true,
+	"application/ndjson":      true,
+	"application/jsonl":       true,
+	"application/jsonlines":   true,
+	"application/x-jsonlines": true,
+}
+
+func (s *server) postAlerts(w http.ResponseWriter, r *http.Request) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !alertContentTypes[mt] {
+		writeError(w, http.StatusUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q is not accepted: send application/json (an object or an array) or application/x-ndjson", r.Header.Get("Content-Type")))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes: split the batch", mbe.Limit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		return
+	}
+	resp, err := s.Intake.Ingest(r.Context(), body)
+	if err != nil {
+		s.alerts.WithLabelValues("malformed").Inc()
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.alerts.WithLabelValues("accepted").Add(float64(resp.Accepted - resp.Duplicates))
+	s.alerts.WithLabelValues("duplicate").Add(float64(resp.Duplicates))
+	s.alerts.WithLabelValues("rejected").Add(float64(len(resp.Rejected)))
+	s.alerts.WithLabelValues("failed").Add(float64(len(resp.Failed)))
+	switch {
+	case len(resp.Failed) > 0:
+		// Temporal did not take them: nothing is lost as long as the sender
+		// retries, which 503 tells it to do.
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, resp)
+	case resp.Accepted == 0 && len(resp.Rejected) > 0:
+		writeJSON(w, http.StatusBadRequest, struct {
+			Error string `json:"error"`
+			*intake.Response
+		}{Error: rejectionSummary(resp), Response: resp})
+	default:
+		writeJSON(w, http.StatusAccepted, resp)
+	}
+}
+
+func rejectionSummary(resp *intake.Response) string {
+	first := resp.Rejected[0]
+	where := fmt.Sprintf("entry %d", first.Index)
+	if first.Line > 0 {
+		where = fmt.Sprintf("line %d", first.Line)
+	}
+	msg := fmt.Sprintf("no alert accepted; %s: %s", where, first.Error)
+	if n := len(resp.Rejected); n > 1 {
+		msg += fmt.Sprintf(" (and %d more rejected)", n-1)
+	}
+	return msg
+}
+
+func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	o := incidents.ListOptions{Status: q.Get("status"), Priority: q.Get("priority"), OpenOnly: q.Get("open") == "true"}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n <= 0 || n > 1000 {
+			writeError(w, http.StatusBadRequest, "limit must be an integer from 1 to 1000")
+			return
+		}
+		o.Limit = n
+	}
+	list, err := s.Incidents.List(r.Context(), o)
+	if err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	if list == nil {
+		list = []incidents.Summary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": list})
+}
+
+func (s *server) getIncident(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Incidents.Get(r.Context(), r.PathValue("key"))
+	if err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *server) getTimeline(w http.ResponseWriter, r *http.Request) {
+	tl, err := s.Incidents.Timeline(r.Context(), r.PathValue("key"))
+	if err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tl)
+}
+
+func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
+	var in workflows.DecideInput
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "decision body: "+err.Error())
+		return
+	}
+	if in.Via == "" {
+		in.Via = "api"
+	}
+	res, err := s.Incidents.Decide(r.Context(), r.PathValue("key"), in)
+	if err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *server) incidentError(w http.ResponseWriter, err error) {
+	var rej *incidents.RejectedError
+	switch {
+	case errors.Is(err, incidents.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.As(err, &rej):
+		writeError(w, http.StatusConflict, rej.Error())
+	default:
+		s.Logger.Error("incident request failed", "error", err)
+		writeError(w, http.StatusBadGateway, err.Error())
+	}
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := s.Ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

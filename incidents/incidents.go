@@ -1,0 +1,227 @@
+// Package incidents is the read and decide side of socflow, shared by the
+// HTTP API and the CLI: it lists incidents through Temporal visibility,
+// reads one through its queries, and sends decisions as the decide update.
+package incidents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/socflow/socflow/workflows"
+)
+
+// ErrNotFound means no incident has that key (or its history is past the
+// namespace's retention).
+var ErrNotFound = errors.New("incident not found")
+
+// RejectedError is a decision the incident refused, with its reason.
+type RejectedError struct{ Reason string }
+
+func (e *RejectedError) Error() string { return "decision refused: " + e.Reason }
+
+// Service reads and decides incidents.
+type Service struct {
+	Client    client.Client
+	Namespace string
+}
+
+// Summary is one line of an incident list, read from visibility without
+// touching the workflow.
+type Summary struct {
+	ID        string    `json:"id"`
+	RunID     string    `json:"run_id"`
+	Title     string    `json:"title"`
+	Status    string    `json:"status"`
+	Running   bool      `json:"running"`
+	Priority  string    `json:"priority"`
+	Score     int64     `json:"score"`
+	Tier      string    `json:"tier"`
+	Host      string    `json:"host,omitempty"`
+	User      string    `json:"user,omitempty"`
+	Rule      string    `json:"rule,omitempty"`
+	Playbook  string    `json:"playbook,omitempty"`
+	Alerts    int       `json:"alerts"`
+	StartedAt time.Time `json:"started_at"`
+	ClosedAt  time.Time `json:"closed_at,omitzero"`
+}
+
+// ListOptions filters a list.
+type ListOptions struct {
+	// Status is a socflow status ("awaiting_decision"); empty lists all.
+	Status   string
+	Priority string
+	// OpenOnly lists only running incidents.
+	OpenOnly bool
+	Limit    int
+}
+
+// Query builds the visibility query for the options.
+func (o ListOptions) Query() string {
+	q := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.IncidentType)}
+	if o.Status != "" {
+		q = append(q, fmt.Sprintf("SocflowStatus = '%s'", quote(o.Status)))
+	}
+	if o.Priority != "" {
+		q = append(q, fmt.Sprintf("SocflowPriority = '%s'", quote(strings.ToUpper(o.Priority))))
+	}
+	if o.OpenOnly {
+		q = append(q, "ExecutionStatus = 'Running'")
+	}
+	// No ORDER BY: SQL visibility stores (SQLite, PostgreSQL) refuse it;
+	// List sorts what it fetched.
+	return strings.Join(q, " AND ")
+}
+
+func quote(s string) string { return strings.ReplaceAll(s, "'", "''") }
+
+// List returns the newest incidents first.
+func (s *Service) List(ctx context.Context, o ListOptions) ([]Summary, error) {
+	limit := o.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var out []Summary
+	var token []byte
+	for len(out) < limit {
+		resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: s.Namespace, Query: o.Query(), PageSize: int32(min(limit, 1000)), NextPageToken: token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("incidents: list: %w", err)
+		}
+		for _, e := range resp.Executions {
+			sum := Summary{
+				ID:        e.GetExecution().GetWorkflowId(),
+				RunID:     e.GetExecution().GetRunId(),
+				Running:   e.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING,
+				StartedAt: e.GetStartTime().AsTime(),
+			}
+			if ct := e.GetCloseTime(); ct != nil {
+				sum.ClosedAt = ct.AsTime()
+			}
+			sa := e.GetSearchAttributes().GetIndexedFields()
+			sum.Status = keyword(sa, workflows.SAStatus)
+			sum.Priority = keyword(sa, workflows.SAPriority)
+			sum.Score = integer(sa, workflows.SAScore)
+			sum.Tier = keyword(sa, workflows.SATier)
+			sum.Host = keyword(sa, workflows.SAHost)
+			sum.User = keyword(sa, workflows.SAUser)
+			sum.Rule = keyword(sa, workflows.SARule)
+			sum.Playbook = keyword(sa, workflows.SAPlaybook)
+			if !sum.Running && e.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+				sum.Status = strings.ToLower(strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
+			}
+			if p := e.GetMemo().GetFields()["title"]; p != nil {
+				_ = converter.GetDefaultDataConverter().FromPayload(p, &sum.Title)
+			}
+			if p := e.GetMemo().GetFields()["alerts"]; p != nil {
+				_ = converter.GetDefaultDataConverter().FromPayload(p, &sum.Alerts)
+			}
+			out = append(out, sum)
+			if len(out) == limit {
+				break
+			}
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartedAt.After(out[j].StartedAt) })
+	return out, nil
+}
+
+// Get returns an incident's whole state through its status query. It
+// works on closed incidents too, as long as their history is retained.
+func (s *Service) Get(ctx context.Context, key string) (*workflows.IncidentState, error) {
+	var st workflows.IncidentState
+	if err := s.query(ctx, key, workflows.QueryStatus, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// Timeline returns an incident's audit trail.
+func (s *Service) Timeline(ctx context.Context, key string) (*workflows.TimelineResult, error) {
+	var tl workflows.TimelineResult
+	if err := s.query(ctx, key, workflows.QueryTimeline, &tl); err != nil {
+		return nil, err
+	}
+	return &tl, nil
+}
+
+func (s *Service) query(ctx context.Context, key, name string, out any) error {
+	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
+	v, err := s.Client.QueryWorkflow(ctx, id, "", name)
+	if err != nil {
+		return classify("query "+id, err)
+	}
+	if err := v.Get(out); err != nil {
+		return fmt.Errorf("incidents: decode %s of %s: %w", name, id, err)
+	}
+	return nil
+}
+
+// Decide sends a decision and waits until the incident has accepted or
+// refused it.
+func (s *Service) Decide(ctx context.Context, key string, in workflows.DecideInput) (*workflows.DecideResult, error) {
+	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
+	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   workflows.UpdateDecide,
+		Args:         []any{in},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return nil, classify("decide "+id, err)
+	}
+	var res workflows.DecideResult
+	if err := h.Get(ctx, &res); err != nil {
+		return nil, classify("decide "+id, err)
+	}
+	return &res, nil
+}
+
+// classify maps Temporal's errors onto this package's: a missing workflow is
+// ErrNotFound, a refused update a *RejectedError.
+func classify(op string, err error) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("incidents: %s: %w", op, ErrNotFound)
+	}
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return &RejectedError{Reason: ae.Error()}
+	}
+	return fmt.Errorf("incidents: %s: %w", op, err)
+}
+
+// keyword and integer read search attributes from a visibility record; a
+// missing or unreadable one reads as the zero value, as the UI shows it.
+func keyword(sa map[string]*commonpb.Payload, key temporal.SearchAttributeKeyKeyword) string {
+	var v string
+	if p := sa[key.GetName()]; p != nil {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, &v)
+	}
+	return v
+}
+
+func integer(sa map[string]*commonpb.Payload, key temporal.SearchAttributeKeyInt64) int64 {
+	var v int64
+	if p := sa[key.GetName()]; p != nil {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, &v)
+	}
+	return v
+}

@@ -1,0 +1,45 @@
+package intake
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/policy"
+)
+
+// DefaultFingerprintFields identify "the same alert" unless the policy says
+// otherwise: the same rule from the same source about the same primary
+// entities.
+var DefaultFingerprintFields = []string{"source", "rule", "host", "user", "src_ip", "dst_ip"}
+
+// Fingerprint returns a stable identifier for "this alert again": a hash of
+// the chosen fields' values. The first policy rule whose match applies picks
+// the fields. It depends on nothing but the alert and the rules, so it is
+// the same across restarts and across API replicas.
+func Fingerprint(a *alert.Alert, rules []policy.FingerprintRule) string {
+	fields := DefaultFingerprintFields
+	for _, r := range rules {
+		if r.Match.Matches(a) {
+			fields = r.Fields
+			break
+		}
+	}
+	h := sha256.New()
+	for _, f := range fields {
+		vals := policy.Fields(a, f)
+		norm := make([]string, len(vals))
+		for i, v := range vals {
+			norm[i] = strings.ToLower(strings.TrimSpace(v))
+		}
+		sort.Strings(norm)
+		h.Write([]byte(f))
+		h.Write([]byte{'='})
+		h.Write([]byte(strings.Join(norm, ",")))
+		h.Write([]byte{'\n'})
+	}
+	// The source prefix makes workflow IDs readable in the Temporal UI.
+	return policy.SanitizeKey(a.Source) + "-" + hex.EncodeToString(h.Sum(nil)[:16])
+}

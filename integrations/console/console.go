@@ -1,0 +1,246 @@
+// Package console is the development notifier: it writes each incident
+// card as a readable plain-text block to a writer (stdout under
+// `socflow dev`), with the exact command that decides an escalation, so
+// that the whole loop runs without Slack.
+package console
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/socflow/socflow/activities"
+)
+
+// RefPrefix starts every reference this notifier returns.
+const RefPrefix = "console:"
+
+// Notifier writes incident cards to a writer. It is safe for concurrent
+// use: each card is written whole, never interleaved with another.
+type Notifier struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// New returns a notifier writing to w.
+func New(w io.Writer) *Notifier {
+	return &Notifier{w: w}
+}
+
+// Notify writes the card and returns "console:<incident id>". A console
+// cannot edit what it printed, so a later call for the same incident
+// prints a new block that says which earlier one it updates.
+func (n *Notifier) Notify(ctx context.Context, kind activities.NotifyKind, card activities.IncidentCard, ref string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("console: %w", err)
+	}
+	if card.IncidentID == "" {
+		return "", fmt.Errorf("console: %s card has no incident ID", kind)
+	}
+	own := RefPrefix + card.IncidentID
+	text := Render(kind, card)
+	if ref == own {
+		text += "(updates the earlier message " + own + ")\n"
+	}
+	text += "\n"
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, err := io.WriteString(n.w, text); err != nil {
+		return "", fmt.Errorf("console: write %s: %w", kind, err)
+	}
+	return own, nil
+}
+
+// Render formats a card as a plain-text block ending in a newline: a
+// heading for the kind, the incident, the score and why, the context
+// packet, proposed actions, earlier decisions, results and, for an
+// escalation, the commands that decide it.
+func Render(kind activities.NotifyKind, card activities.IncidentCard) string {
+	var b bytes.Buffer
+	line := func(format string, args ...any) {
+		b.WriteString(oneLine(fmt.Sprintf(format, args...)))
+		b.WriteByte('\n')
+	}
+	section := func(title string) {
+		b.WriteByte('\n')
+		b.WriteString(title + ":\n")
+	}
+
+	heading := "=== " + headingFor(kind) + " " + card.IncidentID + " "
+	if kind == activities.NotifyEscalation {
+		heading += "(decision needed) "
+	}
+	line("%s%s", heading, strings.Repeat("=", max(3, 72-len(heading))))
+	if card.Drill {
+		line("DRILL: a rehearsal; nothing will be contained")
+	}
+	line("%s", card.Title)
+	field := func(name, format string, args ...any) {
+		line("%-9s %s", name, fmt.Sprintf(format, args...))
+	}
+	if card.Status != "" {
+		field("status", "%s", card.Status)
+	}
+	field("priority", "%s, score %d/100", orDash(string(card.Score.Priority)), card.Score.Value)
+	tier := orDash(card.Tier)
+	if card.Channel != "" {
+		tier += " in " + card.Channel
+	}
+	if card.Score.SLA > 0 {
+		tier += " (respond within " + shortDuration(card.Score.SLA) + ")"
+	}
+	field("tier", "%s", tier)
+	field("hosts", "%s", orDash(strings.Join(card.Hosts, ", ")))
+	field("users", "%s", orDash(strings.Join(card.Users, ", ")))
+	field("alerts", "%d (%d occurrences)", card.Alerts, card.Occurrences)
+
+	if len(card.Score.Factors) > 0 {
+		section("why this score")
+		for _, l := range strings.Split(strings.TrimSuffix(card.Score.Explain(), "\n"), "\n") {
+			line("%s", l)
+		}
+	}
+
+	// The packet's lines are shared with every other channel, so a
+	// responder reads the same facts in the console, Slack and Jira.
+	section("context")
+	for _, l := range card.Context.Lines() {
+		line("  %s", l)
+	}
+
+	if len(card.Proposed) > 0 {
+		section("proposed actions")
+		for _, a := range card.Proposed {
+			text := fmt.Sprintf("  [%s] %s %s", a.ID, a.Kind, a.Target)
+			if a.Destructive {
+				text += " (destructive)"
+			}
+			if a.Reason != "" {
+				text += ": " + a.Reason
+			}
+			line("%s", text)
+		}
+	}
+
+	if len(card.History) > 0 {
+		section("earlier decisions")
+		for _, d := range card.History {
+			text := fmt.Sprintf("  %s %s by %s", timestamp(d.At), d.Verdict, orDash(d.By))
+			if d.Tier != "" {
+				text += " (" + d.Tier + ")"
+			}
+			if d.Via != "" {
+				text += " via " + d.Via
+			}
+			if len(d.Actions) > 0 {
+				text += ", actions " + strings.Join(d.Actions, ", ")
+			}
+			if d.Note != "" {
+				text += ": " + d.Note
+			}
+			line("%s", text)
+		}
+	}
+
+	if len(card.Results) > 0 {
+		section("results")
+		for _, r := range card.Results {
+			text := fmt.Sprintf("  %s [%s] %s", timestamp(r.At), r.Action.ID, r.Status)
+			if r.Reference != "" {
+				text += " (ref " + r.Reference + ")"
+			}
+			if r.Detail != "" {
+				text += ": " + r.Detail
+			}
+			line("%s", text)
+		}
+	}
+
+	if kind == activities.NotifyEscalation {
+		section("to decide, run one of")
+		id := shellQuote(card.IncidentID)
+		for _, verdict := range []string{"--approve", "--deny", "--escalate"} {
+			line("  socflow incident decide %s %s --as <you>", id, verdict)
+		}
+		if len(card.Proposed) > 1 {
+			line("to approve only some actions, name each with --action:")
+			line("  socflow incident decide %s --approve --action %s --as <you>", id, shellQuote(card.Proposed[0].ID))
+		}
+	}
+	return b.String()
+}
+
+func headingFor(kind activities.NotifyKind) string {
+	switch kind {
+	case activities.NotifyEscalation:
+		return "ESCALATION"
+	case activities.NotifyUpdate:
+		return "UPDATE"
+	case activities.NotifyDecision:
+		return "DECISION"
+	case activities.NotifyContainment:
+		return "CONTAINMENT"
+	case activities.NotifyClosed:
+		return "CLOSED"
+	}
+	return strings.ToUpper(string(kind))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func timestamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// shortDuration prints 1h, 15m or 1h30m rather than 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// shellQuote makes an incident ID safe to paste into a shell: IDs are
+// built from alert fields (a host name, a user), which an attacker may
+// choose.
+func shellQuote(s string) string {
+	safe := s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:/@+=,%", r))
+	})
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// oneLine keeps text that came from alerts on its own line, so an alert
+// title cannot forge lines of the card (such as a different command).
+func oneLine(s string) string {
+	isControl := func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 }
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}

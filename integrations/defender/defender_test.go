@@ -1,0 +1,467 @@
+package defender_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/integrations/defender"
+	"github.com/socflow/socflow/integrations/defender/defendertest"
+	"github.com/socflow/socflow/integrations/httpx"
+)
+
+var _ activities.EDR = (*defender.Client)(nil)
+
+// setup serves h on a loopback server and returns a client for it.
+func setup(t *testing.T, h http.Handler, token string) *defender.Client {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	c, err := defender.New(ts.Client(), ts.URL, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func calls(fake *defendertest.Server, method, suffix string) int {
+	n := 0
+	for _, c := range fake.Calls() {
+		if c.Method == method && strings.HasSuffix(c.Path, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+func statusError(t *testing.T, err error, code int) *httpx.StatusError {
+	t.Helper()
+	var se *httpx.StatusError
+	if !errors.As(err, &se) {
+		t.Fatalf("error = %v, want a *httpx.StatusError", err)
+	}
+	if se.Code != code {
+		t.Fatalf("status = %d, want %d (%v)", se.Code, code, err)
+	}
+	return se
+}
+
+func TestNew(t *testing.T) {
+	tests := []struct {
+		name, base, token string
+		wantErr           error
+		ok                bool
+	}{
+		{"default base", "", "t", nil, true},
+		{"custom base", "https://eu.api.security.microsoft.com/", "t", nil, true},
+		{"no token", "", "", httpx.ErrNotConfigured, false},
+		{"not a URL", "api.securitycenter.microsoft.com", "t", nil, false},
+		{"bad scheme", "ftp://x", "t", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := defender.New(nil, tt.base, tt.token)
+			if (err == nil) != tt.ok || (c != nil) != tt.ok {
+				t.Fatalf("New = %v, %v; want ok=%v", c, err, tt.ok)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("error = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestIsolateAndRelease(t *testing.T) {
+	ctx := context.Background()
+	fake := defendertest.New()
+	c := setup(t, fake, defendertest.DefaultToken)
+
+	ref, err := c.IsolateHost(ctx, "WEB1", "socflow INC-1: isolate web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref == "" || !fake.Isolated("web1") {
+		t.Fatalf("ref = %q, isolated = %v; want an action id and an isolated host", ref, fake.Isolated("web1"))
+	}
+	var body map[string]string
+	for _, call := range fake.Calls() {
+		if strings.HasSuffix(call.Path, "/isolate") {
+			if err := json.Unmarshal([]byte(call.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if body["Comment"] != "socflow INC-1: isolate web1" || body["IsolationType"] != "Full" {
+		t.Errorf("isolate body = %v", body)
+	}
+
+	rel, err := c.ReleaseHost(ctx, "web1", "socflow INC-1: release web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel == "" || rel == ref || fake.Isolated("web1") {
+		t.Fatalf("release ref = %q (isolate ref %q), isolated = %v", rel, ref, fake.Isolated("web1"))
+	}
+}
+
+func TestIsolationIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	for _, pending := range []bool{false, true} {
+		t.Run(map[bool]string{false: "completed", true: "pending"}[pending], func(t *testing.T) {
+			var opts []defendertest.Option
+			if pending {
+				opts = append(opts, defendertest.WithPendingActions())
+			}
+			fake := defendertest.New(opts...)
+			c := setup(t, fake, defendertest.DefaultToken)
+
+			first, err := c.IsolateHost(ctx, "web1", "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := c.IsolateHost(ctx, "web1", "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again != first {
+				t.Errorf("second isolate ref = %q, want the first %q", again, first)
+			}
+			if n := calls(fake, http.MethodPost, "/isolate"); n != 1 {
+				t.Errorf("isolate requests = %d, want 1", n)
+			}
+			fake.CompleteActions()
+			rel, err := c.ReleaseHost(ctx, "web1", "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			relAgain, err := c.ReleaseHost(ctx, "web1", "x")
+			if err != nil || relAgain != rel {
+				t.Errorf("second release = %q, %v; want %q, nil", relAgain, err, rel)
+			}
+			if n := calls(fake, http.MethodPost, "/unisolate"); n != 1 {
+				t.Errorf("unisolate requests = %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestReleaseOfHostNeverIsolated(t *testing.T) {
+	fake := defendertest.New()
+	c := setup(t, fake, defendertest.DefaultToken)
+	ref, err := c.ReleaseHost(context.Background(), "web1", "undo")
+	if err != nil || ref != "" {
+		t.Fatalf("ReleaseHost = %q, %v; want \"\", nil", ref, err)
+	}
+	if n := calls(fake, http.MethodPost, "/unisolate"); n != 0 {
+		t.Errorf("unisolate requests = %d, want none", n)
+	}
+}
+
+// TestIsolateRacingAnotherRequest covers an analyst isolating the host from
+// the portal between our look at its actions and our request: Defender
+// refuses ours as already in progress, and theirs does the job.
+func TestIsolateRacingAnotherRequest(t *testing.T) {
+	fake := defendertest.New(defendertest.WithPendingActions())
+	var portal struct{ ID string }
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/isolate") && portal.ID == "" {
+			req := httptest.NewRequest(http.MethodPost, r.URL.Path, strings.NewReader(`{"Comment":"portal","IsolationType":"Selective"}`))
+			req.Header.Set("Authorization", "Bearer "+defendertest.DefaultToken)
+			rec := httptest.NewRecorder()
+			fake.ServeHTTP(rec, req)
+			if err := json.Unmarshal(rec.Body.Bytes(), &portal); err != nil || portal.ID == "" {
+				t.Errorf("portal isolate: %d %s", rec.Code, rec.Body)
+			}
+		}
+		fake.ServeHTTP(w, r)
+	})
+	c := setup(t, h, defendertest.DefaultToken)
+	ref, err := c.IsolateHost(context.Background(), "web1", "socflow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref != portal.ID {
+		t.Fatalf("ref = %q, want the portal's action %q", ref, portal.ID)
+	}
+	statuses := map[int]int{}
+	for _, call := range fake.Calls() {
+		if strings.HasSuffix(call.Path, "/isolate") {
+			statuses[call.Status]++
+		}
+	}
+	if statuses[http.StatusCreated] != 1 || statuses[http.StatusBadRequest] != 1 {
+		t.Errorf("isolate answers = %v, want one 201 (portal) and one 400 (ours)", statuses)
+	}
+}
+
+func TestFindMachine(t *testing.T) {
+	now := time.Now()
+	fake := defendertest.New(defendertest.WithMachines(
+		defendertest.Machine{ID: "aaa", ComputerDNSName: "web1.prod.example.com", LastSeen: now},
+		defendertest.Machine{ID: "bbb", ComputerDNSName: "web1.dev.example.com", LastSeen: now},
+		defendertest.Machine{ID: "ccc", ComputerDNSName: "db1.prod.example.com", LastSeen: now},
+		defendertest.Machine{ID: "ddd", ComputerDNSName: "kiosk7", LastSeen: now},
+		defendertest.Machine{ID: "old", ComputerDNSName: "laptop9.corp.example", LastSeen: now.Add(-48 * time.Hour)},
+		defendertest.Machine{ID: "new", ComputerDNSName: "laptop9.corp.example", LastSeen: now},
+		defendertest.Machine{ID: "eee", ComputerDNSName: "o'brien-pc", LastSeen: now},
+	))
+	c := setup(t, fake, defendertest.DefaultToken)
+	tests := []struct {
+		host   string
+		wantID string
+		code   int
+	}{
+		{"web1.prod.example.com", "aaa", 0},
+		{"WEB1.Prod.Example.COM.", "aaa", 0},
+		{"db1", "ccc", 0},                  // bare name, one FQDN
+		{"kiosk7.corp.example", "ddd", 0},  // FQDN, machine in no domain
+		{"laptop9.corp.example", "new", 0}, // duplicate records: last seen wins
+		{"o'brien-pc", "eee", 0},           // quote escaped in the filter
+		{"web1", "", http.StatusConflict},  // two FQDNs: refuse to guess
+		{"web1.test.example.com", "", http.StatusNotFound},
+		{"nope", "", http.StatusNotFound},
+		{"10.0.0.1", "", http.StatusNotFound},
+		{" ", "", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			m, err := c.FindMachine(context.Background(), tt.host)
+			if tt.code != 0 {
+				se := statusError(t, err, tt.code)
+				if tt.code == http.StatusNotFound && !strings.Contains(err.Error(), tt.host) {
+					t.Errorf("error %q does not name the host", se)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.ID != tt.wantID {
+				t.Errorf("machine = %q, want %q", m.ID, tt.wantID)
+			}
+		})
+	}
+}
+
+func TestFindMachineQuery(t *testing.T) {
+	var raw string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw = r.URL.RawQuery
+		w.Write([]byte(`{"@odata.context":"x","value":[{"id":"m1","computerDnsName":"web1"}]}`))
+	})
+	c := setup(t, h, "t")
+	if _, err := c.FindMachine(context.Background(), "web1"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "$filter=computerDnsName%20eq%20%27web1%27"; raw != want {
+		t.Errorf("query = %q, want %q", raw, want)
+	}
+}
+
+func TestBlockAndUnblock(t *testing.T) {
+	ctx := context.Background()
+	fake := defendertest.New()
+	c := setup(t, fake, defendertest.DefaultToken)
+
+	ref, err := c.BlockIP(ctx, "203.0.113.7", "socflow INC-1: block 203.0.113.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref == "" || !fake.Blocked("203.0.113.7") {
+		t.Fatalf("ref = %q, blocked = %v", ref, fake.Blocked("203.0.113.7"))
+	}
+	again, err := c.BlockIP(ctx, "203.0.113.7", "retry")
+	if err != nil || again != ref {
+		t.Fatalf("second block = %q, %v; want the same indicator %q", again, err, ref)
+	}
+	var body map[string]any
+	for _, call := range fake.Calls() {
+		if call.Method == http.MethodPost && call.Path == "/api/indicators" {
+			if err := json.Unmarshal([]byte(call.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	for k, want := range map[string]any{
+		"indicatorValue": "203.0.113.7", "indicatorType": "IpAddress", "action": "Block",
+		"description": "socflow INC-1: block 203.0.113.7", "severity": "High", "generateAlert": true,
+	} {
+		if body[k] != want {
+			t.Errorf("indicator %s = %v, want %v", k, body[k], want)
+		}
+	}
+	if body["title"] == "" {
+		t.Error("indicator has no title")
+	}
+
+	if err := c.UnblockIP(ctx, "203.0.113.7", ref); err != nil {
+		t.Fatal(err)
+	}
+	if fake.Blocked("203.0.113.7") {
+		t.Fatal("still blocked after unblock")
+	}
+	if err := c.UnblockIP(ctx, "203.0.113.7", ref); err != nil {
+		t.Fatalf("repeated unblock: %v", err)
+	}
+}
+
+func TestUnblockWithoutReference(t *testing.T) {
+	ctx := context.Background()
+	fake := defendertest.New()
+	c := setup(t, fake, defendertest.DefaultToken)
+	for _, ip := range []string{"203.0.113.7", "198.51.100.1"} {
+		if _, err := c.BlockIP(ctx, ip, "block"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.UnblockIP(ctx, "203.0.113.7", ""); err != nil {
+		t.Fatal(err)
+	}
+	if fake.Blocked("203.0.113.7") || !fake.Blocked("198.51.100.1") {
+		t.Fatalf("blocked: 203.0.113.7=%v 198.51.100.1=%v; want false, true",
+			fake.Blocked("203.0.113.7"), fake.Blocked("198.51.100.1"))
+	}
+	if err := c.UnblockIP(ctx, "203.0.113.7", ""); err != nil {
+		t.Fatalf("unblock with nothing left: %v", err)
+	}
+}
+
+func TestBlockIPRefusesRanges(t *testing.T) {
+	fake := defendertest.New()
+	c := setup(t, fake, defendertest.DefaultToken)
+	for _, ip := range []string{"10.0.0.0/8", "", "not-an-ip"} {
+		_, err := c.BlockIP(context.Background(), ip, "x")
+		statusError(t, err, http.StatusBadRequest)
+	}
+	if n := len(fake.Calls()); n != 0 {
+		t.Errorf("requests = %d, want none", n)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		token      string
+		fail       string // FailNext pattern
+		status     int
+		retryAfter string
+		op         func(*defender.Client) error
+		wantCode   int
+		wantAfter  time.Duration
+		wantText   string
+	}{
+		{
+			name: "wrong token", token: "stale",
+			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, "web1", "x"); return err },
+			wantCode: 401, wantText: "Unauthorized",
+		},
+		{
+			name: "rate limited lookup", fail: "GET /api/machines", status: 429, retryAfter: "7",
+			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, "web1", "x"); return err },
+			wantCode: 429, wantAfter: 7 * time.Second, wantText: "TooManyRequests",
+		},
+		{
+			name: "rate limited block", fail: "POST /api/indicators", status: 429, retryAfter: "30",
+			op:       func(c *defender.Client) error { _, err := c.BlockIP(ctx, "203.0.113.7", "x"); return err },
+			wantCode: 429, wantAfter: 30 * time.Second,
+		},
+		{
+			name: "server error on isolate", fail: "POST /api/machines/*/isolate", status: 500,
+			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, "web1", "x"); return err },
+			wantCode: 500,
+		},
+		{
+			name: "server error on unblock", fail: "DELETE /api/indicators/*", status: 503,
+			op:       func(c *defender.Client) error { return c.UnblockIP(ctx, "203.0.113.7", "42") },
+			wantCode: 503,
+		},
+		{
+			name: "forbidden release", fail: "/api/machineactions", status: 403,
+			op:       func(c *defender.Client) error { _, err := c.ReleaseHost(ctx, "web1", "x"); return err },
+			wantCode: 403,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := defendertest.New()
+			if tt.fail != "" {
+				fake.FailNext(tt.fail, tt.status, 1, tt.retryAfter)
+			}
+			token := tt.token
+			if token == "" {
+				token = defendertest.DefaultToken
+			}
+			err := tt.op(setup(t, fake, token))
+			se := statusError(t, err, tt.wantCode)
+			if se.RetryAfter != tt.wantAfter {
+				t.Errorf("RetryAfter = %v, want %v", se.RetryAfter, tt.wantAfter)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not contain %q", err, tt.wantText)
+			}
+			if strings.Contains(err.Error(), `{"error"`) {
+				t.Errorf("error %q carries the raw OData body", err)
+			}
+		})
+	}
+}
+
+func TestUnknownHostIsNotFound(t *testing.T) {
+	fake := defendertest.New(defendertest.WithMachines())
+	c := setup(t, fake, defendertest.DefaultToken)
+	_, err := c.IsolateHost(context.Background(), "ghost.corp.example", "x")
+	statusError(t, err, http.StatusNotFound)
+	if !strings.Contains(err.Error(), "ghost.corp.example") {
+		t.Errorf("error %q does not name the host", err)
+	}
+	if !activities.IsType(activities.Classify("isolate host", err), activities.ErrNotFound) {
+		t.Errorf("Classify(%v) is not %s", err, activities.ErrNotFound)
+	}
+}
+
+// TestRealBodies decodes answers recorded from the documentation, not the
+// fake's, so that the client does not only understand its own fake.
+func TestRealBodies(t *testing.T) {
+	isolate, err := os.ReadFile("testdata/machineaction_isolate_response.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/machines":
+			w.Write([]byte(`{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#Machines","value":[{"id":"7b1f4967d9728e5aa3c06a9e617a22a4a5a17378","computerDnsName":"desktop-test","firstSeen":"2018-08-02T14:55:03.7791856Z","lastSeen":"2018-08-02T14:55:03.7791856Z","osPlatform":"Windows10","osBuild":18209,"rbacGroupId":140,"machineTags":["test tag 1"]}]}`))
+		case r.URL.Path == "/api/machineactions":
+			w.Write([]byte(`{"@odata.context":"x","value":[]}`))
+		case strings.HasSuffix(r.URL.Path, "/isolate"):
+			w.WriteHeader(http.StatusCreated)
+			w.Write(isolate)
+		case r.URL.Path == "/api/indicators":
+			// The documentation shows the id both as a string and as a
+			// number.
+			w.Write([]byte(`{"@odata.context":"https://api.securitycenter.microsoft.com/api/$metadata#Indicators/$entity","id":995,"indicatorValue":"203.0.113.7","indicatorType":"IpAddress","action":"Block","title":"t","generateAlert":true,"rbacGroupNames":[]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	c := setup(t, h, "t")
+	ref, err := c.IsolateHost(context.Background(), "desktop-test", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref != "5382f7ea-7557-4ab7-9782-d50480024a4e" {
+		t.Errorf("isolate ref = %q", ref)
+	}
+	ref, err = c.BlockIP(context.Background(), "203.0.113.7", "x")
+	if err != nil || ref != "995" {
+		t.Errorf("block = %q, %v; want 995", ref, err)
+	}
+}

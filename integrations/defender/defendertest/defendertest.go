@@ -1,0 +1,696 @@
+// Package defendertest is a loopback fake of the Microsoft Defender for
+// Endpoint API: the machine, machine action and indicator endpoints that
+// package defender calls, answering with the documented bodies. Tests mount
+// it on httptest.NewServer and script failures with FailNext; `socflow dev`
+// runs it with Start as a built-in EDR that knows every host it is asked
+// about.
+package defendertest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultToken is the bearer token a Server accepts unless WithToken says
+// otherwise.
+const DefaultToken = "defendertest-token"
+
+// requestor is who the fake says asked for an action; Defender reports the
+// calling app or user.
+const requestor = "socflow@defendertest.invalid"
+
+// timeLayout is how Defender writes timestamps: UTC, seven fractional
+// digits.
+const timeLayout = "2006-01-02T15:04:05.0000000Z"
+
+// Machine is a device the fake knows.
+type Machine struct {
+	// ID is Defender's machine ID; empty derives a stable one from the
+	// name.
+	ID              string
+	ComputerDNSName string
+	// LastSeen defaults to the time the record is made.
+	LastSeen      time.Time
+	LastIPAddress string
+	// OSPlatform defaults to "Windows11".
+	OSPlatform string
+}
+
+// Call is one request the fake received.
+type Call struct {
+	Method string
+	// Path is the unescaped request path.
+	Path string
+	// Filter is the decoded OData $filter, if any.
+	Filter string
+	Body   string
+	// Status is the code the fake answered with.
+	Status int
+}
+
+// Fault is a scripted failure.
+type Fault struct {
+	Status int
+	// RetryAfter is sent as the Retry-After header when not empty.
+	RetryAfter string
+	// Body replaces the OData error body the fake derives from Status.
+	Body string
+	// Times is how many matching requests fail; less than 1 means one.
+	Times int
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithToken sets the bearer token the fake accepts.
+func WithToken(token string) Option {
+	return func(s *Server) { s.token = token }
+}
+
+// WithMachines fixes the fake's inventory: a lookup of any other name finds
+// nothing, and actions on other IDs are 404s. Without it the fake makes up
+// a machine for every name it is asked about.
+func WithMachines(ms ...Machine) Option {
+	return func(s *Server) {
+		s.fixed = true
+		for _, m := range ms {
+			s.addMachine(m)
+		}
+	}
+}
+
+// WithPendingActions leaves machine actions Pending, as Defender does while
+// the device has not checked in, until CompleteActions is called. A second
+// request of the same type meanwhile is refused as "already in progress".
+func WithPendingActions() Option {
+	return func(s *Server) { s.pending = true }
+}
+
+// Server is the fake API. It is an http.Handler and is safe for concurrent
+// use.
+type Server struct {
+	mu         sync.Mutex
+	token      string
+	fixed      bool
+	pending    bool
+	machines   []*machine
+	actions    []*actionJSON
+	indicators []*indicatorJSON
+	nextInd    int
+	calls      []Call
+	faults     []fault
+	srv        *http.Server
+}
+
+type machine struct {
+	machineJSON
+	isolated bool
+}
+
+type fault struct {
+	method, pattern string
+	Fault
+}
+
+// New returns a fake that accepts DefaultToken and knows any host name.
+func New(opts ...Option) *Server {
+	s := &Server{token: DefaultToken}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Start serves the fake on addr ("127.0.0.1:0" when empty) and returns its
+// base URL. It is for long-running use such as `socflow dev`; tests can
+// mount the Server on httptest.NewServer instead.
+func (s *Server) Start(addr string) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return "", errors.New("defendertest: already started")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("defendertest: %w", err)
+	}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops what Start started.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.Close()
+}
+
+// FailNext makes the next n requests whose path matches pattern fail with
+// status, sending retryAfter as Retry-After when not empty. The pattern is
+// an optional method and a path.Match pattern over the path, such as
+// "/api/indicators" or "POST /api/machines/*/isolate"; an empty path
+// matches every request.
+func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
+	s.Fail(pattern, Fault{Status: status, Times: n, RetryAfter: retryAfter})
+}
+
+// Fail is FailNext with every detail of the failure under control.
+// Failures are served in the order they were scripted, before the token is
+// checked.
+func (s *Server) Fail(pattern string, f Fault) {
+	method, p, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, p = "", pattern
+	}
+	if f.Times < 1 {
+		f.Times = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{method: method, pattern: p, Fault: f})
+}
+
+// Calls returns the requests received so far, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// Isolated reports whether a machine called host is isolated. Names match
+// as FindMachine in package defender matches them: without regard to case,
+// and a bare name matches its FQDN.
+func (s *Server) Isolated(host string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.machines {
+		if sameHost(m.ComputerDNSName, host) && m.isolated {
+			return true
+		}
+	}
+	return false
+}
+
+// Blocked reports whether an indicator blocks ip.
+func (s *Server) Blocked(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ind := range s.indicators {
+		if ind.IndicatorType == "IpAddress" && strings.EqualFold(ind.IndicatorValue, ip) &&
+			(ind.Action == "Block" || ind.Action == "AlertAndBlock") {
+			return true
+		}
+	}
+	return false
+}
+
+// CompleteActions finishes every pending machine action, as if the devices
+// had checked in. It matters only WithPendingActions.
+func (s *Server) CompleteActions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.actions {
+		if a.Status == "Pending" {
+			s.complete(a)
+		}
+	}
+}
+
+func sameHost(known, asked string) bool {
+	known, asked = strings.ToLower(known), strings.ToLower(strings.TrimSuffix(asked, "."))
+	if known == asked {
+		return true
+	}
+	ks, _, kfq := strings.Cut(known, ".")
+	as, _, afq := strings.Cut(asked, ".")
+	return kfq != afq && ks == as
+}
+
+// response is an answer worked out under the lock and written after it.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// ServeHTTP answers one API call.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	resp := s.serve(r, body)
+	for k, vs := range resp.header {
+		w.Header()[k] = vs
+	}
+	if resp.body != nil {
+		w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; charset=utf-8")
+	}
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(resp.body)
+}
+
+func (s *Server) serve(r *http.Request, body []byte) response {
+	filter := r.URL.Query().Get("$filter")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Filter: filter, Body: string(body)})
+	resp := s.route(r, filter, body)
+	s.calls[len(s.calls)-1].Status = resp.status
+	return resp
+}
+
+func (s *Server) route(r *http.Request, filter string, body []byte) response {
+	if f, ok := s.takeFault(r); ok {
+		resp := errorResponse(f.Status, codeFor(f.Status), "Injected failure")
+		if f.Body != "" {
+			resp.body = []byte(f.Body)
+		}
+		if f.RetryAfter != "" {
+			resp.header = http.Header{"Retry-After": {f.RetryAfter}}
+		}
+		return resp
+	}
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || token != s.token || token == "" {
+		return errorResponse(http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request.")
+	}
+	base := "http://" + r.Host + "/api/$metadata#"
+	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(seg) < 2 || seg[0] != "api" {
+		return errorResponse(http.StatusNotFound, "ResourceNotFound", "No route for "+r.URL.Path)
+	}
+	switch {
+	case seg[1] == "machines" && len(seg) == 2:
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(r)
+		}
+		return s.listMachines(base, filter)
+	case seg[1] == "machines" && len(seg) == 3:
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(r)
+		}
+		m := s.machineByID(seg[2])
+		if m == nil {
+			return machineNotFound(seg[2])
+		}
+		out := m.machineJSON
+		out.Context = base + "Machines/$entity"
+		return jsonResponse(http.StatusOK, out)
+	case seg[1] == "machines" && len(seg) == 4 && (seg[3] == "isolate" || seg[3] == "unisolate"):
+		if r.Method != http.MethodPost {
+			return methodNotAllowed(r)
+		}
+		return s.machineAction(base, seg[2], seg[3], body)
+	case seg[1] == "machineactions" && len(seg) == 2:
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(r)
+		}
+		return s.listActions(base, filter)
+	case seg[1] == "machineactions" && len(seg) == 3:
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(r)
+		}
+		for _, a := range s.actions {
+			if a.ID == seg[2] {
+				out := *a
+				out.Context = base + "MachineActions/$entity"
+				return jsonResponse(http.StatusOK, out)
+			}
+		}
+		return errorResponse(http.StatusNotFound, "ResourceNotFound", "Machine action "+seg[2]+" was not found")
+	case seg[1] == "indicators" && len(seg) == 2:
+		switch r.Method {
+		case http.MethodGet:
+			return s.listIndicators(base, filter)
+		case http.MethodPost:
+			return s.submitIndicator(base, body)
+		}
+		return methodNotAllowed(r)
+	case seg[1] == "indicators" && len(seg) == 3:
+		if r.Method != http.MethodDelete {
+			return methodNotAllowed(r)
+		}
+		i := slices.IndexFunc(s.indicators, func(ind *indicatorJSON) bool { return ind.ID == seg[2] })
+		if i < 0 {
+			return errorResponse(http.StatusNotFound, "ResourceNotFound", "Indicator "+seg[2]+" was not found")
+		}
+		s.indicators = slices.Delete(s.indicators, i, i+1)
+		return response{status: http.StatusNoContent}
+	}
+	return errorResponse(http.StatusNotFound, "ResourceNotFound", "No route for "+r.URL.Path)
+}
+
+func (s *Server) takeFault(r *http.Request) (Fault, bool) {
+	for i := range s.faults {
+		f := &s.faults[i]
+		if f.method != "" && !strings.EqualFold(f.method, r.Method) {
+			continue
+		}
+		if ok, _ := path.Match(f.pattern, r.URL.Path); !ok && f.pattern != "" {
+			continue
+		}
+		out := f.Fault
+		f.Times--
+		if f.Times == 0 {
+			s.faults = slices.Delete(s.faults, i, i+1)
+		}
+		return out, true
+	}
+	return Fault{}, false
+}
+
+func (s *Server) listMachines(base, filter string) response {
+	cs, err := parseFilter(filter)
+	if err == nil {
+		err = checkFields(cs, (&machine{}).field)
+	}
+	if err != nil {
+		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
+	}
+	var out []machineJSON
+	for _, m := range s.machines {
+		if matchAll(cs, m.field) {
+			out = append(out, m.machineJSON)
+		}
+	}
+	// The dev server knows every host: a lookup by exact name is the
+	// moment a machine comes into being.
+	if len(out) == 0 && !s.fixed && len(cs) == 1 && cs[0].fn == "eq" && strings.EqualFold(cs[0].field, "computerDnsName") && cs[0].value != "" {
+		out = append(out, s.addMachine(Machine{ComputerDNSName: strings.ToLower(cs[0].value)}).machineJSON)
+	}
+	return jsonResponse(http.StatusOK, collection(base+"Machines", out))
+}
+
+func (s *Server) listActions(base, filter string) response {
+	cs, err := parseFilter(filter)
+	if err == nil {
+		err = checkFields(cs, (&actionJSON{}).field)
+	}
+	if err != nil {
+		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
+	}
+	var out []actionJSON
+	for _, a := range s.actions {
+		if matchAll(cs, a.field) {
+			out = append(out, *a)
+		}
+	}
+	return jsonResponse(http.StatusOK, collection(base+"MachineActions", out))
+}
+
+func (s *Server) listIndicators(base, filter string) response {
+	cs, err := parseFilter(filter)
+	if err == nil {
+		err = checkFields(cs, (&indicatorJSON{}).field)
+	}
+	if err != nil {
+		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
+	}
+	var out []indicatorJSON
+	for _, ind := range s.indicators {
+		if matchAll(cs, ind.field) {
+			out = append(out, *ind)
+		}
+	}
+	return jsonResponse(http.StatusOK, collection(base+"Indicators", out))
+}
+
+func (s *Server) machineAction(base, id, verb string, body []byte) response {
+	m := s.machineByID(id)
+	if m == nil {
+		return machineNotFound(id)
+	}
+	var req struct {
+		Comment       string
+		IsolationType string
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "Request body is not valid JSON: "+err.Error())
+	}
+	if strings.TrimSpace(req.Comment) == "" {
+		return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "Comment is required")
+	}
+	typ := "Unisolate"
+	var scope *string
+	if verb == "isolate" {
+		typ = "Isolate"
+		it := req.IsolationType
+		if it == "" {
+			it = "Full"
+		}
+		if it != "Full" && it != "Selective" && it != "UnManagedDevice" {
+			return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "IsolationType must be Full, Selective or UnManagedDevice")
+		}
+		scope = &it
+	}
+	for _, a := range s.actions {
+		if a.MachineID == m.ID && a.Type == typ && a.Status == "Pending" {
+			return errorResponse(http.StatusBadRequest, "ActiveRequestAlreadyExists", "Action is already in progress")
+		}
+	}
+	now := time.Now().UTC().Format(timeLayout)
+	a := &actionJSON{
+		ID:                    newGUID(),
+		Type:                  typ,
+		Scope:                 scope,
+		Requestor:             requestor,
+		RequestorComment:      req.Comment,
+		Status:                "Pending",
+		MachineID:             m.ID,
+		ComputerDNSName:       m.ComputerDNSName,
+		CreationDateTimeUTC:   now,
+		LastUpdateDateTimeUTC: now,
+		RequestSource:         "PublicApi",
+		Commands:              []any{},
+	}
+	s.actions = append(s.actions, a)
+	// Defender answers before the device acts: the answer says Pending
+	// whatever happens next.
+	out := *a
+	out.Context = base + "MachineActions/$entity"
+	resp := jsonResponse(http.StatusCreated, out)
+	if !s.pending {
+		s.complete(a)
+	}
+	return resp
+}
+
+func (s *Server) complete(a *actionJSON) {
+	a.Status = "Succeeded"
+	a.LastUpdateDateTimeUTC = time.Now().UTC().Format(timeLayout)
+	if m := s.machineByID(a.MachineID); m != nil {
+		m.isolated = a.Type == "Isolate"
+	}
+}
+
+func (s *Server) submitIndicator(base string, body []byte) response {
+	var req struct {
+		IndicatorValue     string  `json:"indicatorValue"`
+		IndicatorType      string  `json:"indicatorType"`
+		Action             string  `json:"action"`
+		Title              string  `json:"title"`
+		Description        string  `json:"description"`
+		Severity           string  `json:"severity"`
+		GenerateAlert      bool    `json:"generateAlert"`
+		ExpirationTime     *string `json:"expirationTime"`
+		RecommendedActions *string `json:"recommendedActions"`
+		Application        *string `json:"application"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "Request body is not valid JSON: "+err.Error())
+	}
+	switch {
+	case req.IndicatorValue == "":
+		return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "indicatorValue is required")
+	case req.Title == "" || req.Description == "":
+		return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "title and description are required")
+	case !slices.Contains([]string{"FileSha1", "FileSha256", "FileMd5", "CertificateThumbprint", "IpAddress", "DomainName", "Url"}, req.IndicatorType):
+		return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "indicatorType "+strconv.Quote(req.IndicatorType)+" is not supported")
+	case !slices.Contains([]string{"Warn", "Block", "Audit", "Alert", "AlertAndBlock", "BlockAndRemediate", "Allowed"}, req.Action):
+		return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "action "+strconv.Quote(req.Action)+" is not supported")
+	}
+	if req.IndicatorType == "IpAddress" {
+		if _, err := netip.ParseAddr(req.IndicatorValue); err != nil {
+			return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "indicatorValue "+strconv.Quote(req.IndicatorValue)+" is not an IP address; CIDR notation is not supported")
+		}
+	}
+	if req.Severity == "" {
+		req.Severity = "Informational"
+	}
+	if !slices.Contains([]string{"Informational", "Low", "Medium", "High"}, req.Severity) {
+		return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "severity "+strconv.Quote(req.Severity)+" is not supported")
+	}
+	now := time.Now().UTC().Format(timeLayout)
+	// Submitting is an upsert keyed on type and value.
+	i := slices.IndexFunc(s.indicators, func(ind *indicatorJSON) bool {
+		return ind.IndicatorType == req.IndicatorType && strings.EqualFold(ind.IndicatorValue, req.IndicatorValue)
+	})
+	var ind *indicatorJSON
+	if i >= 0 {
+		ind = s.indicators[i]
+	} else {
+		s.nextInd++
+		ind = &indicatorJSON{
+			ID:                      strconv.Itoa(s.nextInd),
+			Source:                  "socflow",
+			SourceType:              "AadApp",
+			CreatedBySource:         "socflow",
+			CreatedBy:               requestor,
+			CreationTimeDateTimeUTC: now,
+			RBACGroupNames:          []string{},
+			RBACGroupIDs:            []string{},
+		}
+		s.indicators = append(s.indicators, ind)
+	}
+	ind.IndicatorValue = req.IndicatorValue
+	ind.IndicatorType = req.IndicatorType
+	ind.Action = req.Action
+	ind.Title = req.Title
+	ind.Description = req.Description
+	ind.Severity = req.Severity
+	ind.GenerateAlert = req.GenerateAlert
+	ind.ExpirationTime = req.ExpirationTime
+	ind.RecommendedActions = req.RecommendedActions
+	ind.Application = req.Application
+	ind.LastUpdateTime = now
+	ind.LastUpdatedBy = requestor
+	out := *ind
+	out.Context = base + "Indicators/$entity"
+	return jsonResponse(http.StatusOK, out)
+}
+
+func (s *Server) machineByID(id string) *machine {
+	for _, m := range s.machines {
+		if strings.EqualFold(m.ID, id) {
+			return m
+		}
+	}
+	return nil
+}
+
+func (s *Server) addMachine(in Machine) *machine {
+	id := in.ID
+	if id == "" {
+		// Defender IDs are 40 hex digits; deriving them from the name
+		// keeps them stable across dev server restarts.
+		sum := sha1.Sum([]byte(strings.ToLower(in.ComputerDNSName)))
+		id = hex.EncodeToString(sum[:])
+	}
+	seen := in.LastSeen
+	if seen.IsZero() {
+		seen = time.Now()
+	}
+	platform := in.OSPlatform
+	if platform == "" {
+		platform = "Windows11"
+	}
+	ip := in.LastIPAddress
+	if ip == "" {
+		ip = "10.0.0.1"
+	}
+	m := &machine{machineJSON: machineJSON{
+		ID:                    id,
+		ComputerDNSName:       in.ComputerDNSName,
+		FirstSeen:             seen.UTC().Add(-30 * 24 * time.Hour).Format(timeLayout),
+		LastSeen:              seen.UTC().Format(timeLayout),
+		OSPlatform:            platform,
+		OSProcessor:           "x64",
+		Version:               "23H2",
+		LastIPAddress:         ip,
+		LastExternalIPAddress: "203.0.113.10",
+		OSBuild:               22631,
+		HealthStatus:          "Active",
+		RBACGroupName:         "UnassignedGroup",
+		RiskScore:             "None",
+		ExposureLevel:         "Low",
+		MachineTags:           []string{},
+		OnboardingStatus:      "Onboarded",
+		DeviceValue:           "Normal",
+	}}
+	s.machines = append(s.machines, m)
+	return m
+}
+
+func machineNotFound(id string) response {
+	return errorResponse(http.StatusNotFound, "ResourceNotFound", "Machine "+id+" was not found")
+}
+
+func methodNotAllowed(r *http.Request) response {
+	return errorResponse(http.StatusMethodNotAllowed, "MethodNotAllowed", "The requested resource does not support http method '"+r.Method+"'.")
+}
+
+// codeFor names an injected failure the way Defender's OData errors do.
+func codeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "BadRequest"
+	case http.StatusUnauthorized:
+		return "Unauthorized"
+	case http.StatusForbidden:
+		return "Forbidden"
+	case http.StatusNotFound:
+		return "ResourceNotFound"
+	case http.StatusTooManyRequests:
+		return "TooManyRequests"
+	}
+	return strings.ReplaceAll(http.StatusText(status), " ", "")
+}
+
+// errorResponse is Defender's OData error body.
+func errorResponse(status int, code, msg string) response {
+	return jsonResponse(status, map[string]any{"error": map[string]string{
+		"code": code, "message": msg, "target": newGUID(),
+	}})
+}
+
+func jsonResponse(status int, v any) response {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return response{status: http.StatusInternalServerError, body: []byte(`{"error":{"code":"InternalServerError","message":"encode"}}`)}
+	}
+	return response{status: status, body: buf.Bytes()}
+}
+
+// collection is OData's list wrapper.
+func collection[T any](context string, items []T) any {
+	if items == nil {
+		items = []T{}
+	}
+	return struct {
+		Context string `json:"@odata.context"`
+		Value   []T    `json:"value"`
+	}{context, items}
+}
+
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,508 @@
+// Package oktatest is a loopback fake of Okta's Users API: user lookup by
+// ID or login and the suspend and unsuspend lifecycle operations that
+// package okta calls, answering with Okta's documented bodies and errors.
+// Tests mount it on httptest.NewServer and script failures with FailNext;
+// `socflow dev` runs it with Start as a built-in identity provider that
+// knows every login it is asked about.
+package oktatest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultToken is the API token a Server accepts unless WithToken says
+// otherwise.
+const DefaultToken = "oktatest-token"
+
+// rateLimit is the per-minute limit the fake announces in its
+// X-Rate-Limit headers.
+const rateLimit = 600
+
+// timeLayout is how Okta writes timestamps.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// User is an account the fake knows.
+type User struct {
+	// ID is Okta's user ID; empty derives a stable one from the login.
+	ID        string
+	Login     string
+	Email     string
+	FirstName string
+	LastName  string
+	// Status defaults to ACTIVE.
+	Status string
+}
+
+// Call is one request the fake received.
+type Call struct {
+	Method string
+	// Path is the unescaped request path.
+	Path   string
+	Body   string
+	Status int
+}
+
+// Fault is a scripted failure.
+type Fault struct {
+	Status int
+	// RetryAfter is sent as the Retry-After header when not empty. Okta
+	// itself sends none: a 429 always carries X-Rate-Limit-Reset, set
+	// RetryAfter seconds ahead (60 when RetryAfter is empty or a date).
+	RetryAfter string
+	// Body replaces the Okta error body the fake derives from Status.
+	Body string
+	// Times is how many matching requests fail; less than 1 means one.
+	Times int
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithToken sets the API token the fake accepts.
+func WithToken(token string) Option {
+	return func(s *Server) { s.token = token }
+}
+
+// WithUsers fixes the fake's directory: any other login or ID is a 404.
+// Without it the fake makes up an ACTIVE user for every login it is asked
+// about.
+func WithUsers(us ...User) Option {
+	return func(s *Server) {
+		s.fixed = true
+		for _, u := range us {
+			s.addUser(u)
+		}
+	}
+}
+
+// Server is the fake API. It is an http.Handler and is safe for concurrent
+// use.
+type Server struct {
+	mu     sync.Mutex
+	token  string
+	fixed  bool
+	users  []*userJSON
+	calls  []Call
+	faults []fault
+	srv    *http.Server
+}
+
+type fault struct {
+	method, pattern string
+	Fault
+}
+
+// New returns a fake that accepts DefaultToken and knows any login.
+func New(opts ...Option) *Server {
+	s := &Server{token: DefaultToken}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Start serves the fake on addr ("127.0.0.1:0" when empty) and returns its
+// base URL. It is for long-running use such as `socflow dev`; tests can
+// mount the Server on httptest.NewServer instead.
+func (s *Server) Start(addr string) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return "", errors.New("oktatest: already started")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("oktatest: %w", err)
+	}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops what Start started.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.Close()
+}
+
+// FailNext makes the next n requests whose path matches pattern fail with
+// status, sending retryAfter as Retry-After when not empty. The pattern is
+// an optional method and a path.Match pattern over the unescaped path, such
+// as "GET /api/v1/users/*" or "POST /api/v1/users/*/lifecycle/suspend"; an
+// empty path matches every request.
+func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
+	s.Fail(pattern, Fault{Status: status, Times: n, RetryAfter: retryAfter})
+}
+
+// Fail is FailNext with every detail of the failure under control.
+// Failures are served in the order they were scripted, before the token is
+// checked.
+func (s *Server) Fail(pattern string, f Fault) {
+	method, p, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, p = "", pattern
+	}
+	if f.Times < 1 {
+		f.Times = 1
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{method: method, pattern: p, Fault: f})
+}
+
+// Calls returns the requests received so far, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// Status returns the status of the user with this login or ID, or "" for
+// a user the fake does not know.
+func (s *Server) Status(user string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.find(user); u != nil {
+		return u.Status
+	}
+	return ""
+}
+
+// Suspended reports whether the user with this login or ID is suspended.
+func (s *Server) Suspended(user string) bool {
+	return s.Status(user) == "SUSPENDED"
+}
+
+// response is an answer worked out under the lock and written after it.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// ServeHTTP answers one API call.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	now := time.Now()
+	resp := s.serve(r, body, now)
+	h := w.Header()
+	for k, vs := range resp.header {
+		h[k] = vs
+	}
+	// Okta reports its rate limit on every answer, and the time it
+	// measured the reset against.
+	h.Set("Date", now.UTC().Format(http.TimeFormat))
+	h.Set("X-Rate-Limit-Limit", strconv.Itoa(rateLimit))
+	if h.Get("X-Rate-Limit-Reset") == "" {
+		h.Set("X-Rate-Limit-Remaining", strconv.Itoa(rateLimit-1))
+		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(time.Minute).Unix(), 10))
+	}
+	if resp.body != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(resp.body)
+}
+
+func (s *Server) serve(r *http.Request, body []byte, now time.Time) response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Body: string(body)})
+	resp := s.route(r, now)
+	s.calls[len(s.calls)-1].Status = resp.status
+	return resp
+}
+
+func (s *Server) route(r *http.Request, now time.Time) response {
+	if f, ok := s.takeFault(r); ok {
+		return faultResponse(f, now)
+	}
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if scheme != "SSWS" || token != s.token || token == "" {
+		return errorResponse(http.StatusUnauthorized, "E0000011", "Invalid token provided")
+	}
+	// Split the escaped path, so that a login holding a '/' stays one
+	// segment.
+	var seg []string
+	for _, p := range strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/") {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return errorResponse(http.StatusBadRequest, "E0000001", "Api validation failed: malformed path")
+		}
+		seg = append(seg, u)
+	}
+	if len(seg) < 4 || seg[0] != "api" || seg[1] != "v1" || seg[2] != "users" {
+		return errorResponse(http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path)
+	}
+	switch {
+	case len(seg) == 4:
+		if r.Method != http.MethodGet {
+			return methodNotAllowed()
+		}
+		u := s.find(seg[3])
+		if u == nil && !s.fixed && !looksLikeID(seg[3]) {
+			u = s.addUser(User{Login: seg[3]})
+		}
+		if u == nil {
+			return userNotFound(seg[3])
+		}
+		out := *u
+		out.Links.Self.Href = "http://" + r.Host + "/api/v1/users/" + u.ID
+		return jsonResponse(http.StatusOK, out)
+	case len(seg) == 6 && seg[4] == "lifecycle" && (seg[5] == "suspend" || seg[5] == "unsuspend"):
+		if r.Method != http.MethodPost {
+			return methodNotAllowed()
+		}
+		// Lifecycle operations take the ID, which is why clients look the
+		// login up first.
+		u := s.byID(seg[3])
+		if u == nil {
+			return userNotFound(seg[3])
+		}
+		stamp := now.UTC().Format(timeLayout)
+		switch {
+		case seg[5] == "suspend" && u.Status == "ACTIVE":
+			u.Status = "SUSPENDED"
+		case seg[5] == "unsuspend" && u.Status == "SUSPENDED":
+			u.Status = "ACTIVE"
+		case seg[5] == "suspend":
+			return errorResponse(http.StatusBadRequest, "E0000001", "Api validation failed: Cannot suspend a user that is not active")
+		default:
+			return errorResponse(http.StatusBadRequest, "E0000001", "Api validation failed: Cannot unsuspend a user that is not suspended")
+		}
+		u.StatusChanged, u.LastUpdated = &stamp, stamp
+		return jsonResponse(http.StatusOK, struct{}{})
+	}
+	return errorResponse(http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path)
+}
+
+func (s *Server) takeFault(r *http.Request) (Fault, bool) {
+	for i := range s.faults {
+		f := &s.faults[i]
+		if f.method != "" && !strings.EqualFold(f.method, r.Method) {
+			continue
+		}
+		if ok, _ := path.Match(f.pattern, r.URL.Path); !ok && f.pattern != "" {
+			continue
+		}
+		out := f.Fault
+		f.Times--
+		if f.Times == 0 {
+			s.faults = slices.Delete(s.faults, i, i+1)
+		}
+		return out, true
+	}
+	return Fault{}, false
+}
+
+// find looks a user up by ID or by login; logins ignore case, as Okta's do.
+func (s *Server) find(idOrLogin string) *userJSON {
+	if u := s.byID(idOrLogin); u != nil {
+		return u
+	}
+	for _, u := range s.users {
+		if strings.EqualFold(u.Profile.Login, idOrLogin) {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Server) byID(id string) *userJSON {
+	for _, u := range s.users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Server) addUser(in User) *userJSON {
+	id := in.ID
+	if id == "" {
+		id = userID(in.Login)
+	}
+	status := in.Status
+	if status == "" {
+		status = "ACTIVE"
+	}
+	email := in.Email
+	if email == "" && strings.Contains(in.Login, "@") {
+		email = in.Login
+	}
+	first, last := in.FirstName, in.LastName
+	if first == "" {
+		local, _, _ := strings.Cut(in.Login, "@")
+		first, last, _ = strings.Cut(local, ".")
+	}
+	created := time.Now().UTC().Add(-90 * 24 * time.Hour).Format(timeLayout)
+	u := &userJSON{
+		ID:              id,
+		Status:          status,
+		Created:         created,
+		Activated:       &created,
+		LastUpdated:     created,
+		PasswordChanged: &created,
+		Type:            map[string]string{"id": "oty1162QAr8hJjTaq0g4"},
+		Profile: profileJSON{
+			FirstName: first,
+			LastName:  last,
+			Login:     in.Login,
+			Email:     email,
+		},
+		Credentials: json.RawMessage(`{"password":{},"provider":{"type":"OKTA","name":"OKTA"}}`),
+	}
+	s.users = append(s.users, u)
+	return u
+}
+
+// userJSON is Okta's user object.
+type userJSON struct {
+	ID              string            `json:"id"`
+	Status          string            `json:"status"`
+	Created         string            `json:"created"`
+	Activated       *string           `json:"activated"`
+	StatusChanged   *string           `json:"statusChanged"`
+	LastLogin       *string           `json:"lastLogin"`
+	LastUpdated     string            `json:"lastUpdated"`
+	PasswordChanged *string           `json:"passwordChanged"`
+	Type            map[string]string `json:"type"`
+	Profile         profileJSON       `json:"profile"`
+	Credentials     json.RawMessage   `json:"credentials"`
+	Links           struct {
+		Self struct {
+			Href string `json:"href"`
+		} `json:"self"`
+	} `json:"_links"`
+}
+
+type profileJSON struct {
+	FirstName   string  `json:"firstName"`
+	LastName    string  `json:"lastName"`
+	MobilePhone *string `json:"mobilePhone"`
+	SecondEmail *string `json:"secondEmail"`
+	Login       string  `json:"login"`
+	Email       string  `json:"email"`
+}
+
+const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// userID derives an Okta-shaped ID ("00u" and 17 letters and digits) from
+// the login, so that it is stable across dev server restarts.
+func userID(login string) string {
+	sum := sha1.Sum([]byte(strings.ToLower(login)))
+	n := new(big.Int).SetBytes(sum[:])
+	base := big.NewInt(int64(len(idAlphabet)))
+	var b strings.Builder
+	b.WriteString("00u")
+	for range 17 {
+		var r big.Int
+		n.DivMod(n, base, &r)
+		b.WriteByte(idAlphabet[r.Int64()])
+	}
+	return b.String()
+}
+
+// looksLikeID reports whether s has the shape of an Okta user ID; the fake
+// does not invent users for those.
+func looksLikeID(s string) bool {
+	return len(s) == 20 && strings.HasPrefix(s, "00u") && strings.Trim(s, idAlphabet) == ""
+}
+
+func userNotFound(idOrLogin string) response {
+	return errorResponse(http.StatusNotFound, "E0000007", "Not found: Resource not found: "+idOrLogin+" (User)")
+}
+
+func methodNotAllowed() response {
+	return errorResponse(http.StatusMethodNotAllowed, "E0000022", "The endpoint does not support the provided HTTP method")
+}
+
+func faultResponse(f Fault, now time.Time) response {
+	code, summary := "E0000001", "Api validation failed"
+	switch f.Status {
+	case http.StatusUnauthorized:
+		code, summary = "E0000011", "Invalid token provided"
+	case http.StatusForbidden:
+		code, summary = "E0000006", "You do not have permission to perform the requested action"
+	case http.StatusNotFound:
+		code, summary = "E0000007", "Not found: Resource not found"
+	case http.StatusTooManyRequests:
+		code, summary = "E0000047", "API call exceeded rate limit due to too many requests."
+	default:
+		if f.Status >= 500 {
+			code, summary = "E0000009", "Internal Server Error"
+		}
+	}
+	resp := errorResponse(f.Status, code, summary)
+	if f.Body != "" {
+		resp.body = []byte(f.Body)
+	}
+	resp.header = http.Header{}
+	if f.RetryAfter != "" {
+		resp.header.Set("Retry-After", f.RetryAfter)
+	}
+	if f.Status == http.StatusTooManyRequests {
+		wait := 60
+		if n, err := strconv.Atoi(f.RetryAfter); err == nil {
+			wait = n
+		}
+		resp.header.Set("X-Rate-Limit-Remaining", "0")
+		resp.header.Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(time.Duration(wait)*time.Second).Unix(), 10))
+	}
+	return resp
+}
+
+// errorResponse is Okta's error body.
+func errorResponse(status int, code, summary string) response {
+	return jsonResponse(status, map[string]any{
+		"errorCode":    code,
+		"errorSummary": summary,
+		"errorLink":    code,
+		"errorId":      "oae" + randomID(19),
+		"errorCauses":  []any{},
+	})
+}
+
+func jsonResponse(status int, v any) response {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return response{status: http.StatusInternalServerError, body: []byte(`{"errorCode":"E0000009","errorSummary":"Internal Server Error"}`)}
+	}
+	return response{status: status, body: buf.Bytes()}
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return string(b)
+}

@@ -1,0 +1,200 @@
+package playbooks
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socflow/socflow/alert"
+)
+
+// View is a read-only snapshot of the case a playbook works on.
+type View struct {
+	IncidentID string
+	Title      string
+	Score      alert.Score
+	// Categories are the alert categories present ("network", "malware").
+	Categories []string
+	Context    alert.ContextPacket
+	Hosts      []string
+	Users      []string
+	// SourceIPs and DestinationIPs are the addresses the alerts name.
+	SourceIPs      []string
+	DestinationIPs []string
+	Drill          bool
+}
+
+// Outcome is what a decision amounted to.
+type Outcome struct {
+	Decision alert.Decision
+	// Approved are the actions the decision approved.
+	Approved []alert.Action
+}
+
+// Case is what a playbook can do. The Incident workflow implements it.
+type Case interface {
+	// View returns the case as it stands now; alerts keep arriving while a
+	// playbook runs, so call it again after waiting.
+	View() View
+	// Note adds a line to the incident's timeline.
+	Note(ctx workflow.Context, message string)
+	// Decide proposes actions and runs the escalation ladder until someone
+	// decides or the policy's timeout default applies.
+	Decide(ctx workflow.Context, proposal []alert.Action) (Outcome, error)
+	// Contain carries out the actions as a saga and returns each result.
+	// When one fails, the ones already done are undone in reverse order.
+	Contain(ctx workflow.Context, actions []alert.Action) ([]alert.ActionResult, error)
+}
+
+// Playbook is a named response procedure.
+type Playbook struct {
+	Name        string
+	Description string
+	Run         func(ctx workflow.Context, c Case) error
+}
+
+// Registry maps playbook names to playbooks.
+type Registry struct {
+	byName map[string]Playbook
+}
+
+// NewRegistry returns a registry holding the given playbooks.
+func NewRegistry(pbs ...Playbook) *Registry {
+	r := &Registry{byName: map[string]Playbook{}}
+	for _, p := range pbs {
+		r.Add(p)
+	}
+	return r
+}
+
+// Add registers a playbook, replacing one of the same name.
+func (r *Registry) Add(p Playbook) { r.byName[p.Name] = p }
+
+// Get returns the named playbook.
+func (r *Registry) Get(name string) (Playbook, bool) {
+	p, ok := r.byName[name]
+	return p, ok
+}
+
+// Has reports whether the named playbook exists.
+func (r *Registry) Has(name string) bool {
+	_, ok := r.byName[name]
+	return ok
+}
+
+// List returns the playbooks sorted by name.
+func (r *Registry) List() []Playbook {
+	out := make([]Playbook, 0, len(r.byName))
+	for _, p := range r.byName {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Builtin returns the playbooks socflow ships.
+func Builtin() *Registry {
+	return NewRegistry(
+		Playbook{Name: "standard", Description: "Propose the containment the entities allow (isolate host, block external source, disable user), decide, contain.", Run: Standard},
+		Playbook{Name: "network-anomaly", Description: "Block the external addresses involved; isolate the host only on a P1.", Run: NetworkAnomaly},
+		Playbook{Name: "malware-on-host", Description: "Isolate the host and block the addresses it talked to.", Run: MalwareOnHost},
+		Playbook{Name: "account-compromise", Description: "Disable the account and block the source address.", Run: AccountCompromise},
+	)
+}
+
+// Respond is the common shape of the built-in playbooks: propose, decide,
+// contain what was approved.
+func Respond(ctx workflow.Context, c Case, proposal []alert.Action) error {
+	if len(proposal) == 0 {
+		c.Note(ctx, "no containment action applies to these entities; escalating for review only")
+	}
+	out, err := c.Decide(ctx, proposal)
+	if err != nil {
+		return err
+	}
+	if out.Decision.Verdict != alert.VerdictApprove || len(out.Approved) == 0 {
+		return nil
+	}
+	_, err = c.Contain(ctx, out.Approved)
+	return err
+}
+
+// Standard proposes every action the entities allow.
+func Standard(ctx workflow.Context, c Case) error {
+	v := c.View()
+	var acts []alert.Action
+	for _, h := range v.Hosts {
+		acts = append(acts, alert.NewAction(alert.ActionIsolateHost, h, "host named by "+v.Title))
+	}
+	for _, ip := range External(v.SourceIPs) {
+		acts = append(acts, alert.NewAction(alert.ActionBlockIP, ip, "external source of "+v.Title))
+	}
+	for _, u := range v.Users {
+		acts = append(acts, alert.NewAction(alert.ActionDisableUser, u, "account named by "+v.Title))
+	}
+	return Respond(ctx, c, acts)
+}
+
+// NetworkAnomaly blocks external addresses, and isolates hosts only when the
+// incident is P1: isolating a server for a P3 scan costs more than it saves.
+func NetworkAnomaly(ctx workflow.Context, c Case) error {
+	v := c.View()
+	var acts []alert.Action
+	for _, ip := range External(append(append([]string{}, v.SourceIPs...), v.DestinationIPs...)) {
+		acts = append(acts, alert.NewAction(alert.ActionBlockIP, ip, "external address in "+v.Title))
+	}
+	if v.Score.Priority == alert.P1 {
+		for _, h := range v.Hosts {
+			acts = append(acts, alert.NewAction(alert.ActionIsolateHost, h, fmt.Sprintf("P1 network anomaly on %s", h)))
+		}
+	}
+	return Respond(ctx, c, acts)
+}
+
+// MalwareOnHost isolates the host and blocks where it called out to.
+func MalwareOnHost(ctx workflow.Context, c Case) error {
+	v := c.View()
+	var acts []alert.Action
+	for _, h := range v.Hosts {
+		acts = append(acts, alert.NewAction(alert.ActionIsolateHost, h, "malware on "+h))
+	}
+	for _, ip := range External(v.DestinationIPs) {
+		acts = append(acts, alert.NewAction(alert.ActionBlockIP, ip, "contacted by malware"))
+	}
+	return Respond(ctx, c, acts)
+}
+
+// AccountCompromise disables the account and blocks the address it was
+// used from.
+func AccountCompromise(ctx workflow.Context, c Case) error {
+	v := c.View()
+	var acts []alert.Action
+	for _, u := range v.Users {
+		acts = append(acts, alert.NewAction(alert.ActionDisableUser, u, "suspected compromise of "+u))
+	}
+	for _, ip := range External(v.SourceIPs) {
+		acts = append(acts, alert.NewAction(alert.ActionBlockIP, ip, "source of suspected compromise"))
+	}
+	return Respond(ctx, c, acts)
+}
+
+// External returns the public addresses among ips, deduplicated, in order:
+// blocking a private address at the perimeter would block our own hosts.
+func External(ips []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range ips {
+		a, err := netip.ParseAddr(s)
+		if err != nil || seen[s] {
+			continue
+		}
+		seen[s] = true
+		if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsUnspecified() || a.IsMulticast() {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}

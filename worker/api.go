@@ -1,0 +1,120 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/httpapi"
+	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/intake"
+	"github.com/socflow/socflow/policy"
+	"github.com/socflow/socflow/workflows"
+)
+
+// NewSubmitter builds the intake submitter for a client.
+func NewSubmitter(cfg *config.Config, c client.Client) *intake.Submitter {
+	host, _ := os.Hostname()
+	return &intake.Submitter{
+		Service:      c.WorkflowService(),
+		Namespace:    cfg.Temporal.Namespace,
+		TaskQueue:    workflows.TaskQueue,
+		Converter:    converter.GetDefaultDataConverter(),
+		Fingerprints: func() []policy.FingerprintRule { return cfg.Policy.Triage.Fingerprints },
+		Identity:     fmt.Sprintf("socflow-intake@%s", host),
+		Concurrency:  32,
+	}
+}
+
+// APIOptions configure the HTTP API server.
+type APIOptions struct {
+	Config *config.Config
+	Client client.Client
+	Logger *slog.Logger
+	// Ready adds a readiness check to Temporal's health (the worker in
+	// `socflow dev`).
+	Ready func(ctx context.Context) error
+}
+
+// NewAPI builds the HTTP API's handler.
+func NewAPI(o APIOptions) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return httpapi.New(httpapi.Options{
+		Intake:       NewSubmitter(o.Config, o.Client),
+		Incidents:    &incidents.Service{Client: o.Client, Namespace: o.Config.Temporal.Namespace},
+		Token:        o.Config.Server.Token.Value(),
+		MaxBodyBytes: o.Config.Server.MaxBodyBytes,
+		Logger:       o.Logger,
+		Registry:     reg,
+		Ready: func(ctx context.Context) error {
+			if _, err := o.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+				return fmt.Errorf("temporal: %w", err)
+			}
+			if o.Ready != nil {
+				return o.Ready(ctx)
+			}
+			return nil
+		},
+	})
+}
+
+// CheckExposure refuses to serve the API beyond loopback without a token:
+// an open alert endpoint lets anyone trigger containment playbooks.
+func CheckExposure(addr string, cfg *config.Config) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("api address %q: %w", addr, err)
+	}
+	ip := net.ParseIP(host)
+	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	if !loopback && !cfg.Server.Token.IsSet() {
+		return fmt.Errorf("refusing to serve the API on %s without a token: set %s (server.token) or bind to 127.0.0.1",
+			addr, cfg.Server.Token.Ref)
+	}
+	return nil
+}
+
+// ServeAPI listens on addr and serves h until ctx ends, then shuts down
+// gracefully. The listener is bound before it returns ready on the channel,
+// so callers can print the address knowing it is reachable.
+func ServeAPI(ctx context.Context, addr string, h http.Handler, ready chan<- string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("api: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api: %w", err)
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("api: shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+// Package worker is socflow's composition root: it turns a validated
+// configuration into clients, the clients into activity structs, registers
+// those and the workflows on a Temporal worker, and builds the HTTP API. It
+// is the only place that knows which implementation backs which interface.
+package worker
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/auditlog"
+	"github.com/socflow/socflow/integrations/cmdb"
+	"github.com/socflow/socflow/integrations/console"
+	"github.com/socflow/socflow/integrations/defender"
+	"github.com/socflow/socflow/integrations/intel"
+	"github.com/socflow/socflow/integrations/okta"
+	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/policy"
+	"github.com/socflow/socflow/workflows"
+)
+
+// Dial connects to the Temporal frontend the configuration names, with TLS
+// and an API key when configured.
+func Dial(ctx context.Context, cfg *config.Config, logger *slog.Logger) (client.Client, error) {
+	opts := client.Options{
+		HostPort:  cfg.Temporal.Address,
+		Namespace: cfg.Temporal.Namespace,
+		Logger:    tlog.NewStructuredLogger(quiet(logger)),
+	}
+	t := cfg.Temporal.TLS
+	if t.Enabled || t.CertFile != "" || t.CAFile != "" || cfg.Temporal.APIKey.IsSet() {
+		tc := &tls.Config{ServerName: t.ServerName, MinVersion: tls.VersionTLS12}
+		if t.CertFile != "" {
+			cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("temporal tls: load client certificate: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		if t.CAFile != "" {
+			pem, err := os.ReadFile(t.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("temporal tls: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("temporal tls: %s holds no PEM certificate", t.CAFile)
+			}
+			tc.RootCAs = pool
+		}
+		opts.ConnectionOptions.TLS = tc
+	}
+	if cfg.Temporal.APIKey.IsSet() {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.Temporal.APIKey.Value())
+	}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("temporal: connect to %s (namespace %s): %w", cfg.Temporal.Address, cfg.Temporal.Namespace, err)
+	}
+	return c, nil
+}
+
+// quiet drops the SDK's info-level chatter (every poller start) unless the
+// caller's logger is at debug.
+func quiet(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if l.Enabled(context.Background(), slog.LevelDebug) {
+		return l
+	}
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+// Options are what the worker needs beyond the configuration.
+type Options struct {
+	Config *config.Config
+	Client client.Client
+	Logger *slog.Logger
+	// Console receives the console notifier's output (stdout).
+	Console io.Writer
+	// EDR and IDP override the configured integrations (`socflow dev`
+	// points them at its built-in loopback fakes).
+	EDR activities.EDR
+	IDP activities.IdentityProvider
+	// HTTPClient is shared by every integration; nil builds one with a
+	// 30-second timeout.
+	HTTPClient *http.Client
+	// Playbooks replaces the built-in registry.
+	Playbooks *playbooks.Registry
+	// MaxConcurrentActivities bounds activity executions (0: SDK default).
+	MaxConcurrentActivities int
+}
+
+// Worker is a configured Temporal worker.
+type Worker struct {
+	w       sdkworker.Worker
+	policy  atomic.Pointer[policy.Policy]
+	closers []io.Closer
+}
+
+// New builds every client and activity and registers them.
+func New(o Options) (*Worker, error) {
+	cfg := o.Config
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	wk := &Worker{}
+	wk.policy.Store(&cfg.Policy)
+
+	enrich := &activities.Enrich{}
+	if files := resolveAll(cfg, cfg.Enrichment.Intel.Files); len(files) > 0 {
+		idx, err := intel.LoadFiles(files...)
+		if err != nil {
+			return nil, err
+		}
+		enrich.Intel = idx
+	}
+	if files := resolveAll(cfg, cfg.Enrichment.Assets.Files); len(files) > 0 {
+		inv, err := cmdb.LoadFiles(files...)
+		if err != nil {
+			return nil, err
+		}
+		enrich.Assets = inv
+	}
+
+	contain := &activities.Contain{EDR: o.EDR, IDP: o.IDP}
+	if contain.EDR == nil && cfg.Integrations.EDR.Provider == "defender" {
+		c, err := defender.New(hc, cfg.Integrations.EDR.URL, cfg.Integrations.EDR.Token.Value())
+		if err != nil {
+			return nil, fmt.Errorf("worker: edr: %w", err)
+		}
+		contain.EDR = c
+	}
+	if contain.IDP == nil && cfg.Integrations.IDP.Provider == "okta" {
+		c, err := okta.New(hc, cfg.Integrations.IDP.URL, cfg.Integrations.IDP.Token.Value())
+		if err != nil {
+			return nil, fmt.Errorf("worker: idp: %w", err)
+		}
+		contain.IDP = c
+	}
+
+	out := o.Console
+	if out == nil {
+		out = os.Stdout
+	}
+	notify := &activities.Notify{Notifier: console.New(out)}
+
+	sink, err := auditlog.Open(filepath.Join(cfg.DataDir, "audit.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("worker: audit log: %w", err)
+	}
+	wk.closers = append(wk.closers, sink)
+
+	reg := o.Playbooks
+	if reg == nil {
+		reg = playbooks.Builtin()
+	}
+	if err := cfg.ValidatePlaybooks(reg.Has); err != nil {
+		return nil, err
+	}
+
+	wk.w = sdkworker.New(o.Client, workflows.TaskQueue, sdkworker.Options{
+		MaxConcurrentActivityExecutionSize: o.MaxConcurrentActivities,
+		// A panic in workflow code is a bug to fix and replay, not a reason
+		// to fail an incident: block the task and let it be retried.
+		WorkflowPanicPolicy: sdkworker.BlockWorkflow,
+	})
+	workflows.New(reg).Register(wk.w)
+	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load})
+	wk.w.RegisterActivity(enrich)
+	wk.w.RegisterActivity(&activities.Handoff{Client: o.Client})
+	wk.w.RegisterActivity(notify)
+	wk.w.RegisterActivity(contain)
+	wk.w.RegisterActivity(&activities.Record{Sink: sink})
+	return wk, nil
+}
+
+func resolveAll(cfg *config.Config, files []string) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = cfg.Resolve(f)
+	}
+	return out
+}
+
+// SetPolicy swaps the policy new workflow decisions read; running ones keep
+// the snapshot they recorded.
+func (wk *Worker) SetPolicy(p *policy.Policy) { wk.policy.Store(p) }
+
+// Start starts polling.
+func (wk *Worker) Start() error {
+	if err := wk.w.Start(); err != nil {
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops polling, waits for running activities, and closes what the
+// worker opened.
+func (wk *Worker) Stop() error {
+	wk.w.Stop()
+	var errs []error
+	for _, c := range wk.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,228 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/policy"
+)
+
+// View implements playbooks.Case.
+func (inc *incident) View() playbooks.View {
+	return playbooks.View{
+		IncidentID:     inc.st.ID,
+		Title:          inc.st.Title,
+		Score:          inc.st.Score,
+		Categories:     slices.Clone(inc.st.Categories),
+		Context:        inc.st.Context,
+		Hosts:          slices.Clone(inc.st.Hosts),
+		Users:          slices.Clone(inc.st.Users),
+		SourceIPs:      slices.Clone(inc.st.SourceIPs),
+		DestinationIPs: slices.Clone(inc.st.DestinationIPs),
+		Drill:          inc.st.Drill,
+	}
+}
+
+// Note implements playbooks.Case.
+func (inc *incident) Note(ctx workflow.Context, message string) {
+	inc.note(ctx, "playbook", "playbook:"+inc.st.Playbook, message)
+}
+
+// Decide implements playbooks.Case: the escalation ladder. It asks the
+// score's first tier, and climbs T1 -> T2 -> IR when a tier escalates or
+// does not answer in time; at a tier whose timeout is "default" the score's
+// timeout default applies (contain, close, or hold and remind).
+func (inc *incident) Decide(ctx workflow.Context, proposal []alert.Action) (playbooks.Outcome, error) {
+	inc.st.Proposed = proposal
+	tier := inc.st.Score.Tier
+	if inc.pol.Tier(tier) == nil && len(inc.pol.Tiers) > 0 {
+		tier = inc.pol.Tiers[0].Name
+	}
+	reason := fmt.Sprintf("%s, score %d", inc.st.Score.Priority, inc.st.Score.Value)
+	for {
+		t := inc.pol.Tier(tier)
+		inc.st.Tier, inc.st.Status = tier, StatusAwaiting
+		inc.decision = nil
+		inc.note(ctx, "escalate", "socflow", fmt.Sprintf("asked %s (%s) to decide on %d proposed action(s): %s; answer within %s",
+			tier, orNone(t.Channel), len(proposal), reason, t.Timeout))
+		inc.publish(ctx)
+		inc.notify(ctx, activities.NotifyEscalation)
+
+		answered, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      t.Timeout,
+			TimerOptions: workflow.TimerOptions{Summary: tier + " decision timeout"},
+		}, func() bool { return inc.decision != nil })
+		if err != nil {
+			return playbooks.Outcome{}, err
+		}
+		if answered {
+			d := *inc.decision
+			inc.decision = nil
+			inc.markDecided(ctx)
+			switch d.Verdict {
+			case alert.VerdictEscalate:
+				next := inc.pol.NextTier(tier)
+				inc.st.RequestedBy = d.By
+				tier, reason = next.Name, fmt.Sprintf("escalated by %s from %s", d.By, d.Tier)
+				continue
+			case alert.VerdictApprove:
+				return playbooks.Outcome{Decision: d, Approved: selectActions(proposal, d.Actions)}, nil
+			case alert.VerdictDeny:
+				inc.st.Status = StatusDenied
+			case alert.VerdictFalsePositive:
+				inc.st.Status = StatusFalsePositive
+			}
+			inc.publish(ctx)
+			inc.notify(ctx, activities.NotifyDecision)
+			return playbooks.Outcome{Decision: d}, nil
+		}
+
+		inc.note(ctx, "escalate", "timer", fmt.Sprintf("%s did not answer within %s", tier, t.Timeout))
+		if next := inc.pol.NextTier(tier); t.OnTimeout == policy.OnTimeoutEscalate && next != nil {
+			tier, reason = next.Name, fmt.Sprintf("%s did not answer in %s", t.Name, t.Timeout)
+			continue
+		}
+		def := inc.pol.TimeoutDefault(inc.st.Score.Priority)
+		if def == policy.DefaultHold {
+			reason = fmt.Sprintf("reminder: still no decision (%s holds until someone decides)", inc.st.Score.Priority)
+			continue
+		}
+		d := alert.Decision{
+			By: "policy", Via: "timeout", Tier: tier, At: workflow.Now(ctx),
+			Note: fmt.Sprintf("no answer at %s; %s default for %s", tier, def, inc.st.Score.Priority),
+		}
+		if def == policy.DefaultContain {
+			d.Verdict = alert.VerdictApprove
+		} else {
+			d.Verdict = alert.VerdictDeny
+			inc.st.Status = StatusClosed
+		}
+		inc.st.Decisions = append(inc.st.Decisions, d)
+		inc.note(ctx, "decide", "policy", d.Note)
+		inc.markDecided(ctx)
+		if d.Verdict == alert.VerdictApprove {
+			return playbooks.Outcome{Decision: d, Approved: proposal}, nil
+		}
+		inc.publish(ctx)
+		inc.notify(ctx, activities.NotifyDecision)
+		return playbooks.Outcome{Decision: d}, nil
+	}
+}
+
+func (inc *incident) markDecided(ctx workflow.Context) {
+	if inc.st.Metrics.TimeToDecide == 0 {
+		inc.st.Metrics.TimeToDecide = workflow.Now(ctx).Sub(inc.st.OpenedAt)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no channel"
+	}
+	return s
+}
+
+// selectActions returns the proposed actions whose IDs are listed, or all
+// of them when none is.
+func selectActions(proposal []alert.Action, ids []string) []alert.Action {
+	if len(ids) == 0 {
+		return proposal
+	}
+	var out []alert.Action
+	for _, a := range proposal {
+		if slices.Contains(ids, a.ID) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// validateDecision is the decide update's validator. It runs before the
+// update is written to history, so a refused decision costs nothing and
+// changes nothing; the caller gets the reason.
+func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) error {
+	if !in.Verdict.Valid() {
+		return fmt.Errorf("unknown verdict %q: use approve, deny, escalate, false_positive or revert", in.Verdict)
+	}
+	by := strings.TrimSpace(in.By)
+	if by == "" {
+		return errors.New("the decider's identity is required")
+	}
+	if in.Verdict == alert.VerdictRevert {
+		if !slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone }) {
+			return fmt.Errorf("incident %s has no containment to revert", inc.st.ID)
+		}
+		if inc.decision != nil {
+			return errors.New("another decision is being applied; try again")
+		}
+		if !inc.pol.MayDecide(inc.st.Tier, by) {
+			return fmt.Errorf("%s is not an approver at tier %s", by, inc.st.Tier)
+		}
+		return nil
+	}
+	if inc.st.Status != StatusAwaiting || inc.decision != nil {
+		return fmt.Errorf("incident %s is %s, not awaiting a decision", inc.st.ID, inc.st.Status)
+	}
+	if !inc.pol.MayDecide(inc.st.Tier, by) {
+		t := inc.pol.Tier(inc.st.Tier)
+		return fmt.Errorf("%s is not an approver at tier %s (approvers: %s)", by, inc.st.Tier, strings.Join(t.Approvers, ", "))
+	}
+	switch in.Verdict {
+	case alert.VerdictEscalate:
+		if inc.pol.NextTier(inc.st.Tier) == nil {
+			return fmt.Errorf("tier %s is the last tier; nobody to escalate to", inc.st.Tier)
+		}
+	case alert.VerdictApprove:
+		if len(inc.st.Proposed) == 0 {
+			return errors.New("no containment action was proposed; decide deny, escalate or false_positive")
+		}
+		for _, id := range in.Actions {
+			if !slices.ContainsFunc(inc.st.Proposed, func(a alert.Action) bool { return a.ID == id }) {
+				return fmt.Errorf("action %q was not proposed; proposed: %s", id, actionIDs(inc.st.Proposed))
+			}
+		}
+		if inc.st.RequestedBy != "" && strings.EqualFold(by, inc.st.RequestedBy) {
+			for _, a := range selectActions(inc.st.Proposed, in.Actions) {
+				if a.Destructive {
+					return fmt.Errorf("%s escalated this incident and may not also approve %s (four-eyes rule)", by, a.ID)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func actionIDs(acts []alert.Action) string {
+	ids := make([]string, len(acts))
+	for i, a := range acts {
+		ids[i] = a.ID
+	}
+	return strings.Join(ids, ", ")
+}
+
+// decide is the decide update's handler: it records the decision and wakes
+// the ladder, which acts on it.
+func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult, error) {
+	d := alert.Decision{
+		Verdict: in.Verdict, Actions: in.Actions, By: strings.TrimSpace(in.By), Via: in.Via,
+		Note: in.Note, Tier: inc.st.Tier, At: workflow.Now(ctx),
+	}
+	inc.st.Decisions = append(inc.st.Decisions, d)
+	msg := fmt.Sprintf("%s at %s via %s", d.Verdict, d.Tier, orNone(d.Via))
+	if len(d.Actions) > 0 {
+		msg += " (" + strings.Join(d.Actions, ", ") + ")"
+	}
+	if d.Note != "" {
+		msg += ": " + d.Note
+	}
+	inc.note(ctx, "decide", d.By, msg)
+	inc.decision = &d
+	return DecideResult{Status: "accepted", Tier: d.Tier}, nil
+}

@@ -1,0 +1,299 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/policy"
+)
+
+// RespondToAlert is the pipeline for one alert fingerprint:
+//
+//	ingest -> triage -> enrich -> score -> route -> handoff -> absorb duplicates
+//
+// Intake starts it with SignalWithStart, so the first occurrence and every
+// duplicate arrive the same way, as AlertSignals; duplicates become a count
+// forwarded to the incident, never a second run.
+func (w *Workflows) RespondToAlert(ctx workflow.Context, in RespondToAlertInput) (RespondToAlertResult, error) {
+	r, err := newResponder(ctx, in)
+	if err != nil {
+		return RespondToAlertResult{}, err
+	}
+	pol, err := loadPolicy(ctx)
+	if err != nil {
+		return RespondToAlertResult{}, err
+	}
+	if in.Resume == nil {
+		if err := r.ingest(ctx); err != nil {
+			return RespondToAlertResult{}, err
+		}
+		if r.triage(ctx, pol) {
+			return r.absorbDuplicates(ctx, pol)
+		}
+		r.enrich(ctx, pol)
+		r.score(pol)
+		r.route(pol)
+		if err := r.handoff(ctx); err != nil {
+			return RespondToAlertResult{}, err
+		}
+		r.publish(ctx)
+	}
+	return r.absorbDuplicates(ctx, pol)
+}
+
+// responder is one RespondToAlert run's state and steps.
+type responder struct {
+	st AlertState
+	// pending counts occurrences received but not yet forwarded.
+	pending int
+	started bool
+}
+
+func newResponder(ctx workflow.Context, in RespondToAlertInput) (*responder, error) {
+	r := &responder{st: AlertState{Fingerprint: in.Fingerprint}}
+	if in.Resume != nil {
+		r.st, r.started = *in.Resume, true
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (AlertState, error) { return r.st, nil }); err != nil {
+		return nil, err
+	}
+	ch := workflow.GetSignalChannel(ctx, SignalAlert)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var s AlertSignal
+			ch.Receive(ctx, &s)
+			r.receive(s)
+		}
+	})
+	return r, nil
+}
+
+// receive takes one (possibly merged) occurrence signal.
+func (r *responder) receive(s AlertSignal) {
+	n := max(s.Count, 1)
+	if !r.started {
+		r.started = true
+		r.st.Alert = s.Alert
+		r.st.FirstSeen = s.ReceivedAt
+	} else {
+		r.pending += n
+	}
+	r.st.Occurrences += n
+	if s.ReceivedAt.After(r.st.LastSeen) {
+		r.st.LastSeen = s.ReceivedAt
+	}
+}
+
+// ingest waits for the first occurrence. SignalWithStart delivers it in the
+// run's first workflow task, so this never waits in practice; a run started
+// some other way waits a day for it and then ends.
+func (r *responder) ingest(ctx workflow.Context) error {
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout:      24 * time.Hour,
+		TimerOptions: workflow.TimerOptions{Summary: "await first alert"},
+	}, func() bool { return r.started })
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return temporal.NewNonRetryableApplicationError("no alert arrived: start alert runs with SignalWithStart", "NoAlert", nil)
+	}
+	return nil
+}
+
+// triage applies the suppression rules. A suppressed alert is not dropped:
+// its run records the rule and keeps counting occurrences.
+func (r *responder) triage(ctx workflow.Context, pol *policy.Policy) bool {
+	s := pol.Suppressed(&r.st.Alert, workflow.Now(ctx))
+	if s == nil {
+		return false
+	}
+	r.st.Disposition = DispositionSuppressed
+	r.st.Suppression = fmt.Sprintf("%s: %s (until %s)", s.Name, s.Reason, s.Expires.Format(time.DateOnly))
+	r.pending = 0
+	r.publish(ctx)
+	workflow.GetLogger(ctx).Info("alert suppressed", "fingerprint", r.st.Fingerprint, "rule", s.Name)
+	return true
+}
+
+// enrich runs every source in parallel, each with its own timeout. A source
+// that fails or times out becomes a named gap in the packet; it never fails
+// the alert.
+func (r *responder) enrich(ctx workflow.Context, _ *policy.Policy) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
+	})
+	var enrich *activities.Enrich
+	a := &r.st.Alert
+
+	intel := workflow.ExecuteLocalActivity(lctx, enrich.LookupIntel, activities.LookupIntelInput{Indicators: indicators(a)})
+	var hostIPs []string
+	for _, h := range a.Entities.Hosts {
+		hostIPs = append(hostIPs, h.IP...)
+	}
+	var hosts []string
+	for _, h := range a.Entities.Hosts {
+		hosts = append(hosts, h.Name)
+	}
+	if dst := a.DestinationIP(); len(hosts) == 0 && dst != "" {
+		hostIPs = append(hostIPs, dst)
+	}
+	asset := workflow.ExecuteLocalActivity(lctx, enrich.LookupAsset, activities.LookupAssetInput{Hosts: hosts, IPs: hostIPs})
+
+	var intelRes activities.LookupIntelResult
+	if err := intel.Get(ctx, &intelRes); err != nil {
+		r.st.Context.Gaps = append(r.st.Context.Gaps, alert.Gap{Source: "intel", Reason: errText(err)})
+	}
+	r.st.Context.IntelHits = intelRes.Hits
+	var assetRes activities.LookupAssetResult
+	if err := asset.Get(ctx, &assetRes); err != nil {
+		r.st.Context.Gaps = append(r.st.Context.Gaps, alert.Gap{Source: "assets", Reason: errText(err)})
+	}
+	r.st.Context.Asset = assetRes.Asset
+	r.st.EnrichedAt = workflow.Now(ctx)
+}
+
+// score applies the scoring schema.
+func (r *responder) score(pol *policy.Policy) {
+	r.st.Score = pol.Score(&r.st.Alert, &r.st.Context, r.st.Occurrences)
+}
+
+// route picks the incident and the playbook.
+func (r *responder) route(pol *policy.Policy) {
+	r.st.Route = pol.Route(&r.st.Alert, r.st.Fingerprint)
+	r.st.IncidentID = IncidentWorkflowID(r.st.Route.Key)
+}
+
+// handoff delivers the scored alert to its incident, starting the incident
+// if it is not running. The incident deduplicates by (source, seq), so the
+// activity's retries cannot count an occurrence twice.
+func (r *responder) handoff(ctx workflow.Context) error {
+	r.st.Seq++
+	count := r.st.Occurrences - r.st.Forwarded
+	sig := IncidentAlertSignal{
+		Source:     workflow.GetInfo(ctx).WorkflowExecution.ID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
+		Seq:        r.st.Seq,
+		Count:      count,
+		Alert:      r.st.Alert,
+		Context:    r.st.Context,
+		Score:      r.st.Score,
+		Route:      r.st.Route,
+		ReceivedAt: r.st.FirstSeen,
+		EnrichedAt: r.st.EnrichedAt,
+		SentAt:     workflow.Now(ctx),
+	}
+	if err := signalWithStart(ctx, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig); err != nil {
+		return err
+	}
+	r.st.Forwarded += count
+	r.st.Disposition = DispositionHandedOff
+	return nil
+}
+
+// absorbDuplicates keeps the run open while duplicates arrive, forwarding
+// their count to the incident in batches, and ends after a dedupe window
+// with none.
+func (r *responder) absorbDuplicates(ctx workflow.Context, pol *policy.Policy) (RespondToAlertResult, error) {
+	window := pol.Triage.DedupeWindow
+	for {
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      window,
+			TimerOptions: workflow.TimerOptions{Summary: "dedupe window"},
+		}, func() bool { return r.pending > 0 })
+		if err != nil {
+			return RespondToAlertResult{}, err
+		}
+		if !ok && r.pending == 0 {
+			break
+		}
+		// Let a burst settle so that one signal reports many occurrences.
+		if err := workflow.Sleep(ctx, forwardDelay); err != nil {
+			return RespondToAlertResult{}, err
+		}
+		r.pending = 0
+		if r.st.Disposition == DispositionHandedOff {
+			r.st.Score = pol.Score(&r.st.Alert, &r.st.Context, r.st.Occurrences)
+			if err := r.handoff(ctx); err != nil {
+				return RespondToAlertResult{}, err
+			}
+		}
+		r.publish(ctx)
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			st := r.st
+			return RespondToAlertResult{}, workflow.NewContinueAsNewError(ctx, RespondToAlertType,
+				RespondToAlertInput{Fingerprint: r.st.Fingerprint, Resume: &st})
+		}
+	}
+	return RespondToAlertResult{
+		Disposition: r.st.Disposition,
+		Suppression: r.st.Suppression,
+		IncidentID:  r.st.IncidentID,
+		Occurrences: r.st.Occurrences,
+		Priority:    string(r.st.Score.Priority),
+	}, nil
+}
+
+// forwardDelay batches duplicate occurrences before they are forwarded.
+const forwardDelay = 2 * time.Second
+
+// publish sets the run's search attributes so that the Temporal UI and
+// `incident list` can filter on them.
+func (r *responder) publish(ctx workflow.Context) {
+	a := &r.st.Alert
+	status := r.st.Disposition
+	if status == "" {
+		status = "processing"
+	}
+	upd := []temporal.SearchAttributeUpdate{
+		SAStatus.ValueSet(status),
+		SARule.ValueSet(a.Rule),
+		SADrill.ValueSet(a.Drill),
+	}
+	if r.st.Score.Priority != "" {
+		upd = append(upd, SAPriority.ValueSet(string(r.st.Score.Priority)), SAScore.ValueSet(int64(r.st.Score.Value)))
+	}
+	if h := a.PrimaryHost(); h != "" {
+		upd = append(upd, SAHost.ValueSet(h))
+	}
+	if u := a.PrimaryUser(); u != "" {
+		upd = append(upd, SAUser.ValueSet(u))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
+		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
+	}
+}
+
+// indicators lists what intel can match on: addresses, domains, URLs and
+// hashes.
+func indicators(a *alert.Alert) []string {
+	var out []string
+	for _, ip := range a.Entities.IPs {
+		out = append(out, ip.Addr)
+	}
+	for _, h := range a.Entities.Hosts {
+		out = append(out, h.IP...)
+	}
+	out = append(out, a.Entities.Domains...)
+	out = append(out, a.Entities.URLs...)
+	return append(out, a.Hashes()...)
+}
+
+// loadPolicy reads the policy in force through a local activity, which
+// records it in history for deterministic replay.
+func loadPolicy(ctx workflow.Context) (*policy.Policy, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+	})
+	var p *activities.Policy
+	var res activities.GetPolicyResult
+	if err := workflow.ExecuteLocalActivity(lctx, p.GetPolicy, activities.GetPolicyInput{}).Get(ctx, &res); err != nil {
+		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	return &res.Policy, nil
+}

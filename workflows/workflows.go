@@ -1,0 +1,78 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/playbooks"
+)
+
+// Workflows holds what the workflow code needs besides its input: the
+// playbook registry. It is built once by the worker.
+type Workflows struct {
+	Playbooks *playbooks.Registry
+}
+
+// New returns the workflows with the given playbooks.
+func New(reg *playbooks.Registry) *Workflows {
+	return &Workflows{Playbooks: reg}
+}
+
+// Register registers every workflow under its contract name.
+func (w *Workflows) Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(w.RespondToAlert, workflow.RegisterOptions{Name: RespondToAlertType})
+	r.RegisterWorkflowWithOptions(w.Incident, workflow.RegisterOptions{Name: IncidentType})
+}
+
+// signalWithStart hands a signal to another workflow through the Handoff
+// activity, starting that workflow if needed. It retries until Temporal
+// accepts: an alert handed off must never be lost.
+func signalWithStart(ctx workflow.Context, id, workflowType string, startArg, signalArg any) error {
+	start, err := json.Marshal(startArg)
+	if err != nil {
+		return fmt.Errorf("handoff: encode start argument: %w", err)
+	}
+	sig, err := json.Marshal(signalArg)
+	if err != nil {
+		return fmt.Errorf("handoff: encode signal: %w", err)
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+		Summary: "hand off to " + id,
+	})
+	var h *activities.Handoff
+	return workflow.ExecuteActivity(actx, h.SignalWithStart, activities.SignalWithStartInput{
+		WorkflowID:   id,
+		WorkflowType: workflowType,
+		TaskQueue:    workflow.GetInfo(ctx).TaskQueueName,
+		StartArg:     start,
+		Signal:       SignalAlert,
+		SignalArg:    sig,
+	}).Get(ctx, nil)
+}
+
+// errText is the message a responder should read for an activity failure:
+// the application error's own message, without the SDK's wrapping.
+func errText(err error) string {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return ae.Error()
+	}
+	var te *temporal.TimeoutError
+	if errors.As(err, &te) {
+		return "timed out (" + te.TimeoutType().String() + ")"
+	}
+	return err.Error()
+}

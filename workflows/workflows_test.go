@@ -1,0 +1,591 @@
+package workflows_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/policy"
+	"github.com/socflow/socflow/workflows"
+)
+
+// fakes records what the workflows asked the outside world to do.
+type fakes struct {
+	mu       sync.Mutex
+	notes    []activities.NotifyInput
+	edrCalls []string
+	idpCalls []string
+	audits   []json.RawMessage
+	// failBlock makes BlockIP fail with the given HTTP status.
+	failBlock int
+	intelErr  error
+}
+
+func (f *fakes) Notify(_ context.Context, kind activities.NotifyKind, card activities.IncidentCard, ref string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notes = append(f.notes, activities.NotifyInput{Kind: kind, Card: card, Ref: ref})
+	return "msg-" + card.IncidentID, nil
+}
+
+func (f *fakes) record(list *[]string, s string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*list = append(*list, s)
+}
+
+func (f *fakes) IsolateHost(_ context.Context, host, _ string) (string, error) {
+	f.record(&f.edrCalls, "isolate "+host)
+	return "act-" + host, nil
+}
+
+func (f *fakes) ReleaseHost(_ context.Context, host, _ string) (string, error) {
+	f.record(&f.edrCalls, "release "+host)
+	return "rel-" + host, nil
+}
+
+func (f *fakes) BlockIP(_ context.Context, ip, _ string) (string, error) {
+	if f.failBlock != 0 {
+		f.record(&f.edrCalls, "block-failed "+ip)
+		return "", &httpx.StatusError{Method: "POST", URL: "/api/indicators", Code: f.failBlock}
+	}
+	f.record(&f.edrCalls, "block "+ip)
+	return "ind-" + ip, nil
+}
+
+func (f *fakes) UnblockIP(_ context.Context, ip, ref string) error {
+	f.record(&f.edrCalls, "unblock "+ip+" "+ref)
+	return nil
+}
+
+func (f *fakes) DisableUser(_ context.Context, user string) error {
+	f.record(&f.idpCalls, "disable "+user)
+	return nil
+}
+
+func (f *fakes) EnableUser(_ context.Context, user string) error {
+	f.record(&f.idpCalls, "enable "+user)
+	return nil
+}
+
+func (f *fakes) Append(_ context.Context, rec json.RawMessage) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audits = append(f.audits, rec)
+	return nil
+}
+
+func (f *fakes) Lookup(ind string) []alert.IntelHit {
+	if ind == "203.0.113.7" {
+		return []alert.IntelHit{{Indicator: ind, Type: "ipv4", Source: "watchlist.csv", Confidence: 80}}
+	}
+	return nil
+}
+
+func (f *fakes) Find(hosts, _ []string) *alert.Asset {
+	for _, h := range hosts {
+		switch strings.ToLower(h) {
+		case "dc01":
+			return &alert.Asset{Name: "dc01", Tier: 1, Role: "domain-controller", MatchedBy: "hostname"}
+		case "prn-01":
+			return &alert.Asset{Name: "prn-01", Tier: 4, Role: "printer", MatchedBy: "hostname"}
+		}
+	}
+	return nil
+}
+
+func (f *fakes) kinds() []activities.NotifyKind {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []activities.NotifyKind
+	for _, n := range f.notes {
+		out = append(out, n.Kind)
+	}
+	return out
+}
+
+type intelFailer struct{ *fakes }
+
+func (i intelFailer) Lookup(string) []alert.IntelHit { panic("intel source crashed") }
+
+func testPolicy(t *testing.T, mutate func(*policy.Policy)) *policy.Policy {
+	t.Helper()
+	p := config.Default().Policy
+	if mutate != nil {
+		mutate(&p)
+	}
+	return &p
+}
+
+type harness struct {
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+	f   *fakes
+}
+
+func newHarness(t *testing.T, pol *policy.Policy, intel activities.IntelIndex) *harness {
+	t.Helper()
+	h := &harness{f: &fakes{}}
+	h.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	h.env = h.NewTestWorkflowEnvironment()
+	h.env.SetTestTimeout(30 * time.Second)
+	if intel == nil {
+		intel = h.f
+	}
+	workflows.New(playbooks.Builtin()).Register(h.env)
+	h.env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol }})
+	h.env.RegisterActivity(&activities.Enrich{Intel: intel, Assets: h.f})
+	h.env.RegisterActivity(&activities.Notify{Notifier: h.f})
+	h.env.RegisterActivity(&activities.Contain{EDR: h.f, IDP: h.f})
+	h.env.RegisterActivity(&activities.Record{Sink: h.f})
+	h.env.RegisterActivity(&activities.Handoff{})
+	return h
+}
+
+var _ worker.WorkflowRegistry = (*testsuite.TestWorkflowEnvironment)(nil)
+
+func networkAlert(host, src string) alert.Alert {
+	return alert.Alert{
+		ID: "a-1", Source: "suricata", Rule: "ET POLICY anomaly", Title: "Anomalous outbound traffic",
+		Category: "network", Severity: alert.SeverityMedium,
+		Time: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC),
+		Entities: alert.Entities{
+			Hosts: []alert.Host{{Name: host}},
+			IPs:   []alert.IP{{Addr: src, Direction: alert.DirectionSource}, {Addr: "10.0.0.10", Direction: alert.DirectionDestination}},
+		},
+	}
+}
+
+// handoffs captures the Handoff activity's calls instead of reaching a
+// Temporal server.
+func (h *harness) captureHandoffs() *[]workflows.IncidentAlertSignal {
+	var got []workflows.IncidentAlertSignal
+	var mu sync.Mutex
+	var hand *activities.Handoff
+	h.env.OnActivity(hand.SignalWithStart, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SignalWithStartInput) (activities.SignalWithStartResult, error) {
+			var s workflows.IncidentAlertSignal
+			if err := json.Unmarshal(in.SignalArg, &s); err != nil {
+				return activities.SignalWithStartResult{}, err
+			}
+			if in.WorkflowID != workflows.IncidentWorkflowID(s.Route.Key) || in.WorkflowType != workflows.IncidentType {
+				return activities.SignalWithStartResult{}, fmt.Errorf("handoff to %s (%s), want the routed incident", in.WorkflowID, in.WorkflowType)
+			}
+			mu.Lock()
+			got = append(got, s)
+			mu.Unlock()
+			return activities.SignalWithStartResult{RunID: "run"}, nil
+		})
+	return &got
+}
+
+func TestRespondToAlertEnrichesScoresAndHandsOff(t *testing.T) {
+	h := newHarness(t, testPolicy(t, nil), nil)
+	got := h.captureHandoffs()
+	a := networkAlert("dc01", "203.0.113.7")
+	at := time.Date(2026, 11, 29, 10, 0, 1, 0, time.UTC)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 1, ReceivedAt: at})
+	}, 0)
+	// Two duplicate batches arrive later: counted and forwarded, not rerun.
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 3, ReceivedAt: at.Add(time.Minute)})
+	}, time.Minute)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 1, ReceivedAt: at.Add(10 * time.Minute)})
+	}, 10*time.Minute)
+
+	h.env.ExecuteWorkflow(workflows.RespondToAlertType, workflows.RespondToAlertInput{Fingerprint: "fp1"})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.RespondToAlertResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Disposition != workflows.DispositionHandedOff || res.Occurrences != 5 || res.IncidentID != "incident/host:dc01" {
+		t.Fatalf("result = %+v, want handed off, 5 occurrences, incident/host:dc01", res)
+	}
+	if len(*got) != 3 {
+		t.Fatalf("handoffs = %d, want 3 (first, then one per duplicate batch)", len(*got))
+	}
+	first := (*got)[0]
+	if first.Score.Priority != alert.P1 || first.Context.Asset == nil || first.Context.Asset.Tier != 1 || len(first.Context.IntelHits) != 1 {
+		t.Errorf("first handoff score %+v context %+v: want P1 with dc01 tier 1 and one intel hit", first.Score, first.Context)
+	}
+	var total int
+	for i, s := range *got {
+		if s.Seq != i+1 {
+			t.Errorf("handoff %d has seq %d", i, s.Seq)
+		}
+		total += s.Count
+	}
+	if total != 5 {
+		t.Errorf("forwarded %d occurrences, want 5", total)
+	}
+}
+
+func TestRespondToAlertSuppressedIsRecordedNotDropped(t *testing.T) {
+	pol := testPolicy(t, func(p *policy.Policy) {
+		p.Triage.Suppressions = []policy.Suppression{{
+			Name: "scanner", Match: policy.Match{"src_ip": "203.0.113.*"}, Reason: "authorised scanner",
+			Expires: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC),
+		}}
+	})
+	h := newHarness(t, pol, nil)
+	got := h.captureHandoffs()
+	a := networkAlert("dc01", "203.0.113.7")
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 2, ReceivedAt: a.Time})
+	}, 0)
+	h.env.ExecuteWorkflow(workflows.RespondToAlertType, workflows.RespondToAlertInput{Fingerprint: "fp2"})
+	var res workflows.RespondToAlertResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Disposition != workflows.DispositionSuppressed || !strings.Contains(res.Suppression, "scanner") || res.Occurrences != 2 {
+		t.Fatalf("result = %+v, want suppressed by scanner with 2 occurrences", res)
+	}
+	if len(*got) != 0 {
+		t.Fatalf("a suppressed alert was handed off %d times", len(*got))
+	}
+}
+
+func TestRespondToAlertFailedSourceBecomesGap(t *testing.T) {
+	h := newHarness(t, testPolicy(t, nil), intelFailer{})
+	got := h.captureHandoffs()
+	a := networkAlert("dc01", "203.0.113.7")
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 1, ReceivedAt: a.Time})
+	}, 0)
+	h.env.ExecuteWorkflow(workflows.RespondToAlertType, workflows.RespondToAlertInput{Fingerprint: "fp3"})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(*got) != 1 {
+		t.Fatalf("handoffs = %d, want 1", len(*got))
+	}
+	gaps := (*got)[0].Context.Gaps
+	if len(gaps) != 1 || gaps[0].Source != "intel" {
+		t.Fatalf("gaps = %+v, want one intel gap", gaps)
+	}
+	if (*got)[0].Context.Asset == nil {
+		t.Error("the asset lookup should still have answered")
+	}
+}
+
+// incidentSignal builds what RespondToAlert would hand off.
+func incidentSignal(t *testing.T, pol *policy.Policy, a alert.Alert, ctx alert.ContextPacket, source string, seq, count int) workflows.IncidentAlertSignal {
+	t.Helper()
+	return workflows.IncidentAlertSignal{
+		Source: source, Seq: seq, Count: count, Alert: a, Context: ctx,
+		Score: pol.Score(&a, &ctx, count), Route: pol.Route(&a, "fp"),
+		ReceivedAt: a.Time, EnrichedAt: a.Time.Add(200 * time.Millisecond), SentAt: a.Time.Add(time.Second),
+	}
+}
+
+func (h *harness) decide(t *testing.T, after time.Duration, in workflows.DecideInput, rejected *error) {
+	t.Helper()
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(workflows.UpdateDecide, in.By+string(in.Verdict), &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { *rejected = err },
+			OnComplete: func(any, error) {},
+		}, in)
+	}, after)
+}
+
+func (h *harness) state(t *testing.T) workflows.IncidentState {
+	t.Helper()
+	v, err := h.env.QueryWorkflow(workflows.QueryStatus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st workflows.IncidentState
+	if err := v.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestIncidentApprovedIsContainedAndAudited(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	a := networkAlert("dc01", "203.0.113.7")
+	ctx := alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}
+	sig := incidentSignal(t, pol, a, ctx, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	// The same signal redelivered by a retried handoff must not count twice.
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, time.Second)
+	var rejected error
+	h.decide(t, 5*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "alice", Via: "cli"}, &rejected)
+	var mid workflows.IncidentState
+	h.env.RegisterDelayedCallback(func() { mid = h.state(t) }, 6*time.Minute)
+
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if rejected != nil {
+		t.Fatalf("approval rejected: %v", rejected)
+	}
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != workflows.StatusContained || res.Priority != "P1" || res.Alerts != 1 {
+		t.Fatalf("result = %+v, want contained P1 with 1 alert", res)
+	}
+	if mid.Occurrences != 1 {
+		t.Errorf("occurrences = %d after a redelivered signal, want 1", mid.Occurrences)
+	}
+	// P1 network anomaly: block the external source and isolate the host.
+	want := []string{"block 203.0.113.7", "isolate dc01"}
+	if strings.Join(h.f.edrCalls, ",") != strings.Join(want, ",") {
+		t.Errorf("EDR calls = %v, want %v", h.f.edrCalls, want)
+	}
+	if mid.Tier != "IR" {
+		t.Errorf("a P1 went to tier %q, want IR directly", mid.Tier)
+	}
+	if res.Metrics.TimeToDecide != 5*time.Minute || res.Metrics.TimeToContain < 5*time.Minute {
+		t.Errorf("metrics = %+v, want decide 5m, contain after that", res.Metrics)
+	}
+	if len(h.f.audits) != 1 {
+		t.Fatalf("audit records = %d, want 1", len(h.f.audits))
+	}
+	var rec workflows.IncidentState
+	if err := json.Unmarshal(h.f.audits[0], &rec); err != nil {
+		t.Fatal(err)
+	}
+	var actors []string
+	for _, e := range rec.Timeline {
+		if e.At.IsZero() || e.Actor == "" {
+			t.Errorf("timeline event without time or actor: %+v", e)
+		}
+		actors = append(actors, e.Stage+"/"+e.Actor)
+	}
+	if !strings.Contains(strings.Join(actors, " "), "decide/alice") {
+		t.Errorf("timeline %v lacks alice's decision", actors)
+	}
+	kinds := h.f.kinds()
+	if len(kinds) < 3 || kinds[0] != activities.NotifyEscalation || kinds[len(kinds)-1] != activities.NotifyClosed {
+		t.Errorf("notifications = %v, want escalation first and closed last", kinds)
+	}
+}
+
+func TestIncidentNobodyAnswersClimbsTheLadder(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	// A medium alert on an unknown host is P3: it starts at T1.
+	a := networkAlert("ws-999", "203.0.113.9")
+	a.Severity = alert.SeverityHigh
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/fp/run1", 1, 1)
+	if sig.Score.Priority != alert.P2 {
+		t.Fatalf("test alert scored %s, want P2", sig.Score.Priority)
+	}
+	pol.Scoring.Paths[alert.P2] = "T1"
+	sig.Score.Tier = "T1"
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var rejected error
+	// Nobody answers T1 (15m) or T2 (30m); IR approves after 50 more minutes.
+	h.decide(t, 15*time.Minute+30*time.Minute+50*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "ir-lead", Via: "cli"}, &rejected)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if rejected != nil {
+		t.Fatal(rejected)
+	}
+	var tiers []string
+	for _, n := range h.f.notes {
+		if n.Kind == activities.NotifyEscalation {
+			tiers = append(tiers, n.Card.Tier+" "+n.Card.Channel)
+		}
+	}
+	want := "T1 #soc-t1,T2 #soc-t2,IR #incident-response"
+	if strings.Join(tiers, ",") != want {
+		t.Fatalf("escalations = %v, want %s", tiers, want)
+	}
+	last := h.f.notes[len(h.f.notes)-1]
+	if len(last.Card.History) != 1 || last.Card.History[0].By != "ir-lead" {
+		t.Errorf("final card history = %+v, want ir-lead's decision carried", last.Card.History)
+	}
+	if h.f.edrCalls[0] != "block 203.0.113.9" {
+		t.Errorf("EDR calls = %v", h.f.edrCalls)
+	}
+}
+
+func TestIncidentTimeoutDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		host     string
+		want     string
+		wantEDR  int
+		priority alert.Priority
+	}{
+		// P1 on a domain controller: IR's timeout contains.
+		{name: "P1 contains", host: "dc01", want: workflows.StatusContained, wantEDR: 2, priority: alert.P1},
+		// P4 on a printer: T1 -> T2 -> IR, then the P4 default closes.
+		{name: "P4 closes", host: "prn-01", want: workflows.StatusClosed, wantEDR: 0, priority: alert.P4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := testPolicy(t, nil)
+			h := newHarness(t, pol, nil)
+			a := networkAlert(tc.host, "203.0.113.7")
+			ctx := alert.ContextPacket{Asset: h.f.Find([]string{tc.host}, nil)}
+			sig := incidentSignal(t, pol, a, ctx, "alert/fp/run1", 1, 1)
+			if sig.Score.Priority != tc.priority {
+				t.Fatalf("scored %s (%d), want %s:\n%s", sig.Score.Priority, sig.Score.Value, tc.priority, sig.Score.Explain())
+			}
+			h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+			h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+			var res workflows.IncidentResult
+			if err := h.env.GetWorkflowResult(&res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != tc.want || len(h.f.edrCalls) != tc.wantEDR {
+				t.Fatalf("status %s with EDR calls %v, want %s with %d", res.Status, h.f.edrCalls, tc.want, tc.wantEDR)
+			}
+		})
+	}
+}
+
+func TestDecisionValidation(t *testing.T) {
+	pol := testPolicy(t, func(p *policy.Policy) {
+		p.Tiers[0].Approvers = []string{"alice", "bob"}
+		p.Tiers[1].Approvers = []string{"bob", "carol"}
+	})
+	a := networkAlert("ws-1", "203.0.113.7")
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/fp/run1", 1, 1)
+	sig.Score.Tier = "T1"
+	for _, tc := range []struct {
+		name string
+		in   workflows.DecideInput
+		want string
+	}{
+		{"not an approver", workflows.DecideInput{Verdict: alert.VerdictApprove, By: "mallory"}, "mallory is not an approver at tier T1"},
+		{"no identity", workflows.DecideInput{Verdict: alert.VerdictApprove}, "identity is required"},
+		{"unknown verdict", workflows.DecideInput{Verdict: "nuke", By: "alice"}, `unknown verdict "nuke"`},
+		{"unknown action", workflows.DecideInput{Verdict: alert.VerdictApprove, By: "alice", Actions: []string{"isolate_host:dc99"}}, `action "isolate_host:dc99" was not proposed`},
+		{"revert before containment", workflows.DecideInput{Verdict: alert.VerdictRevert, By: "alice"}, "no containment to revert"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, pol, nil)
+			h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+			var rejected error
+			h.decide(t, time.Minute, tc.in, &rejected)
+			h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+			if rejected == nil || !strings.Contains(rejected.Error(), tc.want) {
+				t.Fatalf("rejection = %v, want it to say %q", rejected, tc.want)
+			}
+			for _, e := range h.f.edrCalls {
+				if !strings.HasPrefix(e, "block") {
+					t.Errorf("a rejected decision led to %s", e)
+				}
+			}
+		})
+	}
+}
+
+func TestEscalatorMayNotApproveDestructiveAlone(t *testing.T) {
+	pol := testPolicy(t, func(p *policy.Policy) {
+		p.Tiers[0].Approvers = []string{"bob"}
+		p.Tiers[1].Approvers = []string{"bob", "carol"}
+	})
+	h := newHarness(t, pol, nil)
+	a := networkAlert("ws-1", "203.0.113.7")
+	a.Category = "malware"
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/fp/run1", 1, 1)
+	sig.Score.Tier = "T1"
+	sig.Route.Playbook = "malware-on-host"
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var r1, r2, r3 error
+	h.decide(t, time.Minute, workflows.DecideInput{Verdict: alert.VerdictEscalate, By: "bob", Note: "looks real"}, &r1)
+	h.decide(t, 2*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "bob"}, &r2)
+	h.decide(t, 3*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "carol"}, &r3)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if r1 != nil || r3 != nil {
+		t.Fatalf("escalate: %v, carol's approval: %v; both should be accepted", r1, r3)
+	}
+	if r2 == nil || !strings.Contains(r2.Error(), "four-eyes") {
+		t.Fatalf("bob approving his own escalation: %v, want a four-eyes rejection", r2)
+	}
+	if strings.Join(h.f.edrCalls, ",") != "isolate ws-1" {
+		t.Errorf("EDR calls = %v, want isolate ws-1 (the private destination is not blocked)", h.f.edrCalls)
+	}
+}
+
+func TestContainmentSagaUndoesOnFailure(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	h.f.failBlock = 403
+	a := networkAlert("ws-1", "203.0.113.7")
+	a.Entities.Users = []alert.User{{Name: "alice"}}
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/fp/run1", 1, 1)
+	sig.Route.Playbook = "standard" // isolate, block, disable: in that order
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var rejected error
+	h.decide(t, time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "alice"}, &rejected)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	want := "isolate ws-1,block-failed 203.0.113.7,release ws-1"
+	if strings.Join(h.f.edrCalls, ",") != want {
+		t.Fatalf("EDR calls = %v, want %s (a 403 is not retried; the isolation is undone)", h.f.edrCalls, want)
+	}
+	if len(h.f.idpCalls) != 0 {
+		t.Errorf("identity calls after the failure: %v", h.f.idpCalls)
+	}
+	if res.Status != workflows.StatusPartial {
+		t.Errorf("status = %s, want %s", res.Status, workflows.StatusPartial)
+	}
+}
+
+func TestRevertAfterContainment(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	a := networkAlert("dc01", "203.0.113.7")
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var r1, r2 error
+	h.decide(t, time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "alice"}, &r1)
+	h.decide(t, 20*time.Minute, workflows.DecideInput{Verdict: alert.VerdictRevert, By: "alice", Note: "pentest"}, &r2)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if r1 != nil || r2 != nil {
+		t.Fatal(errors.Join(r1, r2))
+	}
+	// network-anomaly blocks, then isolates (P1); the revert runs newest first.
+	want := "block 203.0.113.7,isolate dc01,release dc01,unblock 203.0.113.7 ind-203.0.113.7"
+	if strings.Join(h.f.edrCalls, ",") != want {
+		t.Fatalf("EDR calls = %v, want %s", h.f.edrCalls, want)
+	}
+	if res.Status != workflows.StatusFalsePositive {
+		t.Errorf("status = %s, want false_positive", res.Status)
+	}
+}
