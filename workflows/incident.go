@@ -47,8 +47,10 @@ type incident struct {
 	pol *policy.Policy
 	// decision is the accepted decision not yet acted on.
 	decision *alert.Decision
-	// lastAlert is when the last occurrence arrived, for the quiet window.
-	lastAlert time.Time
+	// lastActivity is when the last alert, decision or containment step
+	// happened: the incident stays open for its routing window after it,
+	// which leaves time to revert a containment.
+	lastActivity time.Time
 	received  bool
 }
 
@@ -62,7 +64,7 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 	if in.Resume != nil {
 		inc.st = *in.Resume
 		inc.received = true
-		inc.lastAlert = inc.st.UpdatedAt
+		inc.lastActivity = inc.st.UpdatedAt
 		if inc.st.Seen == nil {
 			inc.st.Seen = map[string]int{}
 		}
@@ -145,6 +147,7 @@ func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) 
 // settle marks the playbook finished.
 func (inc *incident) settle(ctx workflow.Context) {
 	inc.st.Phase = PhaseSettled
+	inc.lastActivity = workflow.Now(ctx)
 	inc.publish(ctx)
 }
 
@@ -157,14 +160,14 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 		if window <= 0 {
 			window = time.Hour
 		}
-		deadline := inc.lastAlert.Add(window)
+		deadline := inc.lastActivity.Add(window)
 		wait := deadline.Sub(workflow.Now(ctx))
 		if wait > 0 {
-			last := inc.lastAlert
+			last := inc.lastActivity
 			_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 				Timeout:      wait,
 				TimerOptions: workflow.TimerOptions{Summary: "incident quiet window"},
-			}, func() bool { return inc.lastAlert != last || inc.decision != nil })
+			}, func() bool { return inc.lastActivity != last || inc.decision != nil })
 			if err != nil {
 				return err
 			}
@@ -175,7 +178,7 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 			}
 			continue
 		}
-		if !workflow.Now(ctx).Before(inc.lastAlert.Add(window)) {
+		if !workflow.Now(ctx).Before(inc.lastActivity.Add(window)) {
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
@@ -197,6 +200,7 @@ func (inc *incident) applyLateDecision(ctx workflow.Context) error {
 	if d.Verdict == alert.VerdictRevert {
 		inc.revert(ctx, d)
 	}
+	inc.lastActivity = workflow.Now(ctx)
 	return nil
 }
 
@@ -244,7 +248,7 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 	}
 	inc.st.Seen[s.Source] = s.Seq
 	now := workflow.Now(ctx)
-	inc.lastAlert = now
+	inc.lastActivity = now
 	count := max(s.Count, 1)
 	inc.st.Occurrences += count
 

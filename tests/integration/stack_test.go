@@ -1,0 +1,254 @@
+// Package integration runs socflow end to end on the embedded, real
+// Temporal server (the one `socflow dev` runs), with loopback fakes for the
+// EDR and identity provider, through the HTTP API a SIEM would call.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/devserver"
+	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/integrations/defender"
+	"github.com/socflow/socflow/integrations/defender/defendertest"
+	"github.com/socflow/socflow/integrations/okta"
+	"github.com/socflow/socflow/integrations/okta/oktatest"
+	"github.com/socflow/socflow/worker"
+	"github.com/socflow/socflow/workflows"
+)
+
+// stack is socflow running as `socflow dev` runs it.
+type stack struct {
+	t       testing.TB
+	cfg     *config.Config
+	server  *devserver.Server
+	client  client.Client
+	worker  *worker.Worker
+	api     *httptest.Server
+	edr     *defendertest.Server
+	idp     *oktatest.Server
+	console *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type stackOptions struct {
+	// dbFile persists Temporal's state; "" runs in memory.
+	dbFile string
+	// mutate adjusts the configuration (short windows, approvers).
+	mutate func(*config.Config)
+	// keepFakes reuses fakes across a restart.
+	edr *defendertest.Server
+	idp *oktatest.Server
+}
+
+func quietLogger() *slog.Logger {
+	if os.Getenv("SOCFLOW_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func startStack(t testing.TB, o stackOptions) *stack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg, err := config.Load("../../examples/socflow.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	if o.mutate != nil {
+		o.mutate(cfg)
+	}
+	sa := map[string]enumspb.IndexedValueType{}
+	for _, k := range workflows.SearchAttributeKeys() {
+		sa[k.GetName()] = k.GetValueType()
+	}
+	log := quietLogger()
+	srv, err := devserver.Start(ctx, devserver.Options{DBFile: o.dbFile, SearchAttributes: sa, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, cfg: cfg, server: srv, console: &syncBuffer{}, edr: o.edr, idp: o.idp}
+	cfg.Temporal.Address = srv.FrontendAddr()
+	cfg.Temporal.Namespace = srv.Namespace()
+	if s.client, err = worker.Dial(ctx, cfg, log); err != nil {
+		t.Fatal(err)
+	}
+
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if s.edr == nil {
+		s.edr = defendertest.New(defendertest.WithToken("t"))
+	}
+	if s.idp == nil {
+		s.idp = oktatest.New(oktatest.WithToken("t"))
+	}
+	edrURL := httptest.NewServer(s.edr)
+	idpURL := httptest.NewServer(s.idp)
+	edrClient, err := defender.New(hc, edrURL.URL, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpClient, err := okta.New(hc, idpURL.URL, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.worker, err = worker.New(worker.Options{
+		Config: cfg, Client: s.client, Logger: log, Console: s.console, EDR: edrClient, IDP: idpClient, HTTPClient: hc,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.api = httptest.NewServer(worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: log}))
+	t.Cleanup(func() {
+		s.stop()
+		edrURL.Close()
+		idpURL.Close()
+	})
+	return s
+}
+
+// stop shuts the stack down as Ctrl-C on `socflow dev` does. It is safe to
+// call twice.
+func (s *stack) stop() {
+	if s.api == nil {
+		return
+	}
+	s.api.Close()
+	if err := s.worker.Stop(); err != nil {
+		s.t.Log(err)
+	}
+	s.client.Close()
+	if err := s.server.Stop(); err != nil {
+		s.t.Log(err)
+	}
+	s.api = nil
+}
+
+func (s *stack) incidents() *incidents.Service {
+	return &incidents.Service{Client: s.client, Namespace: s.cfg.Temporal.Namespace}
+}
+
+// post sends a request to the API and decodes the JSON answer into out.
+func (s *stack) post(path, contentType string, body []byte, out any) int {
+	s.t.Helper()
+	resp, err := http.Post(s.api.URL+path, contentType, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			s.t.Fatalf("POST %s: %d %s: %v", path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (s *stack) get(path string, out any) int {
+	s.t.Helper()
+	resp, err := http.Get(s.api.URL + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(data, out); err != nil {
+			s.t.Fatalf("GET %s: %s: %v", path, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// eventually polls cond until it holds or the deadline passes. The Temporal
+// server is real and asynchronous: polling with a deadline is the honest way
+// to wait for it, a fixed sleep is not.
+func eventually(t testing.TB, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last string
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s; last seen: %s", what, within, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitStatus waits until the incident reports one of the statuses.
+func (s *stack) waitStatus(key string, within time.Duration, statuses ...string) *workflows.IncidentState {
+	s.t.Helper()
+	var st workflows.IncidentState
+	eventually(s.t, within, fmt.Sprintf("incident %s in %v", key, statuses), func() (bool, string) {
+		code := s.get("/v1/incidents/"+key, &st)
+		if code != http.StatusOK {
+			return false, fmt.Sprintf("HTTP %d", code)
+		}
+		for _, want := range statuses {
+			if st.Status == want {
+				return true, ""
+			}
+		}
+		return false, st.Status
+	})
+	return &st
+}
+
+func readExample(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../examples/alerts/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func contains(list []string, want string) bool {
+	for _, v := range list {
+		if strings.Contains(v, want) {
+			return true
+		}
+	}
+	return false
+}
