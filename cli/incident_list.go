@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,7 +23,7 @@ func newCmdIncidentList(f *Factory, runF func(context.Context, *IncidentListOpti
 		Short: "List incidents, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if p := opts.Priority; p != "" && !strings.Contains("P1 P2 P3 P4", strings.ToUpper(p)) {
+			if p := opts.Priority; p != "" && !slices.Contains([]string{"P1", "P2", "P3", "P4"}, strings.ToUpper(p)) {
 				return usageErrorf("--priority must be P1, P2, P3 or P4, got %q", p)
 			}
 			if runF != nil {

@@ -81,9 +81,12 @@ func parseNDJSON(body []byte) ([]Item, error) {
 			continue
 		}
 		if len(items) == 0 && !json.Valid(raw) {
+			// Decode the whole body, not the line, so that a broken
+			// pretty-printed object is reported where it breaks rather
+			// than at its opening brace.
 			var v any
-			err := json.Unmarshal(raw, &v)
-			return nil, fmt.Errorf("%w: line %d: %s", ErrMalformed, line, describe(raw, err))
+			err := json.Unmarshal(body, &v)
+			return nil, fmt.Errorf("%w: %s", ErrMalformed, describe(body, err))
 		}
 		items = append(items, decodeOne(len(items), line, append([]byte(nil), raw...)))
 	}

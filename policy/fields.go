@@ -110,15 +110,17 @@ func anyGlob(glob string, values []string) bool {
 // Glob reports whether s matches pattern, where "*" matches any run of
 // characters (slashes included, unlike path.Match, because URLs and
 // Windows paths are matched too) and "?" matches one character.
-func Glob(pattern, s string) bool {
+func Glob(pattern, str string) bool {
+	// Runes, not bytes, so that "?" is one character of a non-ASCII name.
+	s, pat := []rune(str), []rune(pattern)
 	p, i := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+		case p < len(pat) && (pat[p] == '?' || pat[p] == s[i]):
 			p++
 			i++
-		case p < len(pattern) && pattern[p] == '*':
+		case p < len(pat) && pat[p] == '*':
 			star, mark = p, i
 			p++
 		case star >= 0:
@@ -129,8 +131,8 @@ func Glob(pattern, s string) bool {
 			return false
 		}
 	}
-	for p < len(pattern) && pattern[p] == '*' {
+	for p < len(pat) && pat[p] == '*' {
 		p++
 	}
-	return p == len(pattern)
+	return p == len(pat)
 }

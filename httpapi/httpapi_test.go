@@ -1,0 +1,670 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/httpapi"
+	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/intake"
+	"github.com/socflow/socflow/workflows"
+)
+
+// fakeIngester answers with a fixed response, or the real parser's verdict
+// on the body when resp is nil, and records the bodies it received.
+type fakeIngester struct {
+	resp  *intake.Response
+	err   error
+	panic bool
+
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (f *fakeIngester) Ingest(_ context.Context, body []byte) (*intake.Response, error) {
+	f.mu.Lock()
+	f.bodies = append(f.bodies, string(body))
+	f.mu.Unlock()
+	if f.panic {
+		panic("ingester exploded")
+	}
+	if f.err != nil || f.resp != nil {
+		return f.resp, f.err
+	}
+	// Without a canned answer, parse for real and accept every valid alert
+	// as new, so tests see the parser's own rejections.
+	items, err := intake.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	resp := &intake.Response{Rejected: []intake.Rejection{}, Results: []intake.Result{}}
+	for _, it := range items {
+		if it.Err != nil {
+			resp.Rejected = append(resp.Rejected, intake.Rejection{Index: it.Index, Line: it.Line, Error: it.Err.Error()})
+			continue
+		}
+		resp.Accepted++
+		resp.Results = append(resp.Results, intake.Result{Index: it.Index, WorkflowID: workflows.AlertWorkflowID(intake.Fingerprint(it.Alert, nil))})
+	}
+	return resp, nil
+}
+
+// fakeIncidents knows one incident, "host:dc01".
+type fakeIncidents struct {
+	decideErr error
+	panicOn   string
+
+	mu        sync.Mutex
+	listed    []incidents.ListOptions
+	decisions []workflows.DecideInput
+}
+
+const knownKey = "host:dc01"
+
+func (f *fakeIncidents) List(_ context.Context, o incidents.ListOptions) ([]incidents.Summary, error) {
+	f.mu.Lock()
+	f.listed = append(f.listed, o)
+	f.mu.Unlock()
+	if f.panicOn == "list" {
+		panic("list exploded")
+	}
+	if o.Status == "broken" {
+		return nil, errors.New("visibility store down")
+	}
+	if o.Priority == "P4" {
+		return nil, nil
+	}
+	return []incidents.Summary{{ID: "incident/" + knownKey, Priority: "P1", Score: 100, Status: workflows.StatusAwaiting, Running: true}}, nil
+}
+
+func (f *fakeIncidents) Get(_ context.Context, key string) (*workflows.IncidentState, error) {
+	if key != knownKey {
+		return nil, fmt.Errorf("incidents: query incident/%s: %w", key, incidents.ErrNotFound)
+	}
+	return &workflows.IncidentState{ID: "incident/" + key, Key: key, Status: workflows.StatusAwaiting, Tier: "IR"}, nil
+}
+
+func (f *fakeIncidents) Timeline(_ context.Context, key string) (*workflows.TimelineResult, error) {
+	if key != knownKey {
+		return nil, fmt.Errorf("incidents: query incident/%s: %w", key, incidents.ErrNotFound)
+	}
+	return &workflows.TimelineResult{Events: []alert.TimelineEvent{{Stage: "route", Actor: "socflow", Message: "opened"}}}, nil
+}
+
+func (f *fakeIncidents) Decide(_ context.Context, key string, in workflows.DecideInput) (*workflows.DecideResult, error) {
+	if key != knownKey {
+		return nil, fmt.Errorf("incidents: decide incident/%s: %w", key, incidents.ErrNotFound)
+	}
+	f.mu.Lock()
+	f.decisions = append(f.decisions, in)
+	f.mu.Unlock()
+	if f.decideErr != nil {
+		return nil, f.decideErr
+	}
+	return &workflows.DecideResult{Status: workflows.StatusContaining, Tier: "IR"}, nil
+}
+
+type env struct {
+	srv       *httptest.Server
+	ingester  *fakeIngester
+	incidents *fakeIncidents
+}
+
+func newEnv(t *testing.T, edit func(o *httpapi.Options)) *env {
+	t.Helper()
+	e := &env{ingester: &fakeIngester{}, incidents: &fakeIncidents{}}
+	o := httpapi.Options{Intake: e.ingester, Incidents: e.incidents, Registry: prometheus.NewRegistry()}
+	if edit != nil {
+		edit(&o)
+	}
+	e.srv = httptest.NewServer(httpapi.New(o))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+type answer struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+func (a answer) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(a.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, a.body)
+	}
+	return m
+}
+
+func (a answer) errorText(t *testing.T) string {
+	t.Helper()
+	s, ok := a.json(t)["error"].(string)
+	if !ok || s == "" {
+		t.Fatalf("no error in %s", a.body)
+	}
+	return s
+}
+
+func (e *env) do(t *testing.T, method, path, contentType, token, body string) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{code: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func alertJSON(host string) string {
+	return `{"source":"suricata","rule":"r1","title":"Inbound SMB to ` + host + `","severity":"medium",` +
+		`"time":"2026-05-14T09:12:31Z","entities":{"hosts":[{"name":"` + host + `"}]}}`
+}
+
+func TestPostAlertsAccepted(t *testing.T) {
+	e := newEnv(t, nil)
+	e.ingester.resp = &intake.Response{
+		Accepted: 2, Duplicates: 1, Rejected: []intake.Rejection{},
+		Results: []intake.Result{{Index: 0, WorkflowID: "alert/suricata-1"}, {Index: 1, WorkflowID: "alert/suricata-1", Duplicate: true}},
+	}
+	body := "[" + alertJSON("dc01") + "," + alertJSON("dc01") + "]"
+	a := e.do(t, "POST", "/v1/alerts", "application/json; charset=utf-8", "", body)
+	if a.code != http.StatusAccepted {
+		t.Fatalf("code %d, want 202: %s", a.code, a.body)
+	}
+	if ct := a.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	var got struct {
+		Accepted   *int               `json:"accepted"`
+		Duplicates *int               `json:"duplicates"`
+		Rejected   []intake.Rejection `json:"rejected"`
+		Results    []struct {
+			WorkflowID *string `json:"workflow_id"`
+			Duplicate  *bool   `json:"duplicate"`
+		} `json:"results"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(a.body))
+	if err := dec.Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	raw := a.json(t)
+	if _, ok := raw["rejected"].([]any); !ok {
+		t.Errorf("rejected must be a JSON array, even when empty: %s", a.body)
+	}
+	if got.Accepted == nil || *got.Accepted != 2 || got.Duplicates == nil || *got.Duplicates != 1 {
+		t.Errorf("accepted/duplicates wrong: %s", a.body)
+	}
+	if len(got.Results) != 2 || got.Results[0].WorkflowID == nil || *got.Results[0].WorkflowID != "alert/suricata-1" ||
+		got.Results[1].Duplicate == nil || !*got.Results[1].Duplicate || *got.Results[0].Duplicate {
+		t.Errorf("results wrong: %s", a.body)
+	}
+	if len(e.ingester.bodies) != 1 || e.ingester.bodies[0] != body {
+		t.Errorf("the ingester got %q, want the body unchanged", e.ingester.bodies)
+	}
+}
+
+func TestPostAlertsContentTypes(t *testing.T) {
+	tests := []struct {
+		contentType string
+		want        int
+	}{
+		{"application/json", http.StatusAccepted},
+		{"application/json; charset=utf-8", http.StatusAccepted},
+		{"application/x-ndjson", http.StatusAccepted},
+		{"application/ndjson", http.StatusAccepted},
+		{"application/jsonl", http.StatusAccepted},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"application/json; charset", http.StatusUnsupportedMediaType},
+		{"", http.StatusUnsupportedMediaType},
+	}
+	body := alertJSON("dc01") + "\n" + alertJSON("ws01") + "\n"
+	for _, tt := range tests {
+		t.Run(tt.contentType, func(t *testing.T) {
+			e := newEnv(t, nil)
+			a := e.do(t, "POST", "/v1/alerts", tt.contentType, "", body)
+			if a.code != tt.want {
+				t.Fatalf("code %d, want %d: %s", a.code, tt.want, a.body)
+			}
+			if tt.want == http.StatusUnsupportedMediaType {
+				if msg := a.errorText(t); !strings.Contains(msg, "application/json") {
+					t.Errorf("error %q does not say what to send", msg)
+				}
+				if len(e.ingester.bodies) != 0 {
+					t.Error("a refused body reached the ingester")
+				}
+			} else if a.json(t)["accepted"] != 2.0 {
+				t.Errorf("body %s, want 2 accepted", a.body)
+			}
+		})
+	}
+}
+
+func TestPostAlertsErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		ingest  func(f *fakeIngester)
+		code    int
+		errHas  []string
+		retryIn string
+	}{
+		{
+			name: "malformed JSON", body: "{\n  \"source\": \"suricata\",\n  \"rule\": ,\n}",
+			code: http.StatusBadRequest, errHas: []string{"malformed JSON", "line 3"},
+		},
+		{name: "empty body", body: "", code: http.StatusBadRequest, errHas: []string{"empty"}},
+		{
+			name: "NDJSON whose first line is broken", body: alertJSON("dc01")[:20] + "x\n" + `{"source":"x"}` + "\n",
+			code: http.StatusBadRequest, errHas: []string{"malformed JSON"},
+		},
+		{
+			name: "every entry rejected", body: `[{"source":"x"}, {"severty":"high"}]`,
+			code: http.StatusBadRequest, errHas: []string{"no alert accepted", "entry 0", "rule: is required", "1 more"},
+		},
+		{
+			name: "every line rejected", body: `{"source":"x"}` + "\n" + `{"rule":"y"}` + "\n",
+			code: http.StatusBadRequest, errHas: []string{"line 1", "title: is required"},
+		},
+		{
+			name: "some entries rejected", body: "[" + alertJSON("dc01") + `, {"source":"x"}]`,
+			code: http.StatusAccepted,
+		},
+		{
+			name: "Temporal did not take some", body: alertJSON("dc01"),
+			ingest: func(f *fakeIngester) {
+				f.resp = &intake.Response{
+					Accepted: 1, Rejected: []intake.Rejection{}, Results: []intake.Result{{Index: 0, WorkflowID: "alert/a"}},
+					Failed: []intake.Rejection{{Index: 1, Error: "temporal: unavailable"}},
+				}
+			},
+			code: http.StatusServiceUnavailable, retryIn: "5",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			if tt.ingest != nil {
+				tt.ingest(e.ingester)
+			}
+			a := e.do(t, "POST", "/v1/alerts", "application/json", "", tt.body)
+			if a.code != tt.code {
+				t.Fatalf("code %d, want %d: %s", a.code, tt.code, a.body)
+			}
+			if len(tt.errHas) > 0 {
+				msg := a.errorText(t)
+				for _, s := range tt.errHas {
+					if !strings.Contains(msg, s) {
+						t.Errorf("error %q does not mention %q", msg, s)
+					}
+				}
+			}
+			if got := a.header.Get("Retry-After"); got != tt.retryIn {
+				t.Errorf("Retry-After %q, want %q", got, tt.retryIn)
+			}
+			if tt.code == http.StatusServiceUnavailable {
+				if failed, _ := a.json(t)["failed"].([]any); len(failed) != 1 {
+					t.Errorf("a 503 must list what to resend: %s", a.body)
+				}
+			}
+		})
+	}
+}
+
+func TestPostAlertsRejectedKeepsDetails(t *testing.T) {
+	e := newEnv(t, nil)
+	a := e.do(t, "POST", "/v1/alerts", "application/x-ndjson", "", `{"source":"x"}`+"\n\n"+`{"rule":"y"}`+"\n")
+	if a.code != http.StatusBadRequest {
+		t.Fatalf("code %d: %s", a.code, a.body)
+	}
+	rejected, _ := a.json(t)["rejected"].([]any)
+	if len(rejected) != 2 || rejected[0].(map[string]any)["line"] != 1.0 || rejected[1].(map[string]any)["line"] != 3.0 {
+		t.Errorf("a 400 for rejected entries must still list them with their lines: %s", a.body)
+	}
+}
+
+func TestPostAlertsBodyLimit(t *testing.T) {
+	e := newEnv(t, func(o *httpapi.Options) { o.MaxBodyBytes = 256 })
+	small := alertJSON("dc01")
+	if len(small) > 256 {
+		t.Fatalf("fixture is %d bytes", len(small))
+	}
+	if a := e.do(t, "POST", "/v1/alerts", "application/json", "", small); a.code != http.StatusAccepted {
+		t.Fatalf("a body under the limit: code %d: %s", a.code, a.body)
+	}
+	big := "[" + small + "," + small + "]"
+	a := e.do(t, "POST", "/v1/alerts", "application/json", "", big)
+	if a.code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("code %d, want 413: %s", a.code, a.body)
+	}
+	if msg := a.errorText(t); !strings.Contains(msg, "256") {
+		t.Errorf("error %q does not state the limit", msg)
+	}
+	if len(e.ingester.bodies) != 1 {
+		t.Error("an oversized body reached the ingester")
+	}
+}
+
+// TestAuth is a table per role, as catalyst's API tests are: every /v1
+// route refuses a caller without the token or with a wrong one, and serves
+// one with the right token; /healthz and /metrics need none.
+func TestAuth(t *testing.T) {
+	const token = "s3cret-token"
+	routes := []struct {
+		method, path, contentType, body string
+		ok                              int
+	}{
+		{"POST", "/v1/alerts", "application/json", alertJSON("dc01"), http.StatusAccepted},
+		{"GET", "/v1/incidents", "", "", http.StatusOK},
+		{"GET", "/v1/incidents/" + knownKey, "", "", http.StatusOK},
+		{"GET", "/v1/incidents/" + knownKey + "/timeline", "", "", http.StatusOK},
+		{"POST", "/v1/incidents/" + knownKey + "/decision", "application/json", `{"verdict":"approve","by":"alice"}`, http.StatusOK},
+	}
+	roles := []struct {
+		name  string
+		token string
+		auth  bool
+	}{
+		{"unauthorised: no token", "", false},
+		{"unauthorised: wrong token", "wrong", false},
+		{"unauthorised: token prefix", token[:4], false},
+		{"authorised", token, true},
+	}
+	e := newEnv(t, func(o *httpapi.Options) { o.Token = token })
+	for _, role := range roles {
+		t.Run(role.name, func(t *testing.T) {
+			for _, r := range routes {
+				a := e.do(t, r.method, r.path, r.contentType, role.token, r.body)
+				want := r.ok
+				if !role.auth {
+					want = http.StatusUnauthorized
+				}
+				if a.code != want {
+					t.Errorf("%s %s: code %d, want %d: %s", r.method, r.path, a.code, want, a.body)
+					continue
+				}
+				if !role.auth {
+					if a.header.Get("WWW-Authenticate") == "" {
+						t.Errorf("%s %s: 401 without WWW-Authenticate", r.method, r.path)
+					}
+					_ = a.errorText(t)
+				}
+			}
+			for _, path := range []string{"/healthz", "/metrics"} {
+				if a := e.do(t, "GET", path, "", role.token, ""); a.code != http.StatusOK {
+					t.Errorf("GET %s: code %d, want 200 whatever the token", path, a.code)
+				}
+			}
+		})
+	}
+	// Nothing unauthorised reached the backends.
+	if n := len(e.ingester.bodies); n != 1 {
+		t.Errorf("ingester called %d times, want once (the authorised call)", n)
+	}
+	if n := len(e.incidents.decisions); n != 1 {
+		t.Errorf("Decide called %d times, want once", n)
+	}
+
+	// A Basic header carrying the token is not a bearer token.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/v1/incidents", nil)
+	req.Header.Set("Authorization", "Basic "+token)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("Basic auth: code %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestNoTokenConfiguredAllowsAll(t *testing.T) {
+	e := newEnv(t, nil)
+	if a := e.do(t, "GET", "/v1/incidents", "", "anything", ""); a.code != http.StatusOK {
+		t.Errorf("code %d, want 200 when no token is configured", a.code)
+	}
+}
+
+func TestIncidentRoutes(t *testing.T) {
+	refused := &incidents.RejectedError{Reason: "bob may not decide at tier IR"}
+	tests := []struct {
+		name      string
+		method    string
+		path      string
+		body      string
+		decideErr error
+		code      int
+		has       []string
+	}{
+		{name: "list", method: "GET", path: "/v1/incidents", code: 200, has: []string{`"incidents"`, "incident/host:dc01"}},
+		{name: "list empty is an empty array", method: "GET", path: "/v1/incidents?priority=P4", code: 200, has: []string{`"incidents": []`}},
+		{name: "list with a bad limit", method: "GET", path: "/v1/incidents?limit=0", code: 400, has: []string{"limit"}},
+		{name: "list with a non-numeric limit", method: "GET", path: "/v1/incidents?limit=ten", code: 400, has: []string{"limit"}},
+		{name: "list backend down", method: "GET", path: "/v1/incidents?status=broken", code: 502, has: []string{"visibility store down"}},
+		{name: "get", method: "GET", path: "/v1/incidents/host:dc01", code: 200, has: []string{`"key": "host:dc01"`, `"tier": "IR"`}},
+		{name: "get unknown", method: "GET", path: "/v1/incidents/host:nope", code: 404, has: []string{"incident not found"}},
+		{name: "timeline", method: "GET", path: "/v1/incidents/host:dc01/timeline", code: 200, has: []string{`"events"`, "opened"}},
+		{name: "timeline unknown", method: "GET", path: "/v1/incidents/host:nope/timeline", code: 404, has: []string{"not found"}},
+		{
+			name: "decide", method: "POST", path: "/v1/incidents/host:dc01/decision",
+			body: `{"verdict":"approve","actions":["isolate_host:dc01"],"by":"alice","note":"go"}`,
+			code: 200, has: []string{`"status": "containing"`},
+		},
+		{
+			name: "decide unknown", method: "POST", path: "/v1/incidents/host:nope/decision",
+			body: `{"verdict":"deny","by":"alice"}`, code: 404, has: []string{"not found"},
+		},
+		{
+			name: "decision refused", method: "POST", path: "/v1/incidents/host:dc01/decision",
+			body: `{"verdict":"approve","by":"bob"}`, decideErr: refused, code: 409, has: []string{"bob may not decide at tier IR"},
+		},
+		{
+			name: "decision refused, wrapped", method: "POST", path: "/v1/incidents/host:dc01/decision",
+			body: `{"verdict":"approve","by":"bob"}`, decideErr: fmt.Errorf("decide: %w", refused), code: 409, has: []string{"bob may not decide"},
+		},
+		{
+			name: "decision with an unknown field", method: "POST", path: "/v1/incidents/host:dc01/decision",
+			body: `{"verdict":"approve","by":"alice","approver":"x"}`, code: 400, has: []string{`unknown field "approver"`},
+		},
+		{
+			name: "decision not JSON", method: "POST", path: "/v1/incidents/host:dc01/decision",
+			body: `verdict=approve`, code: 400, has: []string{"decision body"},
+		},
+		{
+			name: "decision with a wrong type", method: "POST", path: "/v1/incidents/host:dc01/decision",
+			body: `{"verdict":"approve","by":"alice","actions":"all"}`, code: 400, has: []string{"actions"},
+		},
+		{name: "unknown route", method: "GET", path: "/v1/nothing", code: 404, has: []string{"no route"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.incidents.decideErr = tt.decideErr
+			a := e.do(t, tt.method, tt.path, "application/json", "", tt.body)
+			if a.code != tt.code {
+				t.Fatalf("code %d, want %d: %s", a.code, tt.code, a.body)
+			}
+			text := string(a.body)
+			if tt.code >= 400 {
+				text = a.errorText(t)
+			}
+			for _, s := range tt.has {
+				if !strings.Contains(text, s) {
+					t.Errorf("answer does not contain %s:\n%s", s, text)
+				}
+			}
+		})
+	}
+}
+
+func TestListPassesFilters(t *testing.T) {
+	e := newEnv(t, nil)
+	a := e.do(t, "GET", "/v1/incidents?status=awaiting_decision&priority=p1&open=true&limit=20", "", "", "")
+	if a.code != 200 {
+		t.Fatalf("code %d: %s", a.code, a.body)
+	}
+	want := incidents.ListOptions{Status: "awaiting_decision", Priority: "p1", OpenOnly: true, Limit: 20}
+	if len(e.incidents.listed) != 1 || e.incidents.listed[0] != want {
+		t.Errorf("List got %+v, want %+v", e.incidents.listed, want)
+	}
+}
+
+func TestDecisionDefaultsVia(t *testing.T) {
+	e := newEnv(t, nil)
+	e.do(t, "POST", "/v1/incidents/host:dc01/decision", "application/json", "", `{"verdict":"deny","by":"alice"}`)
+	e.do(t, "POST", "/v1/incidents/host:dc01/decision", "application/json", "", `{"verdict":"deny","by":"alice","via":"soar"}`)
+	d := e.incidents.decisions
+	if len(d) != 2 || d[0].Via != "api" || d[1].Via != "soar" || d[0].By != "alice" || d[0].Verdict != alert.VerdictDeny {
+		t.Errorf("decisions = %+v, want via api by default and the caller's via kept", d)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	tests := []struct {
+		name  string
+		ready func(context.Context) error
+		code  int
+		has   string
+	}{
+		{"no check", nil, 200, `"ok"`},
+		{"ready", func(context.Context) error { return nil }, 200, `"ok"`},
+		{"not ready", func(context.Context) error { return errors.New("temporal: connection refused") }, 503, "connection refused"},
+		{"check honours a deadline", func(ctx context.Context) error {
+			if _, ok := ctx.Deadline(); !ok {
+				return errors.New("no deadline on the readiness check")
+			}
+			return nil
+		}, 200, `"ok"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(o *httpapi.Options) { o.Ready = tt.ready })
+			a := e.do(t, "GET", "/healthz", "", "", "")
+			if a.code != tt.code || !bytes.Contains(a.body, []byte(tt.has)) {
+				t.Errorf("code %d body %s, want %d with %s", a.code, a.body, tt.code, tt.has)
+			}
+		})
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	e := newEnv(t, nil)
+	body := alertJSON("dc01") + "\n" + alertJSON("ws01") + "\n" + `{"source":"x"}` + "\n"
+	if a := e.do(t, "POST", "/v1/alerts", "application/x-ndjson", "", body); a.code != http.StatusAccepted {
+		t.Fatalf("code %d: %s", a.code, a.body)
+	}
+	e.do(t, "POST", "/v1/alerts", "application/json", "", "{")
+	a := e.do(t, "GET", "/metrics", "", "", "")
+	if a.code != 200 {
+		t.Fatalf("code %d", a.code)
+	}
+	for _, line := range []string{
+		`socflow_alerts_total{outcome="accepted"} 2`,
+		`socflow_alerts_total{outcome="rejected"} 1`,
+		`socflow_alerts_total{outcome="malformed"} 1`,
+		`socflow_http_requests_total{code="202",route="POST /v1/alerts"} 1`,
+		`socflow_http_requests_total{code="400",route="POST /v1/alerts"} 1`,
+		`socflow_http_request_seconds_count{route="POST /v1/alerts"} 2`,
+	} {
+		if !bytes.Contains(a.body, []byte(line)) {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+}
+
+func TestPanicIsContained(t *testing.T) {
+	e := newEnv(t, nil)
+	e.ingester.panic = true
+	a := e.do(t, "POST", "/v1/alerts", "application/json", "", alertJSON("dc01"))
+	if a.code != http.StatusInternalServerError {
+		t.Fatalf("code %d, want 500: %s", a.code, a.body)
+	}
+	if msg := a.errorText(t); strings.Contains(msg, "exploded") {
+		t.Errorf("error %q leaks the panic value", msg)
+	}
+
+	// The server keeps serving, on that route and the others.
+	e.ingester.panic = false
+	if a := e.do(t, "POST", "/v1/alerts", "application/json", "", alertJSON("dc01")); a.code != http.StatusAccepted {
+		t.Errorf("after a panic: code %d, want 202", a.code)
+	}
+	e.incidents.panicOn = "list"
+	if a := e.do(t, "GET", "/v1/incidents", "", "", ""); a.code != http.StatusInternalServerError {
+		t.Errorf("list panic: code %d, want 500", a.code)
+	}
+	if a := e.do(t, "GET", "/healthz", "", "", ""); a.code != http.StatusOK {
+		t.Errorf("after panics: /healthz code %d", a.code)
+	}
+	m := e.do(t, "GET", "/metrics", "", "", "")
+	if !bytes.Contains(m.body, []byte(`socflow_http_requests_total{code="500",route="POST /v1/alerts"} 1`)) {
+		t.Errorf("a recovered panic must be counted as a 500:\n%s", m.body)
+	}
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	e := newEnv(t, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", e.srv.URL+"/v1/alerts", strings.NewReader(alertJSON(fmt.Sprintf("ws%02d", i))))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := e.srv.Client().Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				errs <- fmt.Errorf("code %d", resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/metrics", nil)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(b, []byte(`socflow_alerts_total{outcome="accepted"} 20`)) {
+		t.Errorf("accepted counter is not 20 after 20 concurrent posts")
+	}
+}
