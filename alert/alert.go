@@ -55,6 +55,10 @@ type Alert struct {
 	Raw string `json:"raw,omitempty"`
 	// RawTruncated reports that Raw was cut at MaxRawBytes.
 	RawTruncated bool `json:"raw_truncated,omitempty"`
+	// Correlation names the correlation rule that raised this alert, and
+	// Related the IDs of the alerts that made it fire.
+	Correlation string   `json:"correlation,omitempty"`
+	Related     []string `json:"related,omitempty"`
 	// Drill marks synthetic alerts raised by escalation drills, so that
 	// they are routed and audited like real ones but never contain anything.
 	Drill bool `json:"drill,omitempty"`

@@ -112,6 +112,8 @@ type Score struct {
 	SLA time.Duration `json:"sla"`
 	// Factors explain the score: every input and what it contributed.
 	Factors []Factor `json:"factors"`
+	// SSVC is the SSVC decision (track, track*, attend, act) when enabled.
+	SSVC string `json:"ssvc,omitempty"`
 }
 
 // Factor is one line of a score's explanation.

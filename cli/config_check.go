@@ -13,6 +13,7 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/policy"
 )
 
 func newCmdConfig(f *Factory) *cobra.Command {
@@ -87,7 +88,7 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 	}
 	_ = tw.Flush()
 
-	heading(w, "Scoring: clamp(base(severity) x asset(tier) + intel + anomaly + repetition, 0, 100)")
+	heading(w, "Scoring: clamp(base x asset(tier) + intel + anomaly + correlation + repetition, 0, 100)")
 	fmt.Fprintf(w, "  severity base: ")
 	for _, s := range alert.SeverityNames() {
 		fmt.Fprintf(w, "%s=%g ", s, p.Scoring.SeverityBase[alert.Severity(s)])
@@ -95,8 +96,12 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 	fmt.Fprintf(w, "\n  asset tier multiplier: 1=x%g 2=x%g 3=x%g 4=x%g unknown=x%g\n",
 		p.Scoring.AssetTierMultiplier[1], p.Scoring.AssetTierMultiplier[2], p.Scoring.AssetTierMultiplier[3],
 		p.Scoring.AssetTierMultiplier[4], p.Scoring.UnknownAssetMultiplier)
-	fmt.Fprintf(w, "  intel: +confidence x %g · anomaly: +%g each (max %g) · repetition: +%g per doubling (max %g)\n",
-		p.Scoring.IntelWeight, p.Scoring.AnomalyPoints, p.Scoring.MaxAnomalyPoints, p.Scoring.DuplicatePoints, p.Scoring.MaxDuplicatePoints)
+	fmt.Fprintf(w, "  intel: +confidence x %g · anomaly: +%g each (max %g) · correlation: +%g · repetition: +%g per doubling (max %g)\n",
+		p.Scoring.IntelWeight, p.Scoring.AnomalyPoints, p.Scoring.MaxAnomalyPoints, p.Scoring.CorrelationPoints, p.Scoring.DuplicatePoints, p.Scoring.MaxDuplicatePoints)
+	fmt.Fprintf(w, "  a CVSS vector on the alert replaces the severity base with 10 x its base score\n")
+	if ss := p.Scoring.SSVC; ss.Enabled && ss.Decisions != nil {
+		fmt.Fprintf(w, "  SSVC: table %s (%s); priority floor %v\n", ss.Decisions.Name, strings.Join(ss.Decisions.Points, ", "), ss.PriorityFloor)
+	}
 	tw = table(w)
 	fmt.Fprintln(tw, "  PRIORITY\tMIN SCORE\tFIRST TIER\tIF NOBODY ANSWERS")
 	for _, pr := range []alert.Priority{alert.P1, alert.P2, alert.P3, alert.P4} {
@@ -117,6 +122,28 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 	d := p.Routing.Default
 	fmt.Fprintf(tw, "  default\t*\t%s\t%s\t%s\n", strings.Join(d.GroupBy, ","), d.Window, d.Playbook)
 	_ = tw.Flush()
+
+	heading(w, "Escalation trigger matrix (any match goes straight to "+lastTier(p.Tiers)+")")
+	if len(p.EscalationTriggers) == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	tw = table(w)
+	for _, t := range p.EscalationTriggers {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Name, t.When.Describe(), t.Reason)
+	}
+	_ = tw.Flush()
+
+	heading(w, "Correlation rules")
+	if len(p.Correlations.Rules) == 0 {
+		fmt.Fprintf(w, "  (none; set correlation.rules_dir)\n")
+	}
+	for _, r := range p.Correlations.Rules {
+		level := r.Level
+		if p.Correlations.Referenced(&r) {
+			level = "feeds another rule"
+		}
+		fmt.Fprintf(w, "  %s (%s): %s\n    %s\n", r.Key(), dash(level), r.Title, r.Describe())
+	}
 
 	heading(w, "Triage")
 	fmt.Fprintf(w, "  dedupe window %s · %d fingerprint rule(s)\n", p.Triage.DedupeWindow, len(p.Triage.Fingerprints))
@@ -154,6 +181,13 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 			fmt.Fprintf(w, "  ! %s\n", wmsg)
 		}
 	}
+}
+
+func lastTier(ts []policy.Tier) string {
+	if len(ts) == 0 {
+		return "-"
+	}
+	return ts[len(ts)-1].Name
 }
 
 func setOrNot(b bool) string {

@@ -35,6 +35,7 @@ type Config struct {
 	DataDir      string       `yaml:"data_dir" json:"data_dir"`
 	Enrichment   Enrichment   `yaml:"enrichment" json:"enrichment"`
 	Integrations Integrations `yaml:"integrations" json:"integrations"`
+	Correlation  Correlation  `yaml:"correlation" json:"correlation"`
 	// Policy is inlined: triage, scoring, routing and tiers are top-level
 	// keys of the file.
 	Policy policy.Policy `yaml:",inline" json:"policy"`
@@ -78,6 +79,13 @@ type Enrichment struct {
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
 	Intel   Files         `yaml:"intel" json:"intel"`
 	Assets  Files         `yaml:"assets" json:"assets"`
+}
+
+// Correlation configures Sigma correlation rules.
+type Correlation struct {
+	// RulesDir holds Sigma correlation rules (.yml), relative to the
+	// configuration file's folder.
+	RulesDir string `yaml:"rules_dir" json:"rules_dir,omitempty"`
 }
 
 // Files lists data files, relative to the configuration file's folder.
@@ -322,6 +330,41 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 	checkService("edr", &c.Integrations.EDR, EDRProviders)
 	checkService("idp", &c.Integrations.IDP, IDPProviders)
 
+	if ssvc := &c.Policy.Scoring.SSVC; ssvc.Enabled {
+		if ssvc.Table == "" {
+			ssvc.Decisions = policy.BuiltinDecisionTable()
+		} else if data, err := os.ReadFile(c.Resolve(ssvc.Table)); err != nil {
+			bad("scoring.ssvc.table", "%v", err)
+		} else if t, err := policy.ParseDecisionTable(ssvc.Table, data); err != nil {
+			bad("scoring.ssvc.table", "%v", err)
+		} else {
+			ssvc.Decisions = t
+		}
+		if ssvc.Decisions != nil {
+			for outcome := range ssvc.PriorityFloor {
+				if !slices.ContainsFunc(ssvc.Decisions.Rows, func(r policy.DecisionRow) bool { return r.Outcome == outcome }) {
+					bad("scoring.ssvc.priority_floor."+outcome, "is not an outcome of table %s", ssvc.Decisions.Name)
+				}
+			}
+		}
+	}
+
+	if dir := c.Correlation.RulesDir; dir != "" {
+		cs, err := LoadSigmaDir(c.Resolve(dir))
+		if err != nil {
+			// Sigma errors already name their own file and line.
+			for _, e := range flatten(err) {
+				var ce *Error
+				if errors.As(e, &ce) {
+					errs = append(errs, &Error{Field: "correlation.rules_dir", Msg: ce.Error()})
+				} else {
+					bad("correlation.rules_dir", "%v", e)
+				}
+			}
+		}
+		c.Policy.Correlations = cs
+	}
+
 	errs = append(errs, validatePolicy(&c.Policy)...)
 	return errs
 }
@@ -421,6 +464,38 @@ func validatePolicy(p *policy.Policy) []*Error {
 		}
 	}
 
+	if sc.CorrelationPoints < 0 {
+		bad("scoring.correlation_points", "must not be negative")
+	}
+	for outcome, pr := range sc.SSVC.PriorityFloor {
+		if pr.Rank() == 0 {
+			bad("scoring.ssvc.priority_floor."+outcome, "%q is not P1-P4", pr)
+		}
+	}
+
+	trig := map[string]bool{}
+	for i, t := range p.EscalationTriggers {
+		field := fmt.Sprintf("escalation_triggers[%d]", i)
+		if t.Name == "" {
+			bad(field+".name", "is required")
+		} else if trig[t.Name] {
+			bad(field+".name", "%q is used twice", t.Name)
+		}
+		trig[t.Name] = true
+		if strings.TrimSpace(t.Reason) == "" {
+			bad(field+".reason", "is required: responders read why IR was called")
+		}
+		if t.When.Empty() {
+			bad(field+".when", "sets no condition; it would send every incident to IR")
+		}
+		if t.When.MinPriority != "" && t.When.MinPriority.Rank() == 0 {
+			bad(field+".when.min_priority", "%q is not P1-P4", t.When.MinPriority)
+		}
+		if t.When.MaxAssetTier < 0 || t.When.MaxAssetTier > 4 {
+			bad(field+".when.max_asset_tier", "must be 1-4")
+		}
+	}
+
 	checkRoute := func(field string, r policy.RouteRule, isDefault bool) {
 		if !isDefault {
 			if r.Name == "" {
@@ -474,6 +549,17 @@ func validatePolicy(p *policy.Policy) []*Error {
 		}
 	}
 	return errs
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // ValidatePlaybooks checks that every playbook the routing names exists;

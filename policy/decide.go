@@ -24,7 +24,11 @@ func (p *Policy) Suppressed(a *alert.Alert, now time.Time) *Suppression {
 // Score applies the scoring schema to an alert, its context packet and its
 // occurrence count. The result explains every factor, in the order applied:
 //
-//	score = clamp( base(severity) x asset(tier) + intel + anomaly + duplicates, 0, 100 )
+//	score = clamp( base x asset(tier) + intel + anomaly + correlation + repetition, 0, 100 )
+//
+// where base is 10 x the CVSS base score when the alert carries a vector,
+// else the severity's base. Thresholds turn the score into a priority,
+// which an SSVC outcome may raise (never lower) when SSVC is enabled.
 func (p *Policy) Score(a *alert.Alert, ctx *alert.ContextPacket, count int) alert.Score {
 	s := p.Scoring
 	var factors []alert.Factor
@@ -33,7 +37,14 @@ func (p *Policy) Score(a *alert.Alert, ctx *alert.ContextPacket, count int) aler
 	}
 
 	base := s.SeverityBase[a.Severity]
-	add("severity", fmt.Sprintf("%g", base), "alert severity %s", a.Severity)
+	if cv, ver, err := CVSSBase(a.CVSS); a.CVSS != "" && err == nil {
+		// A vector measures the weakness itself, which is more precise
+		// than the source's severity label.
+		base = cv * 10
+		add("cvss", fmt.Sprintf("%g", round1(base)), "CVSS %s base %.1f (%s)", ver, cv, a.CVSS)
+	} else {
+		add("severity", fmt.Sprintf("%g", base), "alert severity %s", a.Severity)
+	}
 	value := base
 
 	mult, assetDetail := s.UnknownAssetMultiplier, "asset not in inventory"
@@ -73,6 +84,11 @@ func (p *Policy) Score(a *alert.Alert, ctx *alert.ContextPacket, count int) aler
 		}
 	}
 
+	if a.Correlation != "" && s.CorrelationPoints > 0 {
+		value += s.CorrelationPoints
+		add("correlation", fmt.Sprintf("+%g", s.CorrelationPoints), "raised by correlation rule %s from %d alert(s)", a.Correlation, len(a.Related))
+	}
+
 	if count > 1 {
 		pts := math.Min(math.Log2(float64(count))*s.DuplicatePoints, s.MaxDuplicatePoints)
 		value += pts
@@ -81,6 +97,23 @@ func (p *Policy) Score(a *alert.Alert, ctx *alert.ContextPacket, count int) aler
 
 	v := int(math.Round(math.Max(0, math.Min(100, value))))
 	prio := p.PriorityFor(v)
+	var ssvc string
+	if s.SSVC.Enabled && s.SSVC.Decisions != nil {
+		in := SSVCInputs(a, ctx, count)
+		out, err := s.SSVC.Decisions.Decide(in)
+		if err != nil {
+			add("ssvc", "-", "%v", err)
+		} else {
+			ssvc = out
+			effect := out
+			if floor, ok := s.SSVC.PriorityFloor[out]; ok && floor.Rank() > prio.Rank() {
+				effect = fmt.Sprintf("%s>=%s", out, floor)
+				prio = floor
+			}
+			add("ssvc", effect, "exploitation %s, automatable %s, technical impact %s, mission impact %s",
+				in["exploitation"], in["automatable"], in["technical impact"], in["mission and well-being impact"])
+		}
+	}
 	tier := s.Paths[prio]
 	var sla time.Duration
 	if t := p.Tier(tier); t != nil {
@@ -88,7 +121,7 @@ func (p *Policy) Score(a *alert.Alert, ctx *alert.ContextPacket, count int) aler
 	}
 	add("priority", string(prio), "score %d; thresholds P1>=%d P2>=%d P3>=%d; first tier %s", v,
 		s.Priorities[alert.P1], s.Priorities[alert.P2], s.Priorities[alert.P3], tier)
-	return alert.Score{Value: v, Priority: prio, Tier: tier, SLA: sla, Factors: factors}
+	return alert.Score{Value: v, Priority: prio, Tier: tier, SLA: sla, Factors: factors, SSVC: ssvc}
 }
 
 // PriorityFor maps a 0-100 score onto a priority.

@@ -21,6 +21,13 @@ type Policy struct {
 	Scoring Scoring `yaml:"scoring" json:"scoring"`
 	Routing Routing `yaml:"routing" json:"routing"`
 	Tiers   []Tier  `yaml:"tiers" json:"tiers"`
+	// EscalationTriggers are the conditions that mandate immediate
+	// escalation to the last tier (incident response), evaluated on every
+	// incident update.
+	EscalationTriggers []Trigger `yaml:"escalation_triggers" json:"escalation_triggers,omitempty"`
+	// Correlations are the Sigma correlation rules, read from the rules
+	// folder named by the configuration.
+	Correlations Correlations `yaml:"-" json:"correlations"`
 }
 
 // Triage configures what happens before enrichment.
@@ -78,6 +85,11 @@ type Scoring struct {
 	// up to MaxDuplicatePoints.
 	DuplicatePoints    float64 `yaml:"duplicate_points" json:"duplicate_points"`
 	MaxDuplicatePoints float64 `yaml:"max_duplicate_points" json:"max_duplicate_points"`
+	// CorrelationPoints are added to an alert raised by a correlation rule:
+	// several weak signals that line up are worth more than each alone.
+	CorrelationPoints float64 `yaml:"correlation_points" json:"correlation_points"`
+	// SSVC optionally adds an SSVC decision and a priority floor.
+	SSVC SSVC `yaml:"ssvc" json:"ssvc"`
 	// Priorities are the minimum scores for P1, P2 and P3; anything lower
 	// is P4.
 	Priorities map[alert.Priority]int `yaml:"priorities" json:"priorities"`

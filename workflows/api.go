@@ -18,6 +18,7 @@ const TaskQueue = "socflow"
 const (
 	RespondToAlertType = "RespondToAlert"
 	IncidentType       = "Incident"
+	CorrelateType      = "Correlate"
 )
 
 // Signal, update and query names.
@@ -26,6 +27,9 @@ const (
 	// intake (AlertSignal), and into incident/<key> from RespondToAlert
 	// (IncidentAlertSignal).
 	SignalAlert = "alert"
+	// SignalEvent carries an alert occurrence into a correlation window
+	// (CorrelationSignal).
+	SignalEvent = "event"
 	// UpdateDecide records a responder's decision on an incident.
 	UpdateDecide = "decide"
 	// QueryStatus returns IncidentStatus (or AlertStatus on an alert run).
@@ -38,8 +42,9 @@ const (
 
 // Workflow ID prefixes.
 const (
-	alertPrefix    = "alert/"
-	incidentPrefix = "incident/"
+	alertPrefix       = "alert/"
+	incidentPrefix    = "incident/"
+	correlationPrefix = "correlation/"
 )
 
 // AlertWorkflowID is the ID of the RespondToAlert run for a fingerprint.
@@ -50,6 +55,10 @@ func AlertWorkflowID(fingerprint string) string { return alertPrefix + fingerpri
 // IncidentWorkflowID is the ID of the Incident run for a routing key such
 // as "host:dc01".
 func IncidentWorkflowID(key string) string { return incidentPrefix + key }
+
+// CorrelationWorkflowID is the ID of the window of one correlation rule
+// for one group key ("correlation/password_spray/src_ip=203.0.113.50").
+func CorrelationWorkflowID(rule, key string) string { return correlationPrefix + rule + "/" + key }
 
 // IncidentKey accepts an incident as a user types it ("incident/host:dc01"
 // or "host:dc01") and returns its key.
@@ -96,6 +105,9 @@ type AlertSignal struct {
 const (
 	DispositionHandedOff  = "handed_off"
 	DispositionSuppressed = "suppressed"
+	// DispositionCorrelationInput is an alert that only feeds correlation
+	// rules (Sigma's generate: false): recorded and counted, no incident.
+	DispositionCorrelationInput = "correlation_input"
 )
 
 // AlertState is what a RespondToAlert run knows; it is the status query's
@@ -112,12 +124,20 @@ type AlertState struct {
 	Score       alert.Score         `json:"score"`
 	Route       policy.Route        `json:"route"`
 	IncidentID  string              `json:"incident_id,omitempty"`
+	// Correlations are the correlation windows this alert feeds.
+	Correlations []policy.Membership `json:"correlations,omitempty"`
+	// Fed is how many occurrences the correlation windows have been told
+	// about.
+	Fed int `json:"fed,omitempty"`
 	// Forwarded is how many occurrences the incident has been told about.
-	Forwarded  int       `json:"forwarded"`
-	Seq        int       `json:"seq"`
-	FirstSeen  time.Time `json:"first_seen"`
-	LastSeen   time.Time `json:"last_seen"`
-	EnrichedAt time.Time `json:"enriched_at,omitzero"`
+	Forwarded int       `json:"forwarded"`
+	Seq       int       `json:"seq"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	// LastAlertTime is the newest source time among the occurrences, the
+	// clock correlation windows use.
+	LastAlertTime time.Time `json:"last_alert_time"`
+	EnrichedAt    time.Time `json:"enriched_at,omitzero"`
 }
 
 // RespondToAlertResult is how an alert run ended.
@@ -240,6 +260,11 @@ type IncidentState struct {
 	Occurrences int                 `json:"occurrences"`
 	Context     alert.ContextPacket `json:"context"`
 	Proposed    []alert.Action      `json:"proposed,omitempty"`
+	// Correlated is set once a correlation rule's alert joined.
+	Correlated bool `json:"correlated,omitempty"`
+	// Trigger names the escalation trigger that sent the incident to
+	// incident response, if one did.
+	Trigger string `json:"trigger,omitempty"`
 	// RequestedBy is who escalated the pending request; they may not
 	// approve destructive actions alone.
 	RequestedBy string               `json:"requested_by,omitempty"`
@@ -275,4 +300,45 @@ type TimelineResult struct {
 // ContextResult answers QueryContext.
 type ContextResult struct {
 	Context alert.ContextPacket `json:"context"`
+}
+
+// CorrelateInput starts the window of one correlation rule for one group.
+type CorrelateInput struct {
+	Rule string `json:"rule"`
+	Key  string `json:"key"`
+	// Resume carries state across continue-as-new.
+	Resume *CorrelationState `json:"resume,omitempty"`
+}
+
+// CorrelationSignal is one alert occurrence entering a window.
+type CorrelationSignal struct {
+	// Source and Seq make redelivery harmless, as for incidents.
+	Source string                  `json:"source"`
+	Seq    int                     `json:"seq"`
+	Event  policy.CorrelationEvent `json:"event"`
+	// Entities are the alert's, carried into the correlated alert.
+	Entities alert.Entities `json:"entities"`
+}
+
+// CorrelationState is a window's state: the status query's answer and
+// what continue-as-new carries.
+type CorrelationState struct {
+	Rule     string                    `json:"rule"`
+	Key      string                    `json:"key"`
+	Events   []policy.CorrelationEvent `json:"events"`
+	Entities alert.Entities            `json:"entities"`
+	Seen     map[string]int            `json:"seen,omitempty"`
+	// Fired counts the correlated alerts raised; Raised lists their
+	// workflow IDs.
+	Fired  int      `json:"fired"`
+	Raised []string `json:"raised,omitempty"`
+	// LastSignal is when the last occurrence arrived (workflow time); the
+	// window closes a timespan after it.
+	LastSignal time.Time `json:"last_signal"`
+}
+
+// CorrelateResult is how a window ended.
+type CorrelateResult struct {
+	Fired  int      `json:"fired"`
+	Raised []string `json:"raised,omitempty"`
 }

@@ -46,7 +46,14 @@ func (inc *incident) Decide(ctx workflow.Context, proposal []alert.Action) (play
 		tier = inc.pol.Tiers[0].Name
 	}
 	reason := fmt.Sprintf("%s, score %d", inc.st.Score.Priority, inc.st.Score.Value)
+	last := tier
+	if n := len(inc.pol.Tiers); n > 0 {
+		last = inc.pol.Tiers[n-1].Name
+	}
 	for {
+		if inc.triggered && tier != last {
+			tier, reason = last, "escalation trigger "+inc.st.Trigger
+		}
 		t := inc.pol.Tier(tier)
 		inc.st.Tier, inc.st.Status = tier, StatusAwaiting
 		inc.decision = nil
@@ -58,9 +65,12 @@ func (inc *incident) Decide(ctx workflow.Context, proposal []alert.Action) (play
 		answered, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      t.Timeout,
 			TimerOptions: workflow.TimerOptions{Summary: tier + " decision timeout"},
-		}, func() bool { return inc.decision != nil })
+		}, func() bool { return inc.decision != nil || (inc.triggered && tier != last) })
 		if err != nil {
 			return playbooks.Outcome{}, err
+		}
+		if inc.decision == nil && inc.triggered && tier != last {
+			continue
 		}
 		if answered {
 			d := *inc.decision

@@ -47,11 +47,14 @@ type incident struct {
 	pol *policy.Policy
 	// decision is the accepted decision not yet acted on.
 	decision *alert.Decision
+	// triggered is set when the escalation trigger matrix demands IR; the
+	// ladder jumps to the last tier when it sees it.
+	triggered bool
 	// lastActivity is when the last alert, decision or containment step
 	// happened: the incident stays open for its routing window after it,
 	// which leaves time to revert a containment.
 	lastActivity time.Time
-	received  bool
+	received     bool
 }
 
 func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
@@ -292,10 +295,44 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 		}
 		inc.st.Score = s.Score
 	}
+	if s.Alert.Correlation != "" {
+		inc.st.Correlated = true
+	}
 	inc.st.UpdatedAt = now
+	inc.evaluateTriggers(ctx)
 	if inc.st.Phase != "" {
 		inc.publish(ctx)
 	}
+}
+
+// evaluateTriggers applies the escalation trigger matrix after every update.
+// It fires once per incident: the incident then belongs to IR.
+func (inc *incident) evaluateTriggers(ctx workflow.Context) {
+	if inc.st.Trigger != "" {
+		return
+	}
+	in := policy.TriggerInput{
+		Priority:   inc.st.Score.Priority,
+		Correlated: inc.st.Correlated,
+		Categories: inc.st.Categories,
+		Alerts:     len(inc.st.Alerts),
+	}
+	if a := inc.st.Context.Asset; a != nil {
+		in.AssetTier, in.AssetRole = a.Tier, a.Role
+	}
+	for _, h := range inc.st.Context.IntelHits {
+		in.MaxIntelConfidence = max(in.MaxIntelConfidence, h.Confidence)
+	}
+	for _, r := range inc.st.Alerts {
+		in.Rules = append(in.Rules, r.Rule)
+	}
+	t := inc.pol.Triggered(in)
+	if t == nil {
+		return
+	}
+	inc.st.Trigger = t.Name
+	inc.triggered = true
+	inc.note(ctx, "escalate", "policy", fmt.Sprintf("escalation trigger %s (%s): %s", t.Name, t.When.Describe(), t.Reason))
 }
 
 // pipeline records the alert's own pipeline steps (done in its

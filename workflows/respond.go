@@ -35,6 +35,12 @@ func (w *Workflows) RespondToAlert(ctx workflow.Context, in RespondToAlertInput)
 		if r.triage(ctx, pol) {
 			return r.absorbDuplicates(ctx, pol)
 		}
+		if err := r.correlate(ctx, pol); err != nil {
+			return RespondToAlertResult{}, err
+		}
+		if r.st.Disposition == DispositionCorrelationInput {
+			return r.absorbDuplicates(ctx, pol)
+		}
 		r.enrich(ctx, pol)
 		r.score(pol)
 		r.route(pol)
@@ -84,6 +90,9 @@ func (r *responder) receive(s AlertSignal) {
 		r.pending += n
 	}
 	r.st.Occurrences += n
+	if s.Alert.Time.After(r.st.LastAlertTime) {
+		r.st.LastAlertTime = s.Alert.Time
+	}
 	if s.ReceivedAt.After(r.st.LastSeen) {
 		r.st.LastSeen = s.ReceivedAt
 	}
@@ -119,6 +128,40 @@ func (r *responder) triage(ctx workflow.Context, pol *policy.Policy) bool {
 	r.publish(ctx)
 	workflow.GetLogger(ctx).Info("alert suppressed", "fingerprint", r.st.Fingerprint, "rule", s.Name)
 	return true
+}
+
+// correlate feeds the alert to the correlation windows it belongs to. An
+// alert that only feeds correlations (Sigma's generate: false) stops here:
+// it is recorded and counted, and makes an incident only through the
+// correlated alert its windows raise.
+func (r *responder) correlate(ctx workflow.Context, pol *policy.Policy) error {
+	r.st.Correlations = pol.Correlations.Memberships(&r.st.Alert)
+	if len(r.st.Correlations) == 0 {
+		return nil
+	}
+	if err := r.feed(ctx, r.st.Alert.Time); err != nil {
+		return err
+	}
+	if pol.Correlations.FeedsOnly(&r.st.Alert) {
+		r.st.Disposition = DispositionCorrelationInput
+		r.publish(ctx)
+	}
+	return nil
+}
+
+// feed tells the correlation windows about the occurrences they have not
+// heard of yet.
+func (r *responder) feed(ctx workflow.Context, at time.Time) error {
+	n := r.st.Occurrences - r.st.Fed
+	if len(r.st.Correlations) == 0 || n <= 0 {
+		return nil
+	}
+	r.st.Seq++
+	if err := r.feedCorrelations(ctx, n, at); err != nil {
+		return err
+	}
+	r.st.Fed = r.st.Occurrences
+	return nil
 }
 
 // enrich runs every source in parallel, each with its own timeout. A source
@@ -217,9 +260,17 @@ func (r *responder) absorbDuplicates(ctx workflow.Context, pol *policy.Policy) (
 			return RespondToAlertResult{}, err
 		}
 		r.pending = 0
-		if r.st.Disposition == DispositionHandedOff {
+		switch r.st.Disposition {
+		case DispositionHandedOff:
 			r.st.Score = pol.Score(&r.st.Alert, &r.st.Context, r.st.Occurrences)
 			if err := r.handoff(ctx); err != nil {
+				return RespondToAlertResult{}, err
+			}
+			if err := r.feed(ctx, r.st.LastAlertTime); err != nil {
+				return RespondToAlertResult{}, err
+			}
+		case DispositionCorrelationInput:
+			if err := r.feed(ctx, r.st.LastAlertTime); err != nil {
 				return RespondToAlertResult{}, err
 			}
 		}

@@ -29,12 +29,22 @@ func New(reg *playbooks.Registry) *Workflows {
 func (w *Workflows) Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(w.RespondToAlert, workflow.RegisterOptions{Name: RespondToAlertType})
 	r.RegisterWorkflowWithOptions(w.Incident, workflow.RegisterOptions{Name: IncidentType})
+	r.RegisterWorkflowWithOptions(w.Correlate, workflow.RegisterOptions{Name: CorrelateType})
 }
 
-// signalWithStart hands a signal to another workflow through the Handoff
-// activity, starting that workflow if needed. It retries until Temporal
-// accepts: an alert handed off must never be lost.
+// signalWithStart hands an alert signal to another workflow through the
+// Handoff activity, starting that workflow if needed. It retries until
+// Temporal accepts: an alert handed off must never be lost.
 func signalWithStart(ctx workflow.Context, id, workflowType string, startArg, signalArg any) error {
+	return handoff(ctx, id, workflowType, SignalAlert, startArg, signalArg)
+}
+
+// signalEventWithStart feeds a correlation window, starting it if needed.
+func signalEventWithStart(ctx workflow.Context, id string, startArg CorrelateInput, sig CorrelationSignal) error {
+	return handoff(ctx, id, CorrelateType, SignalEvent, startArg, sig)
+}
+
+func handoff(ctx workflow.Context, id, workflowType, signal string, startArg, signalArg any) error {
 	start, err := json.Marshal(startArg)
 	if err != nil {
 		return fmt.Errorf("handoff: encode start argument: %w", err)
@@ -58,7 +68,7 @@ func signalWithStart(ctx workflow.Context, id, workflowType string, startArg, si
 		WorkflowType: workflowType,
 		TaskQueue:    workflow.GetInfo(ctx).TaskQueueName,
 		StartArg:     start,
-		Signal:       SignalAlert,
+		Signal:       signal,
 		SignalArg:    sig,
 	}).Get(ctx, nil)
 }
