@@ -43,6 +43,19 @@ type IncidentCard struct {
 	History []alert.Decision     `json:"history,omitempty"`
 	Results []alert.ActionResult `json:"results,omitempty"`
 	Drill   bool                 `json:"drill,omitempty"`
+	// Update says what is new since the last notification (kind update).
+	Update *Update `json:"update,omitempty"`
+}
+
+// Update is what changed in an incident since it was last announced.
+type Update struct {
+	NewAlerts      int `json:"new_alerts"`
+	NewOccurrences int `json:"new_occurrences"`
+	// Titles of the new alerts, at most a handful.
+	Titles []string `json:"titles,omitempty"`
+	// Summarised is set once the incident is past its overflow threshold:
+	// updates then come at most once per summary interval.
+	Summarised bool `json:"summarised,omitempty"`
 }
 
 // Notifier delivers incident cards to humans.

@@ -153,7 +153,7 @@ func Default() *Config {
 func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the configuration: %v", errors.Unwrap(err))}
 	}
 	return parse(data, path, lookup)
 }
@@ -388,6 +388,12 @@ func validatePolicy(p *policy.Policy) []*Error {
 	if p.Triage.DedupeWindow <= 0 {
 		bad("triage.dedupe_window", "must be a positive duration such as 1h")
 	}
+	if p.Triage.IncidentOverflow < 1 {
+		bad("triage.incident_overflow", "must be at least 1")
+	}
+	if p.Triage.SummaryInterval <= 0 {
+		bad("triage.summary_interval", "must be a positive duration such as 5m")
+	}
 	for i, f := range p.Triage.Fingerprints {
 		field := fmt.Sprintf("triage.fingerprints[%d]", i)
 		checkMatch(field+".match", f.Match, false)
@@ -523,6 +529,9 @@ func validatePolicy(p *policy.Policy) []*Error {
 		checkRoute(fmt.Sprintf("routing.rules[%d]", i), r, false)
 	}
 
+	if p.Approvals.Destructive < 1 || p.Approvals.Destructive > 5 {
+		bad("approvals.destructive", "must be 1-5 approvers, got %d", p.Approvals.Destructive)
+	}
 	if len(p.Tiers) == 0 {
 		bad("tiers", "must define at least one tier")
 	}

@@ -185,13 +185,26 @@ func (s *Service) Decide(ctx context.Context, key string, in workflows.DecideInp
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return nil, classify("decide "+id, err)
+		return nil, s.refused(ctx, id, in, classify("decide "+id, err))
 	}
 	var res workflows.DecideResult
 	if err := h.Get(ctx, &res); err != nil {
-		return nil, classify("decide "+id, err)
+		return nil, s.refused(ctx, id, in, classify("decide "+id, err))
 	}
 	return &res, nil
+}
+
+// refused records a refused decision in the incident's timeline: the
+// validator that refused it cannot write to the incident. Best effort: the
+// refusal itself is what the caller must see.
+func (s *Service) refused(ctx context.Context, id string, in workflows.DecideInput, err error) error {
+	var rej *RejectedError
+	if errors.As(err, &rej) {
+		_ = s.Client.SignalWorkflow(ctx, id, "", workflows.SignalAttempt, workflows.AttemptSignal{
+			Verdict: in.Verdict, By: in.By, Via: in.Via, Reason: rej.Reason,
+		})
+	}
+	return err
 }
 
 // classify maps Temporal's errors onto this package's: a missing workflow is

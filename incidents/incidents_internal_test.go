@@ -110,9 +110,10 @@ type fakeClient struct {
 	getErr    error
 	pages     []*workflowservice.ListWorkflowExecutionsResponse
 
-	queries []string // "<workflow ID> <query>"
-	updates []client.UpdateWorkflowOptions
-	lists   []*workflowservice.ListWorkflowExecutionsRequest
+	queries  []string // "<workflow ID> <query>"
+	updates  []client.UpdateWorkflowOptions
+	attempts []workflows.AttemptSignal
+	lists    []*workflowservice.ListWorkflowExecutionsRequest
 }
 
 func (f *fakeClient) QueryWorkflow(_ context.Context, id, runID, name string, _ ...any) (converter.EncodedValue, error) {
@@ -129,6 +130,14 @@ func (f *fakeClient) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOp
 		return nil, f.updateErr
 	}
 	return &fakeHandle{id: o.WorkflowID, err: f.getErr, val: workflows.DecideResult{Status: workflows.StatusContaining, Tier: "IR"}}, nil
+}
+
+func (f *fakeClient) SignalWorkflow(_ context.Context, id, _ string, name string, arg any) error {
+	if name != workflows.SignalAttempt {
+		return fmt.Errorf("unexpected signal %s to %s", name, id)
+	}
+	f.attempts = append(f.attempts, arg.(workflows.AttemptSignal))
+	return nil
 }
 
 func (f *fakeClient) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
@@ -245,6 +254,13 @@ func TestDecide(t *testing.T) {
 			}
 			if err == nil {
 				t.Fatalf("Decide = %+v, want an error", res)
+			}
+			// A refusal is recorded in the incident's timeline; other
+			// failures are not refusals.
+			if refusedNow := tt.rejected != ""; refusedNow != (len(fc.attempts) == 1) {
+				t.Errorf("attempt signals = %+v after %v", fc.attempts, err)
+			} else if refusedNow && (fc.attempts[0].By != in.By || !strings.Contains(fc.attempts[0].Reason, "may not approve")) {
+				t.Errorf("attempt = %+v", fc.attempts[0])
 			}
 			if errors.Is(err, ErrNotFound) != tt.notFound {
 				t.Errorf("%v: not found = %v, want %v", err, !tt.notFound, tt.notFound)

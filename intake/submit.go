@@ -126,6 +126,9 @@ func (s *Submitter) SubmitItems(ctx context.Context, items []Item) *Response {
 			// The batch's first occurrence carries the alert; the count
 			// stands for every occurrence of the fingerprint in the batch.
 			sig := workflows.AlertSignal{Alert: *byIndex[g.indexes[0]], Count: len(g.indexes), ReceivedAt: received}
+			for _, idx := range g.indexes {
+				sig.IDs = append(sig.IDs, byIndex[idx].ID)
+			}
 			started, err := s.signalWithStart(ctx, g.fp, sig)
 			outcomes[i] = outcome{started: started, err: err}
 		}()

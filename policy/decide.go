@@ -224,8 +224,9 @@ func (p *Policy) NextTier(name string) *Tier {
 }
 
 // MayDecide reports whether identity may decide at the named tier. A tier
-// with no approvers accepts anyone; otherwise the identity must be listed.
-func (p *Policy) MayDecide(tier, identity string) bool {
+// with no approvers accepts anyone; otherwise the identity, or one of the
+// groups the caller resolved it into (Slack user groups), must be listed.
+func (p *Policy) MayDecide(tier, identity string, groups ...string) bool {
 	t := p.Tier(tier)
 	if t == nil {
 		return false
@@ -236,6 +237,11 @@ func (p *Policy) MayDecide(tier, identity string) bool {
 	for _, a := range t.Approvers {
 		if strings.EqualFold(a, identity) {
 			return true
+		}
+		for _, g := range groups {
+			if strings.EqualFold(a, g) {
+				return true
+			}
 		}
 	}
 	return false

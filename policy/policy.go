@@ -25,6 +25,8 @@ type Policy struct {
 	// escalation to the last tier (incident response), evaluated on every
 	// incident update.
 	EscalationTriggers []Trigger `yaml:"escalation_triggers" json:"escalation_triggers,omitempty"`
+	// Approvals sets how many people must approve.
+	Approvals Approvals `yaml:"approvals" json:"approvals"`
 	// Correlations are the Sigma correlation rules, read from the rules
 	// folder named by the configuration.
 	Correlations Correlations `yaml:"-" json:"correlations"`
@@ -39,6 +41,11 @@ type Triage struct {
 	// Fingerprints override the default fingerprint (source, rule and
 	// primary entities) for matching alerts.
 	Fingerprints []FingerprintRule `yaml:"fingerprints" json:"fingerprints,omitempty"`
+	// IncidentOverflow is the number of distinct alerts in one incident
+	// above which responders get a summary every SummaryInterval instead
+	// of an update per new alert.
+	IncidentOverflow int           `yaml:"incident_overflow" json:"incident_overflow"`
+	SummaryInterval  time.Duration `yaml:"summary_interval" json:"summary_interval"`
 	// Suppressions silence known noise. A suppressed alert is still
 	// recorded, with the rule that matched.
 	Suppressions []Suppression `yaml:"suppressions" json:"suppressions,omitempty"`
@@ -133,6 +140,15 @@ type RouteRule struct {
 	// last one.
 	Window   time.Duration `yaml:"window" json:"window"`
 	Playbook string        `yaml:"playbook" json:"playbook"`
+}
+
+// Approvals is the four-eyes rule.
+type Approvals struct {
+	// Destructive is how many distinct approvers a decision that approves a
+	// destructive action (isolating a host, disabling a user) needs. With
+	// 1, the person who escalated the incident still may not approve it
+	// alone.
+	Destructive int `yaml:"destructive" json:"destructive"`
 }
 
 // Tier is one rung of the escalation ladder.

@@ -97,7 +97,9 @@ type RespondToAlertInput struct {
 type AlertSignal struct {
 	Alert alert.Alert `json:"alert"`
 	// Count is how many occurrences this signal stands for (at least 1).
-	Count      int       `json:"count"`
+	Count int `json:"count"`
+	// IDs are the source IDs of every occurrence merged into the signal.
+	IDs        []string  `json:"ids,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
 }
 
@@ -117,13 +119,18 @@ type AlertState struct {
 	// Disposition is "" while processing, then handed_off or suppressed.
 	Disposition string `json:"disposition"`
 	// Suppression names the suppression rule that matched, and why.
-	Suppression string              `json:"suppression,omitempty"`
-	Alert       alert.Alert         `json:"alert"`
-	Occurrences int                 `json:"occurrences"`
-	Context     alert.ContextPacket `json:"context"`
-	Score       alert.Score         `json:"score"`
-	Route       policy.Route        `json:"route"`
-	IncidentID  string              `json:"incident_id,omitempty"`
+	Suppression string      `json:"suppression,omitempty"`
+	Alert       alert.Alert `json:"alert"`
+	Occurrences int         `json:"occurrences"`
+	// IDs are the source IDs of every occurrence, for the audit: an
+	// incident keeps the first MaxRefIDs per alert, this run up to 50,000.
+	IDs []string `json:"ids,omitempty"`
+	// IDsForwarded counts the IDs already handed to the incident.
+	IDsForwarded int                 `json:"ids_forwarded,omitempty"`
+	Context      alert.ContextPacket `json:"context"`
+	Score        alert.Score         `json:"score"`
+	Route        policy.Route        `json:"route"`
+	IncidentID   string              `json:"incident_id,omitempty"`
 	// Correlations are the correlation windows this alert feeds.
 	Correlations []policy.Membership `json:"correlations,omitempty"`
 	// Fed is how many occurrences the correlation windows have been told
@@ -163,8 +170,10 @@ type IncidentAlertSignal struct {
 	// Seq it makes redelivery of the same signal harmless.
 	Source string `json:"source"`
 	Seq    int    `json:"seq"`
-	// Count is the number of new occurrences this signal reports.
+	// Count is the number of new occurrences this signal reports, and IDs
+	// their source IDs.
 	Count   int                 `json:"count"`
+	IDs     []string            `json:"ids,omitempty"`
 	Alert   alert.Alert         `json:"alert"`
 	Context alert.ContextPacket `json:"context"`
 	Score   alert.Score         `json:"score"`
@@ -189,15 +198,40 @@ type DecideInput struct {
 	// approves them all.
 	Actions []string `json:"actions,omitempty"`
 	By      string   `json:"by"`
-	Via     string   `json:"via"`
-	Note    string   `json:"note,omitempty"`
+	// Groups are the decider's groups (Slack user groups), resolved by the
+	// caller, for tiers whose approvers name groups.
+	Groups []string `json:"groups,omitempty"`
+	Via    string   `json:"via"`
+	Note   string   `json:"note,omitempty"`
 }
 
 // DecideResult acknowledges an accepted decision.
 type DecideResult struct {
+	// Status is "accepted", or "recorded" for an approval that still waits
+	// for more approvers (four-eyes).
 	Status string `json:"status"`
 	Tier   string `json:"tier"`
+	// Approvals and Needed count approvals of the pending request.
+	Approvals int `json:"approvals,omitempty"`
+	Needed    int `json:"needed,omitempty"`
 }
+
+// SignalAttempt records a refused decision in the timeline. Validators
+// cannot change state, so callers whose update was refused send this
+// (AttemptSignal) for the audit trail.
+const SignalAttempt = "attempt"
+
+// AttemptSignal is a refused decision.
+type AttemptSignal struct {
+	Verdict alert.Verdict `json:"verdict"`
+	By      string        `json:"by"`
+	Via     string        `json:"via"`
+	Reason  string        `json:"reason"`
+}
+
+// MaxRefIDs bounds the alert IDs an incident keeps per fingerprint, so that
+// a storm cannot grow the incident's state past Temporal's payload limits.
+const MaxRefIDs = 500
 
 // Incident statuses.
 const (
@@ -221,8 +255,11 @@ type AlertRef struct {
 	Severity    alert.Severity `json:"severity"`
 	Score       int            `json:"score"`
 	Occurrences int            `json:"occurrences"`
-	FirstSeen   time.Time      `json:"first_seen"`
-	LastSeen    time.Time      `json:"last_seen"`
+	// IDs are the occurrences' source IDs, the first MaxRefIDs of them;
+	// the alert run (WorkflowID) keeps every one.
+	IDs       []string  `json:"ids,omitempty"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
 }
 
 // Metrics are the response times a manager audits.
@@ -267,14 +304,17 @@ type IncidentState struct {
 	Trigger string `json:"trigger,omitempty"`
 	// RequestedBy is who escalated the pending request; they may not
 	// approve destructive actions alone.
-	RequestedBy string               `json:"requested_by,omitempty"`
-	Decisions   []alert.Decision     `json:"decisions,omitempty"`
-	Results     []alert.ActionResult `json:"results,omitempty"`
-	Drill       bool                 `json:"drill,omitempty"`
-	OpenedAt    time.Time            `json:"opened_at"`
-	UpdatedAt   time.Time            `json:"updated_at"`
-	ClosedAt    time.Time            `json:"closed_at,omitzero"`
-	Metrics     Metrics              `json:"metrics"`
+	RequestedBy string `json:"requested_by,omitempty"`
+	// Approvals are the approvals given so far for the pending request,
+	// when it needs several (four-eyes).
+	Approvals []alert.Decision     `json:"approvals,omitempty"`
+	Decisions []alert.Decision     `json:"decisions,omitempty"`
+	Results   []alert.ActionResult `json:"results,omitempty"`
+	Drill     bool                 `json:"drill,omitempty"`
+	OpenedAt  time.Time            `json:"opened_at"`
+	UpdatedAt time.Time            `json:"updated_at"`
+	ClosedAt  time.Time            `json:"closed_at,omitzero"`
+	Metrics   Metrics              `json:"metrics"`
 	// Seen maps an alert run to the last signal Seq applied from it.
 	Seen map[string]int `json:"seen,omitempty"`
 	// Timeline is the audit trail, oldest first.

@@ -55,6 +55,10 @@ func (inc *incident) Decide(ctx workflow.Context, proposal []alert.Action) (play
 			tier, reason = last, "escalation trigger "+inc.st.Trigger
 		}
 		t := inc.pol.Tier(tier)
+		if inc.st.Tier != tier {
+			// Approvals given at one tier do not carry over to the next.
+			inc.st.Approvals = nil
+		}
 		inc.st.Tier, inc.st.Status = tier, StatusAwaiting
 		inc.decision = nil
 		inc.note(ctx, "escalate", "socflow", fmt.Sprintf("asked %s (%s) to decide on %d proposed action(s): %s; answer within %s",
@@ -172,7 +176,7 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 		if inc.decision != nil {
 			return errors.New("another decision is being applied; try again")
 		}
-		if !inc.pol.MayDecide(inc.st.Tier, by) {
+		if !inc.pol.MayDecide(inc.st.Tier, by, in.Groups...) {
 			return fmt.Errorf("%s is not an approver at tier %s", by, inc.st.Tier)
 		}
 		return nil
@@ -180,7 +184,7 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 	if inc.st.Status != StatusAwaiting || inc.decision != nil {
 		return fmt.Errorf("incident %s is %s, not awaiting a decision", inc.st.ID, inc.st.Status)
 	}
-	if !inc.pol.MayDecide(inc.st.Tier, by) {
+	if !inc.pol.MayDecide(inc.st.Tier, by, in.Groups...) {
 		t := inc.pol.Tier(inc.st.Tier)
 		return fmt.Errorf("%s is not an approver at tier %s (approvers: %s)", by, inc.st.Tier, strings.Join(t.Approvers, ", "))
 	}
@@ -198,7 +202,13 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 				return fmt.Errorf("action %q was not proposed; proposed: %s", id, actionIDs(inc.st.Proposed))
 			}
 		}
-		if inc.st.RequestedBy != "" && strings.EqualFold(by, inc.st.RequestedBy) {
+		for _, prev := range inc.st.Approvals {
+			if strings.EqualFold(prev.By, by) {
+				return fmt.Errorf("%s has already approved; %d more approver(s) needed", by, inc.pol.Approvals.Destructive-len(inc.st.Approvals))
+			}
+		}
+		// The escalator may be one of several approvers, never the only one.
+		if inc.st.RequestedBy != "" && strings.EqualFold(by, inc.st.RequestedBy) && max(inc.pol.Approvals.Destructive, 1) == 1 {
 			for _, a := range selectActions(inc.st.Proposed, in.Actions) {
 				if a.Destructive {
 					return fmt.Errorf("%s escalated this incident and may not also approve %s (four-eyes rule)", by, a.ID)
@@ -207,6 +217,33 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 		}
 	}
 	return nil
+}
+
+// combineApprovals merges several approvals into one decision: by all of
+// them, for the actions every one of them approved.
+func combineApprovals(proposal []alert.Action, approvals []alert.Decision) alert.Decision {
+	d := approvals[len(approvals)-1]
+	var by, notes []string
+	var ids []string
+	for _, a := range proposal {
+		all := true
+		for _, ap := range approvals {
+			if len(ap.Actions) > 0 && !slices.Contains(ap.Actions, a.ID) {
+				all = false
+			}
+		}
+		if all {
+			ids = append(ids, a.ID)
+		}
+	}
+	for _, ap := range approvals {
+		by = append(by, ap.By)
+		if ap.Note != "" {
+			notes = append(notes, ap.By+": "+ap.Note)
+		}
+	}
+	d.By, d.Actions, d.Note = strings.Join(by, "+"), ids, strings.Join(notes, "; ")
+	return d
 }
 
 func actionIDs(acts []alert.Action) string {
@@ -218,13 +255,25 @@ func actionIDs(acts []alert.Action) string {
 }
 
 // decide is the decide update's handler: it records the decision and wakes
-// the ladder, which acts on it.
+// the ladder, which acts on it. An approval of destructive actions that
+// needs several approvers is recorded until the last one arrives; the
+// approved set is what all of them approved.
 func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult, error) {
 	d := alert.Decision{
 		Verdict: in.Verdict, Actions: in.Actions, By: strings.TrimSpace(in.By), Via: in.Via,
 		Note: in.Note, Tier: inc.st.Tier, At: workflow.Now(ctx),
 	}
 	inc.st.Decisions = append(inc.st.Decisions, d)
+	if need := inc.pol.Approvals.Destructive; d.Verdict == alert.VerdictApprove && need > 1 &&
+		slices.ContainsFunc(selectActions(inc.st.Proposed, d.Actions), func(a alert.Action) bool { return a.Destructive }) {
+		inc.st.Approvals = append(inc.st.Approvals, d)
+		if len(inc.st.Approvals) < need {
+			inc.note(ctx, "decide", d.By, fmt.Sprintf("approval %d of %d at %s via %s", len(inc.st.Approvals), need, d.Tier, orNone(d.Via)))
+			return DecideResult{Status: "recorded", Tier: d.Tier, Approvals: len(inc.st.Approvals), Needed: need}, nil
+		}
+		d = combineApprovals(inc.st.Proposed, inc.st.Approvals)
+		inc.st.Approvals = nil
+	}
 	msg := fmt.Sprintf("%s at %s via %s", d.Verdict, d.Tier, orNone(d.Via))
 	if len(d.Actions) > 0 {
 		msg += " (" + strings.Join(d.Actions, ", ") + ")"

@@ -50,6 +50,8 @@ type incident struct {
 	// triggered is set when the escalation trigger matrix demands IR; the
 	// ladder jumps to the last tier when it sees it.
 	triggered bool
+	// news counts what arrived since the last message to responders.
+	news activities.Update
 	// lastActivity is when the last alert, decision or containment step
 	// happened: the incident stays open for its routing window after it,
 	// which leaves time to revert a containment.
@@ -105,7 +107,43 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 			inc.merge(ctx, s)
 		}
 	})
+	attempts := workflow.GetSignalChannel(ctx, SignalAttempt)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var a AttemptSignal
+			attempts.Receive(ctx, &a)
+			inc.note(ctx, "decide", a.By, fmt.Sprintf("refused %s via %s: %s", a.Verdict, orNone(a.Via), a.Reason))
+		}
+	})
+	workflow.Go(ctx, inc.sendUpdates)
 	return inc, nil
+}
+
+// sendUpdates tells responders about alerts that join an incident they
+// already know of. Up to the overflow threshold each burst of new alerts
+// gets its own update (after a short pause that batches a burst); past it,
+// one summary per summary interval, so that a storm does not become a
+// storm of messages.
+func (inc *incident) sendUpdates(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool {
+			return inc.st.NotifyRef != "" && (inc.news.NewAlerts > 0 || inc.news.NewOccurrences > 0)
+		}); err != nil {
+			return
+		}
+		pause := 5 * time.Second
+		summarise := len(inc.st.Alerts) > inc.pol.Triage.IncidentOverflow
+		if summarise {
+			pause = inc.pol.Triage.SummaryInterval
+		}
+		if err := workflow.Sleep(ctx, pause); err != nil {
+			return
+		}
+		u := inc.news
+		u.Summarised = summarise
+		inc.news = activities.Update{}
+		inc.notifyWith(ctx, activities.NotifyUpdate, &u)
+	}
 }
 
 // open waits for the first alert and announces the incident.
@@ -263,6 +301,8 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 	if idx >= 0 {
 		ref := &inc.st.Alerts[idx]
 		ref.Occurrences += count
+		ref.IDs = appendIDs(ref.IDs, s.IDs)
+		inc.news.NewOccurrences += count
 		ref.LastSeen = s.SentAt
 		ref.Score = s.Score.Value
 		inc.note(ctx, "ingest", "socflow", fmt.Sprintf("%d more occurrence(s) of %q (now %d)", count, ref.Title, ref.Occurrences))
@@ -271,9 +311,15 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 		inc.st.Alerts = append(inc.st.Alerts, AlertRef{
 			WorkflowID: wfID, AlertID: a.ID, Source: a.Source, Rule: a.Rule, Title: a.Title,
 			Severity: a.Severity, Score: s.Score.Value, Occurrences: count, FirstSeen: a.Time, LastSeen: s.SentAt,
+			IDs: appendIDs(nil, s.IDs),
 		})
 		inc.addEntities(a)
 		mergeContext(&inc.st.Context, &s.Context)
+		inc.news.NewAlerts++
+		inc.news.NewOccurrences += count
+		if len(inc.news.Titles) < 5 {
+			inc.news.Titles = append(inc.news.Titles, a.Title)
+		}
 		if !inc.received {
 			inc.received = true
 			inc.st.Title = a.Title
@@ -395,6 +441,13 @@ func (inc *incident) addEntities(a *alert.Alert) {
 	inc.st.Categories = appendUnique(inc.st.Categories, a.Category)
 }
 
+func appendIDs(ids, more []string) []string {
+	if room := MaxRefIDs - len(ids); room > 0 {
+		ids = append(ids, more[:min(room, len(more))]...)
+	}
+	return ids
+}
+
 func appendUnique(list []string, v string) []string {
 	if v == "" || slices.Contains(list, v) {
 		return list
@@ -493,6 +546,10 @@ func (inc *incident) card() activities.IncidentCard {
 // notify tells the humans. A notifier that keeps failing is recorded in the
 // timeline; it does not stop the incident, whose timers still escalate.
 func (inc *incident) notify(ctx workflow.Context, kind activities.NotifyKind) {
+	inc.notifyWith(ctx, kind, nil)
+}
+
+func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind, u *activities.Update) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -505,8 +562,15 @@ func (inc *incident) notify(ctx workflow.Context, kind activities.NotifyKind) {
 	})
 	var n *activities.Notify
 	var res activities.NotifyResult
+	card := inc.card()
+	card.Update = u
+	if kind != activities.NotifyUpdate {
+		// Every full message carries what is new; the update loop need not
+		// repeat it.
+		inc.news = activities.Update{}
+	}
 	err := workflow.ExecuteActivity(actx, n.NotifyIncident, activities.NotifyInput{
-		Kind: kind, Card: inc.card(), Ref: inc.st.NotifyRef,
+		Kind: kind, Card: card, Ref: inc.st.NotifyRef,
 	}).Get(ctx, &res)
 	if err != nil {
 		inc.note(ctx, "notify", "socflow", fmt.Sprintf("%s notification failed: %s", kind, errText(err)))

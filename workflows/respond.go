@@ -90,6 +90,13 @@ func (r *responder) receive(s AlertSignal) {
 		r.pending += n
 	}
 	r.st.Occurrences += n
+	ids := s.IDs
+	if len(ids) == 0 && s.Alert.ID != "" {
+		ids = []string{s.Alert.ID}
+	}
+	if room := maxRunIDs - len(r.st.IDs); room > 0 {
+		r.st.IDs = append(r.st.IDs, ids[:min(room, len(ids))]...)
+	}
 	if s.Alert.Time.After(r.st.LastAlertTime) {
 		r.st.LastAlertTime = s.Alert.Time
 	}
@@ -235,6 +242,7 @@ func (r *responder) handoff(ctx workflow.Context) error {
 		return err
 	}
 	r.st.Forwarded += count
+	r.st.IDsForwarded = len(r.st.IDs)
 	r.st.Disposition = DispositionHandedOff
 	return nil
 }
@@ -292,6 +300,10 @@ func (r *responder) absorbDuplicates(ctx workflow.Context, pol *policy.Policy) (
 
 // forwardDelay batches duplicate occurrences before they are forwarded.
 const forwardDelay = 2 * time.Second
+
+// maxRunIDs bounds the source IDs one alert run keeps (a storm of one
+// fingerprint); the count stays exact beyond it.
+const maxRunIDs = 50000
 
 // publish sets the run's search attributes so that the Temporal UI and
 // `incident list` can filter on them.

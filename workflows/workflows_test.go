@@ -589,3 +589,102 @@ func TestRevertAfterContainment(t *testing.T) {
 		t.Errorf("status = %s, want false_positive", res.Status)
 	}
 }
+
+func TestIncidentUpdatesAreSummarisedPastOverflow(t *testing.T) {
+	pol := testPolicy(t, func(p *policy.Policy) {
+		p.Triage.IncidentOverflow = 2
+		p.Triage.SummaryInterval = 10 * time.Minute
+	})
+	h := newHarness(t, pol, nil)
+	for i := 0; i < 8; i++ {
+		a := networkAlert("ws-7", "203.0.113.7")
+		a.ID, a.Rule, a.Title = fmt.Sprintf("a-%d", i), fmt.Sprintf("rule-%d", i), fmt.Sprintf("Alert %d", i)
+		sig := incidentSignal(t, pol, a, alert.ContextPacket{}, fmt.Sprintf("alert/fp%d/run", i), 1, 1+i)
+		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, time.Duration(i)*time.Minute)
+	}
+	var rejected error
+	h.decide(t, 40*time.Minute, workflows.DecideInput{Verdict: alert.VerdictDeny, By: "alice"}, &rejected)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: "host:ws-7"})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var updates, summaries, alerts, occurrences int
+	for _, n := range h.f.notes {
+		if n.Kind != activities.NotifyUpdate {
+			continue
+		}
+		updates++
+		if n.Card.Update.Summarised {
+			summaries++
+		}
+		alerts += n.Card.Update.NewAlerts
+		occurrences += n.Card.Update.NewOccurrences
+	}
+	// Alert 0 is in the escalation itself; 1..7 arrive as updates.
+	if alerts != 7 || occurrences != 2+3+4+5+6+7+8 {
+		t.Errorf("updates reported %d alerts, %d occurrences; want 7 and 35 (nothing lost)", alerts, occurrences)
+	}
+	if summaries == 0 || updates > 4 {
+		t.Errorf("%d updates (%d summaries): past the overflow threshold updates should be summarised", updates, summaries)
+	}
+}
+
+func TestFourEyesNeedsTwoApprovers(t *testing.T) {
+	pol := testPolicy(t, func(p *policy.Policy) {
+		p.Approvals.Destructive = 2
+		p.Tiers[2].Approvers = []string{"alice", "bob", "S-IR-LEADS"}
+	})
+	h := newHarness(t, pol, nil)
+	a := networkAlert("dc01", "203.0.113.7")
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var r1, r2, r3, r4 error
+	var mid workflows.IncidentState
+	var midEDR int
+	h.decide(t, time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "alice"}, &r1)
+	h.decide(t, 2*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "ALICE"}, &r2)
+	h.env.RegisterDelayedCallback(func() {
+		mid = h.state(t)
+		midEDR = len(h.f.edrCalls)
+		h.env.SignalWorkflow(workflows.SignalAttempt, workflows.AttemptSignal{Verdict: alert.VerdictApprove, By: "mallory", Via: "slack", Reason: "not an approver"})
+	}, 3*time.Minute)
+	// carol is not listed by name, but is in a listed group.
+	h.decide(t, 4*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "carol", Groups: []string{"S-IR-LEADS"},
+		Actions: []string{"isolate_host:dc01"}}, &r3)
+	h.decide(t, 5*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "bob"}, &r4)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if r1 != nil || r3 != nil {
+		t.Fatalf("alice: %v, carol: %v; both should be accepted", r1, r3)
+	}
+	if r2 == nil || !strings.Contains(r2.Error(), "already approved") {
+		t.Errorf("alice approving twice: %v", r2)
+	}
+	if r4 == nil {
+		t.Error("bob's approval after the decision was complete should be refused")
+	}
+	if mid.Status != workflows.StatusAwaiting || len(mid.Approvals) != 1 || midEDR != 0 {
+		t.Fatalf("after one approval: status %s, %d approvals, %d EDR calls; want still awaiting", mid.Status, len(mid.Approvals), midEDR)
+	}
+	// carol approved only the isolation: that is all both approved.
+	if strings.Join(h.f.edrCalls, ",") != "isolate dc01" || res.Status != workflows.StatusContained {
+		t.Fatalf("EDR calls %v status %s, want only the isolation both approved", h.f.edrCalls, res.Status)
+	}
+	var rec workflows.IncidentState
+	if err := json.Unmarshal(h.f.audits[0], &rec); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, e := range rec.Timeline {
+		lines = append(lines, e.Actor+": "+e.Message)
+	}
+	all := strings.Join(lines, "\n")
+	for _, want := range []string{"alice: approval 1 of 2", "mallory: refused approve via slack: not an approver", "alice+carol"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, all)
+		}
+	}
+}

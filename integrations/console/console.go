@@ -99,6 +99,17 @@ func Render(kind activities.NotifyKind, card activities.IncidentCard) string {
 	field("users", "%s", orDash(strings.Join(card.Users, ", ")))
 	field("alerts", "%d (%d occurrences)", card.Alerts, card.Occurrences)
 
+	if u := card.Update; u != nil {
+		text := fmt.Sprintf("new since the last message: %d alert(s), %d occurrence(s)", u.NewAlerts, u.NewOccurrences)
+		if u.Summarised {
+			text += " (summarised: this incident is past its overflow threshold)"
+		}
+		field("update", "%s", text)
+		for _, t := range u.Titles {
+			line("          + %s", t)
+		}
+	}
+
 	if len(card.Score.Factors) > 0 {
 		section("why this score")
 		for _, l := range strings.Split(strings.TrimSuffix(card.Score.Explain(), "\n"), "\n") {
