@@ -167,7 +167,7 @@ func (r *responder) feed(ctx workflow.Context, at time.Time) error {
 	if err := r.feedCorrelations(ctx, n, at); err != nil {
 		return err
 	}
-	r.st.Fed = r.st.Occurrences
+	r.st.Fed += n
 	return nil
 }
 
@@ -225,11 +225,15 @@ func (r *responder) route(pol *policy.Policy) {
 // activity's retries cannot count an occurrence twice.
 func (r *responder) handoff(ctx workflow.Context) error {
 	r.st.Seq++
+	// Occurrences may arrive while the handoff runs: count and IDs are
+	// fixed here, and only what was sent is marked forwarded.
 	count := r.st.Occurrences - r.st.Forwarded
+	idsEnd := len(r.st.IDs)
 	sig := IncidentAlertSignal{
 		Source:     workflow.GetInfo(ctx).WorkflowExecution.ID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
 		Seq:        r.st.Seq,
 		Count:      count,
+		IDs:        append([]string(nil), r.st.IDs[min(r.st.IDsForwarded, idsEnd):idsEnd]...),
 		Alert:      r.st.Alert,
 		Context:    r.st.Context,
 		Score:      r.st.Score,
@@ -242,7 +246,7 @@ func (r *responder) handoff(ctx workflow.Context) error {
 		return err
 	}
 	r.st.Forwarded += count
-	r.st.IDsForwarded = len(r.st.IDs)
+	r.st.IDsForwarded = idsEnd
 	r.st.Disposition = DispositionHandedOff
 	return nil
 }
