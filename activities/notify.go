@@ -45,6 +45,9 @@ type IncidentCard struct {
 	Drill   bool                 `json:"drill,omitempty"`
 	// Update says what is new since the last notification (kind update).
 	Update *Update `json:"update,omitempty"`
+	// TicketKey and TicketURL name the incident's ticket, for links.
+	TicketKey string `json:"ticket_key,omitempty"`
+	TicketURL string `json:"ticket_url,omitempty"`
 }
 
 // Update is what changed in an incident since it was last announced.

@@ -162,6 +162,9 @@ type Tier struct {
 	// OnTimeout is "escalate" (to the next tier) or "default" (apply the
 	// priority's timeout default).
 	OnTimeout string `yaml:"on_timeout" json:"on_timeout"`
+	// TicketProject is the ticket project (Jira key) for incidents first
+	// escalated to this tier; empty uses the integration's default.
+	TicketProject string `yaml:"ticket_project" json:"ticket_project,omitempty"`
 }
 
 // Tier timeout behaviours.

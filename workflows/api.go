@@ -322,6 +322,9 @@ type IncidentState struct {
 	// NotifyRef is the notifier's handle on the incident's message (a
 	// Slack channel and ts), kept so retries and updates never post twice.
 	NotifyRef string `json:"notify_ref,omitempty"`
+	// TicketKey and TicketURL name the incident's one ticket (Jira).
+	TicketKey string `json:"ticket_key,omitempty"`
+	TicketURL string `json:"ticket_url,omitempty"`
 }
 
 // IncidentResult is how an incident ended.

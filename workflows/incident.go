@@ -540,6 +540,8 @@ func (inc *incident) card() activities.IncidentCard {
 		History:     inc.st.Decisions,
 		Results:     inc.st.Results,
 		Drill:       inc.st.Drill,
+		TicketKey:   inc.st.TicketKey,
+		TicketURL:   inc.st.TicketURL,
 	}
 }
 
@@ -562,6 +564,12 @@ func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind
 	})
 	var n *activities.Notify
 	var res activities.NotifyResult
+	if kind == activities.NotifyEscalation && inc.st.TicketKey == "" {
+		// Before the message, so that it links the ticket. The tracker
+		// decides whether this priority gets one; a priority raised later
+		// gets one at the next escalation.
+		inc.ensureTicket(ctx)
+	}
 	card := inc.card()
 	card.Update = u
 	if kind != activities.NotifyUpdate {
@@ -578,5 +586,60 @@ func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind
 	}
 	if res.Ref != "" {
 		inc.st.NotifyRef = res.Ref
+	}
+	inc.updateTicket(ctx, kind, card)
+}
+
+func ticketOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    10,
+		},
+		Summary: summary,
+	})
+}
+
+// ensureTicket opens (or finds) the incident's ticket. Creation is
+// idempotent in the tracker, and the key is kept in state, so neither a
+// retry nor a later escalation opens a second one.
+func (inc *incident) ensureTicket(ctx workflow.Context) {
+	var t *activities.Ticket
+	var res activities.EnsureTicketResult
+	project := ""
+	if tier := inc.pol.Tier(inc.st.Tier); tier != nil {
+		project = tier.TicketProject
+	}
+	err := workflow.ExecuteActivity(ticketOptions(ctx, "ticket"), t.EnsureTicket, activities.EnsureTicketInput{
+		Card: inc.card(), Project: project,
+	}).Get(ctx, &res)
+	if err != nil {
+		inc.note(ctx, "ticket", "socflow", "ticket not opened: "+errText(err))
+		return
+	}
+	if res.Key != "" {
+		inc.st.TicketKey, inc.st.TicketURL = res.Key, res.URL
+		verb := "found"
+		if res.Created {
+			verb = "opened"
+		}
+		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("%s ticket %s", verb, res.Key))
+	}
+}
+
+// updateTicket records a step on the ticket, if the incident has one.
+func (inc *incident) updateTicket(ctx workflow.Context, kind activities.NotifyKind, card activities.IncidentCard) {
+	if inc.st.TicketKey == "" {
+		return
+	}
+	var t *activities.Ticket
+	err := workflow.ExecuteActivity(ticketOptions(ctx, "ticket "+string(kind)), t.UpdateTicket, activities.UpdateTicketInput{
+		Key: inc.st.TicketKey, Kind: kind, Card: card,
+	}).Get(ctx, nil)
+	if err != nil {
+		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("ticket %s not updated (%s): %s", inc.st.TicketKey, kind, errText(err)))
 	}
 }

@@ -142,6 +142,11 @@ type harness struct {
 
 func newHarness(t *testing.T, pol *policy.Policy, intel activities.IntelIndex) *harness {
 	t.Helper()
+	return newHarnessWith(t, pol, intel, nil)
+}
+
+func newHarnessWith(t *testing.T, pol *policy.Policy, intel activities.IntelIndex, tracker activities.Tracker) *harness {
+	t.Helper()
 	h := &harness{f: &fakes{}}
 	h.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	h.env = h.NewTestWorkflowEnvironment()
@@ -156,6 +161,9 @@ func newHarness(t *testing.T, pol *policy.Policy, intel activities.IntelIndex) *
 	h.env.RegisterActivity(&activities.Contain{EDR: h.f, IDP: h.f})
 	h.env.RegisterActivity(&activities.Record{Sink: h.f})
 	h.env.RegisterActivity(&activities.Handoff{})
+	h.env.RegisterActivity(&activities.Ticket{Tracker: tracker, Format: func(k activities.NotifyKind, c activities.IncidentCard) string {
+		return string(k) + " " + c.Status
+	}})
 	return h
 }
 
@@ -685,6 +693,92 @@ func TestFourEyesNeedsTwoApprovers(t *testing.T) {
 	for _, want := range []string{"alice: approval 1 of 2", "mallory: refused approve via slack: not an approver", "alice+carol"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, all)
+		}
+	}
+}
+
+// fakeTracker is a ticketing system that remembers its one issue.
+type fakeTracker struct {
+	mu       sync.Mutex
+	ensures  int
+	created  int
+	comments []string
+	marks    []string
+}
+
+func (f *fakeTracker) EnsureIssue(_ context.Context, card activities.IncidentCard, project string) (string, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ensures++
+	if card.Score.Priority.Rank() < alert.P2.Rank() {
+		return "", false, nil
+	}
+	if f.created == 0 {
+		f.created++
+		return "SEC-1", true, nil
+	}
+	return "SEC-1", false, nil
+}
+
+func (f *fakeTracker) Comment(_ context.Context, key, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.comments = append(f.comments, key+" "+text)
+	return nil
+}
+
+func (f *fakeTracker) MarkContained(_ context.Context, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.marks = append(f.marks, key+" contained")
+	return nil
+}
+
+func (f *fakeTracker) MarkClosed(_ context.Context, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.marks = append(f.marks, key+" closed")
+	return nil
+}
+
+func TestIncidentKeepsOneTicketThroughTheLadder(t *testing.T) {
+	pol := testPolicy(t, nil)
+	tr := &fakeTracker{}
+	h := newHarnessWith(t, pol, nil, tr)
+	a := networkAlert("ws-9", "203.0.113.7")
+	a.Severity = alert.SeverityHigh // P2: T2 first
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var rejected error
+	// Nobody answers T2; IR approves.
+	h.decide(t, 45*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "ir"}, &rejected)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if rejected != nil || res.Status != workflows.StatusContained {
+		t.Fatalf("status %s, rejection %v", res.Status, rejected)
+	}
+	if tr.created != 1 {
+		t.Fatalf("%d tickets created over %d ensures, want exactly 1", tr.created, tr.ensures)
+	}
+	want := []string{"SEC-1 escalation awaiting_decision", "SEC-1 containment contained", "SEC-1 closed contained"}
+	for _, w := range want {
+		found := false
+		for _, c := range tr.comments {
+			found = found || c == w
+		}
+		if !found {
+			t.Errorf("ticket comments %v lack %q", tr.comments, w)
+		}
+	}
+	if strings.Join(tr.marks, ",") != "SEC-1 contained,SEC-1 closed" {
+		t.Errorf("transitions = %v", tr.marks)
+	}
+	for _, n := range h.f.notes[1:] {
+		if n.Card.TicketKey != "SEC-1" {
+			t.Errorf("%s notification does not link the ticket", n.Kind)
 		}
 	}
 }
