@@ -38,9 +38,11 @@ type IncidentCard struct {
 	Occurrences int                 `json:"occurrences"`
 	Context     alert.ContextPacket `json:"context"`
 	Proposed    []alert.Action      `json:"proposed,omitempty"`
-	// History carries the earlier tiers' decisions and notes, so that a
-	// handoff loses nothing.
+	// History carries the earlier tiers' decisions, and Notes the
+	// escalation steps (timeouts, triggers, refusals), so that a handoff
+	// loses nothing.
 	History []alert.Decision     `json:"history,omitempty"`
+	Notes   []string             `json:"notes,omitempty"`
 	Results []alert.ActionResult `json:"results,omitempty"`
 	Drill   bool                 `json:"drill,omitempty"`
 	// Update says what is new since the last notification (kind update).

@@ -19,7 +19,7 @@ func newCmdAlert(f *Factory) *cobra.Command {
 		Short: "Submit alerts",
 	}
 	cmd.AddCommand(newCmdAlertSubmit(f, nil))
-	return cmd
+	return group(cmd)
 }
 
 // AlertSubmitOptions are `socflow alert submit`'s arguments.

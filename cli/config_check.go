@@ -19,7 +19,7 @@ import (
 func newCmdConfig(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{Use: "config", Short: "Check the configuration"}
 	cmd.AddCommand(newCmdConfigCheck(f, nil))
-	return cmd
+	return group(cmd)
 }
 
 // ConfigCheckOptions are `socflow config check`'s arguments.

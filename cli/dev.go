@@ -154,7 +154,16 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 		}
 	}()
 
-	api := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log})
+	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = closeAPI(context.Background()) }()
+	go func() {
+		if err := worker.RunSlackSocketMode(ctx, cfg, c, log); err != nil {
+			log.Error("slack socket mode stopped", "error", err)
+		}
+	}()
 	ready := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() { errc <- worker.ServeAPI(ctx, opts.APIAddr, api, ready) }()
@@ -185,6 +194,17 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 		fmt.Fprintf(w, "  Identity      %s\n", idpNote)
 	}
 	fmt.Fprintf(w, "  Audit log     %s\n", filepath.Join(cfg.DataDir, "audit.jsonl"))
+	switch sl := cfg.Integrations.Slack; {
+	case !sl.Enabled():
+		fmt.Fprintf(w, "  Notifications console (set SLACK_BOT_TOKEN for Slack); decide with the CLI\n")
+	case sl.AppToken.IsSet():
+		fmt.Fprintf(w, "  Notifications Slack, decisions over Socket Mode\n")
+	default:
+		fmt.Fprintf(w, "  Notifications Slack, decisions at POST http://%s/slack/interactions\n", apiAddr)
+	}
+	if cfg.Integrations.Jira.Enabled() {
+		fmt.Fprintf(w, "  Tickets       Jira %s, project %s\n", cfg.Integrations.Jira.URL, cfg.Integrations.Jira.Project)
+	}
 	flag := ""
 	if srv.FrontendAddr() != "127.0.0.1:7233" {
 		flag = " --temporal-address " + srv.FrontendAddr()

@@ -16,5 +16,5 @@ func newCmdIncident(f *Factory) *cobra.Command {
 		newCmdIncidentTimeline(f, nil),
 		newCmdIncidentDecide(f, nil),
 	)
-	return cmd
+	return group(cmd)
 }

@@ -80,6 +80,9 @@ func Run(f *Factory, args []string) int {
 	cmd.SetOut(f.Out)
 	cmd.SetErr(f.ErrOut)
 	err := cmd.Execute()
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = usageErrorf("%v", err)
+	}
 	if err != nil {
 		fmt.Fprintln(f.ErrOut, "socflow: "+strings.TrimSpace(err.Error()))
 	}
@@ -101,6 +104,9 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	// A bare group command ("socflow incident") or an unknown subcommand is
+	// a usage error, not a success: scripts must notice a typo.
+	root.Args = cobra.NoArgs
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.Global.ConfigPath, "config", "", "configuration file (default $SOCFLOW_CONFIG, else ./socflow.yaml if present, else built-in defaults)")
 	pf.StringVar(&f.Global.TemporalAddress, "temporal-address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS, else the configuration's)")
@@ -184,4 +190,23 @@ func (f *Factory) dial(ctx context.Context) (*config.Config, client.Client, erro
 		return nil, nil, unavailable(err)
 	}
 	return cfg, c, nil
+}
+
+// group makes a command that only holds subcommands refuse to run bare or
+// with an unknown subcommand, with a usage error that lists the valid ones.
+func group(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		if len(args) > 0 {
+			return usageErrorf("unknown command %q for %q; use one of: %s", args[0], c.CommandPath(), strings.Join(names, ", "))
+		}
+		return usageErrorf("%q needs a subcommand: %s", c.CommandPath(), strings.Join(names, ", "))
+	}
+	return cmd
 }

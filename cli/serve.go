@@ -52,10 +52,20 @@ func runServe(ctx context.Context, f *Factory, opts *ServeOptions) error {
 		return usageErrorf("%v", err)
 	}
 	log := f.logger()
+	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = closeAPI(context.Background()) }()
+	go func() {
+		if err := worker.RunSlackSocketMode(ctx, cfg, c, log); err != nil {
+			log.Error("slack socket mode stopped", "error", err)
+		}
+	}()
 	ready := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- worker.ServeAPI(ctx, addr, worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log}), ready)
+		errc <- worker.ServeAPI(ctx, addr, api, ready)
 	}()
 	select {
 	case a := <-ready:

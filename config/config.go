@@ -95,9 +95,59 @@ type Files struct {
 
 // Integrations configures the services socflow acts through.
 type Integrations struct {
-	EDR Service `yaml:"edr" json:"edr"`
-	IDP Service `yaml:"idp" json:"idp"`
+	EDR   Service `yaml:"edr" json:"edr"`
+	IDP   Service `yaml:"idp" json:"idp"`
+	Slack Slack   `yaml:"slack" json:"slack"`
+	Jira  Jira    `yaml:"jira" json:"jira"`
 }
+
+// Slack configures notifications and interactive decisions in Slack. It is
+// on when a bot token is set ($SLACK_BOT_TOKEN by default).
+type Slack struct {
+	BotToken      Secret `yaml:"bot_token" json:"bot_token"`
+	SigningSecret Secret `yaml:"signing_secret" json:"signing_secret"`
+	// AppToken enables Socket Mode, for sites without a public URL for
+	// POST /slack/interactions.
+	AppToken Secret `yaml:"app_token" json:"app_token"`
+	// APIURL overrides https://slack.com/api/ ($SLACK_API_URL), for tests
+	// and proxies.
+	APIURL string `yaml:"api_url" json:"api_url,omitempty"`
+	// UIBaseURL is the Temporal Web UI address messages link to.
+	UIBaseURL string `yaml:"ui_base_url" json:"ui_base_url,omitempty"`
+}
+
+// Enabled reports whether Slack is configured.
+func (s Slack) Enabled() bool { return s.BotToken.IsSet() }
+
+// Jira configures the one-ticket-per-incident integration. It is on when
+// a URL is set ($JIRA_URL), with $JIRA_EMAIL and $JIRA_API_TOKEN (Cloud) or
+// $JIRA_PAT (Data Center).
+type Jira struct {
+	URL      string `yaml:"url" json:"url,omitempty"`
+	Email    string `yaml:"email" json:"email,omitempty"`
+	APIToken Secret `yaml:"api_token" json:"api_token"`
+	PAT      Secret `yaml:"pat" json:"pat"`
+	Project  string `yaml:"project" json:"project,omitempty"`
+	// IssueType defaults to Task.
+	IssueType string `yaml:"issue_type" json:"issue_type,omitempty"`
+	// MinPriority is the least urgent priority that gets a ticket.
+	MinPriority string            `yaml:"min_priority" json:"min_priority,omitempty"`
+	PriorityMap map[string]string `yaml:"priority_map" json:"priority_map,omitempty"`
+	// SearchLag is how long after a create whose outcome is unknown (a
+	// timeout, a 5xx) socflow waits for Jira's search to show the issue
+	// before creating another; Jira Cloud's index lags by seconds. Default
+	// one minute.
+	SearchLag time.Duration `yaml:"search_lag" json:"search_lag,omitempty"`
+	// Transitions name the workflow transitions performed on containment
+	// and on close.
+	Transitions struct {
+		Contain string `yaml:"contain" json:"contain,omitempty"`
+		Close   string `yaml:"close" json:"close,omitempty"`
+	} `yaml:"transitions" json:"transitions"`
+}
+
+// Enabled reports whether Jira is configured.
+func (j Jira) Enabled() bool { return j.URL != "" }
 
 // Service is one remote API.
 type Service struct {
@@ -257,6 +307,22 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) {
 		c.Server.Token.Ref = "SOCFLOW_API_TOKEN"
 	}
 	set(&c.DataDir, "SOCFLOW_DATA_DIR")
+	defaultRef := func(s *Secret, name string) {
+		if s.Ref == "" {
+			s.Ref = name
+		}
+	}
+	sl := &c.Integrations.Slack
+	defaultRef(&sl.BotToken, "SLACK_BOT_TOKEN")
+	defaultRef(&sl.SigningSecret, "SLACK_SIGNING_SECRET")
+	defaultRef(&sl.AppToken, "SLACK_APP_TOKEN")
+	set(&sl.APIURL, "SLACK_API_URL")
+	j := &c.Integrations.Jira
+	set(&j.URL, "JIRA_URL")
+	set(&j.Email, "JIRA_EMAIL")
+	set(&j.Project, "JIRA_PROJECT")
+	defaultRef(&j.APIToken, "JIRA_API_TOKEN")
+	defaultRef(&j.PAT, "JIRA_PAT")
 }
 
 // Resolve turns a data file path from the configuration into a path
@@ -329,6 +395,42 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 	}
 	checkService("edr", &c.Integrations.EDR, EDRProviders)
 	checkService("idp", &c.Integrations.IDP, IDPProviders)
+
+	sl := &c.Integrations.Slack
+	sl.BotToken.resolve(lookup)
+	sl.SigningSecret.resolve(lookup)
+	sl.AppToken.resolve(lookup)
+	if sl.APIURL != "" {
+		if u, err := url.Parse(sl.APIURL); err != nil || u.Host == "" {
+			bad("integrations.slack.api_url", "%q is not a URL", sl.APIURL)
+		}
+	}
+	if sl.AppToken.IsSet() && !strings.HasPrefix(sl.AppToken.Value(), "xapp-") {
+		bad("integrations.slack.app_token", "$%s does not hold an app-level token (xapp-...)", sl.AppToken.Ref)
+	}
+	j := &c.Integrations.Jira
+	j.APIToken.resolve(lookup)
+	j.PAT.resolve(lookup)
+	if j.Enabled() {
+		if u, err := url.Parse(j.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("integrations.jira.url", "%q is not an http(s) URL", j.URL)
+		}
+		cloud, dc := j.Email != "" || j.APIToken.IsSet(), j.PAT.IsSet()
+		switch {
+		case cloud && dc:
+			bad("integrations.jira", "set either email and api_token (Cloud) or pat (Data Center), not both")
+		case !cloud && !dc:
+			bad("integrations.jira", "no credentials: set $%s and $%s (Cloud) or $%s (Data Center)", "JIRA_EMAIL", j.APIToken.Ref, j.PAT.Ref)
+		case cloud && (j.Email == "" || !j.APIToken.IsSet()):
+			bad("integrations.jira", "Jira Cloud needs both email and api_token ($%s)", j.APIToken.Ref)
+		}
+		if j.Project == "" {
+			bad("integrations.jira.project", "is required (the project key, as in SEC)")
+		}
+		if j.MinPriority != "" && alert.Priority(j.MinPriority).Rank() == 0 {
+			bad("integrations.jira.min_priority", "%q is not P1-P4", j.MinPriority)
+		}
+	}
 
 	if ssvc := &c.Policy.Scoring.SSVC; ssvc.Enabled {
 		if ssvc.Table == "" {

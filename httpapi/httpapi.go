@@ -55,6 +55,9 @@ type Options struct {
 	// Registry receives the API's metrics and is served on /metrics; nil
 	// makes a private one.
 	Registry *prometheus.Registry
+	// Extra mounts more handlers by pattern ("POST /slack/interactions");
+	// they do their own authentication (Slack signs its requests).
+	Extra map[string]http.Handler
 }
 
 type server struct {
@@ -105,6 +108,9 @@ func New(o Options) http.Handler {
 	handle("POST /v1/incidents/{key}/decision", true, s.postDecision)
 	handle("GET /healthz", false, s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}))
+	for pattern, h := range o.Extra {
+		mux.Handle(pattern, s.instrument(pattern, h))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ import (
 	"github.com/socflow/socflow/httpapi"
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/intake"
+	socslack "github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
 )
@@ -47,13 +49,33 @@ type APIOptions struct {
 	Ready func(ctx context.Context) error
 }
 
-// NewAPI builds the HTTP API's handler.
-func NewAPI(o APIOptions) http.Handler {
+// NewAPI builds the HTTP API's handler. With Slack configured it also
+// serves POST /slack/interactions (when a signing secret is set); the
+// returned closer waits for the decisions that handler has in flight.
+func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc := &incidents.Service{Client: o.Client, Namespace: o.Config.Temporal.Namespace}
+	closer := func(context.Context) error { return nil }
+	extra := map[string]http.Handler{}
+	if sl := o.Config.Integrations.Slack; sl.Enabled() && sl.SigningSecret.IsSet() {
+		api := socslack.NewClient(sl.BotToken.Value(), sl.APIURL, &http.Client{Timeout: 15 * time.Second})
+		h, err := socslack.NewInteractions(socslack.InteractionsOptions{
+			SigningSecret:   sl.SigningSecret.Value(),
+			Decider:         SlackDecider(o.Config, svc, socslack.NewApprovers(api, 5*time.Minute)),
+			API:             api,
+			DispatchOptions: socslack.DispatchOptions{Logger: o.Logger},
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("slack interactions: %w", err)
+		}
+		extra["POST /slack/interactions"] = h
+		closer = h.Close
+	}
 	return httpapi.New(httpapi.Options{
 		Intake:       NewSubmitter(o.Config, o.Client),
-		Incidents:    &incidents.Service{Client: o.Client, Namespace: o.Config.Temporal.Namespace},
+		Incidents:    svc,
+		Extra:        extra,
 		Token:        o.Config.Server.Token.Value(),
 		MaxBodyBytes: o.Config.Server.MaxBodyBytes,
 		Logger:       o.Logger,
@@ -67,7 +89,56 @@ func NewAPI(o APIOptions) http.Handler {
 			}
 			return nil
 		},
+	}), closer, nil
+}
+
+// SlackDecider sends Slack decisions as decide updates. It resolves which
+// of the tier's approver groups the Slack user belongs to (an API call the
+// workflow's validator cannot make) and passes them along; the validator
+// still decides.
+func SlackDecider(cfg *config.Config, svc *incidents.Service, groups *socslack.Approvers) socslack.Decider {
+	return socslack.DeciderFunc(func(ctx context.Context, incidentID string, in workflows.DecideInput) error {
+		if groups != nil {
+			if t := cfg.Policy.Tier(currentTier(ctx, svc, incidentID)); t != nil {
+				for _, entry := range t.Approvers {
+					if strings.EqualFold(entry, in.By) {
+						continue
+					}
+					if ok, err := groups.Allowed(ctx, []string{entry}, in.By); err == nil && ok {
+						in.Groups = append(in.Groups, entry)
+					}
+				}
+			}
+		}
+		_, err := svc.Decide(ctx, incidentID, in)
+		return err
 	})
+}
+
+func currentTier(ctx context.Context, svc *incidents.Service, id string) string {
+	st, err := svc.Get(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return st.Tier
+}
+
+// RunSlackSocketMode receives Slack clicks over Socket Mode until ctx
+// ends, for sites without a public URL. It returns at once when no app
+// token is configured.
+func RunSlackSocketMode(ctx context.Context, cfg *config.Config, c client.Client, logger *slog.Logger) error {
+	sl := cfg.Integrations.Slack
+	if !sl.Enabled() || !sl.AppToken.IsSet() {
+		return nil
+	}
+	api := socslack.NewClient(sl.BotToken.Value(), sl.APIURL, &http.Client{Timeout: 15 * time.Second})
+	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
+	sm := &socslack.SocketMode{
+		AppToken: sl.AppToken.Value(), API: api,
+		Decider:         SlackDecider(cfg, svc, socslack.NewApprovers(api, 5*time.Minute)),
+		DispatchOptions: socslack.DispatchOptions{Logger: logger},
+	}
+	return sm.Run(ctx)
 }
 
 // CheckExposure refuses to serve the API beyond loopback without a token:

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +30,9 @@ import (
 	"github.com/socflow/socflow/integrations/console"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/intel"
+	"github.com/socflow/socflow/integrations/jira"
 	"github.com/socflow/socflow/integrations/okta"
+	socslack "github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
@@ -171,6 +174,27 @@ func New(o Options) (*Worker, error) {
 		out = os.Stdout
 	}
 	notify := &activities.Notify{Notifier: console.New(out)}
+	ticket := &activities.Ticket{Format: jira.CommentFor}
+	if j := cfg.Integrations.Jira; j.Enabled() {
+		tr, err := jira.New(hc, jira.Config{
+			URL: j.URL, Email: j.Email, APIToken: j.APIToken.Value(), PAT: j.PAT.Value(), Project: j.Project,
+			IssueType: j.IssueType, PriorityMap: j.PriorityMap, MinPriority: j.MinPriority,
+			Transitions: jira.Transitions{Contain: j.Transitions.Contain, Close: j.Transitions.Close},
+			UIBaseURL:   uiNamespaceURL(cfg),
+			SearchLag:   j.SearchLag,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("worker: jira: %w", err)
+		}
+		ticket.Tracker = tr
+		base := strings.TrimRight(j.URL, "/")
+		ticket.IssueURL = func(key string) string { return base + "/browse/" + key }
+	}
+	if sl := cfg.Integrations.Slack; sl.Enabled() {
+		notify.Notifier = socslack.New(socslack.NewClient(sl.BotToken.Value(), sl.APIURL, hc), socslack.Options{
+			UIBaseURL: sl.UIBaseURL, Namespace: cfg.Temporal.Namespace, Logger: o.Logger,
+		})
+	}
 
 	sink, err := auditlog.Open(filepath.Join(cfg.DataDir, "audit.jsonl"))
 	if err != nil {
@@ -199,7 +223,17 @@ func New(o Options) (*Worker, error) {
 	wk.w.RegisterActivity(notify)
 	wk.w.RegisterActivity(contain)
 	wk.w.RegisterActivity(&activities.Record{Sink: sink})
+	wk.w.RegisterActivity(ticket)
 	return wk, nil
+}
+
+// uiNamespaceURL is the Temporal UI's page of the namespace, for links.
+func uiNamespaceURL(cfg *config.Config) string {
+	base := strings.TrimRight(cfg.Integrations.Slack.UIBaseURL, "/")
+	if base == "" {
+		return ""
+	}
+	return base + "/namespaces/" + cfg.Temporal.Namespace
 }
 
 func resolveAll(cfg *config.Config, files []string) []string {

@@ -542,7 +542,23 @@ func (inc *incident) card() activities.IncidentCard {
 		Drill:       inc.st.Drill,
 		TicketKey:   inc.st.TicketKey,
 		TicketURL:   inc.st.TicketURL,
+		Notes:       inc.handoffNotes(),
 	}
+}
+
+// handoffNotes are the escalation and decision steps so far (the last
+// ten), for the next tier to read.
+func (inc *incident) handoffNotes() []string {
+	var notes []string
+	for _, e := range inc.st.Timeline {
+		if e.Stage == "escalate" || e.Stage == "decide" {
+			notes = append(notes, fmt.Sprintf("%s %s: %s", e.At.UTC().Format("15:04:05"), e.Actor, e.Message))
+		}
+	}
+	if len(notes) > 10 {
+		notes = notes[len(notes)-10:]
+	}
+	return notes
 }
 
 // notify tells the humans. A notifier that keeps failing is recorded in the
@@ -564,10 +580,10 @@ func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind
 	})
 	var n *activities.Notify
 	var res activities.NotifyResult
-	if kind == activities.NotifyEscalation && inc.st.TicketKey == "" {
+	if kind != activities.NotifyClosed && inc.st.TicketKey == "" {
 		// Before the message, so that it links the ticket. The tracker
-		// decides whether this priority gets one; a priority raised later
-		// gets one at the next escalation.
+		// decides whether this priority gets one; a priority raised later,
+		// or a ticketing system that was down, gets one at a later message.
 		inc.ensureTicket(ctx)
 	}
 	card := inc.card()
@@ -593,6 +609,10 @@ func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind
 func ticketOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
+		// A ticketing system that is down must not hold the message to
+		// responders for long: past this, the step is noted and retried
+		// at the next message.
+		ScheduleToCloseTimeout: 45 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,

@@ -158,6 +158,13 @@ func Render(kind activities.NotifyKind, card activities.IncidentCard) string {
 		}
 	}
 
+	if len(card.Notes) > 0 {
+		section("handoff notes")
+		for _, n := range card.Notes {
+			line("  %s", n)
+		}
+	}
+
 	if len(card.Results) > 0 {
 		section("results")
 		for _, r := range card.Results {

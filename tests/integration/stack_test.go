@@ -34,15 +34,16 @@ import (
 
 // stack is socflow running as `socflow dev` runs it.
 type stack struct {
-	t       testing.TB
-	cfg     *config.Config
-	server  *devserver.Server
-	client  client.Client
-	worker  *worker.Worker
-	api     *httptest.Server
-	edr     *defendertest.Server
-	idp     *oktatest.Server
-	console *syncBuffer
+	t        testing.TB
+	cfg      *config.Config
+	server   *devserver.Server
+	client   client.Client
+	worker   *worker.Worker
+	api      *httptest.Server
+	closeAPI func(context.Context) error
+	edr      *defendertest.Server
+	idp      *oktatest.Server
+	console  *syncBuffer
 }
 
 type syncBuffer struct {
@@ -70,6 +71,10 @@ type stackOptions struct {
 	// keepFakes reuses fakes across a restart.
 	edr *defendertest.Server
 	idp *oktatest.Server
+	// env is the environment the configuration reads (secrets, URLs).
+	env map[string]string
+	// httpTimeout bounds every integration call (default 10s).
+	httpTimeout time.Duration
 }
 
 func quietLogger() *slog.Logger {
@@ -83,7 +88,10 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg, err := config.Load("../../examples/socflow.yaml", func(string) (string, bool) { return "", false })
+	cfg, err := config.Load("../../examples/socflow.yaml", func(k string) (string, bool) {
+		v, ok := o.env[k]
+		return v, ok
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +115,11 @@ func startStack(t testing.TB, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 
-	hc := &http.Client{Timeout: 10 * time.Second}
+	timeout := o.httpTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	hc := &http.Client{Timeout: timeout}
 	if s.edr == nil {
 		s.edr = defendertest.New(defendertest.WithToken("t"))
 	}
@@ -133,7 +145,12 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err := s.worker.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s.api = httptest.NewServer(worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: log}))
+	h, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.closeAPI = closeAPI
+	s.api = httptest.NewServer(h)
 	t.Cleanup(func() {
 		s.stop()
 		edrURL.Close()
@@ -149,6 +166,7 @@ func (s *stack) stop() {
 		return
 	}
 	s.api.Close()
+	_ = s.closeAPI(context.Background())
 	if err := s.worker.Stop(); err != nil {
 		s.t.Log(err)
 	}

@@ -1,0 +1,674 @@
+package slack
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackutilsx"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/workflows"
+)
+
+// The action_id of every button socflow puts on a message. They are the
+// contract between Notifier, which draws the buttons, and Interactions and
+// SocketMode, which read the clicks: renaming one orphans the buttons on
+// messages already posted.
+const (
+	// ActionApprove approves one proposed action. Slack wants action_ids
+	// unique within a message, so each button's action_id is ActionApprove,
+	// a colon and the action's position ("socflow_approve:0"); the action's
+	// ID travels in the button's value.
+	ActionApprove = "socflow_approve"
+	// ActionApproveAll approves every proposed action.
+	ActionApproveAll = "socflow_approve_all"
+	// ActionDeny refuses containment.
+	ActionDeny = "socflow_deny"
+	// ActionEscalate hands the incident to the next tier.
+	ActionEscalate = "socflow_escalate"
+	// ActionFalsePositive closes the incident as a false positive.
+	ActionFalsePositive = "socflow_false_positive"
+	// ActionRevert undoes containment already carried out; it appears once
+	// something was contained.
+	ActionRevert = "socflow_revert"
+	// ActionNote is the optional note field next to the buttons; its text
+	// becomes the decision's note.
+	ActionNote = "socflow_note"
+)
+
+// Block IDs of the interactive blocks. Slack sends the block ID back with
+// a click and keeps the text typed into an input block under it.
+const (
+	blockActions = "socflow_actions" // followed by _0, _1 ... when split
+	blockNote    = "socflow_note"
+	blockRevert  = "socflow_revert"
+)
+
+// Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks):
+// Slack refuses a whole message with invalid_blocks when one is exceeded,
+// so text from alerts is cut to fit rather than trusted to.
+const (
+	maxHeader        = 150
+	maxSectionText   = 3000
+	maxFieldText     = 2000
+	maxButtonText    = 75
+	maxButtonValue   = 2000
+	maxConfirmTitle  = 100
+	maxConfirmText   = 300
+	maxActionsPerRow = 25
+	maxNote          = 500
+	// maxLine keeps one alert-supplied line from filling a section.
+	maxLine = 600
+)
+
+// buttonValue is what a button carries back: enough to send the decision
+// without looking anything up. Slack signs the payload it comes back in,
+// so it can be trusted as far as the signing secret is.
+type buttonValue struct {
+	Incident string `json:"incident"`
+	Tier     string `json:"tier,omitempty"`
+	Action   string `json:"action,omitempty"`
+}
+
+func (v buttonValue) encode() string {
+	b, _ := json.Marshal(v) // three strings: cannot fail
+	return string(b)
+}
+
+// view is what the bottom of the summary shows.
+type view int
+
+const (
+	// viewDecide: the note field and the decision buttons.
+	viewDecide view = iota
+	// viewOutcome: the decision, who made it and when, and a revert button
+	// once something was contained.
+	viewOutcome
+	// viewMoved: the incident went on to another tier's channel; the
+	// buttons here would only be refused.
+	viewMoved
+)
+
+// summary is one incident's top-level message.
+type summary struct {
+	card activities.IncidentCard
+	view view
+	// workflowURL and ticketURL are links, or "".
+	workflowURL, ticketURL string
+	// movedTo is the channel ID the incident moved to (viewMoved).
+	movedTo string
+}
+
+// viewFor decides whether a card still asks for a decision. Only an
+// escalation or an update of an incident awaiting a decision does; an
+// escalation card without a status is treated as awaiting one.
+func viewFor(kind activities.NotifyKind, card activities.IncidentCard) view {
+	if kind != activities.NotifyEscalation && kind != activities.NotifyUpdate {
+		return viewOutcome
+	}
+	if card.Status == workflows.StatusAwaiting || (card.Status == "" && kind == activities.NotifyEscalation) {
+		return viewDecide
+	}
+	return viewOutcome
+}
+
+// blocks renders the summary.
+func (s summary) blocks() []slackapi.Block {
+	c := s.card
+	var out []slackapi.Block
+
+	title := oneLine(c.Title)
+	if title == "" {
+		title = c.IncidentID
+	}
+	head := priorityEmoji(c.Score.Priority) + " " + orDash(string(c.Score.Priority)) + " " + title
+	if c.Drill {
+		head = "[DRILL] " + head
+	}
+	out = append(out, slackapi.NewHeaderBlock(plain(truncate(head, maxHeader))))
+	if c.Drill {
+		out = append(out, slackapi.NewContextBlock("", mrkdwn(":test_tube: *Drill*: a rehearsal; nothing will be contained.")))
+	}
+
+	tier := esc(orDash(c.Tier))
+	if c.Channel != "" {
+		tier += " in " + channelText(c.Channel)
+	}
+	if c.Score.SLA > 0 {
+		tier += " (respond within " + shortDuration(c.Score.SLA) + ")"
+	}
+	fields := []*slackapi.TextBlockObject{
+		field("Priority", priorityEmoji(c.Score.Priority)+" "+esc(orDash(string(c.Score.Priority)))),
+		field("Score", fmt.Sprintf("%d/100", c.Score.Value)),
+		field("Tier", tier),
+		field("Status", esc(orDash(strings.ReplaceAll(c.Status, "_", " ")))),
+		field("Hosts", esc(orDash(strings.Join(c.Hosts, ", ")))),
+		field("Users", esc(orDash(strings.Join(c.Users, ", ")))),
+		field("Alerts", fmt.Sprintf("%d (%d occurrences)", c.Alerts, c.Occurrences)),
+		field("Incident", "`"+esc(c.IncidentID)+"`"),
+	}
+	out = append(out, slackapi.NewSectionBlock(nil, fields, nil))
+
+	if len(c.Score.Factors) > 0 {
+		// esc flattens lines, so escape the explanation line by line.
+		lines := strings.Split(strings.TrimRight(c.Score.Explain(), "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = esc(l)
+		}
+		out = append(out, section("*Why this score*\n```"+truncate(strings.Join(lines, "\n"), maxSectionText-40)+"```"))
+	}
+
+	// The packet's lines are the same in every channel (console, Slack,
+	// Jira, CLI), so a responder reads the same facts wherever they are.
+	var ctxLines []string
+	for _, l := range c.Context.Lines() {
+		ctxLines = append(ctxLines, "• "+esc(l))
+	}
+	out = append(out, listSections("Context", ctxLines, 4)...)
+
+	if len(c.Proposed) > 0 {
+		var lines []string
+		for _, a := range c.Proposed {
+			l := fmt.Sprintf("• `%s` %s %s", esc(a.ID), esc(string(a.Kind)), esc(a.Target))
+			if a.Destructive {
+				l += " _(destructive)_"
+			}
+			if a.Reason != "" {
+				l += ": " + esc(a.Reason)
+			}
+			lines = append(lines, l)
+		}
+		out = append(out, listSections("Proposed actions", lines, 3)...)
+	}
+
+	// A handoff loses nothing: the next tier reads what the earlier ones
+	// decided and why.
+	if len(c.History) > 0 {
+		var lines []string
+		for _, d := range c.History {
+			lines = append(lines, "• "+decisionLine(d))
+		}
+		out = append(out, listSections("Decisions so far", lines, 3)...)
+	}
+	if len(c.Notes) > 0 {
+		var lines []string
+		for _, n := range c.Notes {
+			lines = append(lines, "• "+esc(oneLine(n)))
+		}
+		out = append(out, listSections("Handoff notes", lines, 2)...)
+	}
+
+	if len(c.Results) > 0 {
+		out = append(out, listSections("Containment", resultLines(c.Results), 3)...)
+	}
+
+	var links []string
+	if s.workflowURL != "" {
+		links = append(links, link(s.workflowURL, "Open in Temporal"))
+	}
+	if s.ticketURL != "" {
+		label := "Ticket"
+		if s.card.TicketKey != "" {
+			label = "Ticket " + s.card.TicketKey
+		}
+		links = append(links, link(s.ticketURL, label))
+	}
+	if len(links) > 0 {
+		out = append(out, slackapi.NewContextBlock("", mrkdwn(strings.Join(links, " · "))))
+	}
+
+	out = append(out, slackapi.NewDividerBlock())
+	switch s.view {
+	case viewDecide:
+		out = append(out, decisionControls(c)...)
+	case viewMoved:
+		out = append(out, section(fmt.Sprintf(":arrow_up: *Escalated to %s*: continued in %s; decide there.",
+			esc(orDash(c.Tier)), channelText(s.movedTo))))
+	default:
+		out = append(out, outcomeBlocks(c)...)
+	}
+	return out
+}
+
+// decisionControls are the note field and the buttons.
+func decisionControls(c activities.IncidentCard) []slackapi.Block {
+	note := slackapi.NewPlainTextInputBlockElement(plain("Why (optional): read by the next tier and kept in the audit trail"), ActionNote).
+		WithMaxLength(maxNote)
+	out := []slackapi.Block{
+		slackapi.NewInputBlock(blockNote, plain("Note"), nil, note).WithOptional(true),
+	}
+
+	val := func(action string) string {
+		return buttonValue{Incident: c.IncidentID, Tier: c.Tier, Action: action}.encode()
+	}
+	var buttons []slackapi.BlockElement
+	var destructive []string
+	for i, a := range c.Proposed {
+		if a.Destructive {
+			destructive = append(destructive, a.ID)
+		}
+		v := val(a.ID)
+		if len(v) > maxButtonValue {
+			// An action ID this long cannot travel in a button; "Approve
+			// all" still covers it.
+			continue
+		}
+		b := slackapi.NewButtonBlockElement(ActionApprove+":"+strconv.Itoa(i), v, plain(truncate("Approve "+a.ID, maxButtonText)))
+		if a.Destructive {
+			b = b.WithStyle(slackapi.StyleDanger).WithConfirm(confirm(
+				"Approve "+string(a.Kind)+"?",
+				fmt.Sprintf("%s %s interrupts someone's work until it is reverted.", a.Kind, a.Target),
+				"Approve"))
+		} else {
+			b = b.WithStyle(slackapi.StylePrimary)
+		}
+		buttons = append(buttons, b)
+	}
+	if len(c.Proposed) > 0 {
+		b := slackapi.NewButtonBlockElement(ActionApproveAll, val(""), plain(fmt.Sprintf("Approve all (%d)", len(c.Proposed))))
+		if len(destructive) > 0 {
+			b = b.WithStyle(slackapi.StyleDanger).WithConfirm(confirm(
+				fmt.Sprintf("Approve all %d actions?", len(c.Proposed)),
+				"Destructive: "+strings.Join(destructive, ", "),
+				"Approve all"))
+		} else {
+			b = b.WithStyle(slackapi.StylePrimary)
+		}
+		buttons = append(buttons, b)
+	}
+	buttons = append(buttons,
+		slackapi.NewButtonBlockElement(ActionDeny, val(""), plain("Deny")),
+		slackapi.NewButtonBlockElement(ActionEscalate, val(""), plain("Escalate")),
+		slackapi.NewButtonBlockElement(ActionFalsePositive, val(""), plain("False positive")),
+	)
+	if len(val("")) > maxButtonValue {
+		return []slackapi.Block{section("_This incident's ID is too long for Slack buttons; decide with `socflow incident decide`._")}
+	}
+	for i := 0; i < len(buttons); i += maxActionsPerRow {
+		row := buttons[i:min(i+maxActionsPerRow, len(buttons))]
+		id := blockActions
+		if i > 0 {
+			id += "_" + strconv.Itoa(i/maxActionsPerRow)
+		}
+		out = append(out, slackapi.NewActionBlock(id, row...))
+	}
+	return out
+}
+
+// outcomeBlocks replace the buttons once the incident is decided: the
+// decision, who made it and when, and a way back if something was
+// contained.
+func outcomeBlocks(c activities.IncidentCard) []slackapi.Block {
+	var out []slackapi.Block
+	if n := len(c.History); n > 0 {
+		d := c.History[n-1]
+		text := verdictEmoji(d.Verdict) + " *" + verdictLabel(d.Verdict) + "* by " + who(d.By)
+		text += decisionMeta(d)
+		if len(d.Actions) > 0 {
+			text += "\nActions: " + esc(strings.Join(d.Actions, ", "))
+		}
+		if d.Note != "" {
+			text += "\n> " + esc(d.Note)
+		}
+		out = append(out, section(truncate(text, maxSectionText)))
+	} else {
+		out = append(out, section(":information_source: Status: *"+esc(orDash(strings.ReplaceAll(c.Status, "_", " ")))+"*"))
+	}
+	if revertable(c) {
+		b := slackapi.NewButtonBlockElement(ActionRevert, buttonValue{Incident: c.IncidentID, Tier: c.Tier}.encode(), plain("Revert containment")).
+			WithStyle(slackapi.StyleDanger).
+			WithConfirm(confirm("Revert containment?", "Undo every containment action carried out, newest first.", "Revert"))
+		out = append(out, slackapi.NewActionBlock(blockRevert, b))
+	}
+	return out
+}
+
+// revertable reports whether a revert button makes sense: something was
+// contained and the incident is still open to a revert.
+func revertable(c activities.IncidentCard) bool {
+	if c.Drill || c.Status == workflows.StatusClosed {
+		return false
+	}
+	for _, r := range c.Results {
+		if r.Status == alert.ActionDone {
+			return true
+		}
+	}
+	return false
+}
+
+// fallbackText is the message's text: what notifications, screen readers
+// and clients without Block Kit show.
+func fallbackText(v view, c activities.IncidentCard) string {
+	s := "[" + orDash(string(c.Score.Priority)) + "] " + oneLine(c.Title) + " (" + c.IncidentID + ")"
+	switch {
+	case v == viewDecide:
+		s += ": awaiting a decision at " + orDash(c.Tier)
+	case len(c.History) > 0:
+		d := c.History[len(c.History)-1]
+		s += ": " + strings.ToLower(verdictLabel(d.Verdict)) + " by " + orDash(d.By)
+	case c.Status != "":
+		s += ": " + strings.ReplaceAll(c.Status, "_", " ")
+	}
+	if c.Drill {
+		s = "[DRILL] " + s
+	}
+	return esc(truncate(s, 3000))
+}
+
+// threadText is the thread reply that tells the channel what changed; an
+// edited message notifies nobody.
+func threadText(kind activities.NotifyKind, c activities.IncidentCard) string {
+	switch kind {
+	case activities.NotifyEscalation:
+		if n := len(c.History); n > 0 && c.History[n-1].Verdict == alert.VerdictEscalate && c.History[n-1].Tier != c.Tier {
+			return fmt.Sprintf(":arrow_up: Now awaiting a decision at *%s*.\n%s", esc(orDash(c.Tier)), decisionLine(c.History[n-1]))
+		}
+		return fmt.Sprintf(":bell: Reminder: still awaiting a decision at *%s*.", esc(orDash(c.Tier)))
+	case activities.NotifyUpdate:
+		return fmt.Sprintf(":bell: New alerts: now *%d* alert(s) (%d occurrences), score *%d*/100 (%s).",
+			c.Alerts, c.Occurrences, c.Score.Value, esc(orDash(string(c.Score.Priority))))
+	case activities.NotifyContainment:
+		lines := resultLines(c.Results)
+		if len(lines) == 0 {
+			return ":shield: Containment: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
+		}
+		return truncate("*Containment*: "+esc(strings.ReplaceAll(c.Status, "_", " "))+"\n"+strings.Join(lines, "\n"), 3900)
+	case activities.NotifyClosed:
+		return ":lock: Closed: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
+	}
+	if n := len(c.History); n > 0 {
+		return truncate(decisionLine(c.History[n-1]), 3900)
+	}
+	return ":information_source: Status: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
+}
+
+// decisionLine reads ":white_check_mark: *approve* by <@U1> (T1 via slack,
+// <date>): note".
+func decisionLine(d alert.Decision) string {
+	s := verdictEmoji(d.Verdict) + " *" + esc(string(d.Verdict)) + "* by " + who(d.By)
+	s += decisionMeta(d)
+	if len(d.Actions) > 0 {
+		s += ", actions " + esc(strings.Join(d.Actions, ", "))
+	}
+	if d.Note != "" {
+		s += ": " + esc(truncate(oneLine(d.Note), maxLine))
+	}
+	return s
+}
+
+// decisionMeta reads " (T1, via slack, <date>)", leaving out what is not
+// known.
+func decisionMeta(d alert.Decision) string {
+	var meta []string
+	if d.Tier != "" {
+		meta = append(meta, esc(d.Tier))
+	}
+	if d.Via != "" {
+		meta = append(meta, "via "+esc(d.Via))
+	}
+	if !d.At.IsZero() {
+		meta = append(meta, slackDate(d.At))
+	}
+	if len(meta) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(meta, ", ") + ")"
+}
+
+func resultLines(rs []alert.ActionResult) []string {
+	var out []string
+	for _, r := range rs {
+		l := fmt.Sprintf("• %s `%s` %s", resultEmoji(r.Status), esc(r.Action.ID), esc(string(r.Status)))
+		if r.Reference != "" {
+			l += " (ref " + esc(r.Reference) + ")"
+		}
+		if r.Detail != "" {
+			l += ": " + esc(r.Detail)
+		}
+		if !r.At.IsZero() {
+			l += " " + slackDate(r.At)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// listSections packs lines under a bold title into as few sections as
+// Slack's 3000-character limit allows, at most maxBlocks; what does not fit
+// is counted rather than dropped silently.
+func listSections(title string, lines []string, maxBlocks int) []slackapi.Block {
+	const room = maxSectionText - 100 // for the "… n more" line
+	var out []slackapi.Block
+	var b strings.Builder
+	b.WriteString("*" + title + "*")
+	if len(lines) == 0 {
+		b.WriteString("\n-")
+	}
+	for i, l := range lines {
+		l = truncate(l, maxLine)
+		if utf8.RuneCountInString(b.String())+1+utf8.RuneCountInString(l) > room {
+			if len(out)+1 == maxBlocks {
+				fmt.Fprintf(&b, "\n_… %d more; see the Temporal UI or `socflow incident show`_", len(lines)-i)
+				return append(out, section(b.String()))
+			}
+			out = append(out, section(b.String()))
+			b.Reset()
+			b.WriteString(l)
+			continue
+		}
+		b.WriteString("\n" + l)
+	}
+	return append(out, section(b.String()))
+}
+
+func section(text string) *slackapi.SectionBlock {
+	return slackapi.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil)
+}
+
+func field(name, value string) *slackapi.TextBlockObject {
+	return mrkdwn(truncate("*"+name+"*\n"+value, maxFieldText))
+}
+
+func plain(s string) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.PlainTextType, s, true, false)
+}
+
+func mrkdwn(s string) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.MarkdownType, s, false, false)
+}
+
+func confirm(title, text, ok string) *slackapi.ConfirmationBlockObject {
+	return slackapi.NewConfirmationBlockObject(
+		plain(truncate(title, maxConfirmTitle)),
+		plain(truncate(oneLine(text), maxConfirmText)),
+		plain(ok), plain("Cancel"),
+	).WithStyle(slackapi.StyleDanger)
+}
+
+// link is mrkdwn's <url|text>. Slack wants &, < and > escaped inside the
+// URL too.
+func link(u, text string) string {
+	return "<" + slackutilsx.EscapeMessage(u) + "|" + esc(text) + ">"
+}
+
+// workflowURL links the incident's workflow in the Temporal UI.
+func workflowURL(base, namespace, workflowID string) string {
+	if base == "" || workflowID == "" {
+		return ""
+	}
+	if namespace == "" {
+		namespace = "default"
+	}
+	return strings.TrimRight(base, "/") + "/namespaces/" + url.PathEscape(namespace) + "/workflows/" + url.PathEscape(workflowID)
+}
+
+// esc makes text from alerts inert in mrkdwn: on one line, with &, < and >
+// escaped, so an alert title cannot forge a link, a mention (<!channel>)
+// or extra lines.
+func esc(s string) string { return slackutilsx.EscapeMessage(oneLine(s)) }
+
+// oneLine replaces control characters (line breaks included) with spaces.
+func oneLine(s string) string {
+	isControl := func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 }
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// truncate cuts s to at most n runes, ending in "…" when it cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}
+
+// who shows a Slack user ID as a mention (Slack renders the name) and any
+// other identity ("alice", "policy") as text.
+func who(by string) string {
+	if isUserID(by) {
+		return "<@" + by + ">"
+	}
+	return esc(orDash(by))
+}
+
+// channelText shows a channel ID as a channel link and a name as text.
+func channelText(ch string) string {
+	if isChannelID(ch) {
+		return "<#" + ch + ">"
+	}
+	return esc(ch)
+}
+
+// slackDate renders t in each reader's own time zone, with the UTC time as
+// the fallback for clients that cannot.
+func slackDate(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time_secs}|%s>", t.Unix(), t.UTC().Format(time.RFC3339))
+}
+
+// shortDuration prints 1h, 15m or 1h30m rather than 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func priorityEmoji(p alert.Priority) string {
+	switch p {
+	case alert.P1:
+		return ":red_circle:"
+	case alert.P2:
+		return ":large_orange_circle:"
+	case alert.P3:
+		return ":large_yellow_circle:"
+	case alert.P4:
+		return ":large_blue_circle:"
+	}
+	return ":white_circle:"
+}
+
+func verdictEmoji(v alert.Verdict) string {
+	switch v {
+	case alert.VerdictApprove:
+		return ":white_check_mark:"
+	case alert.VerdictDeny:
+		return ":no_entry_sign:"
+	case alert.VerdictEscalate:
+		return ":arrow_up:"
+	case alert.VerdictFalsePositive:
+		return ":heavy_minus_sign:"
+	case alert.VerdictRevert:
+		return ":leftwards_arrow_with_hook:"
+	}
+	return ":grey_question:"
+}
+
+func verdictLabel(v alert.Verdict) string {
+	switch v {
+	case alert.VerdictApprove:
+		return "Approved"
+	case alert.VerdictDeny:
+		return "Denied"
+	case alert.VerdictEscalate:
+		return "Escalated"
+	case alert.VerdictFalsePositive:
+		return "False positive"
+	case alert.VerdictRevert:
+		return "Reverted"
+	}
+	return orDash(string(v))
+}
+
+func resultEmoji(s alert.ActionStatus) string {
+	switch s {
+	case alert.ActionDone:
+		return ":white_check_mark:"
+	case alert.ActionFailed:
+		return ":x:"
+	case alert.ActionReverted:
+		return ":leftwards_arrow_with_hook:"
+	case alert.ActionSkipped:
+		return ":fast_forward:"
+	}
+	return ":grey_question:"
+}
+
+// isUserID reports whether s looks like a Slack user ID (U… or, on
+// Enterprise Grid, W…).
+func isUserID(s string) bool { return slackID(s, "UW") }
+
+// isGroupID reports whether s looks like a user group (subteam) ID.
+func isGroupID(s string) bool { return slackID(s, "S") }
+
+// isChannelID reports whether s looks like a conversation ID: public (C),
+// private (G) or direct (D).
+func isChannelID(s string) bool { return slackID(s, "CGD") }
+
+// slackID reports whether s has the shape of a Slack ID with one of the
+// prefixes: upper-case letters and digits, at least one digit, so that a
+// name such as "SOC" is not taken for a group.
+func slackID(s, prefixes string) bool {
+	if len(s) < 3 || !strings.ContainsRune(prefixes, rune(s[0])) {
+		return false
+	}
+	digit := false
+	for _, r := range s[1:] {
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case r < 'A' || r > 'Z':
+			return false
+		}
+	}
+	return digit
+}
