@@ -28,6 +28,8 @@ type AlertSubmitOptions struct {
 	File string
 	// MaxBytes bounds what is read, as the API does.
 	MaxBytes int64
+	// Format forces a vendor format; "" detects it per entry.
+	Format string
 }
 
 func newCmdAlertSubmit(f *Factory, runF func(context.Context, *AlertSubmitOptions) error) *cobra.Command {
@@ -54,6 +56,7 @@ rejected, 6 if Temporal did not accept them.`,
 		},
 	}
 	cmd.Flags().Int64Var(&opts.MaxBytes, "max-bytes", 64<<20, "refuse input larger than this")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "force the format (elastic, splunk, suricata, falcon, defender, graph, guardduty, wazuh, ocsf, native, or a configured mapping); default: detect per entry")
 	return cmd
 }
 
@@ -74,7 +77,20 @@ func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) e
 	if int64(len(body)) > opts.MaxBytes {
 		return usageErrorf("%s is larger than --max-bytes %d: split it", opts.File, opts.MaxBytes)
 	}
-	items, err := intake.Parse(body)
+	cfg, err := f.loadConfig("")
+	if err != nil {
+		return err
+	}
+	formats, err := cfg.Intake.Registry()
+	if err != nil {
+		return err
+	}
+	sub := &intake.Submitter{Formats: formats}
+	if err := sub.CheckFormat(opts.Format); err != nil {
+		return usageErrorf("--format: %v", err)
+	}
+	// Parse before connecting: a broken file is reported without Temporal.
+	batch, err := intake.ParseFormat(body, formats, opts.Format)
 	if err != nil {
 		return &rejectedError{msg: fmt.Sprintf("%s: %v", opts.File, err)}
 	}
@@ -83,7 +99,12 @@ func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) e
 		return err
 	}
 	defer c.Close()
-	resp := worker.NewSubmitter(cfg, c).SubmitItems(ctx, items)
+	sub, err = worker.NewSubmitter(cfg, c)
+	if err != nil {
+		return err
+	}
+	resp := sub.SubmitItems(ctx, batch.Items)
+	resp.Skipped, resp.SkipReasons = batch.Skipped, batch.SkipReasons
 	if err := printSubmit(f, opts.File, resp); err != nil {
 		return err
 	}
@@ -117,6 +138,10 @@ func printSubmit(f *Factory, file string, resp *intake.Response) error {
 	for _, r := range resp.Failed {
 		fmt.Fprintf(f.ErrOut, "not accepted (resend) entry %d: %s\n", r.Index, r.Error)
 	}
-	fmt.Fprintf(f.ErrOut, "accepted %d (%d duplicates), rejected %d\n", resp.Accepted, resp.Duplicates, len(resp.Rejected))
+	fmt.Fprintf(f.ErrOut, "accepted %d (%d duplicates), rejected %d", resp.Accepted, resp.Duplicates, len(resp.Rejected))
+	if resp.Skipped > 0 {
+		fmt.Fprintf(f.ErrOut, ", skipped %d non-alert event(s) %v", resp.Skipped, resp.SkipReasons)
+	}
+	fmt.Fprintln(f.ErrOut)
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/intake/decode"
 	"github.com/socflow/socflow/policy"
 )
 
@@ -36,6 +37,7 @@ type Config struct {
 	Enrichment   Enrichment   `yaml:"enrichment" json:"enrichment"`
 	Integrations Integrations `yaml:"integrations" json:"integrations"`
 	Correlation  Correlation  `yaml:"correlation" json:"correlation"`
+	Intake       Intake       `yaml:"intake" json:"intake"`
 	// Policy is inlined: triage, scoring, routing and tiers are top-level
 	// keys of the file.
 	Policy policy.Policy `yaml:",inline" json:"policy"`
@@ -79,6 +81,28 @@ type Enrichment struct {
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
 	Intel   Files         `yaml:"intel" json:"intel"`
 	Assets  Files         `yaml:"assets" json:"assets"`
+}
+
+// Intake configures how alerts are read.
+type Intake struct {
+	// Formats are site-specific JSON formats mapped by field paths, tried
+	// after the built-in vendor formats (or forced with ?format=<name>).
+	Formats []decode.GenericMapping `yaml:"formats" json:"formats,omitempty"`
+}
+
+// Registry returns the built-in decoders plus the configured mappings.
+func (in Intake) Registry() (*decode.Registry, error) {
+	r := decode.Builtin()
+	for _, m := range in.Formats {
+		f, err := decode.NewGeneric(m)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Add(f); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // Correlation configures Sigma correlation rules.
@@ -448,6 +472,20 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 					bad("scoring.ssvc.priority_floor."+outcome, "is not an outcome of table %s", ssvc.Decisions.Name)
 				}
 			}
+		}
+	}
+
+	builtin := decode.Builtin()
+	for i, m := range c.Intake.Formats {
+		field := fmt.Sprintf("intake.formats[%d]", i)
+		if err := m.Validate(); err != nil {
+			for _, e := range flatten(err) {
+				bad(field, "%v", e)
+			}
+			continue
+		}
+		if _, clash := builtin.Get(m.Name); clash {
+			bad(field+".name", "%q is a built-in format", m.Name)
 		}
 	}
 

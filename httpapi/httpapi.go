@@ -28,7 +28,7 @@ import (
 
 // Ingester accepts a body of alerts (intake.Submitter).
 type Ingester interface {
-	Ingest(ctx context.Context, body []byte) (*intake.Response, error)
+	Ingest(ctx context.Context, body []byte, format string) (*intake.Response, error)
 }
 
 // Incidents reads and decides incidents (incidents.Service).
@@ -204,9 +204,11 @@ func (s *server) postAlerts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
-	resp, err := s.Intake.Ingest(r.Context(), body)
+	resp, err := s.Intake.Ingest(r.Context(), body, r.URL.Query().Get("format"))
 	if err != nil {
-		s.alerts.WithLabelValues("malformed").Inc()
+		if !errors.Is(err, intake.ErrUnknownFormat) {
+			s.alerts.WithLabelValues("malformed").Inc()
+		}
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}

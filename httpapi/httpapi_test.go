@@ -34,7 +34,7 @@ type fakeIngester struct {
 	bodies []string
 }
 
-func (f *fakeIngester) Ingest(_ context.Context, body []byte) (*intake.Response, error) {
+func (f *fakeIngester) Ingest(_ context.Context, body []byte, _ string) (*intake.Response, error) {
 	f.mu.Lock()
 	f.bodies = append(f.bodies, string(body))
 	f.mu.Unlock()

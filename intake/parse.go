@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/intake/decode"
+	"github.com/socflow/socflow/policy"
 )
 
 // Item is one entry of a batch: a valid alert, or the reason it was
@@ -33,11 +35,95 @@ type Item struct {
 // NDJSON; no entry could be read.
 var ErrMalformed = errors.New("malformed JSON")
 
-// Parse reads a body holding one alert object, a JSON array of them, or
-// NDJSON (one object per line). A bad entry is reported in its Item and
-// does not affect the others; only a body that cannot be split into entries
-// at all returns an error (wrapping ErrMalformed, with the position).
+// Parse reads a body of alerts in socflow's native format: one object, a
+// JSON array of them, or NDJSON (one object per line). A bad entry is
+// reported in its Item and does not affect the others; only a body that
+// cannot be split into entries at all returns an error (wrapping
+// ErrMalformed, with the position).
 func Parse(body []byte) ([]Item, error) {
+	b, err := ParseFormat(body, nil, "native")
+	if err != nil {
+		return nil, err
+	}
+	return b.Items, nil
+}
+
+// Decoder decodes one entry in a vendor format (decode.Registry): format
+// "" auto-detects.
+type Decoder interface {
+	Decode(raw []byte, format string) (decode.Result, error)
+}
+
+// Batch is a parsed body: its alerts and rejections, and the events the
+// formats skipped as not being alerts (Suricata flow records, say).
+type Batch struct {
+	Items   []Item
+	Skipped int
+	// SkipReasons counts the skipped events by reason.
+	SkipReasons map[string]int
+}
+
+// ParseFormat splits a body into entries (one object, an array, NDJSON)
+// and decodes each with dec in the given format ("" to detect it per
+// entry). A nil dec reads socflow's native format. One entry may hold
+// several alerts (a Graph or Defender page); every alert of an entry gets
+// the entry's index and line. A page with some bad alerts keeps the good
+// ones.
+func ParseFormat(body []byte, dec Decoder, format string) (*Batch, error) {
+	entries, err := split(body)
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{}
+	for _, e := range entries {
+		if dec == nil {
+			b.Items = append(b.Items, decodeOne(e.index, e.line, e.raw))
+			continue
+		}
+		res, err := dec.Decode(e.raw, format)
+		for i := range res.Alerts {
+			a := res.Alerts[i]
+			it := Item{Index: e.index, Line: e.line, Alert: &a}
+			if verr := checkAlert(&a); verr != nil {
+				it.Alert, it.Err = nil, verr
+			}
+			b.Items = append(b.Items, it)
+		}
+		if res.Skipped > 0 {
+			b.Skipped += res.Skipped
+			if b.SkipReasons == nil {
+				b.SkipReasons = map[string]int{}
+			}
+			b.SkipReasons[res.SkipReason] += res.Skipped
+		}
+		if err != nil {
+			b.Items = append(b.Items, Item{Index: e.index, Line: e.line, Err: err})
+		}
+	}
+	return b, nil
+}
+
+// checkAlert applies what every format shares beyond the model's own
+// validation: a CVSS vector must parse, since scoring would use it.
+func checkAlert(a *alert.Alert) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if a.CVSS != "" {
+		if _, _, err := policy.CVSSBase(a.CVSS); err != nil {
+			return &alert.FieldError{Field: "cvss", Reason: err.Error()}
+		}
+	}
+	return nil
+}
+
+type entry struct {
+	index, line int
+	raw         []byte
+}
+
+// split cuts a body into its entries.
+func split(body []byte) ([]entry, error) {
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -52,25 +138,25 @@ func Parse(body []byte) ([]Item, error) {
 		if err := json.Unmarshal(trimmed, &raws); err != nil {
 			return nil, fmt.Errorf("%w: %s", ErrMalformed, describe(trimmed, err))
 		}
-		items := make([]Item, len(raws))
+		entries := make([]entry, len(raws))
 		for i, raw := range raws {
-			items[i] = decodeOne(i, 0, raw)
+			entries[i] = entry{index: i, raw: raw}
 		}
-		return items, nil
+		return entries, nil
 	case '{':
 		if json.Valid(trimmed) {
-			return []Item{decodeOne(0, 0, trimmed)}, nil
+			return []entry{{raw: trimmed}}, nil
 		}
-		return parseNDJSON(body)
+		return splitNDJSON(body)
 	}
 	return nil, fmt.Errorf("%w: expected a JSON object, an array or NDJSON, got %q", ErrMalformed, firstChars(trimmed))
 }
 
-// parseNDJSON reads one entry per non-blank line. When not even the first
+// splitNDJSON reads one entry per non-blank line. When not even the first
 // entry is JSON, the body is malformed as a whole (most likely a truncated
 // or broken single object) and that is what the caller hears.
-func parseNDJSON(body []byte) ([]Item, error) {
-	var items []Item
+func splitNDJSON(body []byte) ([]entry, error) {
+	var entries []entry
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 64<<10), len(body)+1)
 	line := 0
@@ -80,7 +166,7 @@ func parseNDJSON(body []byte) ([]Item, error) {
 		if len(raw) == 0 {
 			continue
 		}
-		if len(items) == 0 && !json.Valid(raw) {
+		if len(entries) == 0 && !json.Valid(raw) {
 			// Decode the whole body, not the line, so that a broken
 			// pretty-printed object is reported where it breaks rather
 			// than at its opening brace.
@@ -88,12 +174,12 @@ func parseNDJSON(body []byte) ([]Item, error) {
 			err := json.Unmarshal(body, &v)
 			return nil, fmt.Errorf("%w: %s", ErrMalformed, describe(body, err))
 		}
-		items = append(items, decodeOne(len(items), line, append([]byte(nil), raw...)))
+		entries = append(entries, entry{index: len(entries), line: line, raw: append([]byte(nil), raw...)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	return items, nil
+	return entries, nil
 }
 
 // decodeOne decodes and validates one native-format alert.
@@ -112,7 +198,7 @@ func decodeOne(index, line int, raw []byte) Item {
 		it.Err = errors.New("more than one JSON value in one entry")
 		return it
 	}
-	if err := a.Validate(); err != nil {
+	if err := checkAlert(&a); err != nil {
 		it.Err = err
 		return it
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/intake/decode"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
 )
@@ -33,6 +36,9 @@ type Submitter struct {
 	// Fingerprints returns the policy's fingerprint rules in force.
 	Fingerprints func() []policy.FingerprintRule
 	Identity     string
+	// Formats decodes vendor formats; nil reads only socflow's native
+	// format.
+	Formats Decoder
 	// Concurrency bounds the calls in flight for one batch.
 	Concurrency int
 	Now         func() time.Time
@@ -65,16 +71,27 @@ type Response struct {
 	// unreachable): resend them.
 	Failed  []Rejection `json:"failed,omitempty"`
 	Results []Result    `json:"results"`
+	// Skipped counts events that are not alerts (Suricata flow records,
+	// Falcon non-detection events), by reason; they are dropped on purpose
+	// and said so.
+	Skipped     int            `json:"skipped,omitempty"`
+	SkipReasons map[string]int `json:"skip_reasons,omitempty"`
 }
 
-// Ingest parses a body and submits every valid alert. It returns an error
-// only when the body is malformed as a whole (wrapping ErrMalformed).
-func (s *Submitter) Ingest(ctx context.Context, body []byte) (*Response, error) {
-	items, err := Parse(body)
+// Ingest parses a body in the given format ("" detects it per entry) and
+// submits every valid alert. It returns an error only when the body is
+// malformed as a whole (wrapping ErrMalformed).
+func (s *Submitter) Ingest(ctx context.Context, body []byte, format string) (*Response, error) {
+	if err := s.CheckFormat(format); err != nil {
+		return nil, err
+	}
+	b, err := ParseFormat(body, s.Formats, format)
 	if err != nil {
 		return nil, err
 	}
-	return s.SubmitItems(ctx, items), nil
+	resp := s.SubmitItems(ctx, b.Items)
+	resp.Skipped, resp.SkipReasons = b.Skipped, b.SkipReasons
+	return resp, nil
 }
 
 // SubmitItems submits the valid items and reports on all of them.
@@ -154,6 +171,30 @@ func (s *Submitter) SubmitItems(ctx context.Context, items []Item) *Response {
 	}
 	sortResults(resp.Results)
 	return resp
+}
+
+// ErrUnknownFormat is a forced format that no decoder knows.
+var ErrUnknownFormat = errors.New("unknown alert format")
+
+// CheckFormat reports whether a forced format name is known ("" always is).
+func (s *Submitter) CheckFormat(format string) error {
+	if format == "" {
+		return nil
+	}
+	type lister interface {
+		Get(name string) (decode.Format, bool)
+		Names() []string
+	}
+	if l, ok := s.Formats.(lister); ok {
+		if _, found := l.Get(format); !found {
+			return fmt.Errorf("%w %q: known formats are %s", ErrUnknownFormat, format, strings.Join(l.Names(), ", "))
+		}
+		return nil
+	}
+	if format != "native" {
+		return fmt.Errorf("%w %q: this intake reads only the native format", ErrUnknownFormat, format)
+	}
+	return nil
 }
 
 func (s *Submitter) fingerprintRules() []policy.FingerprintRule {

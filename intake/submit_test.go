@@ -294,13 +294,13 @@ func TestSubmitNothingValid(t *testing.T) {
 func TestIngest(t *testing.T) {
 	svc := &fakeService{}
 	s := newSubmitter(svc)
-	if _, err := s.Ingest(context.Background(), []byte("{")); !errors.Is(err, intake.ErrMalformed) {
+	if _, err := s.Ingest(context.Background(), []byte("{"), ""); !errors.Is(err, intake.ErrMalformed) {
 		t.Errorf("Ingest of a malformed body: %v, want ErrMalformed", err)
 	}
 	if len(svc.reqs) != 0 {
 		t.Error("a malformed body reached Temporal")
 	}
-	resp, err := s.Ingest(context.Background(), []byte(alertJSON("dc01", "r1")))
+	resp, err := s.Ingest(context.Background(), []byte(alertJSON("dc01", "r1")), "")
 	if err != nil || resp.Accepted != 1 || len(svc.reqs) != 1 {
 		t.Errorf("Ingest = %+v, %v; want one alert accepted with one call", resp, err)
 	}

@@ -25,10 +25,16 @@ import (
 	"github.com/socflow/socflow/workflows"
 )
 
-// NewSubmitter builds the intake submitter for a client.
-func NewSubmitter(cfg *config.Config, c client.Client) *intake.Submitter {
+// NewSubmitter builds the intake submitter for a client, reading every
+// built-in vendor format and the configured mappings.
+func NewSubmitter(cfg *config.Config, c client.Client) (*intake.Submitter, error) {
 	host, _ := os.Hostname()
+	formats, err := cfg.Intake.Registry()
+	if err != nil {
+		return nil, fmt.Errorf("intake formats: %w", err)
+	}
 	return &intake.Submitter{
+		Formats:      formats,
 		Service:      c.WorkflowService(),
 		Namespace:    cfg.Temporal.Namespace,
 		TaskQueue:    workflows.TaskQueue,
@@ -36,7 +42,7 @@ func NewSubmitter(cfg *config.Config, c client.Client) *intake.Submitter {
 		Fingerprints: func() []policy.FingerprintRule { return cfg.Policy.Triage.Fingerprints },
 		Identity:     fmt.Sprintf("socflow-intake@%s", host),
 		Concurrency:  32,
-	}
+	}, nil
 }
 
 // APIOptions configure the HTTP API server.
@@ -72,8 +78,12 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 		extra["POST /slack/interactions"] = h
 		closer = h.Close
 	}
+	sub, err := NewSubmitter(o.Config, o.Client)
+	if err != nil {
+		return nil, nil, err
+	}
 	return httpapi.New(httpapi.Options{
-		Intake:       NewSubmitter(o.Config, o.Client),
+		Intake:       sub,
 		Incidents:    svc,
 		Extra:        extra,
 		Token:        o.Config.Server.Token.Value(),

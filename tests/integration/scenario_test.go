@@ -125,7 +125,7 @@ func TestBadInputIsRefusedAndTheServerKeepsServing(t *testing.T) {
 		{"missing fields", "application/json", []byte(`{"source": "x"}`), http.StatusBadRequest, "rule: is required"},
 		{"wrong type", "text/plain", valid, http.StatusUnsupportedMediaType, "Content-Type"},
 		{"too large", "application/json", bytes.Repeat([]byte(" "), 2<<20), http.StatusRequestEntityTooLarge, "exceeds"},
-		{"one bad line", "application/x-ndjson", append(append(bytes.ReplaceAll(valid, []byte("\n"), nil), '\n'), []byte("{\"nope\":1}\n")...), http.StatusAccepted, "unknown field"},
+		{"one bad line", "application/x-ndjson", append(append(bytes.ReplaceAll(valid, []byte("\n"), nil), '\n'), []byte("{\"nope\":1}\n")...), http.StatusAccepted, "no known alert format matches"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := http.Post(s.api.URL+"/v1/alerts", tc.ctype, bytes.NewReader(tc.body))

@@ -1,0 +1,69 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/socflow/socflow/alert"
+)
+
+// nativeFormat is socflow's own format: the JSON encoding of alert.Alert,
+// decoded strictly as intake has always done. An unknown field is a typo
+// ("severty") that would otherwise silently lose data, so it is rejected.
+type nativeFormat struct{}
+
+func (nativeFormat) Name() string { return "native" }
+
+func (nativeFormat) fallback() {}
+
+// Detect claims an object with an entities field, or with source, rule and
+// title, so that a native alert missing one required field still reaches
+// the decoder that says which.
+func (nativeFormat) Detect(o map[string]json.RawMessage) bool {
+	if _, ok := o["entities"]; ok {
+		return true
+	}
+	_, s := o["source"]
+	_, r := o["rule"]
+	_, t := o["title"]
+	return s && r && t
+}
+
+// nativeKeys are the native format's top-level keys.
+var nativeKeys = map[string]bool{
+	"id": true, "source": true, "rule": true, "title": true, "description": true, "category": true,
+	"severity": true, "time": true, "entities": true, "techniques": true, "cvss": true, "labels": true,
+	"raw": true, "raw_truncated": true, "correlation": true, "related": true, "drill": true,
+}
+
+// looksNative reports whether an entry no format claimed uses only the
+// native format's keys: it is then an incomplete native alert, better
+// answered with the fields it lacks than with "no format matches".
+func looksNative(o map[string]json.RawMessage) bool {
+	for k := range o {
+		if !nativeKeys[k] {
+			return false
+		}
+	}
+	return len(o) > 0
+}
+
+func (nativeFormat) Decode(raw []byte) (Result, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var a alert.Alert
+	if err := dec.Decode(&a); err != nil {
+		return Result{}, &FieldError{Format: "native", Reason: describe(raw, err)}
+	}
+	if dec.More() {
+		return Result{}, &FieldError{Format: "native", Reason: "more than one JSON value in one entry"}
+	}
+	if err := a.Validate(); err != nil {
+		return Result{}, &invalidError{format: "native", err: err}
+	}
+	a.TruncateRaw(raw)
+	if a.ID == "" {
+		a.ID = rawID(raw)
+	}
+	return Result{Alerts: []alert.Alert{a}}, nil
+}
