@@ -1,12 +1,22 @@
 // Package intel is an in-memory threat-intelligence index: watchlists of
 // IP addresses, CIDR ranges, domains, URLs and file hashes, loaded from CSV
-// and plain-text files, that answer "is this indicator listed?" without any
-// I/O, so that enrichment can run the lookup as a local activity.
+// and plain-text blocklists, STIX 2.1 bundles, MISP events and feed folders
+// and TAXII collections, that answer "is this indicator listed?" without
+// any I/O, so that enrichment can run the lookup as a local activity.
 //
 // Exact values are found with one map access. A CIDR range is found by
 // masking the address once per prefix length that has entries, so a lookup
 // costs at most 33 (IPv4) or 129 (IPv6) map accesses however many ranges
 // are loaded.
+//
+// The index is built for a million indicators: addresses and hashes are
+// kept as fixed-size binary keys (no string, nothing for the garbage
+// collector to scan), each entry is 12 bytes, and what entries share (the
+// source, labels, description and validity window) is stored once.
+//
+// Feeds owns the index in a running worker: it loads a set of sources,
+// swaps in a fresh index when one of them changes, and keeps the previous
+// index when a reload fails.
 package intel
 
 import (
@@ -15,6 +25,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/socflow/socflow/alert"
 )
@@ -40,178 +51,423 @@ func Types() []string {
 // the midpoint, because a bare list says nothing about its own quality.
 const DefaultConfidence = 50
 
-// Index is an in-memory set of indicators. Build it with New and Add or
-// AddFile (or LoadFile), then share it: Lookup is safe for concurrent use,
-// but Add and AddFile must not run concurrently with anything else. To
-// reload, build a new Index and swap it in.
-type Index struct {
-	// exact holds domains, URLs and hashes, keyed by their normalised text.
-	// The forms cannot collide: a hash has no dot, a URL has "://".
-	exact map[string][]alert.IntelHit
-	// addrs holds single addresses, keyed by the unmapped, zoneless address
-	// so that a lookup needs no string conversion. Ranges live in v4 and v6.
-	addrs map[netip.Addr][]alert.IntelHit
-	v4    prefixTable
-	v6    prefixTable
-	n     int
+// kind is an indicator type as the index stores it; 0 means "not known
+// yet" (infer it from the value).
+type kind uint8
+
+const (
+	kindIPv4 kind = iota + 1
+	kindIPv6
+	kindCIDR
+	kindDomain
+	kindURL
+	kindMD5
+	kindSHA1
+	kindSHA256
+)
+
+// String returns the type's name, as Types spells it.
+func (k kind) String() string {
+	switch k {
+	case kindIPv4:
+		return TypeIPv4
+	case kindIPv6:
+		return TypeIPv6
+	case kindCIDR:
+		return TypeCIDR
+	case kindDomain:
+		return TypeDomain
+	case kindURL:
+		return TypeURL
+	case kindMD5:
+		return TypeMD5
+	case kindSHA1:
+		return TypeSHA1
+	case kindSHA256:
+		return TypeSHA256
+	}
+	return ""
 }
 
-// prefixTable finds the ranges containing an address: byLen[l] maps a
-// masked /l prefix to its entries, and lens lists the lengths that have
-// entries, longest first, so that the most specific ranges come first.
-type prefixTable struct {
-	byLen []map[netip.Prefix][]alert.IntelHit
-	lens  []int
+// kindOf returns the kind named typ (exactly as Types spells it).
+func kindOf(typ string) (kind, bool) {
+	for k := kindIPv4; k <= kindSHA256; k++ {
+		if k.String() == typ {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
-// New returns an empty index.
-func New() *Index {
-	return &Index{
-		exact: map[string][]alert.IntelHit{},
-		addrs: map[netip.Addr][]alert.IntelHit{},
-		v4:    prefixTable{byLen: make([]map[netip.Prefix][]alert.IntelHit, 33)},
-		v6:    prefixTable{byLen: make([]map[netip.Prefix][]alert.IntelHit, 129)},
+// Entry is one indicator with everything a feed says about it. The
+// validity window is optional: a zero ValidFrom or ValidUntil leaves that
+// side open.
+type Entry struct {
+	alert.IntelHit
+	// ValidFrom is when the indicator starts to count; Lookup ignores the
+	// entry before then.
+	ValidFrom time.Time
+	// ValidUntil is when the indicator stops counting; Lookup ignores the
+	// entry from then on.
+	ValidUntil time.Time
+}
+
+// Option configures an Index.
+type Option func(*Index)
+
+// WithClock sets the clock Lookup checks validity windows against; tests
+// inject a fixed one. The default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(ix *Index) {
+		if now != nil {
+			ix.now = now
+		}
 	}
 }
 
+// Index is an in-memory set of indicators. Build it with New and Add,
+// AddEntry, AddFile, AddPath or AddSTIX (or LoadFile), then share it:
+// Lookup is safe for concurrent use, but the Add methods must not run
+// concurrently with anything else. To reload, build a new Index and swap it
+// in, which is what Feeds does.
+//
+// Entries with a validity window (STIX valid_from/valid_until) are stored
+// with it and checked at lookup time against the index's clock, so an
+// indicator starts and stops matching on time without a reload. An entry
+// already expired when it is loaded is not stored at all.
+type Index struct {
+	now func() time.Time
+
+	// entries holds every entry; the maps below point at the first entry
+	// for a key, and entry.next chains the others (one per source).
+	entries []entry
+	metas   []meta
+	metaIDs map[metaKey]uint32
+	// gen counts commits, so that upsert can tell an entry of the load in
+	// progress from one of an earlier load.
+	gen uint16
+
+	// names holds domains and URLs, keyed by their normalised text. The
+	// forms cannot collide: a URL has "://", a domain does not.
+	names  map[string]uint32
+	md5    map[[16]byte]uint32
+	sha1   map[[20]byte]uint32
+	sha256 map[[32]byte]uint32
+	// v4 and v6 hold single addresses, unmapped and zoneless. Ranges live
+	// in r4 and r6.
+	v4 map[uint32]uint32
+	v6 map[[16]byte]uint32
+	r4 rangeTable[uint32]
+	r6 rangeTable[[16]byte]
+}
+
+// rangeHead leads to a range's entries and keeps its text, so that an
+// address inside many ranges does not format each of them per lookup.
+type rangeHead struct {
+	head uint32
+	text string
+}
+
+// entry is one (indicator, source) pair. The indicator itself is the map
+// key that leads to it.
+type entry struct {
+	meta uint32
+	// next is 1 + the index of the next entry for the same key, or 0.
+	next uint32
+	typ  kind
+	conf uint8
+	// gen is the commit that wrote the entry.
+	gen uint16
+}
+
+// meta is what many entries share: everything but the value and the
+// confidence. A CSV file has one per distinct (source, labels,
+// description); a STIX indicator one for all the values its pattern lists.
+type meta struct {
+	source      string
+	description string
+	labels      []string
+	from, until time.Time
+	// bounded is set when from or until is set, so that lookups of
+	// unbounded entries (nearly all) never read the clock.
+	bounded bool
+}
+
+// metaKey interns metas. Labels are joined with a separator no label
+// contains in practice; a collision would only share a label list.
+type metaKey struct {
+	source, description, labels string
+	from, until                 int64
+}
+
+func (m *meta) key() metaKey {
+	return metaKey{source: m.source, description: m.description, labels: strings.Join(m.labels, "\x1f"), from: unixNano(m.from), until: unixNano(m.until)}
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// rangeTable finds the ranges containing an address: byLen[l] maps a
+// masked /l prefix to its first entry, and lens lists the lengths that have
+// entries, longest first, so that the most specific ranges come first.
+type rangeTable[K comparable] struct {
+	byLen []map[K]rangeHead
+	lens  []int
+}
+
+func (t *rangeTable[K]) table(bits int) map[K]rangeHead {
+	m := t.byLen[bits]
+	if m == nil {
+		m = map[K]rangeHead{}
+		t.byLen[bits] = m
+		t.lens = append(t.lens, bits)
+		slices.SortFunc(t.lens, func(a, b int) int { return b - a })
+	}
+	return m
+}
+
+// New returns an empty index.
+func New(opts ...Option) *Index {
+	ix := &Index{
+		now:     time.Now,
+		metaIDs: map[metaKey]uint32{},
+		names:   map[string]uint32{},
+		md5:     map[[16]byte]uint32{},
+		sha1:    map[[20]byte]uint32{},
+		sha256:  map[[32]byte]uint32{},
+		v4:      map[uint32]uint32{},
+		v6:      map[[16]byte]uint32{},
+		r4:      rangeTable[uint32]{byLen: make([]map[uint32]rangeHead, 33)},
+		r6:      rangeTable[[16]byte]{byLen: make([]map[[16]byte]rangeHead, 129)},
+	}
+	for _, o := range opts {
+		o(ix)
+	}
+	return ix
+}
+
 // Len returns the number of entries: distinct (indicator, source) pairs.
-func (ix *Index) Len() int { return ix.n }
+func (ix *Index) Len() int { return len(ix.entries) }
 
 // Add validates and normalises one entry and adds it. An empty Type is
 // inferred from the indicator's shape, an empty Source becomes "manual".
 // Adding an indicator again from the same source replaces the earlier
-// entry, so loading a file twice does not double its hits.
+// entry, so loading a file twice does not double its hits. (Within one
+// load, such as one file or MISP feed, an indicator the source lists twice
+// keeps its most confident entry instead: two MISP events naming one
+// address should not leave it at the lesser event's confidence.)
 func (ix *Index) Add(h alert.IntelHit) error {
-	n, err := normalizeHit(h)
+	return ix.AddEntry(Entry{IntelHit: h})
+}
+
+// AddEntry is Add for an entry with a validity window. An entry whose
+// ValidUntil has passed is accepted but not stored: it can never match.
+func (ix *Index) AddEntry(e Entry) error {
+	if !e.ValidUntil.IsZero() && !e.ValidFrom.IsZero() && e.ValidUntil.Before(e.ValidFrom) {
+		return fmt.Errorf("intel: %s: valid until %s is before valid from %s", e.Indicator, e.ValidUntil.Format(time.RFC3339), e.ValidFrom.Format(time.RFC3339))
+	}
+	v, err := parseHit(e.IntelHit)
 	if err != nil {
 		return fmt.Errorf("intel: %w", err)
 	}
-	if n.Source == "" {
-		n.Source = "manual"
+	if v.src == "" {
+		v.src = "manual"
 	}
-	ix.add(n)
+	if !e.ValidUntil.IsZero() && !ix.now().Before(e.ValidUntil) {
+		return nil
+	}
+	var b batch
+	b.add(v.val, uint8(v.conf), meta{source: v.src, labels: slices.Clone(e.Labels), description: e.Description, from: e.ValidFrom, until: e.ValidUntil})
+	ix.commit(&b)
 	return nil
 }
 
-// normalizeHit checks h's type, confidence and indicator and returns it
-// with the indicator in canonical form.
-func normalizeHit(h alert.IntelHit) (alert.IntelHit, error) {
+// parsedHit is an alert.IntelHit validated and parsed.
+type parsedHit struct {
+	val  value
+	src  string
+	conf int
+}
+
+// parseHit checks h's type, confidence and indicator and returns it
+// parsed.
+func parseHit(h alert.IntelHit) (parsedHit, error) {
 	v := strings.TrimSpace(h.Indicator)
 	if v == "" {
-		return h, errors.New("indicator is empty")
+		return parsedHit{}, errors.New("indicator is empty")
 	}
-	typ := strings.ToLower(strings.TrimSpace(h.Type))
-	if typ == "" {
-		t, ok := InferType(v)
-		if !ok {
-			return h, fmt.Errorf("cannot tell the type of %q: want an IP, CIDR, domain, URL or MD5/SHA-1/SHA-256 hash", v)
+	var k kind
+	if typ := strings.ToLower(strings.TrimSpace(h.Type)); typ != "" {
+		var ok bool
+		if k, ok = kindOf(typ); !ok {
+			return parsedHit{}, fmt.Errorf("unknown type %q: want one of %s", h.Type, strings.Join(Types(), ", "))
 		}
-		typ = t
-	} else if !slices.Contains(Types(), typ) {
-		return h, fmt.Errorf("unknown type %q: want one of %s", h.Type, strings.Join(Types(), ", "))
 	}
 	if h.Confidence < 0 || h.Confidence > 100 {
-		return h, fmt.Errorf("confidence %d is out of range 0-100", h.Confidence)
+		return parsedHit{}, fmt.Errorf("confidence %d is out of range 0-100", h.Confidence)
 	}
-	canon, err := Normalize(typ, v)
+	val, err := parseValue(k, v)
 	if err != nil {
-		return h, err
+		return parsedHit{}, err
 	}
-	h.Indicator, h.Type = canon, typ
-	h.Labels = slices.Clone(h.Labels)
-	return h, nil
-}
-
-// add stores an already normalised entry.
-func (ix *Index) add(h alert.IntelHit) {
-	switch h.Type {
-	case TypeIPv4, TypeIPv6:
-		a := netip.MustParseAddr(h.Indicator)
-		ix.addrs[a] = ix.upsert(ix.addrs[a], h)
-		return
-	case TypeCIDR:
-		p := netip.MustParsePrefix(h.Indicator)
-		t := &ix.v6
-		if p.Addr().Is4() {
-			t = &ix.v4
-		}
-		m := t.byLen[p.Bits()]
-		if m == nil {
-			m = map[netip.Prefix][]alert.IntelHit{}
-			t.byLen[p.Bits()] = m
-			t.lens = append(t.lens, p.Bits())
-			slices.SortFunc(t.lens, func(a, b int) int { return b - a })
-		}
-		m[p] = ix.upsert(m[p], h)
-		return
-	}
-	ix.exact[h.Indicator] = ix.upsert(ix.exact[h.Indicator], h)
-}
-
-// upsert replaces the entry from h's source in hs, or appends h.
-func (ix *Index) upsert(hs []alert.IntelHit, h alert.IntelHit) []alert.IntelHit {
-	for i := range hs {
-		if hs[i].Source == h.Source {
-			hs[i] = h
-			return hs
-		}
-	}
-	ix.n++
-	return append(hs, h)
+	return parsedHit{val: val, src: h.Source, conf: h.Confidence}, nil
 }
 
 // Lookup returns every entry that matches indicator, or nil. An IP address
 // matches its exact entries first, then the ranges that contain it, most
 // specific first. A CIDR matches the same range listed. Other values match
-// exactly, after the same normalisation the entries had. The hits are
-// copies: changing them does not change the index.
+// exactly, after the same normalisation the entries had. Entries outside
+// their validity window are left out. The hits are copies: changing them
+// does not change the index.
 func (ix *Index) Lookup(indicator string) []alert.IntelHit {
 	v := strings.TrimSpace(indicator)
 	if v == "" {
 		return nil
 	}
-	if a, err := netip.ParseAddr(v); err == nil {
-		return ix.lookupAddr(a)
-	}
-	if p, err := netip.ParsePrefix(v); err == nil {
-		p = canonicalPrefix(p)
-		t := &ix.v6
-		if p.Addr().Is4() {
-			t = &ix.v4
+	var c clock
+	if mayBeAddr(v) {
+		if a, err := netip.ParseAddr(v); err == nil {
+			return ix.lookupAddr(a, v, &c)
 		}
-		return appendHits(nil, t.byLen[p.Bits()][p])
 	}
-	return appendHits(nil, ix.exact[lookupKey(v)])
+	if strings.IndexByte(v, '/') >= 0 && !strings.Contains(v, "://") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return nil
+		}
+		p = canonicalPrefix(p)
+		a := p.Addr()
+		if a.Is4() {
+			if r, ok := ix.r4.byLen[p.Bits()][v4Key(a)]; ok {
+				return ix.appendChain(nil, r.head, r.text, &c)
+			}
+			return nil
+		}
+		if r, ok := ix.r6.byLen[p.Bits()][a.As16()]; ok {
+			return ix.appendChain(nil, r.head, r.text, &c)
+		}
+		return nil
+	}
+	switch len(v) {
+	case 32:
+		if k, ok := hexKey[[16]byte](v); ok {
+			if head, ok := ix.md5[k]; ok {
+				return ix.appendChain(nil, head, strings.ToLower(v), &c)
+			}
+			return nil
+		}
+	case 40:
+		if k, ok := hexKey[[20]byte](v); ok {
+			if head, ok := ix.sha1[k]; ok {
+				return ix.appendChain(nil, head, strings.ToLower(v), &c)
+			}
+			return nil
+		}
+	case 64:
+		if k, ok := hexKey[[32]byte](v); ok {
+			if head, ok := ix.sha256[k]; ok {
+				return ix.appendChain(nil, head, strings.ToLower(v), &c)
+			}
+			return nil
+		}
+	}
+	key := lookupKey(v)
+	if head, ok := ix.names[key]; ok {
+		return ix.appendChain(nil, head, key, &c)
+	}
+	return nil
 }
 
-func (ix *Index) lookupAddr(a netip.Addr) []alert.IntelHit {
+// lookupAddr finds address a, which the caller parsed from text.
+func (ix *Index) lookupAddr(a netip.Addr, text string, c *clock) []alert.IntelHit {
 	a = a.Unmap().WithZone("")
-	out := appendHits(nil, ix.addrs[a])
-	t := &ix.v6
+	var out []alert.IntelHit
 	if a.Is4() {
-		t = &ix.v4
+		k := v4Key(a)
+		if head, ok := ix.v4[k]; ok {
+			// Dotted-quad text that parsed is already canonical
+			// (ParseAddr refuses leading zeros); only the ::ffff: form
+			// needs formatting.
+			if strings.IndexByte(text, ':') >= 0 {
+				text = a.String()
+			}
+			out = ix.appendChain(out, head, text, c)
+		}
+		for _, l := range ix.r4.lens {
+			mask := uint32(0)
+			if l > 0 {
+				mask = ^uint32(0) << (32 - l)
+			}
+			if r, ok := ix.r4.byLen[l][k&mask]; ok {
+				out = ix.appendChain(out, r.head, r.text, c)
+			}
+		}
+		return out
 	}
-	for _, l := range t.lens {
+	if head, ok := ix.v6[a.As16()]; ok {
+		out = ix.appendChain(out, head, a.String(), c)
+	}
+	for _, l := range ix.r6.lens {
 		p, err := a.Prefix(l)
 		if err != nil {
 			continue
 		}
-		out = appendHits(out, t.byLen[l][p])
+		if r, ok := ix.r6.byLen[l][p.Addr().As16()]; ok {
+			out = ix.appendChain(out, r.head, r.text, c)
+		}
 	}
 	return out
 }
 
-// appendHits copies hs onto out, labels included, so callers cannot reach
-// into the index.
-func appendHits(out, hs []alert.IntelHit) []alert.IntelHit {
-	for _, h := range hs {
-		h.Labels = slices.Clone(h.Labels)
-		out = append(out, h)
-	}
-	return out
+// clock reads the index's clock at most once per lookup, and only when an
+// entry has a validity window.
+type clock struct {
+	t  time.Time
+	ok bool
 }
 
-// lookupKey normalises a non-IP value the way Normalize normalised the
+func (c *clock) valid(ix *Index, m *meta) bool {
+	if !m.bounded {
+		return true
+	}
+	if !c.ok {
+		c.t, c.ok = ix.now(), true
+	}
+	if !m.from.IsZero() && c.t.Before(m.from) {
+		return false
+	}
+	return m.until.IsZero() || c.t.Before(m.until)
+}
+
+// appendChain appends the valid entries of the chain starting at head as
+// hits for indicator. Labels are copied so callers cannot reach into the
+// index.
+func (ix *Index) appendChain(out []alert.IntelHit, head uint32, indicator string, c *clock) []alert.IntelHit {
+	for i := head; ; {
+		e := &ix.entries[i]
+		m := &ix.metas[e.meta]
+		if c.valid(ix, m) {
+			out = append(out, alert.IntelHit{
+				Indicator:   indicator,
+				Type:        e.typ.String(),
+				Source:      m.source,
+				Confidence:  int(e.conf),
+				Labels:      slices.Clone(m.labels),
+				Description: m.description,
+			})
+		}
+		if e.next == 0 {
+			return out
+		}
+		i = e.next - 1
+	}
+}
+
+// lookupKey normalises a domain or URL the way parseValue normalised the
 // entries, without validating it: an unlisted oddity simply misses.
 func lookupKey(v string) string {
 	if strings.Contains(v, "://") {
@@ -220,205 +476,55 @@ func lookupKey(v string) string {
 	return strings.TrimSuffix(strings.ToLower(v), ".")
 }
 
-// InferType guesses an indicator's type from its shape: a URL has "://",
-// a CIDR a "/", an IP parses as one, a hash is 32, 40 or 64 hex digits and
-// a domain is dot-separated host labels. It reports false when none fits.
-func InferType(v string) (string, bool) {
-	v = strings.TrimSpace(v)
-	switch {
-	case strings.Contains(v, "://"):
-		return TypeURL, true
-	case strings.Contains(v, "/"):
-		if _, err := netip.ParsePrefix(v); err == nil {
-			return TypeCIDR, true
-		}
-		return "", false
-	}
-	if a, err := netip.ParseAddr(v); err == nil {
-		if a.Unmap().Is4() {
-			return TypeIPv4, true
-		}
-		return TypeIPv6, true
-	}
-	if isHex(v) {
-		switch len(v) {
-		case 32:
-			return TypeMD5, true
-		case 40:
-			return TypeSHA1, true
-		case 64:
-			return TypeSHA256, true
-		}
-	}
-	if domainProblem(strings.TrimSuffix(strings.ToLower(v), ".")) == "" {
-		return TypeDomain, true
-	}
-	return "", false
-}
-
-// Normalize checks that v is a valid indicator of type typ and returns its
-// canonical form: the shortest text of an IP (IPv4-mapped IPv6 addresses
-// become IPv4), a masked CIDR, a lower-case domain without the trailing
-// dot, a lower-case hash, a URL with lower-case scheme and host and no
-// trailing slash.
-func Normalize(typ, v string) (string, error) {
-	v = strings.TrimSpace(v)
-	switch typ {
-	case TypeIPv4, TypeIPv6:
-		a, err := netip.ParseAddr(v)
-		if err != nil {
-			return "", fmt.Errorf("%q is not an IP address", v)
-		}
-		a = a.Unmap().WithZone("")
-		if typ == TypeIPv4 && !a.Is4() {
-			return "", fmt.Errorf("%q is not an IPv4 address", v)
-		}
-		if typ == TypeIPv6 && a.Is4() {
-			return "", fmt.Errorf("%q is an IPv4 address, not IPv6", v)
-		}
-		return a.String(), nil
-	case TypeCIDR:
-		p, err := netip.ParsePrefix(v)
-		if err != nil {
-			return "", fmt.Errorf("%q is not a CIDR range such as 203.0.113.0/24", v)
-		}
-		// Feeds often list a range by one of its addresses
-		// (203.0.113.7/24); the range is what they mean.
-		return canonicalPrefix(p).String(), nil
-	case TypeDomain:
-		d := strings.TrimSuffix(strings.ToLower(v), ".")
-		if msg := domainProblem(d); msg != "" {
-			return "", fmt.Errorf("%q is not a domain: %s", v, msg)
-		}
-		return d, nil
-	case TypeURL:
-		if msg := urlProblem(v); msg != "" {
-			return "", fmt.Errorf("%q is not a URL: %s", v, msg)
-		}
-		return normalizeURL(v), nil
-	case TypeMD5, TypeSHA1, TypeSHA256:
-		want := map[string]int{TypeMD5: 32, TypeSHA1: 40, TypeSHA256: 64}[typ]
-		if len(v) != want || !isHex(v) {
-			return "", fmt.Errorf("%q is not an %s hash: want %d hex digits", v, typ, want)
-		}
-		return strings.ToLower(v), nil
-	}
-	return "", fmt.Errorf("unknown type %q: want one of %s", typ, strings.Join(Types(), ", "))
-}
-
-// canonicalPrefix masks p, strips a zone and turns an IPv4-mapped IPv6
-// range into the IPv4 range it covers, matching how addresses are looked
-// up.
-func canonicalPrefix(p netip.Prefix) netip.Prefix {
-	a := p.Addr().WithZone("")
-	if a.Is4In6() && p.Bits() >= 96 {
-		return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked()
-	}
-	return netip.PrefixFrom(a, p.Bits()).Masked()
-}
-
-// normalizeURL lower-cases the scheme and host (the parts that are case
-// insensitive) and trims a trailing slash; the path and query keep their
-// case because servers may treat it as significant.
-func normalizeURL(v string) string {
-	scheme, rest, ok := strings.Cut(v, "://")
-	if !ok {
-		return strings.TrimSuffix(v, "/")
-	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	return strings.TrimSuffix(strings.ToLower(scheme)+"://"+strings.ToLower(rest[:end])+rest[end:], "/")
-}
-
-func urlProblem(v string) string {
-	scheme, rest, ok := strings.Cut(v, "://")
-	switch {
-	case !ok:
-		return `want scheme://host/path`
-	case scheme == "" || !isScheme(scheme):
-		return "bad scheme"
-	case strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return "contains spaces or control characters"
-	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	if end == 0 {
-		return "no host"
-	}
-	return ""
-}
-
-func isScheme(s string) bool {
-	for i, r := range s {
+// mayBeAddr reports whether v could be an IP address: hex digits, dots
+// and colons, and an optional %zone. It keeps domains and hashes away from
+// netip.ParseAddr, whose error allocates.
+func mayBeAddr(v string) bool {
+	sep := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
 		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case i > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.'):
+		case c == '.' || c == ':':
+			sep = true
+		case c == '%':
+			return sep
+		case c >= '0' && c <= '9', c|0x20 >= 'a' && c|0x20 <= 'f':
 		default:
 			return false
 		}
 	}
-	return true
+	return sep
 }
 
-// domainProblem says what is wrong with a lower-cased domain without its
-// trailing dot, or "" when it is a plausible domain. Non-ASCII letters are
-// allowed, because feeds list IDNs in both forms.
-func domainProblem(d string) string {
-	switch {
-	case d == "":
-		return "empty"
-	case len(d) > 253:
-		return "longer than 253 characters"
-	case strings.HasPrefix(d, "*."):
-		return "wildcards are not supported; list the domain itself"
-	case !strings.Contains(d, "."):
-		return "want at least two labels, such as example.net"
-	}
-	if _, err := netip.ParseAddr(d); err == nil {
-		return "is an IP address"
-	}
-	labels := strings.Split(d, ".")
-	for _, l := range labels {
-		if l == "" || len(l) > 63 {
-			return "labels must be 1-63 characters"
-		}
-		if l[0] == '-' || l[len(l)-1] == '-' {
-			return "labels may not start or end with '-'"
-		}
-		for _, r := range l {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r > 0x7f) {
-				return fmt.Sprintf("character %q is not allowed", r)
-			}
-		}
-	}
-	if isDigits(labels[len(labels)-1]) {
-		return "the top-level label is numeric"
-	}
-	return ""
+func v4Key(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
-func isHex(s string) bool {
-	if s == "" {
-		return false
+// hexKey decodes a hash written in hex (either case) into its bytes; it
+// reports false when s is not exactly that many hex digits.
+func hexKey[K [16]byte | [20]byte | [32]byte](s string) (K, bool) {
+	var k K
+	if len(s) != 2*len(k) {
+		return k, false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
+	for i := range len(k) {
+		hi, ok1 := unhex(s[2*i])
+		lo, ok2 := unhex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return k, false
 		}
+		k[i] = hi<<4 | lo
 	}
-	return true
+	return k, true
 }
 
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
+func unhex(c byte) (byte, bool) {
+	if d := c - '0'; d < 10 {
+		return d, true
 	}
-	return s != ""
+	if d := c | 0x20 - 'a'; d < 6 {
+		return d + 10, true
+	}
+	return 0, false
 }

@@ -145,6 +145,8 @@ func TestLookup(t *testing.T) {
 		{"v4 in range only", "203.0.113.50", []string{"203.0.113.0/24@range", "203.0.0.0/16@wide", "0.0.0.0/0@everything"}},
 		{"v4 outside ranges", "192.0.2.44", []string{"0.0.0.0/0@everything"}},
 		{"/32 range", "198.51.100.66", []string{"198.51.100.66/32@host-range", "0.0.0.0/0@everything"}},
+		{"v4-mapped v6 exact", "::ffff:203.0.113.7",
+			[]string{"203.0.113.7@exact", "203.0.113.0/24@range", "203.0.0.0/16@wide", "0.0.0.0/0@everything"}},
 		{"v4-mapped v6 is v4", "::ffff:203.0.113.9", []string{"203.0.113.0/24@range", "203.0.0.0/16@wide", "0.0.0.0/0@everything"}},
 		{"exact v6, non-canonical text", "2001:DB8:0::1", []string{"2001:db8::1@exact6"}},
 		{"v6 in range", "2001:db8:abcd:12::99", []string{"2001:db8:abcd::/48@range6"}},
@@ -348,7 +350,11 @@ func TestAddFileErrors(t *testing.T) {
 		// replaced by "F:".
 		want []string
 	}{
-		{"unsupported extension", "list.json", `[]`, []string{`unsupported file type ".json"`}},
+		{"unsupported extension", "list.xml", `<x/>`, []string{`unsupported file type ".xml"`}},
+		{"json array", "list.json", "\n[]", []string{"F:2: the document is a JSON array, want an object"}},
+		{"json syntax", "b.json", "{\n\"type\": \"bundle\",\n\"objects\": [\n{,}]}", []string{"F:4: invalid JSON"}},
+		{"json neither stix nor misp", "x.json", `{"hello": "world"}`, []string{"F:1: neither a STIX bundle"}},
+		{"misp event with a bad field", "e.json", "{\"Event\": {\n\"Attribute\": {}}}", []string{"F:2: Event.Attribute is a JSON object, want an array"}},
 		{"empty csv", "w.csv", "", []string{"F:1: empty file: want a header row"}},
 		{"no header", "w.csv", "203.0.113.7,ipv4\n", []string{`F:1: unknown column "203.0.113.7": the first row must be a header`}},
 		{"no indicator column", "w.csv", "type,source\nipv4,x\n", []string{"F:1: no indicator column"}},

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/socflow/socflow/alert"
 )
@@ -48,12 +49,13 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 }
 
-// LoadFile builds an index from one watchlist file; see AddFile.
+// LoadFile builds an index from one watchlist file or folder; see AddPath.
 func LoadFile(path string) (*Index, error) {
 	return LoadFiles(path)
 }
 
-// LoadFiles builds an index from several watchlist files; see AddFile.
+// LoadFiles builds an index from several watchlist files or folders; see
+// AddPath.
 func LoadFiles(paths ...string) (*Index, error) {
 	ix := New()
 	for _, p := range paths {
@@ -64,8 +66,14 @@ func LoadFiles(paths ...string) (*Index, error) {
 	return ix, nil
 }
 
-// AddFile loads a watchlist file into the index, choosing the format by
-// extension:
+// AddFile is AddPath without the report.
+func (ix *Index) AddFile(path string) error {
+	_, err := ix.AddPath(path)
+	return err
+}
+
+// AddPath loads a watchlist file or folder into the index, choosing the
+// format by extension:
 //
 //   - .csv has a header row naming its columns, any of indicator, type,
 //     source, confidence, labels (separated by ';') and description; only
@@ -75,31 +83,105 @@ func LoadFiles(paths ...string) (*Index, error) {
 //   - .txt lists one indicator per line, of any type, inferred; '#' starts
 //     a comment and blank lines are ignored. The source is the file's base
 //     name and the confidence DefaultConfidence.
+//   - .json is a STIX 2.x bundle ("type": "bundle"; see AddSTIX), or a
+//     MISP event ({"Event": {...}}, a bare event, or a {"response": [...]}
+//     search result; see the MISP feed folder below). The source is the
+//     file's base name.
+//   - a folder with a manifest.json is a MISP feed: see mispFeed in
+//     misp.go for what is read. The source is the folder's base name.
+//   - any other folder is read file by file (.csv, .txt, .json; not
+//     recursively); other files are skipped and reported.
 //
-// Any bad line fails the whole file, with *LineError values naming
-// file:line and the problem, and leaves the index unchanged: a watchlist
-// that silently lost entries would let listed indicators through unseen.
-func (ix *Index) AddFile(path string) error {
+// Any bad line of a CSV or text file, and any file that is not valid JSON,
+// fails the whole load, with *LineError values naming file:line and the
+// problem, and leaves the index unchanged: a watchlist that silently lost
+// entries would let listed indicators through unseen. STIX patterns and
+// MISP attributes the index cannot hold are different: feeds are full of
+// them by design (file names, registry keys, AND patterns), so they are
+// skipped and counted in the report.
+func (ix *Index) AddPath(path string) (Report, error) {
+	l := &loader{now: ix.now()}
+	rep, err := l.path(path)
+	if err != nil {
+		return Report{}, fmt.Errorf("intel: %w", err)
+	}
+	ix.commit(&l.b)
+	return rep, nil
+}
+
+// loader reads files into a batch. It takes the time once, so that every
+// validity window in one load is judged against the same instant.
+type loader struct {
+	b   batch
+	now time.Time
+}
+
+func (l *loader) path(path string) (Report, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Report{}, err
+	}
+	if !fi.IsDir() {
+		return l.file(path)
+	}
+	if _, err := os.Stat(filepath.Join(path, mispManifest)); err == nil {
+		return l.mispFeed(path)
+	}
+	return l.dir(path)
+}
+
+// dir loads the files of a folder that is not a MISP feed.
+func (l *loader) dir(path string) (Report, error) {
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Source: path}
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if !supportedFile(name) {
+			rep.skip(SkipUnsupportedFile, fmt.Sprintf("%s: not .csv, .txt or .json", filepath.Join(path, name)))
+			continue
+		}
+		r, err := l.file(filepath.Join(path, name))
+		if err != nil {
+			return Report{}, err
+		}
+		rep.merge(r)
+	}
+	return rep, nil
+}
+
+func supportedFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".txt", ".json":
+		return true
+	}
+	return false
+}
+
+func (l *loader) file(path string) (Report, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	if !supportedFile(path) {
+		return Report{}, fmt.Errorf("%s: unsupported file type %q: want .csv, .txt, .json or a folder", path, ext)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("intel: %w", err)
+		return Report{}, err
 	}
-	var hits []alert.IntelHit
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	rep := Report{Source: path}
+	switch ext {
 	case ".csv":
-		hits, err = parseCSV(path, data)
+		rep.Loaded, err = parseCSV(&l.b, path, data)
 	case ".txt":
-		hits, err = parseList(path, data)
+		rep.Loaded, err = parseList(&l.b, path, data)
 	default:
-		return fmt.Errorf("intel: %s: unsupported file type %q: want .csv or .txt", path, ext)
+		return l.json(path, data)
 	}
-	if err != nil {
-		return fmt.Errorf("intel: %w", err)
-	}
-	for _, h := range hits {
-		ix.add(h)
-	}
-	return nil
+	return rep, err
 }
 
 // problems collects a file's line errors up to maxErrors.
@@ -124,7 +206,8 @@ func (p *problems) err() error {
 	return errors.Join(p.errs...)
 }
 
-func parseCSV(path string, data []byte) ([]alert.IntelHit, error) {
+// parseCSV queues a CSV watchlist's rows and returns how many there were.
+func parseCSV(b *batch, path string, data []byte) (int, error) {
 	bad := &problems{file: path}
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte(utf8BOM))))
 	r.Comment = '#'
@@ -133,11 +216,11 @@ func parseCSV(path string, data []byte) ([]alert.IntelHit, error) {
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		bad.add(1, "", "empty file: want a header row such as %s", strings.Join(csvColumns(), ","))
-		return nil, bad.err()
+		return 0, bad.err()
 	}
 	if err != nil {
 		bad.add(csvLine(err, 1), "", "%v", csvReason(err))
-		return nil, bad.err()
+		return 0, bad.err()
 	}
 	headerLine, _ := r.FieldPos(0)
 	col := map[string]int{}
@@ -157,8 +240,12 @@ func parseCSV(path string, data []byte) ([]alert.IntelHit, error) {
 		bad.add(headerLine, "", "no indicator column: the header must name it")
 	}
 	if len(bad.errs) > 0 {
-		return nil, bad.err()
+		return 0, bad.err()
 	}
+	// The file name is the source of every row without one; rows that
+	// name theirs mostly name the same few.
+	defaultSource := filepath.Base(path)
+	b.pend = slices.Grow(b.pend, bytes.Count(data, []byte("\n")))
 	field := func(rec []string, name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
 			return strings.TrimSpace(rec[i])
@@ -166,7 +253,7 @@ func parseCSV(path string, data []byte) ([]alert.IntelHit, error) {
 		return ""
 	}
 
-	var hits []alert.IntelHit
+	n := 0
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -191,7 +278,7 @@ func parseCSV(path string, data []byte) ([]alert.IntelHit, error) {
 			Description: field(rec, "description"),
 		}
 		if h.Source == "" {
-			h.Source = filepath.Base(path)
+			h.Source = defaultSource
 		}
 		if c := field(rec, "confidence"); c != "" {
 			n, err := strconv.Atoi(c)
@@ -201,7 +288,7 @@ func parseCSV(path string, data []byte) ([]alert.IntelHit, error) {
 			}
 			h.Confidence = n
 		}
-		n, err := normalizeHit(h)
+		v, err := parseHit(h)
 		if err != nil {
 			column := "indicator"
 			if h.Type != "" && !slices.Contains(Types(), strings.ToLower(h.Type)) {
@@ -210,12 +297,15 @@ func parseCSV(path string, data []byte) ([]alert.IntelHit, error) {
 			bad.add(line, column, "%v", err)
 			continue
 		}
-		hits = append(hits, n)
+		if len(bad.errs) == 0 {
+			b.add(v.val, uint8(v.conf), meta{source: v.src, labels: h.Labels, description: h.Description})
+		}
+		n++
 	}
 	if len(bad.errs) > 0 {
-		return nil, bad.err()
+		return 0, bad.err()
 	}
-	return hits, nil
+	return n, nil
 }
 
 // csvLine returns the line a csv error points at, or fallback.
@@ -240,10 +330,13 @@ func csvReason(err error) error {
 	return err
 }
 
-func parseList(path string, data []byte) ([]alert.IntelHit, error) {
+// parseList queues a plain-text list's indicators and returns how many
+// there were.
+func parseList(b *batch, path string, data []byte) (int, error) {
 	bad := &problems{file: path}
-	source := filepath.Base(path)
-	var hits []alert.IntelHit
+	m := meta{source: filepath.Base(path)}
+	n := 0
+	b.pend = slices.Grow(b.pend, bytes.Count(data, []byte("\n"))+1)
 	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(data, []byte(utf8BOM))))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -255,20 +348,23 @@ func parseList(path string, data []byte) ([]alert.IntelHit, error) {
 			bad.add(line, "", "%q: want one indicator per line", text)
 			continue
 		}
-		n, err := normalizeHit(alert.IntelHit{Indicator: text, Source: source, Confidence: DefaultConfidence})
+		v, err := parseValue(0, text)
 		if err != nil {
 			bad.add(line, "", "%v", err)
 			continue
 		}
-		hits = append(hits, n)
+		if len(bad.errs) == 0 {
+			b.add(v, DefaultConfidence, m)
+		}
+		n++
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return 0, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(bad.errs) > 0 {
-		return nil, bad.err()
+		return 0, bad.err()
 	}
-	return hits, nil
+	return n, nil
 }
 
 // stripComment drops a '#' comment that starts the line or follows

@@ -1,0 +1,153 @@
+package intel_test
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/integrations/intel"
+)
+
+// million is the size the index is built for.
+const million = 1_000_000
+
+// benchIndicator returns the i-th generated indicator: IPv4 addresses,
+// domains and SHA-256 hashes in turn, all distinct.
+func benchIndicator(i int) string {
+	n := i / 3
+	switch i % 3 {
+	case 0:
+		return fmt.Sprintf("10.%d.%d.%d", n>>16&0xff, n>>8&0xff, n&0xff)
+	case 1:
+		return fmt.Sprintf("host%d.cdn%d.evil-example.net", n, n%97)
+	}
+	sum := sha256.Sum256([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)})
+	return hex.EncodeToString(sum[:])
+}
+
+// writeBenchFile writes n generated indicators as a plain list (.txt) or a
+// CSV with every column (.csv).
+func writeBenchFile(b *testing.B, name string, n int) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), name)
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	csv := filepath.Ext(name) == ".csv"
+	if csv {
+		fmt.Fprintln(w, "indicator,source,confidence,labels,description")
+	}
+	for i := range n {
+		if csv {
+			fmt.Fprintf(w, "%s,feed-%d,%d,c2;botnet,generated\n", benchIndicator(i), i%4, 50+i%50)
+		} else {
+			fmt.Fprintln(w, benchIndicator(i))
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkLoad1M loads a million indicators (a third each IPv4, domains
+// and SHA-256) from a plain list and from a CSV. Besides the time and
+// allocations per load it reports the heap the loaded index holds.
+func BenchmarkLoad1M(b *testing.B) {
+	for _, name := range []string{"list.txt", "watchlist.csv"} {
+		b.Run(name, func(b *testing.B) {
+			path := writeBenchFile(b, name, million)
+			b.ReportAllocs()
+			var ix *intel.Index
+			var heap, alloc uint64
+			var took time.Duration
+			b.ResetTimer()
+			for range b.N {
+				// The heap is measured around each load with the timer
+				// stopped, so the forced collections are not timed.
+				b.StopTimer()
+				ix = nil
+				base := heapInUse()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				start := time.Now()
+				b.StartTimer()
+				var err error
+				if ix, err = intel.LoadFile(path); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				took += time.Since(start)
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				alloc += after.TotalAlloc - before.TotalAlloc
+				heap = heapInUse() - base
+				b.StartTimer()
+			}
+			if ix.Len() != million {
+				b.Fatalf("Len() = %d, want %d", ix.Len(), million)
+			}
+			b.ReportMetric(took.Seconds()/float64(b.N), "s/load")
+			b.ReportMetric(float64(alloc)/float64(b.N)/(1<<20), "MB-alloc/load")
+			b.ReportMetric(float64(heap)/(1<<20), "MB-heap")
+			b.ReportMetric(float64(heap)/million, "B-heap/indicator")
+			runtime.KeepAlive(ix)
+		})
+	}
+}
+
+// BenchmarkLookup1M looks indicators up in a million-entry index: hits and
+// misses of every kind. A hit allocates its result; a miss allocates
+// nothing.
+func BenchmarkLookup1M(b *testing.B) {
+	ix, err := intel.LoadFile(writeBenchFile(b, "list.txt", million))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range []string{"172.16.0.0/12", "192.168.0.0/16", "2001:db8::/32"} {
+		if err := ix.Add(intelHit(r)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, q := range []struct{ name, value string }{
+		{"ipv4-hit", benchIndicator(3 * 4242)},
+		{"ipv4-miss", "192.0.2.44"},
+		{"ipv4-in-range", "172.16.5.5"},
+		{"ipv6-miss", "2001:db9::1"},
+		{"domain-hit", benchIndicator(3*4242 + 1)},
+		{"domain-miss", "benign.example.org"},
+		{"sha256-hit", benchIndicator(3*4242 + 2)},
+		{"sha256-miss", "00" + benchIndicator(2)[2:]},
+		{"url-miss", "https://benign.example.org/index.html"},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				ix.Lookup(q.value)
+			}
+		})
+	}
+}
+
+func intelHit(indicator string) alert.IntelHit {
+	return alert.IntelHit{Indicator: indicator, Source: "bench", Confidence: 60}
+}
