@@ -12,6 +12,10 @@ import (
 type ContextPacket struct {
 	// Asset is the inventory record of the alert's primary host, if known.
 	Asset *Asset `json:"asset,omitempty"`
+	// Host is what the EDR knows of the host right now.
+	Host *HostDetails `json:"host,omitempty"`
+	// Hashes are the file hashes the alert names, looked up in intel.
+	Hashes []string `json:"hashes,omitempty"`
 	// IntelHits are watchlist matches for the alert's IPs, domains, URLs and
 	// hashes.
 	IntelHits []IntelHit `json:"intel_hits,omitempty"`
@@ -52,10 +56,33 @@ type IntelHit struct {
 	Description string   `json:"description,omitempty"`
 }
 
+// HostDetails is the EDR's view of a host.
+type HostDetails struct {
+	Name     string    `json:"name"`
+	ID       string    `json:"id,omitempty"`
+	OS       string    `json:"os,omitempty"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	// Isolation is "isolated", "not isolated" or "" when unknown.
+	Isolation string `json:"isolation,omitempty"`
+	Health    string `json:"health,omitempty"`
+	Source    string `json:"source,omitempty"`
+}
+
 // UserContext is what the login history knows about a user.
 type UserContext struct {
 	Name      string    `json:"name"`
 	FirstSeen time.Time `json:"first_seen,omitzero"`
+	// IP is the address the alert saw the user at, and Country, City and
+	// ASN where GeoIP places it.
+	IP      string `json:"ip,omitempty"`
+	Country string `json:"country,omitempty"`
+	City    string `json:"city,omitempty"`
+	ASN     uint   `json:"asn,omitempty"`
+	ASOrg   string `json:"as_org,omitempty"`
+	// NewCountry and ImpossibleTravel are the geo anomalies, also worded
+	// in Anomalies.
+	NewCountry       bool `json:"new_country,omitempty"`
+	ImpossibleTravel bool `json:"impossible_travel,omitempty"`
 	// Anomalies are human-readable findings such as "first login from BR"
 	// or "impossible travel: 9,200 km in 1h".
 	Anomalies []string `json:"anomalies,omitempty"`

@@ -36,8 +36,30 @@ func (p ContextPacket) Lines() []string {
 		add("asset: not in inventory")
 	}
 
+	if h := p.Host; h != nil {
+		text := h.Name
+		if h.OS != "" {
+			text += " (" + h.OS + ")"
+		}
+		if h.Isolation != "" {
+			text += ", " + h.Isolation
+		}
+		if h.Health != "" {
+			text += ", health " + h.Health
+		}
+		if !h.LastSeen.IsZero() {
+			text += ", last seen " + h.LastSeen.UTC().Format(time.RFC3339)
+		}
+		if h.Source != "" {
+			text += " per " + h.Source
+		}
+		add("host: %s", text)
+	}
 	for _, h := range p.IntelHits {
 		add("intel: %s", intelText(h))
+	}
+	if len(p.Hashes) > 0 {
+		add("hashes: %s", strings.Join(p.Hashes, ", "))
 	}
 	if len(p.IntelHits) == 0 && !p.hasGap(gapIntel) {
 		add("intel: no watchlist hits")
@@ -47,6 +69,17 @@ func (p ContextPacket) Lines() []string {
 		seen := ""
 		if !u.FirstSeen.IsZero() {
 			seen = " (first seen " + u.FirstSeen.UTC().Format(time.DateOnly) + ")"
+		}
+		if u.IP != "" {
+			where := strings.TrimSpace(u.City + " " + u.Country)
+			if u.ASN != 0 {
+				where += fmt.Sprintf(" AS%d %s", u.ASN, u.ASOrg)
+			}
+			if where = strings.TrimSpace(where); where != "" {
+				seen += " from " + u.IP + " (" + where + ")"
+			} else {
+				seen += " from " + u.IP
+			}
 		}
 		if len(u.Anomalies) == 0 {
 			add("user: %s%s: no anomalies", u.Name, seen)
