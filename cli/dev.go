@@ -114,7 +114,14 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	}
 	defer c.Close()
 
-	wo := worker.Options{Config: cfg, Client: c, Logger: log, Console: f.Out}
+	// One event store for the worker (enrichment) and the API (POST
+	// /v1/events): SQLite allows one writer process.
+	store, err := worker.OpenEvents(cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	wo := worker.Options{Config: cfg, Client: c, Logger: log, Console: f.Out, Events: store}
 	var edrNote, idpNote string
 	hc := &http.Client{Timeout: 30 * time.Second}
 	if cfg.Integrations.EDR.Provider == "" {
@@ -154,7 +161,7 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 		}
 	}()
 
-	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log})
+	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log, Events: store})
 	if err != nil {
 		return err
 	}
@@ -176,7 +183,7 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 
 	w := f.Out
 	fmt.Fprintf(w, "socflow dev is ready in %s\n", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(w, "  HTTP API      http://%s   (POST /v1/alerts, GET /v1/incidents, GET /healthz)\n", apiAddr)
+	fmt.Fprintf(w, "  HTTP API      http://%s   (POST /v1/alerts, POST /v1/events, GET /v1/incidents, GET /healthz)\n", apiAddr)
 	fmt.Fprintf(w, "  Temporal      %s   namespace %s\n", srv.FrontendAddr(), cfg.Temporal.Namespace)
 	if u := srv.UIURL(); u != "" {
 		fmt.Fprintf(w, "  Temporal UI   %s/namespaces/%s/workflows\n", u, cfg.Temporal.Namespace)

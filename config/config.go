@@ -75,12 +75,92 @@ type Server struct {
 	MaxBodyBytes int64  `yaml:"max_body_bytes" json:"max_body_bytes"`
 }
 
-// Enrichment configures the enrichment sources.
+// Enrichment configures the enrichment sources. Every source is optional;
+// the context packet names the ones that failed.
 type Enrichment struct {
-	// Timeout bounds each source; a source that exceeds it becomes a gap.
+	// Timeout bounds each remote source; a source that exceeds it becomes
+	// a gap.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
-	Intel   Files         `yaml:"intel" json:"intel"`
-	Assets  Files         `yaml:"assets" json:"assets"`
+	Intel   Intel         `yaml:"intel" json:"intel"`
+	Assets  Assets        `yaml:"assets" json:"assets"`
+	GeoIP   GeoIP         `yaml:"geoip" json:"geoip"`
+	Events  Events        `yaml:"events" json:"events"`
+	Logins  Logins        `yaml:"logins" json:"logins"`
+	// VirusTotal and AbuseIPDB are online lookups, on when their API key
+	// is set ($VT_API_KEY, $ABUSEIPDB_API_KEY).
+	VirusTotal Online `yaml:"virustotal" json:"virustotal"`
+	AbuseIPDB  Online `yaml:"abuseipdb" json:"abuseipdb"`
+	// HostDetails asks the EDR about the alert's host (OS, last seen).
+	HostDetails bool `yaml:"host_details" json:"host_details"`
+}
+
+// Intel lists the threat intelligence sources.
+type Intel struct {
+	// Files are CSV and text lists, STIX 2.1 bundles (.json), MISP event
+	// files and MISP feed folders.
+	Files []string `yaml:"files" json:"files,omitempty"`
+	// TAXII are TAXII 2.1 collections polled for STIX indicators.
+	TAXII []TAXII `yaml:"taxii" json:"taxii,omitempty"`
+	// Reload is how often the sources are checked for changes.
+	Reload time.Duration `yaml:"reload" json:"reload"`
+}
+
+// TAXII is one collection.
+type TAXII struct {
+	Name string `yaml:"name" json:"name"`
+	// URL is the collection's URL: {api-root}/collections/{id}/.
+	URL      string `yaml:"url" json:"url"`
+	Username string `yaml:"username" json:"username,omitempty"`
+	Password Secret `yaml:"password" json:"password"`
+	Token    Secret `yaml:"token" json:"token"`
+}
+
+// Assets lists the inventory sources.
+type Assets struct {
+	Files      []string   `yaml:"files" json:"files,omitempty"`
+	ServiceNow ServiceNow `yaml:"servicenow" json:"servicenow"`
+}
+
+// ServiceNow is the live CMDB, asked when the files do not know an asset.
+type ServiceNow struct {
+	URL      string `yaml:"url" json:"url,omitempty"`
+	Table    string `yaml:"table" json:"table,omitempty"`
+	User     string `yaml:"user" json:"user,omitempty"`
+	Password Secret `yaml:"password" json:"password"`
+	Token    Secret `yaml:"token" json:"token"`
+}
+
+// GeoIP names MaxMind databases.
+type GeoIP struct {
+	City string `yaml:"city" json:"city,omitempty"`
+	ASN  string `yaml:"asn" json:"asn,omitempty"`
+}
+
+// Events configures the telemetry store behind POST /v1/events.
+type Events struct {
+	// Path is the SQLite file, relative to data_dir; the default.
+	Path string `yaml:"path" json:"path,omitempty"`
+	// PostgresDSN uses PostgreSQL instead, for several processes.
+	PostgresDSN Secret `yaml:"postgres_dsn" json:"postgres_dsn"`
+	// Retention is how long events are kept.
+	Retention time.Duration `yaml:"retention" json:"retention"`
+	// Window is how far before an alert related events are looked for.
+	Window time.Duration `yaml:"window" json:"window"`
+}
+
+// Logins configures the login history.
+type Logins struct {
+	// MaxSpeedKmh is the fastest believable travel between two logins.
+	MaxSpeedKmh float64 `yaml:"max_speed_kmh" json:"max_speed_kmh"`
+}
+
+// Online is an online reputation service.
+type Online struct {
+	APIKey Secret `yaml:"api_key" json:"api_key"`
+	URL    string `yaml:"url" json:"url,omitempty"`
+	// PerMinute bounds the calls (0: the client's default for the
+	// service's free tier).
+	PerMinute float64 `yaml:"per_minute" json:"per_minute,omitempty"`
 }
 
 // Intake configures how alerts are read.
@@ -110,11 +190,6 @@ type Correlation struct {
 	// RulesDir holds Sigma correlation rules (.yml), relative to the
 	// configuration file's folder.
 	RulesDir string `yaml:"rules_dir" json:"rules_dir,omitempty"`
-}
-
-// Files lists data files, relative to the configuration file's folder.
-type Files struct {
-	Files []string `yaml:"files" json:"files,omitempty"`
 }
 
 // Integrations configures the services socflow acts through.
@@ -336,6 +411,9 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) {
 			s.Ref = name
 		}
 	}
+	defaultRef(&c.Enrichment.VirusTotal.APIKey, "VT_API_KEY")
+	defaultRef(&c.Enrichment.AbuseIPDB.APIKey, "ABUSEIPDB_API_KEY")
+	defaultRef(&c.Enrichment.Events.PostgresDSN, "SOCFLOW_EVENTS_POSTGRES_DSN")
 	sl := &c.Integrations.Slack
 	defaultRef(&sl.BotToken, "SLACK_BOT_TOKEN")
 	defaultRef(&sl.SigningSecret, "SLACK_SIGNING_SECRET")
@@ -400,6 +478,54 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 			bad(fmt.Sprintf("enrichment.assets.files[%d]", i), "%v", err)
 		}
 	}
+	en := &c.Enrichment
+	if en.Intel.Reload < 0 {
+		bad("enrichment.intel.reload", "must not be negative")
+	}
+	for i := range en.Intel.TAXII {
+		tx := &en.Intel.TAXII[i]
+		field := fmt.Sprintf("enrichment.intel.taxii[%d]", i)
+		if u, err := url.Parse(tx.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(field+".url", "%q is not an http(s) URL", tx.URL)
+		}
+		if tx.Name == "" {
+			tx.Name = tx.URL
+		}
+		for _, sec := range []*Secret{&tx.Password, &tx.Token} {
+			if sec.Ref != "" && !sec.resolve(lookup) {
+				bad(field, "environment variable %s is not set", sec.Ref)
+			}
+		}
+	}
+	if sn := &en.Assets.ServiceNow; sn.URL != "" {
+		if u, err := url.Parse(sn.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("enrichment.assets.servicenow.url", "%q is not an http(s) URL", sn.URL)
+		}
+		sn.Password.resolve(lookup)
+		sn.Token.resolve(lookup)
+		if !sn.Token.IsSet() && (sn.User == "" || !sn.Password.IsSet()) {
+			bad("enrichment.assets.servicenow", "needs user and password ($%s), or token", sn.Password.Ref)
+		}
+	}
+	for _, f := range []struct{ field, path string }{{"enrichment.geoip.city", en.GeoIP.City}, {"enrichment.geoip.asn", en.GeoIP.ASN}} {
+		if f.path != "" {
+			if _, err := os.Stat(c.Resolve(f.path)); err != nil {
+				bad(f.field, "%v", err)
+			}
+		}
+	}
+	en.Events.PostgresDSN.resolve(lookup)
+	if en.Events.Retention <= 0 {
+		bad("enrichment.events.retention", "must be a positive duration such as 720h")
+	}
+	if en.Events.Window <= 0 {
+		bad("enrichment.events.window", "must be a positive duration such as 30m")
+	}
+	if en.Logins.MaxSpeedKmh <= 0 {
+		bad("enrichment.logins.max_speed_kmh", "must be positive")
+	}
+	en.VirusTotal.APIKey.resolve(lookup)
+	en.AbuseIPDB.APIKey.resolve(lookup)
 	checkService := func(name string, s *Service, providers []string) {
 		if !slices.Contains(providers, s.Provider) {
 			bad("integrations."+name+".provider", "%q is not one of %q", s.Provider, providers[1:])

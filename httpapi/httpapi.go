@@ -23,6 +23,7 @@ import (
 
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/intake"
+	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -39,10 +40,17 @@ type Incidents interface {
 	Decide(ctx context.Context, key string, in workflows.DecideInput) (*workflows.DecideResult, error)
 }
 
+// EventSink stores telemetry (events.SQLStore).
+type EventSink interface {
+	Append(ctx context.Context, evs []events.Event) (int, error)
+}
+
 // Options configure the API.
 type Options struct {
 	Intake    Ingester
 	Incidents Incidents
+	// Events receives POST /v1/events; nil answers 501.
+	Events EventSink
 	// Token, when set, is required as "Authorization: Bearer <token>" on
 	// every /v1 route.
 	Token string
@@ -102,6 +110,7 @@ func New(o Options) http.Handler {
 		mux.Handle(pattern, s.instrument(route, h))
 	}
 	handle("POST /v1/alerts", true, s.postAlerts)
+	handle("POST /v1/events", true, s.postEvents)
 	handle("GET /v1/incidents", true, s.listIncidents)
 	handle("GET /v1/incidents/{key}", true, s.getIncident)
 	handle("GET /v1/incidents/{key}/timeline", true, s.getTimeline)
@@ -230,6 +239,57 @@ func (s *server) postAlerts(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusAccepted, resp)
 	}
+}
+
+// EventsResponse answers POST /v1/events.
+type EventsResponse struct {
+	Stored   int                `json:"stored"`
+	Rejected []events.Rejection `json:"rejected"`
+}
+
+// postEvents stores telemetry (process starts, connections, logins,
+// firewall decisions, DNS) for enrichment and the login history. It does
+// not touch Temporal: raw telemetry is far too plentiful for workflows.
+func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
+	if s.Events == nil {
+		writeError(w, http.StatusNotImplemented, "this server has no event store")
+		return
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !alertContentTypes[mt] {
+		writeError(w, http.StatusUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q is not accepted: send application/json or application/x-ndjson", r.Header.Get("Content-Type")))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes: split the batch", mbe.Limit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+		return
+	}
+	evs, rejected := events.DecodeBatch(body)
+	if rejected == nil {
+		rejected = []events.Rejection{}
+	}
+	if len(evs) == 0 {
+		writeJSON(w, http.StatusBadRequest, struct {
+			Error string `json:"error"`
+			EventsResponse
+		}{Error: "no event accepted", EventsResponse: EventsResponse{Rejected: rejected}})
+		return
+	}
+	n, err := s.Events.Append(r.Context(), evs)
+	if err != nil {
+		s.Logger.Error("event store", "error", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "event store: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusAccepted, EventsResponse{Stored: n, Rejected: rejected})
 }
 
 func rejectionSummary(resp *intake.Response) string {

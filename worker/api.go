@@ -20,6 +20,7 @@ import (
 	"github.com/socflow/socflow/httpapi"
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/intake"
+	"github.com/socflow/socflow/integrations/events"
 	socslack "github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
@@ -53,6 +54,8 @@ type APIOptions struct {
 	// Ready adds a readiness check to Temporal's health (the worker in
 	// `socflow dev`).
 	Ready func(ctx context.Context) error
+	// Events stores POST /v1/events; nil opens the configured store.
+	Events *events.SQLStore
 }
 
 // NewAPI builds the HTTP API's handler. With Slack configured it also
@@ -62,7 +65,23 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := &incidents.Service{Client: o.Client, Namespace: o.Config.Temporal.Namespace}
-	closer := func(context.Context) error { return nil }
+	var closers []func(context.Context) error
+	closer := func(ctx context.Context) error {
+		var errs []error
+		for _, c := range closers {
+			errs = append(errs, c(ctx))
+		}
+		return errors.Join(errs...)
+	}
+	store := o.Events
+	if store == nil {
+		st, err := OpenEvents(o.Config)
+		if err != nil {
+			return nil, nil, err
+		}
+		store = st
+		closers = append(closers, func(context.Context) error { return st.Close() })
+	}
 	extra := map[string]http.Handler{}
 	if sl := o.Config.Integrations.Slack; sl.Enabled() && sl.SigningSecret.IsSet() {
 		api := socslack.NewClient(sl.BotToken.Value(), sl.APIURL, &http.Client{Timeout: 15 * time.Second})
@@ -76,7 +95,7 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 			return nil, nil, fmt.Errorf("slack interactions: %w", err)
 		}
 		extra["POST /slack/interactions"] = h
-		closer = h.Close
+		closers = append(closers, h.Close)
 	}
 	sub, err := NewSubmitter(o.Config, o.Client)
 	if err != nil {
@@ -84,6 +103,7 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 	}
 	return httpapi.New(httpapi.Options{
 		Intake:       sub,
+		Events:       store,
 		Incidents:    svc,
 		Extra:        extra,
 		Token:        o.Config.Server.Token.Value(),

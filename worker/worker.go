@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,10 +27,9 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/auditlog"
-	"github.com/socflow/socflow/integrations/cmdb"
 	"github.com/socflow/socflow/integrations/console"
 	"github.com/socflow/socflow/integrations/defender"
-	"github.com/socflow/socflow/integrations/intel"
+	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/integrations/jira"
 	"github.com/socflow/socflow/integrations/okta"
 	socslack "github.com/socflow/socflow/integrations/slack"
@@ -118,6 +118,9 @@ type Options struct {
 	Playbooks *playbooks.Registry
 	// MaxConcurrentActivities bounds activity executions (0: SDK default).
 	MaxConcurrentActivities int
+	// Events is the event store to enrich from; nil opens the configured
+	// one (and closes it on Stop).
+	Events *events.SQLStore
 }
 
 // Worker is a configured Temporal worker.
@@ -125,7 +128,14 @@ type Worker struct {
 	w       sdkworker.Worker
 	policy  atomic.Pointer[policy.Policy]
 	closers []io.Closer
+	// cancel stops the background loops (intel reload, event retention).
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // New builds every client and activity and registers them.
 func New(o Options) (*Worker, error) {
@@ -136,22 +146,6 @@ func New(o Options) (*Worker, error) {
 	}
 	wk := &Worker{}
 	wk.policy.Store(&cfg.Policy)
-
-	enrich := &activities.Enrich{}
-	if files := resolveAll(cfg, cfg.Enrichment.Intel.Files); len(files) > 0 {
-		idx, err := intel.LoadFiles(files...)
-		if err != nil {
-			return nil, err
-		}
-		enrich.Intel = idx
-	}
-	if files := resolveAll(cfg, cfg.Enrichment.Assets.Files); len(files) > 0 {
-		inv, err := cmdb.LoadFiles(files...)
-		if err != nil {
-			return nil, err
-		}
-		enrich.Assets = inv
-	}
 
 	contain := &activities.Contain{EDR: o.EDR, IDP: o.IDP}
 	if contain.EDR == nil && cfg.Integrations.EDR.Provider == "defender" {
@@ -167,6 +161,38 @@ func New(o Options) (*Worker, error) {
 			return nil, fmt.Errorf("worker: idp: %w", err)
 		}
 		contain.IDP = c
+	}
+
+	store := o.Events
+	if store == nil {
+		st, err := OpenEvents(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
+		store = st
+		wk.closers = append(wk.closers, st)
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	wk.cancel = cancel
+	background := func(run func(context.Context) error) {
+		wk.wg.Add(1)
+		go func() {
+			defer wk.wg.Done()
+			if err := run(bg); err != nil && bg.Err() == nil && o.Logger != nil {
+				o.Logger.Error("background task stopped", "error", err)
+			}
+		}()
+	}
+	enrich, plan, closers, err := enrichment(cfg, o, hc, store, background)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	for _, c := range closers {
+		wk.closers = append(wk.closers, closerFunc(c))
+	}
+	if d, ok := contain.EDR.(*defender.Client); ok && cfg.Enrichment.HostDetails {
+		enrich.Hosts, plan.Hosts = hostDirectory{d}, true
 	}
 
 	out := o.Console
@@ -217,7 +243,7 @@ func New(o Options) (*Worker, error) {
 		WorkflowPanicPolicy: sdkworker.BlockWorkflow,
 	})
 	workflows.New(reg).Register(wk.w)
-	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load})
+	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load, Enrichment: plan})
 	wk.w.RegisterActivity(enrich)
 	wk.w.RegisterActivity(&activities.Handoff{Client: o.Client})
 	wk.w.RegisterActivity(notify)
@@ -260,6 +286,10 @@ func (wk *Worker) Start() error {
 // worker opened.
 func (wk *Worker) Stop() error {
 	wk.w.Stop()
+	if wk.cancel != nil {
+		wk.cancel()
+	}
+	wk.wg.Wait()
 	var errs []error
 	for _, c := range wk.closers {
 		errs = append(errs, c.Close())

@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -24,7 +26,7 @@ func (w *Workflows) RespondToAlert(ctx workflow.Context, in RespondToAlertInput)
 	if err != nil {
 		return RespondToAlertResult{}, err
 	}
-	pol, err := loadPolicy(ctx)
+	pol, plan, err := loadSnapshot(ctx)
 	if err != nil {
 		return RespondToAlertResult{}, err
 	}
@@ -41,7 +43,7 @@ func (w *Workflows) RespondToAlert(ctx workflow.Context, in RespondToAlertInput)
 		if r.st.Disposition == DispositionCorrelationInput {
 			return r.absorbDuplicates(ctx, pol)
 		}
-		r.enrich(ctx, pol)
+		r.enrich(ctx, plan)
 		r.score(pol)
 		r.route(pol)
 		if err := r.handoff(ctx); err != nil {
@@ -171,42 +173,157 @@ func (r *responder) feed(ctx workflow.Context, at time.Time) error {
 	return nil
 }
 
-// enrich runs every source in parallel, each with its own timeout. A source
-// that fails or times out becomes a named gap in the packet; it never fails
-// the alert.
-func (r *responder) enrich(ctx workflow.Context, _ *policy.Policy) {
+// enrich runs every configured source in parallel, each with its own
+// timeout and retries. A source that fails or times out becomes a named
+// gap in the packet; it never fails the alert. In-memory lookups (intel
+// index, inventory) are local activities; remote sources are activities.
+func (r *responder) enrich(ctx workflow.Context, plan activities.EnrichmentPlan) {
+	a := &r.st.Alert
+	pkt := &r.st.Context
+	pkt.Hashes = a.Hashes()
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 5 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
 	})
-	var enrich *activities.Enrich
-	a := &r.st.Alert
-
-	intel := workflow.ExecuteLocalActivity(lctx, enrich.LookupIntel, activities.LookupIntelInput{Indicators: indicators(a)})
-	var hostIPs []string
-	for _, h := range a.Entities.Hosts {
-		hostIPs = append(hostIPs, h.IP...)
+	timeout := plan.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
 	}
-	var hosts []string
+	remote := func(summary string) workflow.Context {
+		return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout:    timeout,
+			ScheduleToCloseTimeout: 3 * timeout,
+			RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 3},
+			Summary:                summary,
+		})
+	}
+	var e *activities.Enrich
+
+	var hosts, hostIPs []string
 	for _, h := range a.Entities.Hosts {
 		hosts = append(hosts, h.Name)
+		hostIPs = append(hostIPs, h.IP...)
 	}
 	if dst := a.DestinationIP(); len(hosts) == 0 && dst != "" {
 		hostIPs = append(hostIPs, dst)
 	}
-	asset := workflow.ExecuteLocalActivity(lctx, enrich.LookupAsset, activities.LookupAssetInput{Hosts: hosts, IPs: hostIPs})
+	var users []string
+	for _, u := range a.Entities.Users {
+		users = append(users, u.Name)
+	}
+	var ips []string
+	for _, ip := range a.Entities.IPs {
+		ips = append(ips, ip.Addr)
+	}
+	assetIn := activities.LookupAssetInput{Hosts: hosts, IPs: hostIPs}
+	inds := indicators(a)
 
-	var intelRes activities.LookupIntelResult
-	if err := intel.Get(ctx, &intelRes); err != nil {
-		r.st.Context.Gaps = append(r.st.Context.Gaps, alert.Gap{Source: "intel", Reason: errText(err)})
+	// Each source: its name (the gap's), its future, what to do with it.
+	type source struct {
+		name  string
+		f     workflow.Future
+		apply func(workflow.Future) error
 	}
-	r.st.Context.IntelHits = intelRes.Hits
-	var assetRes activities.LookupAssetResult
-	if err := asset.Get(ctx, &assetRes); err != nil {
-		r.st.Context.Gaps = append(r.st.Context.Gaps, alert.Gap{Source: "assets", Reason: errText(err)})
+	var sources []source
+	add := func(name string, f workflow.Future, apply func(workflow.Future) error) {
+		sources = append(sources, source{name, f, apply})
 	}
-	r.st.Context.Asset = assetRes.Asset
+	if plan.Intel {
+		add("intel", workflow.ExecuteLocalActivity(lctx, e.LookupIntel, activities.LookupIntelInput{Indicators: inds}),
+			func(f workflow.Future) error {
+				var res activities.LookupIntelResult
+				err := f.Get(ctx, &res)
+				pkt.IntelHits = append(pkt.IntelHits, res.Hits...)
+				return err
+			})
+	}
+	for _, p := range plan.Online {
+		if len(inds) == 0 {
+			break
+		}
+		add(p, workflow.ExecuteActivity(remote("intel "+p), e.LookupOnlineIntel, activities.LookupOnlineIntelInput{Provider: p, Indicators: firstN(inds, 10)}),
+			func(f workflow.Future) error {
+				var res activities.LookupIntelResult
+				err := f.Get(ctx, &res)
+				pkt.IntelHits = append(pkt.IntelHits, res.Hits...)
+				if err == nil && res.Partial != "" {
+					err = errors.New(res.Partial)
+				}
+				return err
+			})
+	}
+	if plan.Assets {
+		add("assets", workflow.ExecuteLocalActivity(lctx, e.LookupAsset, assetIn), func(f workflow.Future) error {
+			var res activities.LookupAssetResult
+			err := f.Get(ctx, &res)
+			pkt.Asset = res.Asset
+			return err
+		})
+	}
+	if plan.LiveAssets && len(hosts)+len(hostIPs) > 0 {
+		add("cmdb", workflow.ExecuteActivity(remote("cmdb"), e.LookupLiveAsset, assetIn), func(f workflow.Future) error {
+			var res activities.LookupAssetResult
+			err := f.Get(ctx, &res)
+			// The static inventory is the site's deliberate record; the
+			// live CMDB fills in what it does not know.
+			if pkt.Asset == nil {
+				pkt.Asset = res.Asset
+			}
+			return err
+		})
+	}
+	if plan.Users && len(users) > 0 {
+		in := activities.AssessUsersInput{Users: users, IP: a.SourceIP(), At: a.Time, Source: a.Source}
+		switch strings.ToLower(a.Labels["outcome"]) {
+		case "success":
+			ok := true
+			in.Success = &ok
+		case "failure":
+			ok := false
+			in.Success = &ok
+		}
+		add("users", workflow.ExecuteActivity(remote("login history"), e.AssessUsers, in), func(f workflow.Future) error {
+			var res activities.AssessUsersResult
+			err := f.Get(ctx, &res)
+			pkt.Users = res.Users
+			return err
+		})
+	}
+	if plan.Related {
+		window := plan.Window
+		if window <= 0 {
+			window = 30 * time.Minute
+		}
+		q := activities.RelatedQuery{Hosts: hosts, Users: users, IPs: ips, Before: a.Time, Window: window, Limit: 20}
+		add("events", workflow.ExecuteActivity(remote("related events"), e.FindRelated, q), func(f workflow.Future) error {
+			var res activities.FindRelatedResult
+			err := f.Get(ctx, &res)
+			pkt.Related = res.Events
+			return err
+		})
+	}
+	if plan.Hosts && len(hosts) > 0 {
+		add("edr", workflow.ExecuteActivity(remote("edr host"), e.DescribeHost, activities.DescribeHostInput{Host: hosts[0]}),
+			func(f workflow.Future) error {
+				var res activities.DescribeHostResult
+				err := f.Get(ctx, &res)
+				pkt.Host = res.Host
+				return err
+			})
+	}
+	for _, s := range sources {
+		if err := s.apply(s.f); err != nil {
+			pkt.Gaps = append(pkt.Gaps, alert.Gap{Source: s.name, Reason: errText(err)})
+		}
+	}
 	r.st.EnrichedAt = workflow.Now(ctx)
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // score applies the scoring schema.
@@ -354,13 +471,19 @@ func indicators(a *alert.Alert) []string {
 // loadPolicy reads the policy in force through a local activity, which
 // records it in history for deterministic replay.
 func loadPolicy(ctx workflow.Context) (*policy.Policy, error) {
+	p, _, err := loadSnapshot(ctx)
+	return p, err
+}
+
+// loadSnapshot reads the policy and the worker's enrichment plan.
+func loadSnapshot(ctx workflow.Context) (*policy.Policy, activities.EnrichmentPlan, error) {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 5 * time.Second,
 	})
 	var p *activities.Policy
 	var res activities.GetPolicyResult
 	if err := workflow.ExecuteLocalActivity(lctx, p.GetPolicy, activities.GetPolicyInput{}).Get(ctx, &res); err != nil {
-		return nil, fmt.Errorf("load policy: %w", err)
+		return nil, activities.EnrichmentPlan{}, fmt.Errorf("load policy: %w", err)
 	}
-	return &res.Policy, nil
+	return &res.Policy, res.Enrichment, nil
 }

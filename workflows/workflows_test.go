@@ -121,6 +121,43 @@ func (f *fakes) kinds() []activities.NotifyKind {
 	return out
 }
 
+// planOverride gives a test its own enrichment plan (by test name).
+var planOverride = map[string]activities.EnrichmentPlan{
+	"TestEnrichmentSourcesRunInParallelAndFailAlone": {Intel: true, Assets: true, Users: true, Related: true, Hosts: true,
+		Online: []string{"virustotal"}, Timeout: 2 * time.Second, Window: 30 * time.Minute},
+}
+
+// Assess fails: the login history is down.
+func (f *fakes) Assess(context.Context, string, string, time.Time) (alert.UserContext, error) {
+	return alert.UserContext{}, &httpx.StatusError{Method: "GET", URL: "/logins", Code: 503}
+}
+
+func (f *fakes) Record(context.Context, string, string, time.Time, bool, string) error { return nil }
+
+func (f *fakes) Related(_ context.Context, q activities.RelatedQuery) ([]alert.RelatedEvent, error) {
+	return []alert.RelatedEvent{{Time: q.Before.Add(-3 * time.Minute), Kind: "process_start", Summary: "process_start powershell.exe -enc on " + q.Hosts[0]}}, nil
+}
+
+func (f *fakes) HostDetails(ctx context.Context, host string) (*alert.HostDetails, error) {
+	// Slower than the source's timeout: a gap, not a stuck alert.
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(time.Hour):
+		return &alert.HostDetails{Name: host}, nil
+	}
+}
+
+// onlineFake answers as VirusTotal would: one address is known bad.
+type onlineFake struct{}
+
+func (onlineFake) Lookup(_ context.Context, ind string) ([]alert.IntelHit, error) {
+	if ind == "198.51.100.9" {
+		return []alert.IntelHit{{Indicator: ind, Type: "ipv4", Source: "virustotal", Confidence: 64}}, nil
+	}
+	return nil, nil
+}
+
 type intelFailer struct{ *fakes }
 
 func (i intelFailer) Lookup(string) []alert.IntelHit { panic("intel source crashed") }
@@ -136,8 +173,9 @@ func testPolicy(t *testing.T, mutate func(*policy.Policy)) *policy.Policy {
 
 type harness struct {
 	testsuite.WorkflowTestSuite
-	env *testsuite.TestWorkflowEnvironment
-	f   *fakes
+	env  *testsuite.TestWorkflowEnvironment
+	f    *fakes
+	plan activities.EnrichmentPlan
 }
 
 func newHarness(t *testing.T, pol *policy.Policy, intel activities.IntelIndex) *harness {
@@ -147,7 +185,10 @@ func newHarness(t *testing.T, pol *policy.Policy, intel activities.IntelIndex) *
 
 func newHarnessWith(t *testing.T, pol *policy.Policy, intel activities.IntelIndex, tracker activities.Tracker) *harness {
 	t.Helper()
-	h := &harness{f: &fakes{}}
+	h := &harness{f: &fakes{}, plan: activities.EnrichmentPlan{Intel: true, Assets: true}}
+	if p, ok := planOverride[t.Name()]; ok {
+		h.plan = p
+	}
 	h.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	h.env = h.NewTestWorkflowEnvironment()
 	h.env.SetTestTimeout(30 * time.Second)
@@ -155,8 +196,9 @@ func newHarnessWith(t *testing.T, pol *policy.Policy, intel activities.IntelInde
 		intel = h.f
 	}
 	workflows.New(playbooks.Builtin()).Register(h.env)
-	h.env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol }})
-	h.env.RegisterActivity(&activities.Enrich{Intel: intel, Assets: h.f})
+	h.env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol }, Enrichment: h.plan})
+	h.env.RegisterActivity(&activities.Enrich{Intel: intel, Assets: h.f, Users: h.f, Events: h.f, Hosts: h.f,
+		Online: map[string]activities.OnlineIntel{"virustotal": onlineFake{}}})
 	h.env.RegisterActivity(&activities.Notify{Notifier: h.f})
 	h.env.RegisterActivity(&activities.Contain{EDR: h.f, IDP: h.f})
 	h.env.RegisterActivity(&activities.Record{Sink: h.f})
@@ -780,5 +822,33 @@ func TestIncidentKeepsOneTicketThroughTheLadder(t *testing.T) {
 		if n.Card.TicketKey != "SEC-1" {
 			t.Errorf("%s notification does not link the ticket", n.Kind)
 		}
+	}
+}
+
+func TestEnrichmentSourcesRunInParallelAndFailAlone(t *testing.T) {
+	h := newHarness(t, testPolicy(t, nil), nil)
+	got := h.captureHandoffs()
+	a := networkAlert("dc01", "198.51.100.9")
+	a.Entities.Users = []alert.User{{Name: "alice"}}
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 1, ReceivedAt: a.Time})
+	}, 0)
+	h.env.ExecuteWorkflow(workflows.RespondToAlertType, workflows.RespondToAlertInput{Fingerprint: "fp"})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(*got) != 1 {
+		t.Fatalf("handoffs = %d", len(*got))
+	}
+	pkt := (*got)[0].Context
+	gaps := map[string]string{}
+	for _, g := range pkt.Gaps {
+		gaps[g.Source] = g.Reason
+	}
+	if len(gaps) != 2 || !strings.Contains(gaps["users"], "503") || !strings.Contains(gaps["edr"], "timed out") {
+		t.Fatalf("gaps = %v, want users (503) and edr (timed out) only", gaps)
+	}
+	if pkt.Asset == nil || len(pkt.Related) != 1 || len(pkt.IntelHits) != 1 || pkt.IntelHits[0].Source != "virustotal" {
+		t.Fatalf("packet = %+v: the other sources must still answer", pkt)
 	}
 }

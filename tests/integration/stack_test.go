@@ -26,6 +26,7 @@ import (
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
+	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/integrations/okta"
 	"github.com/socflow/socflow/integrations/okta/oktatest"
 	"github.com/socflow/socflow/worker"
@@ -41,6 +42,7 @@ type stack struct {
 	worker   *worker.Worker
 	api      *httptest.Server
 	closeAPI func(context.Context) error
+	events   *events.SQLStore
 	edr      *defendertest.Server
 	idp      *oktatest.Server
 	console  *syncBuffer
@@ -136,8 +138,14 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store, err := worker.OpenEvents(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.events = store
 	s.worker, err = worker.New(worker.Options{
 		Config: cfg, Client: s.client, Logger: log, Console: s.console, EDR: edrClient, IDP: idpClient, HTTPClient: hc,
+		Events: store,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +153,7 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err := s.worker.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: log})
+	h, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: log, Events: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +178,7 @@ func (s *stack) stop() {
 	if err := s.worker.Stop(); err != nil {
 		s.t.Log(err)
 	}
+	_ = s.events.Close()
 	s.client.Close()
 	if err := s.server.Stop(); err != nil {
 		s.t.Log(err)
