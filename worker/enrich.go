@@ -20,6 +20,7 @@ import (
 	"github.com/socflow/socflow/integrations/geoip"
 	"github.com/socflow/socflow/integrations/intel"
 	"github.com/socflow/socflow/integrations/logins"
+	"github.com/socflow/socflow/integrations/servicenow"
 	"github.com/socflow/socflow/integrations/taxii"
 	"github.com/socflow/socflow/integrations/virustotal"
 )
@@ -92,6 +93,21 @@ func enrichment(cfg *config.Config, o Options, hc *http.Client, store *events.SQ
 			return nil, plan, closers, err
 		}
 		e.Assets, plan.Assets = inv, true
+	}
+
+	if sn := en.Assets.ServiceNow; sn.URL != "" {
+		var opts []servicenow.Option
+		if sn.Table != "" {
+			opts = append(opts, servicenow.WithTable(sn.Table))
+		}
+		if sn.Token.IsSet() {
+			opts = append(opts, servicenow.WithBearerToken(sn.Token.Value()))
+		}
+		c, err := servicenow.New(hc, sn.URL, sn.User, sn.Password.Value(), opts...)
+		if err != nil {
+			return nil, plan, closers, fmt.Errorf("servicenow: %w", err)
+		}
+		e.LiveAssets, plan.LiveAssets = c, true
 	}
 
 	if store != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
@@ -90,4 +91,61 @@ func distinctAlerts(b testing.TB, n, batch int) [][]byte {
 
 func countRequest(s *stack, query string) *workflowservice.CountWorkflowExecutionsRequest {
 	return &workflowservice.CountWorkflowExecutionsRequest{Namespace: s.cfg.Temporal.Namespace, Query: query}
+}
+
+// BenchmarkTimeToEnrich submits distinct alerts at a steady rate (20/s for
+// 15 s) and measures, per alert, the time from intake's acceptance to a
+// complete context packet (intel, inventory, login history, related
+// events, EDR host details), reporting p50 and p99:
+//
+//	go test ./tests/integration -run '^$' -bench TimeToEnrich -benchtime 1x
+func BenchmarkTimeToEnrich(b *testing.B) {
+	const rate, seconds = 20, 15
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s := startStack(b, stackOptions{})
+		var ids []string
+		b.StartTimer()
+		tick := time.NewTicker(time.Second / rate)
+		for n := 0; n < rate*seconds; n++ {
+			<-tick.C
+			a := alert.Alert{
+				ID: fmt.Sprintf("tte-%d", n), Source: "bench", Rule: "Beacon", Title: fmt.Sprintf("Beacon %d", n),
+				Category: "network", Severity: alert.SeverityMedium, Time: time.Now().UTC(),
+				Entities: alert.Entities{
+					Hosts: []alert.Host{{Name: fmt.Sprintf("ws-%04d", n)}},
+					Users: []alert.User{{Name: fmt.Sprintf("user%d", n%50)}},
+					IPs:   []alert.IP{{Addr: "198.51.100.66", Direction: alert.DirectionDestination}, {Addr: "10.0.1.42", Direction: alert.DirectionSource}},
+				},
+			}
+			body, _ := json.Marshal(a)
+			var resp intake.Response
+			if code := s.post("/v1/alerts", "application/json", body, &resp); code != http.StatusAccepted {
+				b.Fatalf("POST = %d", code)
+			}
+			ids = append(ids, resp.Results[0].WorkflowID)
+		}
+		tick.Stop()
+		var lat []time.Duration
+		for _, id := range ids {
+			var st workflows.AlertState
+			eventually(b, time.Minute, "enriched "+id, func() (bool, string) {
+				v, err := s.client.QueryWorkflow(context.Background(), id, "", workflows.QueryStatus)
+				if err != nil {
+					return false, err.Error()
+				}
+				if err := v.Get(&st); err != nil {
+					return false, err.Error()
+				}
+				return !st.EnrichedAt.IsZero(), st.Disposition
+			})
+			lat = append(lat, st.EnrichedAt.Sub(st.FirstSeen))
+		}
+		b.StopTimer()
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50_ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99_ms")
+		b.ReportMetric(rate, "alerts/s_offered")
+		s.stop()
+	}
 }
