@@ -1,7 +1,17 @@
 # The two commands a newcomer needs: `make dev` runs socflow, `make test`
 # runs every test (the same command .ci/run runs).
 
-.PHONY: dev test build bench record-histories
+.PHONY: dev test build bench fuzz record-histories
+
+# Every decoder and parser has a fuzz target; CI runs each for a bounded
+# time on top of its seed corpus (FUZZTIME per target).
+FUZZTIME ?= 4s
+FUZZ_TARGETS = \
+	./intake/decode:FuzzDefender ./intake/decode:FuzzDetect ./intake/decode:FuzzElastic \
+	./intake/decode:FuzzFalcon ./intake/decode:FuzzGeneric ./intake/decode:FuzzGraph \
+	./intake/decode:FuzzGuardDuty ./intake/decode:FuzzNative ./intake/decode:FuzzOCSF \
+	./intake/decode:FuzzSplunk ./intake/decode:FuzzSuricata ./intake/decode:FuzzWazuh \
+	./intake:FuzzParse ./integrations/events:FuzzDecodeBatch ./integrations/intel:FuzzReducePattern
 
 dev:
 	go run ./cmd/socflow dev
@@ -10,6 +20,14 @@ test:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	go test -race -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/socflow-fuzz.log 2>&1 || { cat /tmp/socflow-fuzz.log; exit 1; }; \
+	done
 
 build:
 	go build -o bin/socflow ./cmd/socflow
