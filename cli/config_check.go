@@ -157,8 +157,36 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 	}
 
 	heading(w, "Enrichment and integrations")
-	fmt.Fprintf(w, "  intel files %s · asset files %s · timeout %s\n",
-		dash(strings.Join(cfg.Enrichment.Intel.Files, ", ")), dash(strings.Join(cfg.Enrichment.Assets.Files, ", ")), cfg.Enrichment.Timeout)
+	en := cfg.Enrichment
+	fmt.Fprintf(w, "  intel files %s · %d TAXII collection(s) · reload %s · asset files %s · timeout %s\n",
+		dash(strings.Join(en.Intel.Files, ", ")), len(en.Intel.TAXII), en.Intel.Reload, dash(strings.Join(en.Assets.Files, ", ")), en.Timeout)
+	events := "SQLite " + en.Events.Path
+	if en.Events.PostgresDSN.IsSet() {
+		events = "PostgreSQL ($" + en.Events.PostgresDSN.Ref + ")"
+	}
+	fmt.Fprintf(w, "  events %s, kept %s, related window %s · impossible travel above %g km/h\n",
+		events, en.Events.Retention, en.Events.Window, en.Logins.MaxSpeedKmh)
+	fmt.Fprintf(w, "  servicenow %s · geoip city %s asn %s · virustotal %s · abuseipdb %s\n",
+		dash(en.Assets.ServiceNow.URL), dash(en.GeoIP.City), dash(en.GeoIP.ASN),
+		setOrNot(en.VirusTotal.APIKey.IsSet()), setOrNot(en.AbuseIPDB.APIKey.IsSet()))
+	sl, j := cfg.Integrations.Slack, cfg.Integrations.Jira
+	if sl.Enabled() {
+		mode := "interactions at POST /slack/interactions"
+		if sl.AppToken.IsSet() {
+			mode = "Socket Mode"
+		}
+		fmt.Fprintf(w, "  slack: on (%s; signing secret %s)\n", mode, setOrNot(sl.SigningSecret.IsSet()))
+	} else {
+		fmt.Fprintf(w, "  slack: off ($%s not set): console notifications, decide with the CLI\n", sl.BotToken.Ref)
+	}
+	if j.Enabled() {
+		fmt.Fprintf(w, "  jira: %s project %s, tickets from %s\n", j.URL, j.Project, dash(j.MinPriority))
+	} else {
+		fmt.Fprintf(w, "  jira: off (JIRA_URL not set)\n")
+	}
+	for _, m := range cfg.Intake.Formats {
+		fmt.Fprintf(w, "  intake format %s (mapped)\n", m.Name)
+	}
 	for _, it := range []struct {
 		name string
 		s    config.Service
