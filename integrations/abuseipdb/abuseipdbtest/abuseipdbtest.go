@@ -8,9 +8,7 @@ package abuseipdbtest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -19,6 +17,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/socflow/socflow/integrations/loopback"
 )
 
 // DefaultKey is the API key a Server accepts unless WithKey says
@@ -76,7 +76,7 @@ type Server struct {
 	reports map[netip.Addr]Report
 	calls   []Call
 	faults  []fault
-	srv     *http.Server
+	loop    loopback.Server // serves Start
 }
 
 type fault struct {
@@ -123,33 +123,12 @@ func (s *Server) Calls() []Call {
 // base URL, for long-running use; tests can mount the Server on
 // httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("abuseipdbtest: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("abuseipdbtest: %w", err)
-	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
-	return "http://" + ln.Addr().String(), nil
+	return s.loop.Start("abuseipdbtest", addr, s)
 }
 
 // Close stops what Start started.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	return srv.Close()
+	return s.loop.Close()
 }
 
 // ServeHTTP answers one API call.

@@ -19,10 +19,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -32,6 +30,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/socflow/socflow/integrations/loopback"
 )
 
 // Credentials a Server accepts unless told otherwise.
@@ -201,7 +201,7 @@ type Server struct {
 	nextComment   int
 	calls         []Call
 	faults        []fault
-	srv           *http.Server
+	loop          loopback.Server // serves Start
 	stopOnce      sync.Once
 	stop          chan struct{}
 }
@@ -269,21 +269,7 @@ func New(opts ...Option) *Server {
 // Start serves the fake on addr ("127.0.0.1:0" when empty) and returns its
 // base URL. Tests can mount the Server on httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("jiratest: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("jiratest: %w", err)
-	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
-	return "http://" + ln.Addr().String(), nil
+	return s.loop.Start("jiratest", addr, s)
 }
 
 // Close releases every hanging request and stops what Start started. Call
@@ -291,14 +277,7 @@ func (s *Server) Start(addr string) (string, error) {
 // waits for hanging requests.
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() { close(s.stop) })
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	return srv.Close()
+	return s.loop.Close()
 }
 
 // FailNext makes the next n requests matching pattern fail with status,

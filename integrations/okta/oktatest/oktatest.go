@@ -11,11 +11,8 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -24,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/socflow/socflow/integrations/loopback"
 )
 
 // DefaultToken is the API token a Server accepts unless WithToken says
@@ -100,7 +99,7 @@ type Server struct {
 	users  []*userJSON
 	calls  []Call
 	faults []fault
-	srv    *http.Server
+	loop   loopback.Server // serves Start
 }
 
 type fault struct {
@@ -121,33 +120,12 @@ func New(opts ...Option) *Server {
 // base URL. It is for long-running use such as `socflow dev`; tests can
 // mount the Server on httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("oktatest: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("oktatest: %w", err)
-	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
-	return "http://" + ln.Addr().String(), nil
+	return s.loop.Start("oktatest", addr, s)
 }
 
 // Close stops what Start started.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	return srv.Close()
+	return s.loop.Close()
 }
 
 // FailNext makes the next n requests whose path matches pattern fail with

@@ -21,16 +21,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
+
+	"github.com/socflow/socflow/integrations/loopback"
 )
 
 // The credentials a Server accepts unless SetBasicAuth or SetToken says
@@ -99,7 +97,7 @@ type Server struct {
 	records  []Record
 	calls    []Call
 	faults   []fault
-	srv      *http.Server
+	loop     loopback.Server // serves Start
 }
 
 type fault struct {
@@ -166,33 +164,12 @@ func (s *Server) Calls() []Call {
 // Start serves the fake on addr ("127.0.0.1:0" when empty) and returns its
 // base URL.
 func (s *Server) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("servicenowtest: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("servicenowtest: %w", err)
-	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
-	return "http://" + ln.Addr().String(), nil
+	return s.loop.Start("servicenowtest", addr, s)
 }
 
 // Close stops what Start started.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	return srv.Close()
+	return s.loop.Close()
 }
 
 // ServeHTTP answers one API call.

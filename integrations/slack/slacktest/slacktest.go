@@ -23,12 +23,10 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -38,6 +36,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/socflow/socflow/integrations/loopback"
 )
 
 // Identities the fake answers with.
@@ -171,7 +171,7 @@ type Server struct {
 	seq           int64
 	release       chan struct{}
 	released      bool
-	srv           *http.Server
+	loop          loopback.Server // serves Start
 
 	pingEvery time.Duration
 	upgrader  websocket.Upgrader
@@ -216,21 +216,11 @@ func New(opts ...Option) *Server {
 // API URL to give slack.NewClient ("http://127.0.0.1:port/api/"). Tests
 // can mount the Server on httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("slacktest: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
+	u, err := s.loop.Start("slacktest", addr, s)
 	if err != nil {
-		return "", fmt.Errorf("slacktest: %w", err)
+		return "", err
 	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
-	return "http://" + ln.Addr().String() + "/api/", nil
+	return u + "/api/", nil
 }
 
 // Close releases hung calls, closes Socket Mode connections and stops what
@@ -238,16 +228,13 @@ func (s *Server) Start(addr string) (string, error) {
 func (s *Server) Close() error {
 	s.Release()
 	s.mu.Lock()
-	srv, socks := s.srv, s.sockets
-	s.srv, s.sockets = nil, nil
+	socks := s.sockets
+	s.sockets = nil
 	s.mu.Unlock()
 	for _, c := range socks {
 		c.close()
 	}
-	if srv == nil {
-		return nil
-	}
-	return srv.Close()
+	return s.loop.Close()
 }
 
 // Release lets every call held by a Hang fault return (with a 503), now

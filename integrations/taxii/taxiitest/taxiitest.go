@@ -11,9 +11,7 @@ package taxiitest
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -22,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/socflow/socflow/integrations/loopback"
 )
 
 // MediaType is what the fake answers and requires in Accept.
@@ -82,7 +82,7 @@ type Server struct {
 	added       int
 	calls       []Call
 	faults      []fault
-	srv         *http.Server
+	loop        loopback.Server // serves Start
 }
 
 type collection struct {
@@ -177,33 +177,12 @@ func (s *Server) Calls() []Call {
 // base URL, for long-running use; tests can mount the Server on
 // httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("taxiitest: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("taxiitest: %w", err)
-	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
-	return "http://" + ln.Addr().String(), nil
+	return s.loop.Start("taxiitest", addr, s)
 }
 
 // Close stops what Start started.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	return srv.Close()
+	return s.loop.Close()
 }
 
 // response is an answer worked out under the lock and written after it.

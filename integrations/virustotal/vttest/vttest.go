@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -21,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/socflow/socflow/integrations/loopback"
 )
 
 // DefaultKey is the API key a Server accepts unless WithKey says
@@ -72,7 +73,7 @@ type Server struct {
 	objects map[string]json.RawMessage // "kind/id" → object
 	calls   []Call
 	faults  []fault
-	srv     *http.Server
+	loop    loopback.Server // serves Start
 }
 
 // fault is a scripted failure of the next times requests matching
@@ -205,33 +206,12 @@ func (s *Server) Calls() []Call {
 // base URL, for long-running use; tests can mount the Server on
 // httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("vttest: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("vttest: %w", err)
-	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func(srv *http.Server) { _ = srv.Serve(ln) }(s.srv)
-	return "http://" + ln.Addr().String(), nil
+	return s.loop.Start("vttest", addr, s)
 }
 
 // Close stops what Start started.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	return srv.Close()
+	return s.loop.Close()
 }
 
 // ServeHTTP answers one API call.
