@@ -7,13 +7,9 @@ package intake
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/socflow/socflow/alert"
@@ -65,7 +61,7 @@ type Batch struct {
 
 // ParseFormat splits a body into entries (one object, an array, NDJSON)
 // and decodes each with dec in the given format ("" to detect it per
-// entry). A nil dec reads socflow's native format. One entry may hold
+// entry). A nil dec reads socflow's native format only. One entry may hold
 // several alerts (a Graph or Defender page); every alert of an entry gets
 // the entry's index and line. A page with some bad alerts keeps the good
 // ones.
@@ -74,12 +70,11 @@ func ParseFormat(body []byte, dec Decoder, format string) (*Batch, error) {
 	if err != nil {
 		return nil, err
 	}
+	if dec == nil {
+		dec, format = decode.Builtin(), "native"
+	}
 	b := &Batch{}
 	for _, e := range entries {
-		if dec == nil {
-			b.Items = append(b.Items, decodeOne(e.index, e.line, e.raw))
-			continue
-		}
 		res, err := dec.Decode(e.raw, format)
 		for i := range res.Alerts {
 			a := res.Alerts[i]
@@ -136,7 +131,7 @@ func split(body []byte) ([]entry, error) {
 	case '[':
 		var raws []json.RawMessage
 		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, fmt.Errorf("%w: %s", ErrMalformed, describe(trimmed, err))
+			return nil, fmt.Errorf("%w: %s", ErrMalformed, decode.DescribeJSONError(trimmed, err))
 		}
 		entries := make([]entry, len(raws))
 		for i, raw := range raws {
@@ -172,7 +167,7 @@ func splitNDJSON(body []byte) ([]entry, error) {
 			// than at its opening brace.
 			var v any
 			err := json.Unmarshal(body, &v)
-			return nil, fmt.Errorf("%w: %s", ErrMalformed, describe(body, err))
+			return nil, fmt.Errorf("%w: %s", ErrMalformed, decode.DescribeJSONError(body, err))
 		}
 		entries = append(entries, entry{index: len(entries), line: line, raw: append([]byte(nil), raw...)})
 	}
@@ -180,68 +175,6 @@ func splitNDJSON(body []byte) ([]entry, error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return entries, nil
-}
-
-// decodeOne decodes and validates one native-format alert.
-func decodeOne(index, line int, raw []byte) Item {
-	it := Item{Index: index, Line: line}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	// The native format is socflow's own: an unknown field is a typo
-	// ("severty") that would otherwise silently lose data.
-	dec.DisallowUnknownFields()
-	var a alert.Alert
-	if err := dec.Decode(&a); err != nil {
-		it.Err = errors.New(describe(raw, err))
-		return it
-	}
-	if dec.More() {
-		it.Err = errors.New("more than one JSON value in one entry")
-		return it
-	}
-	if err := checkAlert(&a); err != nil {
-		it.Err = err
-		return it
-	}
-	a.TruncateRaw(raw)
-	if a.ID == "" {
-		sum := sha256.Sum256(raw)
-		a.ID = "sha256:" + hex.EncodeToString(sum[:8])
-	}
-	it.Alert = &a
-	return it
-}
-
-// describe turns encoding/json's errors into messages that say where.
-func describe(data []byte, err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		l, c := position(data, se.Offset)
-		return fmt.Sprintf("invalid JSON at line %d, column %d: %v", l, c, se)
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			field = "(top level)"
-		}
-		return fmt.Sprintf("%s: expected %s, got JSON %s", field, te.Type, te.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "invalid JSON: unexpected end of input"
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
-}
-
-func position(data []byte, offset int64) (line, col int) {
-	line, col = 1, 1
-	for i := int64(0); i < offset-1 && i < int64(len(data)); i++ {
-		if data[i] == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
 }
 
 func firstChars(b []byte) string {

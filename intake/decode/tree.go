@@ -468,6 +468,10 @@ func describe(data []byte, err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
+// DescribeJSONError turns encoding/json's errors into messages that say
+// where (line and column) and what, for any JSON socflow reads.
+func DescribeJSONError(data []byte, err error) string { return describe(data, err) }
+
 // position converts a byte offset into a 1-based line and column.
 func position(data []byte, offset int64) (line, col int) {
 	line, col = 1, 1
