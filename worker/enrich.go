@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -41,6 +42,9 @@ func OpenEvents(cfg *config.Config) (*events.SQLStore, error) {
 	}
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(cfg.DataDir, path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("event store: %w", err)
 	}
 	st, err := events.OpenSQLite(path)
 	if err != nil {

@@ -462,6 +462,13 @@ func mergeContext(dst, src *alert.ContextPacket) {
 		a := *src.Asset
 		dst.Asset = &a
 	}
+	if src.Host != nil && dst.Host == nil {
+		h := *src.Host
+		dst.Host = &h
+	}
+	for _, h := range src.Hashes {
+		dst.Hashes = appendUnique(dst.Hashes, h)
+	}
 	for _, h := range src.IntelHits {
 		if !slices.ContainsFunc(dst.IntelHits, func(x alert.IntelHit) bool { return x.Indicator == h.Indicator && x.Source == h.Source }) {
 			dst.IntelHits = append(dst.IntelHits, h)

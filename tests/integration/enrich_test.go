@@ -74,7 +74,7 @@ func TestContextPacketAnswersTheFirstQuestions(t *testing.T) {
 	}
 	st := s.waitStatus("host:ws-042", 30*time.Second, workflows.StatusAwaiting)
 	lines := strings.Join(st.Context.Lines(), "\n")
-	for _, want := range []string{"process_start", "powershell", "asset: ws-042 tier 3", "gap: virustotal:"} {
+	for _, want := range []string{"process_start", "powershell", "asset: ws-042 tier 3", "host: ws-042", "per defender", "gap: virustotal:"} {
 		if !strings.Contains(lines, want) {
 			t.Errorf("packet lacks %q:\n%s", want, lines)
 		}
