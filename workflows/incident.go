@@ -290,7 +290,12 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 	inc.st.Seen[s.Source] = s.Seq
 	now := workflow.Now(ctx)
 	inc.lastActivity = now
-	count := max(s.Count, 1)
+	// A signal reports its new occurrences; an alert joining for the first
+	// time counts at least once.
+	count := max(s.Count, 0)
+	if !slices.ContainsFunc(inc.st.Alerts, func(r AlertRef) bool { return strings.HasPrefix(s.Source, r.WorkflowID+"/") }) {
+		count = max(count, 1)
+	}
 	inc.st.Occurrences += count
 
 	wfID := s.Source

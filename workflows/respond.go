@@ -391,9 +391,13 @@ func (r *responder) absorbDuplicates(ctx workflow.Context, pol *policy.Policy) (
 		r.pending = 0
 		switch r.st.Disposition {
 		case DispositionHandedOff:
-			r.st.Score = pol.Score(&r.st.Alert, &r.st.Context, r.st.Occurrences)
-			if err := r.handoff(ctx); err != nil {
-				return RespondToAlertResult{}, err
+			// The occurrences that woke this loop may have gone with the
+			// first handoff already (they arrived during enrichment).
+			if r.st.Occurrences > r.st.Forwarded {
+				r.st.Score = pol.Score(&r.st.Alert, &r.st.Context, r.st.Occurrences)
+				if err := r.handoff(ctx); err != nil {
+					return RespondToAlertResult{}, err
+				}
 			}
 			if err := r.feed(ctx, r.st.LastAlertTime); err != nil {
 				return RespondToAlertResult{}, err

@@ -852,3 +852,30 @@ func TestEnrichmentSourcesRunInParallelAndFailAlone(t *testing.T) {
 		t.Fatalf("packet = %+v: the other sources must still answer", pkt)
 	}
 }
+
+// Duplicates that arrive while the first occurrence is being enriched go
+// with the first handoff; nothing may be reported twice, nor a handoff of
+// zero occurrences sent (an incident counted that as one).
+func TestDuplicatesDuringEnrichmentAreCountedOnce(t *testing.T) {
+	h := newHarness(t, testPolicy(t, nil), nil)
+	got := h.captureHandoffs()
+	a := networkAlert("dc01", "203.0.113.7")
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 1, ReceivedAt: a.Time})
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 2, ReceivedAt: a.Time})
+	}, 0)
+	h.env.ExecuteWorkflow(workflows.RespondToAlertType, workflows.RespondToAlertInput{Fingerprint: "fp"})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, s := range *got {
+		if s.Count == 0 {
+			t.Errorf("handoff %d reports zero occurrences", s.Seq)
+		}
+		total += s.Count
+	}
+	if total != 3 {
+		t.Fatalf("forwarded %d occurrences in %d handoffs, want 3", total, len(*got))
+	}
+}
