@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path"
 	"slices"
 	"strconv"
 	"sync"
@@ -75,15 +74,8 @@ type Server struct {
 	served  int
 	reports map[netip.Addr]Report
 	calls   []Call
-	faults  []fault
+	faults  loopback.Faults
 	loop    loopback.Server // serves Start
-}
-
-type fault struct {
-	pattern    string
-	status     int
-	retryAfter string
-	times      int
 }
 
 // New returns a fake that accepts DefaultKey and has no reports.
@@ -109,7 +101,7 @@ func (s *Server) SetReport(ip string, r Report) {
 func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{pattern: pattern, status: status, retryAfter: retryAfter, times: max(n, 1)})
+	s.faults.Add(pattern, status, n, retryAfter)
 }
 
 // Calls returns the requests received so far, oldest first.
@@ -150,20 +142,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // route works out the answer; s.mu is held.
 func (s *Server) route(r *http.Request) (int, http.Header, []byte) {
-	for i := range s.faults {
-		f := s.faults[i]
-		if ok, _ := path.Match(f.pattern, r.URL.Path); f.pattern != "" && !ok {
-			continue
-		}
-		s.faults[i].times--
-		if s.faults[i].times <= 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
+	if f, ok := s.faults.Take(r.URL.Path); ok {
 		var h http.Header
-		if f.retryAfter != "" {
-			h = http.Header{"Retry-After": {f.retryAfter}}
+		if f.RetryAfter != "" {
+			h = http.Header{"Retry-After": {f.RetryAfter}}
 		}
-		return f.status, h, errorBody(f.status, "Injected failure.", "")
+		return f.Status, h, errorBody(f.Status, "Injected failure.", "")
 	}
 	if r.URL.Path != "/api/v2/check" {
 		return http.StatusNotFound, nil, errorBody(http.StatusNotFound, "The requested endpoint does not exist.", "")

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,7 +80,7 @@ type Server struct {
 	collections []*collection
 	added       int
 	calls       []Call
-	faults      []fault
+	faults      loopback.Faults
 	loop        loopback.Server // serves Start
 }
 
@@ -95,13 +94,6 @@ type object struct {
 	added time.Time
 	typ   string
 	raw   json.RawMessage
-}
-
-type fault struct {
-	pattern    string
-	status     int
-	retryAfter string
-	times      int
 }
 
 // New returns a fake with no collections.
@@ -163,7 +155,7 @@ func (s *Server) Add(collectionID string, objects ...json.RawMessage) time.Time 
 func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{pattern: pattern, status: status, retryAfter: retryAfter, times: max(n, 1)})
+	s.faults.Add(pattern, status, n, retryAfter)
 }
 
 // Calls returns the requests received so far, oldest first.
@@ -209,18 +201,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // route works out the answer; s.mu is held.
 func (s *Server) route(r *http.Request) response {
-	for i := range s.faults {
-		f := s.faults[i]
-		if ok, _ := path.Match(f.pattern, r.URL.Path); f.pattern != "" && !ok {
-			continue
-		}
-		s.faults[i].times--
-		if s.faults[i].times <= 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		resp := taxiiError(f.status, "Injected failure", "")
-		if f.retryAfter != "" {
-			resp.header = http.Header{"Retry-After": {f.retryAfter}}
+	if f, ok := s.faults.Take(r.URL.Path); ok {
+		resp := taxiiError(f.Status, "Injected failure", "")
+		if f.RetryAfter != "" {
+			resp.header = http.Header{"Retry-After": {f.RetryAfter}}
 		}
 		return resp
 	}

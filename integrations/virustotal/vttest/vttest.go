@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -72,17 +71,8 @@ type Server struct {
 	served  int
 	objects map[string]json.RawMessage // "kind/id" → object
 	calls   []Call
-	faults  []fault
+	faults  loopback.Faults
 	loop    loopback.Server // serves Start
-}
-
-// fault is a scripted failure of the next times requests matching
-// pattern.
-type fault struct {
-	pattern    string
-	status     int
-	retryAfter string
-	times      int
 }
 
 // New returns a fake that accepts DefaultKey and knows no objects.
@@ -187,12 +177,9 @@ func (s *Server) add(typ, id string, st Stats, extra map[string]any) {
 // path.Match pattern such as "/api/v3/files/*"; empty matches all) fail
 // with status, sending retryAfter as Retry-After when not empty.
 func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
-	if n < 1 {
-		n = 1
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{pattern: pattern, status: status, retryAfter: retryAfter, times: n})
+	s.faults.Add(pattern, status, n, retryAfter)
 }
 
 // Calls returns the requests received so far, oldest first.
@@ -230,20 +217,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // route works out the answer; s.mu is held.
 func (s *Server) route(r *http.Request) (int, http.Header, []byte) {
-	for i := range s.faults {
-		f := s.faults[i]
-		if ok, _ := path.Match(f.pattern, r.URL.Path); f.pattern != "" && !ok {
-			continue
-		}
-		s.faults[i].times--
-		if s.faults[i].times <= 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
+	if f, ok := s.faults.Take(r.URL.Path); ok {
 		var h http.Header
-		if f.retryAfter != "" {
-			h = http.Header{"Retry-After": {f.retryAfter}}
+		if f.RetryAfter != "" {
+			h = http.Header{"Retry-After": {f.RetryAfter}}
 		}
-		return f.status, h, errorBody(codeFor(f.status), "Injected failure")
+		return f.Status, h, errorBody(codeFor(f.Status), "Injected failure")
 	}
 	if r.Header.Get("x-apikey") != s.key || s.key == "" {
 		return http.StatusUnauthorized, nil, errorBody("WrongCredentialsError", "Wrong API key")
