@@ -81,28 +81,24 @@ func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) e
 	if err != nil {
 		return err
 	}
-	formats, err := cfg.Intake.Registry()
+	sub, err := worker.NewSubmitter(cfg, nil)
 	if err != nil {
 		return err
 	}
-	sub := &intake.Submitter{Formats: formats}
 	if err := sub.CheckFormat(opts.Format); err != nil {
 		return usageErrorf("--format: %v", err)
 	}
 	// Parse before connecting: a broken file is reported without Temporal.
-	batch, err := intake.ParseFormat(body, formats, opts.Format)
+	batch, err := intake.ParseFormat(body, sub.Formats, opts.Format)
 	if err != nil {
 		return &rejectedError{msg: fmt.Sprintf("%s: %v", opts.File, err)}
 	}
-	cfg, c, err := f.dial(ctx)
+	c, err := f.connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	sub, err = worker.NewSubmitter(cfg, c)
-	if err != nil {
-		return err
-	}
+	sub.Service = c.WorkflowService()
 	resp := sub.SubmitItems(ctx, batch.Items)
 	resp.Skipped, resp.SkipReasons = batch.Skipped, batch.SkipReasons
 	if err := printSubmit(f, opts.File, resp); err != nil {

@@ -185,11 +185,17 @@ func (f *Factory) dial(ctx context.Context) (*config.Config, client.Client, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	c, err := f.connect(ctx, cfg)
+	return cfg, c, err
+}
+
+// connect connects to Temporal with an already loaded configuration.
+func (f *Factory) connect(ctx context.Context, cfg *config.Config) (client.Client, error) {
 	c, err := worker.Dial(ctx, cfg, f.logger())
 	if err != nil {
-		return nil, nil, unavailable(err)
+		return nil, unavailable(err)
 	}
-	return cfg, c, nil
+	return c, nil
 }
 
 // group makes a command that only holds subcommands refuse to run bare or

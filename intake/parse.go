@@ -44,12 +44,6 @@ func Parse(body []byte) ([]Item, error) {
 	return b.Items, nil
 }
 
-// Decoder decodes one entry in a vendor format (decode.Registry): format
-// "" auto-detects.
-type Decoder interface {
-	Decode(raw []byte, format string) (decode.Result, error)
-}
-
 // Batch is a parsed body: its alerts and rejections, and the events the
 // formats skipped as not being alerts (Suricata flow records, say).
 type Batch struct {
@@ -65,7 +59,7 @@ type Batch struct {
 // several alerts (a Graph or Defender page); every alert of an entry gets
 // the entry's index and line. A page with some bad alerts keeps the good
 // ones.
-func ParseFormat(body []byte, dec Decoder, format string) (*Batch, error) {
+func ParseFormat(body []byte, dec *decode.Registry, format string) (*Batch, error) {
 	entries, err := split(body)
 	if err != nil {
 		return nil, err

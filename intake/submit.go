@@ -38,7 +38,7 @@ type Submitter struct {
 	Identity     string
 	// Formats decodes vendor formats; nil reads only socflow's native
 	// format.
-	Formats Decoder
+	Formats *decode.Registry
 	// Concurrency bounds the calls in flight for one batch.
 	Concurrency int
 	Now         func() time.Time
@@ -181,18 +181,14 @@ func (s *Submitter) CheckFormat(format string) error {
 	if format == "" {
 		return nil
 	}
-	type lister interface {
-		Get(name string) (decode.Format, bool)
-		Names() []string
-	}
-	if l, ok := s.Formats.(lister); ok {
-		if _, found := l.Get(format); !found {
-			return fmt.Errorf("%w %q: known formats are %s", ErrUnknownFormat, format, strings.Join(l.Names(), ", "))
+	if s.Formats == nil {
+		if format == "native" {
+			return nil
 		}
-		return nil
-	}
-	if format != "native" {
 		return fmt.Errorf("%w %q: this intake reads only the native format", ErrUnknownFormat, format)
+	}
+	if _, found := s.Formats.Get(format); !found {
+		return fmt.Errorf("%w %q: known formats are %s", ErrUnknownFormat, format, strings.Join(s.Formats.Names(), ", "))
 	}
 	return nil
 }

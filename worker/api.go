@@ -27,23 +27,27 @@ import (
 )
 
 // NewSubmitter builds the intake submitter for a client, reading every
-// built-in vendor format and the configured mappings.
+// built-in vendor format and the configured mappings. With a nil client it
+// only parses (the CLI parses before it connects) until Service is set.
 func NewSubmitter(cfg *config.Config, c client.Client) (*intake.Submitter, error) {
 	host, _ := os.Hostname()
 	formats, err := cfg.Intake.Registry()
 	if err != nil {
 		return nil, fmt.Errorf("intake formats: %w", err)
 	}
-	return &intake.Submitter{
+	sub := &intake.Submitter{
 		Formats:      formats,
-		Service:      c.WorkflowService(),
 		Namespace:    cfg.Temporal.Namespace,
 		TaskQueue:    workflows.TaskQueue,
 		Converter:    converter.GetDefaultDataConverter(),
 		Fingerprints: func() []policy.FingerprintRule { return cfg.Policy.Triage.Fingerprints },
 		Identity:     fmt.Sprintf("socflow-intake@%s", host),
 		Concurrency:  32,
-	}, nil
+	}
+	if c != nil {
+		sub.Service = c.WorkflowService()
+	}
+	return sub, nil
 }
 
 // APIOptions configure the HTTP API server.

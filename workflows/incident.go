@@ -290,19 +290,18 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 	inc.st.Seen[s.Source] = s.Seq
 	now := workflow.Now(ctx)
 	inc.lastActivity = now
-	// A signal reports its new occurrences; an alert joining for the first
-	// time counts at least once.
-	count := max(s.Count, 0)
-	if !slices.ContainsFunc(inc.st.Alerts, func(r AlertRef) bool { return strings.HasPrefix(s.Source, r.WorkflowID+"/") }) {
-		count = max(count, 1)
-	}
-	inc.st.Occurrences += count
-
 	wfID := s.Source
 	if i := strings.LastIndexByte(wfID, '/'); i > 0 {
 		wfID = wfID[:i]
 	}
 	idx := slices.IndexFunc(inc.st.Alerts, func(r AlertRef) bool { return r.WorkflowID == wfID })
+	// A signal reports its new occurrences; an alert joining for the first
+	// time counts at least once.
+	count := max(s.Count, 0)
+	if idx < 0 {
+		count = max(count, 1)
+	}
+	inc.st.Occurrences += count
 	if idx >= 0 {
 		ref := &inc.st.Alerts[idx]
 		ref.Occurrences += count
