@@ -45,6 +45,15 @@ type CaseRelated struct {
 // CaseRecord is one batch of writes to an incident's case file.
 type CaseRecord struct {
 	IncidentID string `json:"incident_id"`
+	// CaseID tells apart the incidents that reuse a workflow ID over time
+	// (incident/host:dc01 opened again next week): it is the first run ID
+	// of the incident's continue-as-new chain. OpenedAt orders the cases
+	// of one IncidentID; readers show the newest unless asked for another.
+	CaseID   string    `json:"case_id"`
+	OpenedAt time.Time `json:"opened_at"`
+	// TimelineStart is the position of Timeline[0] in the incident's whole
+	// timeline (0 for the first line ever), so rows are keyed by position.
+	TimelineStart int `json:"timeline_start,omitempty"`
 	// Batch identifies the write ("<run ID>/<n>"); a store applies a batch
 	// once, so the activity's retries never write twice.
 	Batch       string                `json:"batch"`
