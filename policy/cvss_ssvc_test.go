@@ -116,3 +116,33 @@ func TestSSVCRaisesPriorityFloor(t *testing.T) {
 		t.Fatalf("without SSVC the score alone decides: %s %q", s.Priority, s.SSVC)
 	}
 }
+
+// TestSSVCInputsLabelCase checks that labels naming the same decision
+// point in different spellings give one answer however the labels map
+// iterates: the documented spelling wins, then the key first in byte order.
+func TestSSVCInputsLabelCase(t *testing.T) {
+	tests := []struct {
+		name   string
+		labels map[string]string
+		point  string
+		want   string
+	}{
+		{"canonical over upper case", map[string]string{"SSVC_Exploitation": "none", "ssvc_exploitation": "active"}, "exploitation", "active"},
+		{"canonical over two other cases", map[string]string{"ssvc_exploitation": "public poc", "SSVC_EXPLOITATION": "none", "Ssvc_Exploitation": "active"}, "exploitation", "public poc"},
+		{"no canonical key: first in byte order", map[string]string{"Ssvc_Exploitation": "none", "SSVC_Exploitation": "active"}, "exploitation", "active"},
+		{"canonical over a space", map[string]string{"ssvc_technical impact": "total", "ssvc_technical_impact": "partial"}, "technical impact", "partial"},
+	}
+	a := &alert.Alert{Source: "edr", Rule: "r", Title: "x", Severity: alert.SeverityLow}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a.Labels = tt.labels
+			// Go randomises map iteration per range, so a hundred calls
+			// see every order of two or three keys.
+			for range 100 {
+				if got := policy.SSVCInputs(a, nil, 1)[tt.point]; got != tt.want {
+					t.Fatalf("%s = %q, want %q", tt.point, got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/socflow/socflow/alert"
@@ -155,7 +157,10 @@ func equalStrings(a, b []string) bool {
 
 // SSVCInputs derives the CISA decision points from what socflow knows. An
 // alert label "ssvc_<point>" (spaces as underscores, e.g.
-// ssvc_exploitation=active) always wins; otherwise:
+// ssvc_exploitation=active; the key's case does not matter) always wins.
+// When several labels name the same point, the one spelled as documented
+// (lower case, underscores) wins, then the key first in byte order, so the
+// result never depends on the order the labels map iterates in. Otherwise:
 //
 //   - exploitation: active when an intel hit has confidence >= 70 (the
 //     indicator is attributed to real attackers), public poc when any hit
@@ -202,10 +207,22 @@ func SSVCInputs(a *alert.Alert, ctx *alert.ContextPacket, count int) map[string]
 	if a.Severity == alert.SeverityCritical {
 		in["technical impact"] = "total"
 	}
-	for k, v := range a.Labels {
-		if p, ok := strings.CutPrefix(strings.ToLower(k), "ssvc_"); ok {
-			in[strings.ReplaceAll(p, "_", " ")] = strings.ToLower(strings.TrimSpace(v))
+	// Byte order first, then the documented spelling over any other, so
+	// each point's winner is the same whatever order the map iterates in.
+	keys := slices.Sorted(maps.Keys(a.Labels))
+	chosen := map[string]string{}
+	for _, k := range keys {
+		p, ok := strings.CutPrefix(strings.ToLower(k), "ssvc_")
+		if !ok {
+			continue
 		}
+		point := strings.ReplaceAll(p, "_", " ")
+		if _, seen := chosen[point]; !seen || k == "ssvc_"+strings.ReplaceAll(point, " ", "_") {
+			chosen[point] = k
+		}
+	}
+	for point, k := range chosen {
+		in[point] = strings.ToLower(strings.TrimSpace(a.Labels[k]))
 	}
 	return in
 }
