@@ -18,7 +18,10 @@ var DefaultFingerprintFields = []string{"source", "rule", "host", "user", "src_i
 // Fingerprint returns a stable identifier for "this alert again": a hash of
 // the chosen fields' values. The first policy rule whose match applies picks
 // the fields. It depends on nothing but the alert and the rules, so it is
-// the same across restarts and across API replicas.
+// the same across restarts and across API replicas. A drill's hash also
+// covers the drill flag, so a drill is never a duplicate of a real alert;
+// a real alert's hash is what it was before drills were fingerprinted, so
+// open alert runs keep matching.
 func Fingerprint(a *alert.Alert, rules []policy.FingerprintRule) string {
 	fields := DefaultFingerprintFields
 	for _, r := range rules {
@@ -39,6 +42,9 @@ func Fingerprint(a *alert.Alert, rules []policy.FingerprintRule) string {
 		h.Write([]byte{'='})
 		h.Write([]byte(strings.Join(norm, ",")))
 		h.Write([]byte{'\n'})
+	}
+	if a.Drill {
+		h.Write([]byte("drill=true\n"))
 	}
 	// The source prefix makes workflow IDs readable in the Temporal UI.
 	return policy.SanitizeKey(a.Source) + "-" + hex.EncodeToString(h.Sum(nil)[:16])

@@ -133,3 +133,29 @@ func TestFingerprintSourceIsSanitised(t *testing.T) {
 		t.Errorf("Fingerprint = %q, want a workflow-ID-safe source prefix", got)
 	}
 }
+
+// TestFingerprintDrill checks that a drill is never "the same alert" as a
+// real one, and that real alerts keep the fingerprints running alert runs
+// were started with.
+func TestFingerprintDrill(t *testing.T) {
+	// Recorded before drills were fingerprinted: a change here orphans
+	// every open alert run.
+	const realFingerprint = "suricata-66c61535597d376a08eb0187d48fc372"
+	real := intake.Fingerprint(sampleAlert(), nil)
+	if real != realFingerprint {
+		t.Errorf("real alert: Fingerprint = %s, want %s as before", real, realFingerprint)
+	}
+	drill := sampleAlert()
+	drill.Drill = true
+	got := intake.Fingerprint(drill, nil)
+	if got == real {
+		t.Errorf("drill and real alert share fingerprint %s", got)
+	}
+	if !fingerprintShape.MatchString(got) {
+		t.Errorf("drill: Fingerprint = %q, want suricata-<32 hex>", got)
+	}
+	rules := []policy.FingerprintRule{{Match: policy.Match{"source": "suricata"}, Fields: []string{"rule"}}}
+	if intake.Fingerprint(drill, rules) == intake.Fingerprint(sampleAlert(), rules) {
+		t.Error("policy fingerprint fields: a drill must still differ from a real alert")
+	}
+}

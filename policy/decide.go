@@ -149,18 +149,34 @@ type Route struct {
 	// Rule names the routing rule that matched ("default" when none did).
 	Rule string `json:"rule"`
 	// Key identifies the incident, as "<field>:<value>" (for example
-	// "host:dc01"). The incident's workflow ID is built from it.
+	// "host:dc01"), prefixed with DrillKeyPrefix for a drill. The
+	// incident's workflow ID is built from it.
 	Key      string        `json:"key"`
 	GroupBy  string        `json:"group_by"`
 	Playbook string        `json:"playbook"`
 	Window   time.Duration `json:"window"`
 }
 
+// DrillKeyPrefix starts the incident key of a drill ("drill:host:dc01"),
+// so that a drill and real alerts on the same entity never share an
+// incident: a real alert joining a drill would be contained as a drill,
+// that is not at all.
+const DrillKeyPrefix = "drill:"
+
 // Route picks the first routing rule that matches (or the default) and
 // builds the incident key from the first group_by field the alert has. An
 // alert with none of them gets an incident of its own, keyed by its
-// fingerprint, so it is never lost.
+// fingerprint, so it is never lost. A drill's key starts with
+// DrillKeyPrefix; a real alert's key has no prefix.
 func (p *Policy) Route(a *alert.Alert, fingerprint string) Route {
+	rt := p.route(a, fingerprint)
+	if a.Drill {
+		rt.Key = DrillKeyPrefix + rt.Key
+	}
+	return rt
+}
+
+func (p *Policy) route(a *alert.Alert, fingerprint string) Route {
 	rule := p.Routing.Default
 	rule.Name = "default"
 	for _, r := range p.Routing.Rules {

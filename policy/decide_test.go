@@ -367,6 +367,37 @@ func TestRoute(t *testing.T) {
 	}
 }
 
+// TestRouteDrill checks that a drill never shares an incident with real
+// alerts on the same entity, and that real keys stay as they were.
+func TestRouteDrill(t *testing.T) {
+	p := defaultPolicy(t)
+	tests := []struct {
+		name  string
+		edit  func(a *alert.Alert)
+		drill string
+		real  string
+	}{
+		{name: "grouped by host", drill: "drill:host:dc01", real: "host:dc01"},
+		{name: "keyed by fingerprint", edit: func(a *alert.Alert) { a.Entities = alert.Entities{Domains: []string{"evil.example"}} },
+			drill: "drill:alert:suricata-0123abcd", real: "alert:suricata-0123abcd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := networkAnomaly()
+			if tt.edit != nil {
+				tt.edit(a)
+			}
+			if got := p.Route(a, "suricata-0123abcd").Key; got != tt.real {
+				t.Errorf("real alert: key %q, want %q (real keys must not change)", got, tt.real)
+			}
+			a.Drill = true
+			if got := p.Route(a, "suricata-0123abcd").Key; got != tt.drill {
+				t.Errorf("drill: key %q, want %q", got, tt.drill)
+			}
+		})
+	}
+}
+
 func TestSanitizeKey(t *testing.T) {
 	tests := []struct {
 		in, want string
