@@ -17,6 +17,9 @@ const (
 	ErrUnauthorized  = "Unauthorized"
 	ErrNotFound      = "NotFound"
 	ErrNotConfigured = "NotConfigured"
+	// ErrTemporalLimit is a call Temporal refused for good: an invalid
+	// argument or a payload, signal count or history past its limits.
+	ErrTemporalLimit = "TemporalLimit"
 )
 
 // Classify wraps err with a short prefix and decides, once, whether

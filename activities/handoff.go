@@ -3,9 +3,15 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Handoff talks to Temporal on a workflow's behalf. A workflow cannot
@@ -39,7 +45,36 @@ func (h *Handoff) SignalWithStart(ctx context.Context, in SignalWithStartInput) 
 		client.StartWorkflowOptions{ID: in.WorkflowID, TaskQueue: in.TaskQueue},
 		in.WorkflowType, in.StartArg)
 	if err != nil {
-		return SignalWithStartResult{}, Classify(fmt.Sprintf("handoff: signal-with-start %s", in.WorkflowID), err)
+		prefix := fmt.Sprintf("handoff: signal-with-start %s", in.WorkflowID)
+		if permanentTemporalError(err) {
+			// Retrying an argument Temporal refuses, or a payload over its
+			// limits, would retry forever: say so once, for good.
+			return SignalWithStartResult{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("%s: %v", prefix, err), ErrTemporalLimit, err)
+		}
+		return SignalWithStartResult{}, Classify(prefix, err)
 	}
 	return SignalWithStartResult{RunID: run.GetRunID()}, nil
+}
+
+// permanentTemporalError reports whether Temporal refused a call for a
+// reason that a retry cannot change: an invalid argument (a search
+// attribute over 2 KB, a run past its signal limit) or a message over
+// gRPC's or Temporal's size limits. Rate limits and unavailability are
+// transient.
+func permanentTemporalError(err error) bool {
+	var inv *serviceerror.InvalidArgument
+	if errors.As(err, &inv) {
+		return true
+	}
+	if s, ok := status.FromError(err); ok {
+		switch s.Code() {
+		case codes.InvalidArgument:
+			return true
+		case codes.ResourceExhausted:
+			msg := strings.ToLower(s.Message())
+			return strings.Contains(msg, "larger than max") || strings.Contains(msg, "too large")
+		}
+	}
+	return false
 }

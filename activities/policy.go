@@ -2,8 +2,16 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/policy"
 )
 
@@ -16,6 +24,12 @@ type Policy struct {
 	// Enrichment says which enrichment sources this worker has and how
 	// long each may take.
 	Enrichment EnrichmentPlan
+	// Limits say where runs continue as new.
+	Limits Limits
+
+	mu          sync.Mutex
+	versionOf   *policy.Policy
+	versionText string
 }
 
 // EnrichmentPlan tells workflows which enrichment sources are configured,
@@ -48,4 +62,148 @@ type GetPolicyResult struct {
 // GetPolicy returns the policy in force.
 func (p *Policy) GetPolicy(_ context.Context, _ GetPolicyInput) (GetPolicyResult, error) {
 	return GetPolicyResult{Policy: *p.Current(), Enrichment: p.Enrichment}, nil
+}
+
+// Limits are where a workflow run continues as new, well below the limits
+// at which Temporal terminates it (51,200 events, 10,000 signals, 50 MB of
+// history). Zero fields take the defaults; tests set small values to make
+// rollovers happen.
+type Limits struct {
+	// Events is the history length at which a run rolls over.
+	Events int `json:"events,omitempty"`
+	// Signals is the number of signals one run accepts before rolling over.
+	Signals int `json:"signals,omitempty"`
+}
+
+// DefaultLimits leave room for the signals that arrive while a run rolls
+// over and for the events of a containment in progress.
+var DefaultLimits = Limits{Events: 4000, Signals: 3000}
+
+// WithDefaults fills zero fields from DefaultLimits.
+func (l Limits) WithDefaults() Limits {
+	if l.Events <= 0 {
+		l.Events = DefaultLimits.Events
+	}
+	if l.Signals <= 0 {
+		l.Signals = DefaultLimits.Signals
+	}
+	return l
+}
+
+// Workflow kinds a policy subset is cut for.
+const (
+	PolicyForAlert    = "alert"
+	PolicyForIncident = "incident"
+)
+
+// PolicyForInput names the workflow kind that asks.
+type PolicyForInput struct {
+	Workflow string `json:"workflow"`
+}
+
+// PolicyForResult is the part of the policy one kind of workflow decides
+// with, the version of the whole, and the engine's settings. Detection and
+// correlation rule bodies never leave the worker: a large rules folder
+// would otherwise be recorded in every run's history.
+type PolicyForResult struct {
+	Policy     policy.Policy  `json:"policy"`
+	Version    string         `json:"version"`
+	Enrichment EnrichmentPlan `json:"enrichment,omitzero"`
+	Limits     Limits         `json:"limits"`
+}
+
+// PolicyFor returns the subset of the current policy the named workflow
+// kind uses.
+func (p *Policy) PolicyFor(_ context.Context, in PolicyForInput) (PolicyForResult, error) {
+	cur := p.Current()
+	res := PolicyForResult{Version: p.version(cur), Limits: p.Limits.WithDefaults()}
+	switch in.Workflow {
+	case PolicyForAlert:
+		res.Policy = policy.Policy{
+			Triage:  policy.Triage{DedupeWindow: cur.Triage.DedupeWindow},
+			Scoring: cur.Scoring,
+			Routing: cur.Routing,
+		}
+		res.Enrichment = p.Enrichment
+	case PolicyForIncident:
+		res.Policy = policy.Policy{
+			Triage: policy.Triage{
+				IncidentOverflow: cur.Triage.IncidentOverflow,
+				SummaryInterval:  cur.Triage.SummaryInterval,
+			},
+			Scoring:            policy.Scoring{OnTimeout: cur.Scoring.OnTimeout},
+			Tiers:              cur.Tiers,
+			EscalationTriggers: cur.EscalationTriggers,
+			Approvals:          cur.Approvals,
+		}
+	default:
+		return PolicyForResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("policy: no subset for workflow kind %q", in.Workflow), ErrBadRequest, nil)
+	}
+	return res, nil
+}
+
+// TriageAlertInput is an alert to check against the current policy's
+// suppressions and correlation rules.
+type TriageAlertInput struct {
+	Alert alert.Alert `json:"alert"`
+	At    time.Time   `json:"at"`
+}
+
+// TriageAlertResult says whether the alert is suppressed (and until when)
+// and which correlation windows it feeds.
+type TriageAlertResult struct {
+	// Suppression is the matching suppression, nil when none matches.
+	Suppression *policy.Suppression `json:"suppression,omitempty"`
+	// Memberships are the correlation windows the alert belongs to.
+	Memberships []policy.Membership `json:"memberships,omitempty"`
+	// FeedsOnly is set when the alert only feeds correlations (Sigma's
+	// generate: false) and makes no incident of its own.
+	FeedsOnly bool   `json:"feeds_only,omitempty"`
+	Version   string `json:"version"`
+}
+
+// TriageAlert evaluates the alert against the policy in force now. Alert
+// runs call it again for every batch of duplicates, so a suppression that
+// expired or was removed stops applying to running runs.
+func (p *Policy) TriageAlert(_ context.Context, in TriageAlertInput) (TriageAlertResult, error) {
+	cur := p.Current()
+	res := TriageAlertResult{Version: p.version(cur)}
+	if s := cur.Suppressed(&in.Alert, in.At); s != nil {
+		c := *s
+		res.Suppression = &c
+		return res, nil
+	}
+	res.Memberships = cur.Correlations.Memberships(&in.Alert)
+	if len(res.Memberships) > 0 {
+		res.FeedsOnly = cur.Correlations.FeedsOnly(&in.Alert)
+	}
+	return res, nil
+}
+
+// PolicyVersion names a policy by the hash of its content, so that every
+// run can record which policy it decided with without recording the
+// policy itself.
+func PolicyVersion(p *policy.Policy) string {
+	if p == nil {
+		return ""
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "unknown"
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}
+
+// version is PolicyVersion, cached for the policy in force: a policy is
+// never changed in place (a reload swaps the pointer), and hashing every
+// rule for every alert would cost more than the lookup it serves.
+func (p *Policy) version(cur *policy.Policy) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.versionOf != cur {
+		p.versionOf, p.versionText = cur, PolicyVersion(cur)
+	}
+	return p.versionText
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/policy"
 )
@@ -90,6 +91,9 @@ type RespondToAlertInput struct {
 	Fingerprint string `json:"fingerprint"`
 	// Resume carries state across continue-as-new.
 	Resume *AlertState `json:"resume,omitempty"`
+	// Policy carries the policy subset across continue-as-new, so that the
+	// new run decides at once, before any activity.
+	Policy *activities.PolicyForResult `json:"policy,omitempty"`
 }
 
 // AlertSignal is one or more occurrences of a fingerprint, merged by intake
@@ -145,6 +149,22 @@ type AlertState struct {
 	// clock correlation windows use.
 	LastAlertTime time.Time `json:"last_alert_time"`
 	EnrichedAt    time.Time `json:"enriched_at,omitzero"`
+
+	// Engine is the workflow engine version whose rules this state follows
+	// (0: the first engine, which kept every ID in IDs with IDsForwarded as
+	// an index; 1: IDs holds only the IDs not yet forwarded).
+	Engine int `json:"engine,omitempty"`
+	// Pending counts occurrences received but not yet acted on, carried
+	// across continue-as-new so that none is dropped.
+	Pending int `json:"pending,omitempty"`
+	// IDsOmitted counts source IDs not kept because the run's buffer was
+	// full (the occurrence count stays exact).
+	IDsOmitted int `json:"ids_omitted,omitempty"`
+	// SuppressedUntil is when the matching suppression expires; the run
+	// checks the policy again then.
+	SuppressedUntil time.Time `json:"suppressed_until,omitzero"`
+	// PolicyVersion names the policy of the latest triage.
+	PolicyVersion string `json:"policy_version,omitempty"`
 }
 
 // RespondToAlertResult is how an alert run ended.
@@ -161,6 +181,10 @@ type IncidentInput struct {
 	Key string `json:"key"`
 	// Resume carries state across continue-as-new.
 	Resume *IncidentState `json:"resume,omitempty"`
+	// Policy carries the incident's policy subset across continue-as-new:
+	// an incident keeps the policy it opened with, and the new run can
+	// validate a decision in its first workflow task.
+	Policy *activities.PolicyForResult `json:"policy,omitempty"`
 }
 
 // IncidentAlertSignal hands a scored alert (or more occurrences of one) to
@@ -172,12 +196,20 @@ type IncidentAlertSignal struct {
 	Seq    int    `json:"seq"`
 	// Count is the number of new occurrences this signal reports, and IDs
 	// their source IDs.
-	Count   int                 `json:"count"`
-	IDs     []string            `json:"ids,omitempty"`
-	Alert   alert.Alert         `json:"alert"`
-	Context alert.ContextPacket `json:"context"`
-	Score   alert.Score         `json:"score"`
-	Route   policy.Route        `json:"route"`
+	Count int      `json:"count"`
+	IDs   []string `json:"ids,omitempty"`
+	// Alert and Context travel with an alert's first signal only; later
+	// signals are deltas (counts, IDs, score). Signals recorded by the
+	// first engine carry them every time.
+	Alert   *alert.Alert         `json:"alert,omitempty"`
+	Context *alert.ContextPacket `json:"context,omitempty"`
+	// First marks an alert's first signal to this incident.
+	First bool `json:"first,omitempty"`
+	// Total is every occurrence the alert run has forwarded, this one's
+	// included, so the case file holds the count without a read.
+	Total int          `json:"total,omitempty"`
+	Score alert.Score  `json:"score"`
+	Route policy.Route `json:"route"`
 	// ReceivedAt is when intake accepted the first occurrence, EnrichedAt
 	// when its context packet was complete: the incident's time to enrich.
 	ReceivedAt time.Time `json:"received_at"`
@@ -297,6 +329,18 @@ type IncidentState struct {
 	Occurrences int                 `json:"occurrences"`
 	Context     alert.ContextPacket `json:"context"`
 	Proposed    []alert.Action      `json:"proposed,omitempty"`
+	// AlertCount is the number of distinct alerts (fingerprints) that
+	// joined; Alerts holds the MaxTopAlerts highest-scored of them and the
+	// case file all of them.
+	AlertCount int `json:"alert_count,omitempty"`
+	// FirstTitle is the first alert's title, which the incident's title
+	// names once several alerts joined.
+	FirstTitle string `json:"first_title,omitempty"`
+	// Rules are the distinct rules of the alerts that joined (at most
+	// MaxEntities), for the escalation triggers and playbooks.
+	Rules []string `json:"rules,omitempty"`
+	// Omitted counts what the capped lists left out.
+	Omitted Omitted `json:"omitted,omitzero"`
 	// Correlated is set once a correlation rule's alert joined.
 	Correlated bool `json:"correlated,omitempty"`
 	// Trigger names the escalation trigger that sent the incident to
@@ -315,10 +359,40 @@ type IncidentState struct {
 	UpdatedAt time.Time            `json:"updated_at"`
 	ClosedAt  time.Time            `json:"closed_at,omitzero"`
 	Metrics   Metrics              `json:"metrics"`
-	// Seen maps an alert run to the last signal Seq applied from it.
+	// Seen maps an alert run to the last signal Seq applied from it (first
+	// engine; unbounded).
 	Seen map[string]int `json:"seen,omitempty"`
-	// Timeline is the audit trail, oldest first.
+	// Sources is Seen for the current engine: bounded to MaxSources, the
+	// least recently heard of dropped first.
+	Sources map[string]SourceMark `json:"sources,omitempty"`
+	// Timeline is the audit trail, oldest first: the whole of it on the
+	// first engine; on the current one, the latest MaxTimeline lines about
+	// the case itself (escalations, decisions, containment), while every
+	// line, each alert's pipeline steps included, is in the case file.
 	Timeline []alert.TimelineEvent `json:"timeline"`
+	// TimelineTotal counts every timeline line ever written; Timeline[0]
+	// is line TimelineTotal-len(Timeline).
+	TimelineTotal int `json:"timeline_total,omitempty"`
+	// Engine is the workflow engine version whose rules this state
+	// follows (0: the first engine, unbounded; 1: bounded, case file).
+	Engine int `json:"engine,omitempty"`
+	// CaseID is the case file's ID: the first run ID of this incident's
+	// continue-as-new chain.
+	CaseID string `json:"case_id,omitempty"`
+	// PolicyVersion names the policy the incident decides with.
+	PolicyVersion string `json:"policy_version,omitempty"`
+	// News is what responders have not been told yet, carried across
+	// continue-as-new.
+	News *activities.Update `json:"news,omitempty"`
+	// Progress is where the playbook is, so that a run can continue as
+	// new in the middle of the ladder or a containment.
+	Progress *PlaybookProgress `json:"progress,omitempty"`
+	// Unflushed is a case-file batch not yet written when the run rolled
+	// over; the next run writes it first.
+	Unflushed *activities.CaseRecord `json:"unflushed,omitempty"`
+	// Errors are Temporal limit and other permanent failures the incident
+	// met (a handoff refused, a payload too large), for `incident show`.
+	Errors []string `json:"errors,omitempty"`
 	// NotifyRef is the notifier's handle on the incident's message (a
 	// Slack channel and ts), kept so retries and updates never post twice.
 	NotifyRef string `json:"notify_ref,omitempty"`
@@ -338,6 +412,107 @@ type IncidentResult struct {
 // TimelineResult answers QueryTimeline.
 type TimelineResult struct {
 	Events []alert.TimelineEvent `json:"events"`
+	// Total is the number of lines in the whole timeline; when it is
+	// larger than len(Events), Events are the latest and the case file
+	// holds the rest.
+	Total int `json:"total,omitempty"`
+}
+
+// SourceMark is the last signal applied from one alert run; At is when,
+// in Unix seconds (compact: a thousand of them stay under 50 KB).
+type SourceMark struct {
+	Seq int   `json:"seq"`
+	At  int64 `json:"at"`
+}
+
+// Omitted counts the entries that capped lists of an incident left out.
+type Omitted struct {
+	Alerts         int `json:"alerts,omitempty"`
+	Hosts          int `json:"hosts,omitempty"`
+	Users          int `json:"users,omitempty"`
+	SourceIPs      int `json:"source_ips,omitempty"`
+	DestinationIPs int `json:"destination_ips,omitempty"`
+	Categories     int `json:"categories,omitempty"`
+	IntelHits      int `json:"intel_hits,omitempty"`
+	Related        int `json:"related,omitempty"`
+	ContextUsers   int `json:"context_users,omitempty"`
+	Hashes         int `json:"hashes,omitempty"`
+	Gaps           int `json:"gaps,omitempty"`
+	Decisions      int `json:"decisions,omitempty"`
+	// IDs are occurrence IDs the case file did not get (its store kept
+	// failing and the buffer was full).
+	IDs int `json:"ids,omitempty"`
+}
+
+// Bounds of an incident's state on the current engine. Together they keep
+// the state (and so every status query, notification card and
+// continue-as-new input) far below Temporal's 2 MiB payload limit.
+const (
+	// MaxTopAlerts is how many alerts, highest score first, the state keeps.
+	MaxTopAlerts = 20
+	// MaxTimeline is how many timeline lines the state keeps.
+	MaxTimeline = 50
+	// MaxEntities bounds each entity list (hosts, users, addresses).
+	MaxEntities = 50
+	// MaxSources bounds the alert runs remembered for deduplication.
+	MaxSources = 1000
+)
+
+// PlaybookProgress records a playbook's steps so that a new run can pick
+// it up where the old one stopped. A playbook is re-run from its start
+// after continue-as-new; each Case call with a position below Steps
+// returns what it returned before, and the call in progress (a ladder or a
+// containment) resumes from its carried state.
+type PlaybookProgress struct {
+	// Steps counts the Case calls (Note, Decide, Contain) completed.
+	Steps int `json:"steps"`
+	// Outcomes are the results of the completed Decide and Contain calls.
+	Outcomes []StepOutcome `json:"outcomes,omitempty"`
+	// Ladder is the Decide in progress.
+	Ladder *LadderState `json:"ladder,omitempty"`
+	// Saga is the Contain in progress.
+	Saga *SagaState `json:"saga,omitempty"`
+}
+
+// Playbook step kinds, as recorded in PlaybookProgress.
+const (
+	StepNote    = "note"
+	StepDecide  = "decide"
+	StepContain = "contain"
+)
+
+// StepOutcome is one completed Decide or Contain.
+type StepOutcome struct {
+	Step     int                  `json:"step"`
+	Kind     string               `json:"kind"`
+	Decision *alert.Decision      `json:"decision,omitempty"`
+	Approved []alert.Action       `json:"approved,omitempty"`
+	Results  []alert.ActionResult `json:"results,omitempty"`
+}
+
+// LadderState is an escalation ladder in progress.
+type LadderState struct {
+	Step   int    `json:"step"`
+	Tier   string `json:"tier"`
+	Reason string `json:"reason"`
+	// Asked is set once Tier has been asked (noted and notified); a new
+	// run does not ask again.
+	Asked bool `json:"asked"`
+	// Deadline is when Tier's time to answer runs out.
+	Deadline time.Time `json:"deadline"`
+}
+
+// SagaState is a containment in progress.
+type SagaState struct {
+	Step    int            `json:"step"`
+	Actions []alert.Action `json:"actions"`
+	// Next is the index in Actions of the next action to run.
+	Next int `json:"next"`
+	// Done are indexes into IncidentState.Results of the actions done,
+	// undone newest first if a later one fails.
+	Done []int `json:"done,omitempty"`
+	// Results are this containment's results so far.
+	Results []alert.ActionResult `json:"results,omitempty"`
 }
 
 // ContextResult answers QueryContext.

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -33,32 +32,39 @@ var steps = map[alert.ActionKind]step{
 	},
 }
 
-func containOptions(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    time.Minute,
-		ScheduleToCloseTimeout: 15 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    2 * time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-		Summary: summary,
-	})
-}
-
 // Contain implements playbooks.Case. It is a saga: each action's undo is
 // registered only once the action has succeeded, and when an action fails
 // for good, the registered undos run newest first. An approver approved
 // the plan as a whole; half of it (a user disabled while the host it used
 // stays online) is a state nobody approved, so the saga restores the
-// starting point and escalates the failure with its exact cause.
+// starting point and escalates the failure with its exact cause. The saga
+// survives continue-as-new between two actions: its done-list is carried.
 func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]alert.ActionResult, error) {
-	inc.st.Status = StatusContaining
-	inc.publish(ctx)
-	var results []alert.ActionResult
-	var done []int // indexes into inc.st.Results, for compensation
+	pos, done, err := inc.beginStep(StepContain)
+	if err != nil {
+		return nil, err
+	}
+	if done != nil {
+		return done.Results, nil
+	}
+	var sg *SagaState
+	if p := inc.st.Progress; p != nil && p.Saga != nil && p.Saga.Step == pos {
+		sg = p.Saga
+	} else {
+		sg = &SagaState{Step: pos, Actions: actions}
+		if p != nil {
+			p.Saga = sg
+		}
+		inc.st.Status = StatusContaining
+		inc.publish(ctx)
+	}
 	var c *activities.Contain
-	for _, a := range actions {
+	for ; sg.Next < len(sg.Actions); sg.Next++ {
+		if inc.engine >= 1 && inc.rolloverDue(ctx) {
+			inc.rollingOver = true
+			return nil, errRollover
+		}
+		a := sg.Actions[sg.Next]
 		s, ok := steps[a.Kind]
 		if !ok {
 			inc.note(ctx, "contain", "socflow", fmt.Sprintf("unknown action kind %q skipped", a.Kind))
@@ -71,32 +77,34 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 		r := alert.ActionResult{Action: a, Reference: res.Reference, Detail: res.Detail, At: workflow.Now(ctx)}
 		if err != nil {
 			if temporal.IsCanceledError(err) {
-				return results, err
+				return sg.Results, err
 			}
 			r.Status, r.Detail = alert.ActionFailed, errText(err)
 			inc.st.Results = append(inc.st.Results, r)
-			results = append(results, r)
+			sg.Results = append(sg.Results, r)
 			inc.note(ctx, "contain", "socflow", fmt.Sprintf("%s failed: %s", a.ID, r.Detail))
-			inc.compensate(ctx, done)
+			inc.compensate(ctx, sg.Done)
 			inc.st.Status = StatusPartial
-			if len(done) > 0 {
-				inc.note(ctx, "contain", "socflow", fmt.Sprintf("saga: undid %d earlier action(s); containment needs a human", len(done)))
+			if len(sg.Done) > 0 {
+				inc.note(ctx, "contain", "socflow", fmt.Sprintf("saga: undid %d earlier action(s); containment needs a human", len(sg.Done)))
 			}
 			inc.publish(ctx)
 			inc.notify(ctx, activities.NotifyContainment)
-			return results, nil
+			inc.endStep(StepOutcome{Step: pos, Kind: StepContain, Results: sg.Results})
+			return sg.Results, nil
 		}
 		r.Status = alert.ActionDone
 		inc.st.Results = append(inc.st.Results, r)
-		done = append(done, len(inc.st.Results)-1)
-		results = append(results, r)
+		sg.Done = append(sg.Done, len(inc.st.Results)-1)
+		sg.Results = append(sg.Results, r)
 		inc.note(ctx, "contain", "socflow", r.Detail)
 	}
 	inc.st.Status = StatusContained
 	inc.st.Metrics.TimeToContain = workflow.Now(ctx).Sub(inc.st.OpenedAt)
 	inc.publish(ctx)
 	inc.notify(ctx, activities.NotifyContainment)
-	return results, nil
+	inc.endStep(StepOutcome{Step: pos, Kind: StepContain, Results: sg.Results})
+	return sg.Results, nil
 }
 
 // compensate undoes the given results, newest first. An undo that fails is

@@ -32,49 +32,99 @@ func (inc *incident) View() playbooks.View {
 
 // Note implements playbooks.Case.
 func (inc *incident) Note(ctx workflow.Context, message string) {
+	pos, done, err := inc.beginStep(StepNote)
+	if err != nil || done != nil {
+		return
+	}
 	inc.note(ctx, "playbook", "playbook:"+inc.st.Playbook, message)
+	inc.endStep(StepOutcome{Step: pos, Kind: StepNote})
 }
 
 // Decide implements playbooks.Case: the escalation ladder. It asks the
 // score's first tier, and climbs T1 -> T2 -> IR when a tier escalates or
 // does not answer in time; at a tier whose timeout is "default" the score's
-// timeout default applies (contain, close, or hold and remind).
+// timeout default applies (contain, close, or hold and remind). The ladder
+// survives continue-as-new: its tier and deadline are carried, and the new
+// run waits out the same deadline without asking again.
 func (inc *incident) Decide(ctx workflow.Context, proposal []alert.Action) (playbooks.Outcome, error) {
-	inc.st.Proposed = proposal
-	tier := inc.st.Score.Tier
-	if inc.pol.Tier(tier) == nil && len(inc.pol.Tiers) > 0 {
-		tier = inc.pol.Tiers[0].Name
+	pos, done, err := inc.beginStep(StepDecide)
+	if err != nil {
+		return playbooks.Outcome{}, err
 	}
-	reason := fmt.Sprintf("%s, score %d", inc.st.Score.Priority, inc.st.Score.Value)
-	last := tier
+	if done != nil {
+		d, approved := decisionOutcome(done)
+		return playbooks.Outcome{Decision: d, Approved: approved}, nil
+	}
+	out, err := inc.ladder(ctx, pos, proposal)
+	if err != nil {
+		return out, err
+	}
+	d := out.Decision
+	inc.endStep(StepOutcome{Step: pos, Kind: StepDecide, Decision: &d, Approved: out.Approved})
+	return out, nil
+}
+
+func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Action) (playbooks.Outcome, error) {
+	var l *LadderState
+	if p := inc.st.Progress; p != nil && p.Ladder != nil && p.Ladder.Step == pos {
+		// Resumed: the responders were asked about the carried proposal.
+		l, proposal = p.Ladder, inc.st.Proposed
+	} else {
+		inc.st.Proposed = proposal
+		tier := inc.st.Score.Tier
+		if inc.pol.Tier(tier) == nil && len(inc.pol.Tiers) > 0 {
+			tier = inc.pol.Tiers[0].Name
+		}
+		l = &LadderState{Step: pos, Tier: tier, Reason: fmt.Sprintf("%s, score %d", inc.st.Score.Priority, inc.st.Score.Value)}
+		if p := inc.st.Progress; p != nil {
+			p.Ladder = l
+		}
+	}
+	last := l.Tier
 	if n := len(inc.pol.Tiers); n > 0 {
 		last = inc.pol.Tiers[n-1].Name
 	}
+	ask := func(tier, reason string) { l.Tier, l.Reason, l.Asked = tier, reason, false }
 	for {
-		if inc.triggered && tier != last {
-			tier, reason = last, "escalation trigger "+inc.st.Trigger
+		if inc.triggered && l.Tier != last {
+			ask(last, "escalation trigger "+inc.st.Trigger)
 		}
-		t := inc.pol.Tier(tier)
-		if inc.st.Tier != tier {
-			// Approvals given at one tier do not carry over to the next.
-			inc.st.Approvals = nil
+		t := inc.pol.Tier(l.Tier)
+		if !l.Asked {
+			if inc.st.Tier != l.Tier {
+				// Approvals given at one tier do not carry over to the next.
+				inc.st.Approvals = nil
+			}
+			inc.st.Tier, inc.st.Status = l.Tier, StatusAwaiting
+			inc.decision = nil
+			inc.note(ctx, "escalate", "socflow", fmt.Sprintf("asked %s (%s) to decide on %d proposed action(s): %s; answer within %s",
+				l.Tier, orNone(t.Channel), len(proposal), l.Reason, t.Timeout))
+			inc.publish(ctx)
+			inc.notify(ctx, activities.NotifyEscalation)
+			l.Asked, l.Deadline = true, workflow.Now(ctx).Add(t.Timeout)
 		}
-		inc.st.Tier, inc.st.Status = tier, StatusAwaiting
-		inc.decision = nil
-		inc.note(ctx, "escalate", "socflow", fmt.Sprintf("asked %s (%s) to decide on %d proposed action(s): %s; answer within %s",
-			tier, orNone(t.Channel), len(proposal), reason, t.Timeout))
-		inc.publish(ctx)
-		inc.notify(ctx, activities.NotifyEscalation)
-
+		wait := t.Timeout
+		if inc.engine >= 1 {
+			wait = max(l.Deadline.Sub(workflow.Now(ctx)), 0)
+		}
+		tier := l.Tier
 		answered, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout:      t.Timeout,
+			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: tier + " decision timeout"},
-		}, func() bool { return inc.decision != nil || (inc.triggered && tier != last) })
+		}, func() bool {
+			return inc.decision != nil || (inc.triggered && tier != last) || (inc.engine >= 1 && inc.rolloverDue(ctx))
+		})
 		if err != nil {
 			return playbooks.Outcome{}, err
 		}
 		if inc.decision == nil && inc.triggered && tier != last {
 			continue
+		}
+		if inc.decision == nil && answered {
+			// Nothing to decide on yet, and the run is due to roll over:
+			// the new run waits out the same deadline.
+			inc.rollingOver = true
+			return playbooks.Outcome{}, errRollover
 		}
 		if answered {
 			d := *inc.decision
@@ -84,7 +134,7 @@ func (inc *incident) Decide(ctx workflow.Context, proposal []alert.Action) (play
 			case alert.VerdictEscalate:
 				next := inc.pol.NextTier(tier)
 				inc.st.RequestedBy = d.By
-				tier, reason = next.Name, fmt.Sprintf("escalated by %s from %s", d.By, d.Tier)
+				ask(next.Name, fmt.Sprintf("escalated by %s from %s", d.By, d.Tier))
 				continue
 			case alert.VerdictApprove:
 				return playbooks.Outcome{Decision: d, Approved: selectActions(proposal, d.Actions)}, nil
@@ -100,12 +150,12 @@ func (inc *incident) Decide(ctx workflow.Context, proposal []alert.Action) (play
 
 		inc.note(ctx, "escalate", "timer", fmt.Sprintf("%s did not answer within %s", tier, t.Timeout))
 		if next := inc.pol.NextTier(tier); t.OnTimeout == policy.OnTimeoutEscalate && next != nil {
-			tier, reason = next.Name, fmt.Sprintf("%s did not answer in %s", t.Name, t.Timeout)
+			ask(next.Name, fmt.Sprintf("%s did not answer in %s", t.Name, t.Timeout))
 			continue
 		}
 		def := inc.pol.TimeoutDefault(inc.st.Score.Priority)
 		if def == policy.DefaultHold {
-			reason = fmt.Sprintf("reminder: still no decision (%s holds until someone decides)", inc.st.Score.Priority)
+			ask(tier, fmt.Sprintf("reminder: still no decision (%s holds until someone decides)", inc.st.Score.Priority))
 			continue
 		}
 		d := alert.Decision{
@@ -168,6 +218,9 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 	by := strings.TrimSpace(in.By)
 	if by == "" {
 		return errors.New("the decider's identity is required")
+	}
+	if inc.pol == nil {
+		return errors.New("the incident is starting; try again in a moment")
 	}
 	if in.Verdict == alert.VerdictRevert {
 		if !slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone }) {

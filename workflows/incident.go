@@ -2,9 +2,8 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -20,16 +19,27 @@ import (
 // context, the escalation ladder and the containment. It runs the routed
 // playbook once, then stays open for the routing window to collect
 // follow-up alerts (and revert decisions), and closes with an audit record.
+// Its state stays bounded however many alerts join (the bulky record goes
+// to the case file), and it continues as new in any phase, the ladder and
+// a containment included, before Temporal's limits.
 func (w *Workflows) Incident(ctx workflow.Context, in IncidentInput) (IncidentResult, error) {
 	inc, err := newIncident(ctx, in)
 	if err != nil {
 		return IncidentResult{}, err
 	}
+	if err := inc.start(ctx, in); err != nil {
+		return IncidentResult{}, err
+	}
 	if inc.st.Phase != PhaseSettled {
-		if err := inc.open(ctx); err != nil {
-			return IncidentResult{}, err
+		if inc.st.Phase == "" {
+			if err := inc.open(ctx); err != nil {
+				return IncidentResult{}, err
+			}
 		}
 		if err := inc.runPlaybook(ctx, w.Playbooks); err != nil {
+			if errors.Is(err, errRollover) {
+				return IncidentResult{}, inc.continueAsNew(ctx)
+			}
 			return IncidentResult{}, err
 		}
 		inc.settle(ctx)
@@ -40,11 +50,18 @@ func (w *Workflows) Incident(ctx workflow.Context, in IncidentInput) (IncidentRe
 	return inc.close(ctx)
 }
 
+// errRollover is what every Case call returns once the incident has
+// decided to continue as new: the playbook unwinds (it must return the
+// errors of Case calls), and the new run re-runs it from its progress.
+var errRollover = errors.New("incident: continuing as new")
+
 // incident is one Incident run's state and steps. It implements
 // playbooks.Case.
 type incident struct {
-	st  IncidentState
-	pol *policy.Policy
+	st     IncidentState
+	pol    *policy.Policy
+	snap   *activities.PolicyForResult
+	engine int
 	// decision is the accepted decision not yet acted on.
 	decision *alert.Decision
 	// triggered is set when the escalation trigger matrix demands IR; the
@@ -57,8 +74,23 @@ type incident struct {
 	// which leaves time to revert a containment.
 	lastActivity time.Time
 	received     bool
+	// signals counts the signals this run received, against the limit.
+	signals int
+	// calls counts this run's Case calls, the playbook's position.
+	calls int
+	// rollingOver is set once the run has decided to continue as new.
+	rollingOver bool
+	// buf is the case-file batch being gathered; published is what the
+	// search attributes were last set to.
+	buf           caseBuffer
+	published     string
+	publishedMemo string
+	dirty         bool
 }
 
+// newIncident registers the queries and the decide update before anything
+// blocks, so that a decision sent in a run's first task is never refused
+// as unknown.
 func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 	inc := &incident{st: IncidentState{
 		ID:     IncidentWorkflowID(in.Key),
@@ -73,18 +105,16 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		if inc.st.Seen == nil {
 			inc.st.Seen = map[string]int{}
 		}
+		if inc.st.News != nil {
+			inc.news, inc.st.News = *inc.st.News, nil
+		}
+		inc.triggered = inc.st.Trigger != ""
 	}
-	pol, err := loadPolicy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	inc.pol = pol
-
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (IncidentState, error) { return inc.st, nil }); err != nil {
 		return nil, err
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryTimeline, func() (TimelineResult, error) {
-		return TimelineResult{Events: inc.st.Timeline}, nil
+		return TimelineResult{Events: inc.st.Timeline, Total: inc.st.TimelineTotal}, nil
 	}); err != nil {
 		return nil, err
 	}
@@ -99,11 +129,50 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 	}); err != nil {
 		return nil, err
 	}
+	return inc, nil
+}
+
+// start reads the policy (or takes the one carried across continue-as-new)
+// and starts the loops that take signals, tell responders what is new and
+// write the case file.
+func (inc *incident) start(ctx workflow.Context, in IncidentInput) error {
+	inc.engine = engineVersion(ctx)
+	if inc.engine == 0 {
+		pol, err := loadPolicy(ctx)
+		if err != nil {
+			return err
+		}
+		inc.pol = pol
+	} else {
+		snap := in.Policy
+		if snap == nil {
+			var p *activities.Policy
+			var res activities.PolicyForResult
+			err := workflow.ExecuteLocalActivity(policyOptions(ctx), p.PolicyFor, activities.PolicyForInput{Workflow: activities.PolicyForIncident}).Get(ctx, &res)
+			if err != nil {
+				return fmt.Errorf("load policy: %w", err)
+			}
+			snap = &res
+		}
+		inc.snap, inc.pol = snap, &snap.Policy
+		inc.st.PolicyVersion = snap.Version
+		if inc.st.Engine == 0 && in.Resume != nil {
+			inc.adoptEngine0State()
+		}
+		inc.st.Engine = inc.engine
+		if inc.st.CaseID == "" {
+			inc.st.CaseID = workflow.GetInfo(ctx).FirstRunID
+		}
+		if inc.st.Unflushed != nil {
+			inc.buf.retry, inc.st.Unflushed = inc.st.Unflushed, nil
+		}
+	}
 	ch := workflow.GetSignalChannel(ctx, SignalAlert)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var s IncidentAlertSignal
 			ch.Receive(ctx, &s)
+			inc.signals++
 			inc.merge(ctx, s)
 		}
 	})
@@ -112,11 +181,38 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		for {
 			var a AttemptSignal
 			attempts.Receive(ctx, &a)
-			inc.note(ctx, "decide", a.By, fmt.Sprintf("refused %s via %s: %s", a.Verdict, orNone(a.Via), a.Reason))
+			inc.signals++
+			inc.attempt(ctx, a)
 		}
 	})
 	workflow.Go(ctx, inc.sendUpdates)
-	return inc, nil
+	if inc.engine >= 1 {
+		workflow.Go(ctx, inc.writeCaseFile)
+	}
+	return nil
+}
+
+// adoptEngine0State bounds a state carried over from the first engine.
+func (inc *incident) adoptEngine0State() {
+	inc.st.AlertCount = len(inc.st.Alerts)
+	for _, r := range inc.st.Alerts {
+		inc.st.Rules = appendCapped(inc.st.Rules, r.Rule, MaxEntities, nil)
+	}
+	for src, seq := range inc.st.Seen {
+		if inc.st.Sources == nil {
+			inc.st.Sources = map[string]SourceMark{}
+		}
+		inc.st.Sources[sourceKey(src)] = SourceMark{Seq: seq, At: inc.st.UpdatedAt.Unix()}
+	}
+	inc.st.Seen = map[string]int{}
+	inc.st.TimelineTotal = len(inc.st.Timeline)
+	inc.buf.addTimeline(0, inc.st.Timeline)
+	inc.trimState()
+}
+
+// attempt records a refused decision.
+func (inc *incident) attempt(ctx workflow.Context, a AttemptSignal) {
+	inc.note(ctx, "decide", a.By, fmt.Sprintf("refused %s via %s: %s", a.Verdict, orNone(a.Via), a.Reason))
 }
 
 // sendUpdates tells responders about alerts that join an incident they
@@ -127,17 +223,20 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 func (inc *incident) sendUpdates(ctx workflow.Context) {
 	for {
 		if err := workflow.Await(ctx, func() bool {
-			return inc.st.NotifyRef != "" && (inc.news.NewAlerts > 0 || inc.news.NewOccurrences > 0)
+			return inc.st.NotifyRef != "" && (inc.news.NewAlerts > 0 || inc.news.NewOccurrences > 0) && !inc.rollingOver
 		}); err != nil {
 			return
 		}
 		pause := 5 * time.Second
-		summarise := len(inc.st.Alerts) > inc.pol.Triage.IncidentOverflow
+		summarise := inc.alertCount() > inc.pol.Triage.IncidentOverflow
 		if summarise {
 			pause = inc.pol.Triage.SummaryInterval
 		}
 		if err := workflow.Sleep(ctx, pause); err != nil {
 			return
+		}
+		if inc.rollingOver {
+			continue
 		}
 		u := inc.news
 		u.Summarised = summarise
@@ -170,13 +269,22 @@ func (inc *incident) open(ctx workflow.Context) error {
 func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) error {
 	pb, ok := reg.Get(inc.st.Playbook)
 	if !ok {
-		inc.note(ctx, "route", "socflow", fmt.Sprintf("playbook %q is not registered; using standard", inc.st.Playbook))
+		if inc.st.Progress == nil || inc.st.Progress.Steps == 0 && inc.st.Progress.Ladder == nil {
+			inc.note(ctx, "route", "socflow", fmt.Sprintf("playbook %q is not registered; using standard", inc.st.Playbook))
+		}
 		pb, _ = reg.Get("standard")
 	}
 	if pb.Run == nil {
 		return temporal.NewNonRetryableApplicationError("no playbook available", "NoPlaybook", nil)
 	}
-	if err := pb.Run(ctx, inc); err != nil {
+	if inc.engine >= 1 && inc.st.Progress == nil {
+		inc.st.Progress = &PlaybookProgress{}
+	}
+	err := pb.Run(ctx, inc)
+	if inc.rollingOver {
+		return errRollover
+	}
+	if err != nil {
 		if temporal.IsCanceledError(err) {
 			return err
 		}
@@ -188,6 +296,7 @@ func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) 
 // settle marks the playbook finished.
 func (inc *incident) settle(ctx workflow.Context) {
 	inc.st.Phase = PhaseSettled
+	inc.st.Progress = nil
 	inc.lastActivity = workflow.Now(ctx)
 	inc.publish(ctx)
 }
@@ -208,7 +317,9 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 			_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 				Timeout:      wait,
 				TimerOptions: workflow.TimerOptions{Summary: "incident quiet window"},
-			}, func() bool { return inc.lastActivity != last || inc.decision != nil })
+			}, func() bool {
+				return inc.lastActivity != last || inc.decision != nil || (inc.engine >= 1 && inc.rolloverDue(ctx))
+			})
 			if err != nil {
 				return err
 			}
@@ -222,6 +333,12 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 		if !workflow.Now(ctx).Before(inc.lastActivity.Add(window)) {
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
+		if inc.engine >= 1 {
+			if inc.rolloverDue(ctx) {
+				return inc.continueAsNew(ctx)
+			}
+			continue
+		}
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
@@ -231,6 +348,33 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 			return workflow.NewContinueAsNewError(ctx, IncidentType, IncidentInput{Key: inc.st.Key, Resume: &st})
 		}
 	}
+}
+
+// rolloverDue reports whether the run should continue as new.
+func (inc *incident) rolloverDue(ctx workflow.Context) bool {
+	return inc.rollingOver || rolloverDue(ctx, inc.snap.Limits, inc.signals)
+}
+
+// continueAsNew carries the incident into a new run: after every handler
+// has finished, with every delivered signal applied, the case file written
+// (or its batch carried), and what responders have not been told yet.
+func (inc *incident) continueAsNew(ctx workflow.Context) error {
+	inc.rollingOver = true
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	inc.drainSignals(ctx)
+	inc.flushCaseFile(ctx)
+	inc.drainSignals(ctx)
+	st := inc.st
+	st.Unflushed = inc.buf.takeAll(inc)
+	if inc.news.NewAlerts > 0 || inc.news.NewOccurrences > 0 {
+		n := inc.news
+		st.News = &n
+	}
+	workflow.GetLogger(ctx).Info("incident continues as new", "incident", inc.st.ID,
+		"history_events", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "signals", inc.signals)
+	return workflow.NewContinueAsNewError(ctx, IncidentType, IncidentInput{Key: inc.st.Key, Resume: &st, Policy: inc.snap})
 }
 
 // applyLateDecision handles a decision that arrives after the playbook:
@@ -256,18 +400,21 @@ func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
 	inc.note(ctx, "close", "socflow", fmt.Sprintf("closed as %s after %s quiet", inc.st.Status, inc.st.Route.Window))
 	inc.notify(ctx, activities.NotifyClosed)
 	inc.publish(ctx)
+	if inc.engine >= 1 {
+		inc.rollingOver = true // the loops stop; the case file is written here
+		inc.flushCaseFile(ctx)
+		if rest := inc.buf.takeAll(inc); rest != nil {
+			inc.st.Errors = appendCapped(inc.st.Errors, "case file: last batch not written; the audit record holds it", MaxEntities, nil)
+			inc.st.Unflushed = rest
+		}
+	}
 
 	record, err := json.Marshal(inc.st)
 	if err != nil {
 		return IncidentResult{}, fmt.Errorf("encode audit record: %w", err)
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
-		Summary:             "audit record",
-	})
 	var rec *activities.Record
-	if err := workflow.ExecuteActivity(actx, rec.WriteAudit, activities.WriteAuditInput{
+	if err := workflow.ExecuteActivity(auditOptions(ctx), rec.WriteAudit, activities.WriteAuditInput{
 		IncidentID: inc.st.ID, Record: record,
 	}).Get(ctx, nil); err != nil {
 		// The history remains the record; say so rather than fail the case.
@@ -276,142 +423,9 @@ func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
 	return IncidentResult{
 		Status:   inc.st.Status,
 		Priority: string(inc.st.Score.Priority),
-		Alerts:   len(inc.st.Alerts),
+		Alerts:   inc.alertCount(),
 		Metrics:  inc.st.Metrics,
 	}, nil
-}
-
-// merge applies one alert signal. Redelivered signals (same source and
-// seq) are ignored, so the handoff's retries never double-count.
-func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
-	if last, ok := inc.st.Seen[s.Source]; ok && s.Seq <= last {
-		return
-	}
-	inc.st.Seen[s.Source] = s.Seq
-	now := workflow.Now(ctx)
-	inc.lastActivity = now
-	wfID := s.Source
-	if i := strings.LastIndexByte(wfID, '/'); i > 0 {
-		wfID = wfID[:i]
-	}
-	idx := slices.IndexFunc(inc.st.Alerts, func(r AlertRef) bool { return r.WorkflowID == wfID })
-	// A signal reports its new occurrences; an alert joining for the first
-	// time counts at least once.
-	count := max(s.Count, 0)
-	if idx < 0 {
-		count = max(count, 1)
-	}
-	inc.st.Occurrences += count
-	if idx >= 0 {
-		ref := &inc.st.Alerts[idx]
-		ref.Occurrences += count
-		ref.IDs = appendIDs(ref.IDs, s.IDs)
-		inc.news.NewOccurrences += count
-		ref.LastSeen = s.SentAt
-		ref.Score = s.Score.Value
-		inc.note(ctx, "ingest", "socflow", fmt.Sprintf("%d more occurrence(s) of %q (now %d)", count, ref.Title, ref.Occurrences))
-	} else {
-		a := &s.Alert
-		inc.st.Alerts = append(inc.st.Alerts, AlertRef{
-			WorkflowID: wfID, AlertID: a.ID, Source: a.Source, Rule: a.Rule, Title: a.Title,
-			Severity: a.Severity, Score: s.Score.Value, Occurrences: count, FirstSeen: a.Time, LastSeen: s.SentAt,
-			IDs: appendIDs(nil, s.IDs),
-		})
-		inc.addEntities(a)
-		mergeContext(&inc.st.Context, &s.Context)
-		inc.news.NewAlerts++
-		inc.news.NewOccurrences += count
-		if len(inc.news.Titles) < 5 {
-			inc.news.Titles = append(inc.news.Titles, a.Title)
-		}
-		if !inc.received {
-			inc.received = true
-			inc.st.Title = a.Title
-			inc.st.Route = s.Route
-			inc.st.Playbook = s.Route.Playbook
-			inc.st.OpenedAt = now
-			inc.st.Drill = a.Drill
-			if !s.ReceivedAt.IsZero() && s.EnrichedAt.After(s.ReceivedAt) {
-				inc.st.Metrics.TimeToEnrich = s.EnrichedAt.Sub(s.ReceivedAt)
-			}
-		} else {
-			inc.st.Title = fmt.Sprintf("%d alerts on %s: %s", len(inc.st.Alerts), inc.st.Key, inc.st.Alerts[0].Title)
-		}
-		inc.pipeline(ctx, s)
-	}
-	if s.Score.Value > inc.st.Score.Value || inc.st.Score.Priority == "" {
-		if inc.st.Score.Priority != "" && s.Score.Priority != inc.st.Score.Priority {
-			inc.note(ctx, "score", "socflow", fmt.Sprintf("priority raised from %s to %s (score %d)", inc.st.Score.Priority, s.Score.Priority, s.Score.Value))
-		}
-		inc.st.Score = s.Score
-	}
-	if s.Alert.Correlation != "" {
-		inc.st.Correlated = true
-	}
-	inc.st.UpdatedAt = now
-	inc.evaluateTriggers(ctx)
-	if inc.st.Phase != "" {
-		inc.publish(ctx)
-	}
-}
-
-// evaluateTriggers applies the escalation trigger matrix after every update.
-// It fires once per incident: the incident then belongs to IR.
-func (inc *incident) evaluateTriggers(ctx workflow.Context) {
-	if inc.st.Trigger != "" {
-		return
-	}
-	in := policy.TriggerInput{
-		Priority:   inc.st.Score.Priority,
-		Correlated: inc.st.Correlated,
-		Categories: inc.st.Categories,
-		Alerts:     len(inc.st.Alerts),
-	}
-	if a := inc.st.Context.Asset; a != nil {
-		in.AssetTier, in.AssetRole = a.Tier, a.Role
-	}
-	for _, h := range inc.st.Context.IntelHits {
-		in.MaxIntelConfidence = max(in.MaxIntelConfidence, h.Confidence)
-	}
-	for _, r := range inc.st.Alerts {
-		in.Rules = append(in.Rules, r.Rule)
-	}
-	t := inc.pol.Triggered(in)
-	if t == nil {
-		return
-	}
-	inc.st.Trigger = t.Name
-	inc.triggered = true
-	inc.note(ctx, "escalate", "policy", fmt.Sprintf("escalation trigger %s (%s): %s", t.Name, t.When.Describe(), t.Reason))
-}
-
-// pipeline records the alert's own pipeline steps (done in its
-// RespondToAlert run) in the incident's timeline, at the times they
-// happened, so the timeline tells the whole story from ingest on.
-func (inc *incident) pipeline(ctx workflow.Context, s IncidentAlertSignal) {
-	a := &s.Alert
-	add := func(at time.Time, stage, msg string) {
-		if at.IsZero() {
-			at = workflow.Now(ctx)
-		}
-		inc.st.Timeline = append(inc.st.Timeline, alert.TimelineEvent{At: at, Stage: stage, Actor: "socflow", Message: msg, AlertID: a.ID})
-	}
-	add(s.ReceivedAt, "ingest", fmt.Sprintf("received %q from %s (rule %s, severity %s)", a.Title, a.Source, a.Rule, a.Severity))
-	enriched := fmt.Sprintf("context packet: %d intel hit(s)", len(s.Context.IntelHits))
-	if s.Context.Asset != nil {
-		enriched += fmt.Sprintf(", asset %s tier %d", s.Context.Asset.Name, s.Context.Asset.Tier)
-	} else {
-		enriched += ", asset unknown"
-	}
-	for _, g := range s.Context.Gaps {
-		enriched += fmt.Sprintf("; gap %s: %s", g.Source, g.Reason)
-	}
-	if !s.ReceivedAt.IsZero() && s.EnrichedAt.After(s.ReceivedAt) {
-		enriched += fmt.Sprintf(" (%s)", s.EnrichedAt.Sub(s.ReceivedAt).Round(time.Millisecond))
-	}
-	add(s.EnrichedAt, "enrich", enriched)
-	add(s.EnrichedAt, "score", fmt.Sprintf("score %d, %s, first tier %s", s.Score.Value, s.Score.Priority, s.Score.Tier))
-	add(workflow.Now(ctx), "route", fmt.Sprintf("joined %s (rule %q, group by %s)", inc.st.ID, s.Route.Rule, s.Route.GroupBy))
 }
 
 // drainSignals applies signals already delivered but not yet received, so
@@ -421,256 +435,50 @@ func (inc *incident) drainSignals(ctx workflow.Context) {
 	for {
 		var s IncidentAlertSignal
 		if !ch.ReceiveAsync(&s) {
-			return
+			break
 		}
 		inc.merge(ctx, s)
 	}
-}
-
-func (inc *incident) addEntities(a *alert.Alert) {
-	for _, h := range a.Entities.Hosts {
-		inc.st.Hosts = appendUnique(inc.st.Hosts, strings.ToLower(h.Name))
+	if inc.engine == 0 {
+		return
 	}
-	for _, u := range a.Entities.Users {
-		inc.st.Users = appendUnique(inc.st.Users, strings.ToLower(u.Name))
-	}
-	for _, ip := range a.Entities.IPs {
-		switch ip.Direction {
-		case alert.DirectionSource:
-			inc.st.SourceIPs = appendUnique(inc.st.SourceIPs, ip.Addr)
-		case alert.DirectionDestination:
-			inc.st.DestinationIPs = appendUnique(inc.st.DestinationIPs, ip.Addr)
+	attempts := workflow.GetSignalChannel(ctx, SignalAttempt)
+	for {
+		var a AttemptSignal
+		if !attempts.ReceiveAsync(&a) {
+			return
 		}
-	}
-	inc.st.Categories = appendUnique(inc.st.Categories, a.Category)
-}
-
-func appendIDs(ids, more []string) []string {
-	if room := MaxRefIDs - len(ids); room > 0 {
-		ids = append(ids, more[:min(room, len(more))]...)
-	}
-	return ids
-}
-
-func appendUnique(list []string, v string) []string {
-	if v == "" || slices.Contains(list, v) {
-		return list
-	}
-	return append(list, v)
-}
-
-// mergeContext folds an alert's packet into the incident's: the most
-// critical asset wins, hits, users, events and gaps accumulate.
-func mergeContext(dst, src *alert.ContextPacket) {
-	if src.Asset != nil && (dst.Asset == nil || src.Asset.Tier < dst.Asset.Tier) {
-		a := *src.Asset
-		dst.Asset = &a
-	}
-	if src.Host != nil && dst.Host == nil {
-		h := *src.Host
-		dst.Host = &h
-	}
-	for _, h := range src.Hashes {
-		dst.Hashes = appendUnique(dst.Hashes, h)
-	}
-	for _, h := range src.IntelHits {
-		if !slices.ContainsFunc(dst.IntelHits, func(x alert.IntelHit) bool { return x.Indicator == h.Indicator && x.Source == h.Source }) {
-			dst.IntelHits = append(dst.IntelHits, h)
-		}
-	}
-	for _, u := range src.Users {
-		if !slices.ContainsFunc(dst.Users, func(x alert.UserContext) bool { return x.Name == u.Name }) {
-			dst.Users = append(dst.Users, u)
-		}
-	}
-	dst.Related = append(dst.Related, src.Related...)
-	for _, g := range src.Gaps {
-		if !slices.Contains(dst.Gaps, g) {
-			dst.Gaps = append(dst.Gaps, g)
-		}
+		inc.attempt(ctx, a)
 	}
 }
 
-// note appends to the timeline.
+// note appends a line about the case itself to the timeline.
 func (inc *incident) note(ctx workflow.Context, stage, actor, msg string) {
-	inc.st.Timeline = append(inc.st.Timeline, alert.TimelineEvent{
-		At: workflow.Now(ctx), Stage: stage, Actor: actor, Message: msg,
-	})
+	inc.addTimeline(alert.TimelineEvent{At: workflow.Now(ctx), Stage: stage, Actor: actor, Message: msg}, true)
 }
 
-// publish sets the search attributes and memo the UI and `incident list`
-// read.
-func (inc *incident) publish(ctx workflow.Context) {
-	upd := []temporal.SearchAttributeUpdate{
-		SAStatus.ValueSet(inc.st.Status),
-		SAPlaybook.ValueSet(inc.st.Playbook),
-		SADrill.ValueSet(inc.st.Drill),
+// addTimeline appends a line. On the current engine every line goes to the
+// case file and only lines about the case (inState) stay in the state,
+// the latest MaxTimeline of them: a storm's thousands of per-alert lines
+// must neither grow the state nor push the escalation steps out of it.
+func (inc *incident) addTimeline(e alert.TimelineEvent, inState bool) {
+	inc.st.TimelineTotal++
+	if inc.engine == 0 {
+		inc.st.Timeline = append(inc.st.Timeline, e)
+		return
 	}
-	if inc.st.Score.Priority != "" {
-		upd = append(upd, SAPriority.ValueSet(string(inc.st.Score.Priority)), SAScore.ValueSet(int64(inc.st.Score.Value)))
-	}
-	if inc.st.Tier != "" {
-		upd = append(upd, SATier.ValueSet(inc.st.Tier))
-	}
-	if len(inc.st.Hosts) > 0 {
-		upd = append(upd, SAHost.ValueSet(inc.st.Hosts[0]))
-	}
-	if len(inc.st.Users) > 0 {
-		upd = append(upd, SAUser.ValueSet(inc.st.Users[0]))
-	}
-	if len(inc.st.Alerts) > 0 {
-		upd = append(upd, SARule.ValueSet(inc.st.Alerts[0].Rule))
-	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
-		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
-	}
-	if err := workflow.UpsertMemo(ctx, map[string]any{"title": inc.st.Title, "alerts": len(inc.st.Alerts)}); err != nil {
-		workflow.GetLogger(ctx).Warn("memo not updated", "error", err)
-	}
-}
-
-// card renders the incident for a notifier.
-func (inc *incident) card() activities.IncidentCard {
-	ch := ""
-	if t := inc.pol.Tier(inc.st.Tier); t != nil {
-		ch = t.Channel
-	}
-	return activities.IncidentCard{
-		IncidentID:  inc.st.ID,
-		Title:       inc.st.Title,
-		Status:      inc.st.Status,
-		Tier:        inc.st.Tier,
-		Channel:     ch,
-		Score:       inc.st.Score,
-		Hosts:       inc.st.Hosts,
-		Users:       inc.st.Users,
-		Alerts:      len(inc.st.Alerts),
-		Occurrences: inc.st.Occurrences,
-		Context:     inc.st.Context,
-		Proposed:    inc.st.Proposed,
-		History:     inc.st.Decisions,
-		Results:     inc.st.Results,
-		Drill:       inc.st.Drill,
-		TicketKey:   inc.st.TicketKey,
-		TicketURL:   inc.st.TicketURL,
-		Notes:       inc.handoffNotes(),
-	}
-}
-
-// handoffNotes are the escalation and decision steps so far (the last
-// ten), for the next tier to read.
-func (inc *incident) handoffNotes() []string {
-	var notes []string
-	for _, e := range inc.st.Timeline {
-		if e.Stage == "escalate" || e.Stage == "decide" {
-			notes = append(notes, fmt.Sprintf("%s %s: %s", e.At.UTC().Format("15:04:05"), e.Actor, e.Message))
+	inc.buf.addTimeline(inc.st.TimelineTotal-1, []alert.TimelineEvent{e})
+	if inState {
+		inc.st.Timeline = append(inc.st.Timeline, e)
+		if n := len(inc.st.Timeline); n > MaxTimeline {
+			inc.st.Timeline = append([]alert.TimelineEvent(nil), inc.st.Timeline[n-MaxTimeline:]...)
 		}
 	}
-	if len(notes) > 10 {
-		notes = notes[len(notes)-10:]
-	}
-	return notes
 }
 
-// notify tells the humans. A notifier that keeps failing is recorded in the
-// timeline; it does not stop the incident, whose timers still escalate.
-func (inc *incident) notify(ctx workflow.Context, kind activities.NotifyKind) {
-	inc.notifyWith(ctx, kind, nil)
-}
-
-func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind, u *activities.Update) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    10,
-		},
-		Summary: "notify " + string(kind),
-	})
-	var n *activities.Notify
-	var res activities.NotifyResult
-	if kind != activities.NotifyClosed && inc.st.TicketKey == "" {
-		// Before the message, so that it links the ticket. The tracker
-		// decides whether this priority gets one; a priority raised later,
-		// or a ticketing system that was down, gets one at a later message.
-		inc.ensureTicket(ctx)
+func (inc *incident) alertCount() int {
+	if inc.engine == 0 {
+		return len(inc.st.Alerts)
 	}
-	card := inc.card()
-	card.Update = u
-	if kind != activities.NotifyUpdate {
-		// Every full message carries what is new; the update loop need not
-		// repeat it.
-		inc.news = activities.Update{}
-	}
-	err := workflow.ExecuteActivity(actx, n.NotifyIncident, activities.NotifyInput{
-		Kind: kind, Card: card, Ref: inc.st.NotifyRef,
-	}).Get(ctx, &res)
-	if err != nil {
-		inc.note(ctx, "notify", "socflow", fmt.Sprintf("%s notification failed: %s", kind, errText(err)))
-		return
-	}
-	if res.Ref != "" {
-		inc.st.NotifyRef = res.Ref
-	}
-	inc.updateTicket(ctx, kind, card)
-}
-
-func ticketOptions(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		// A ticketing system that is down must not hold the message to
-		// responders for long: past this, the step is noted and retried
-		// at the next message.
-		ScheduleToCloseTimeout: 45 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    10,
-		},
-		Summary: summary,
-	})
-}
-
-// ensureTicket opens (or finds) the incident's ticket. Creation is
-// idempotent in the tracker, and the key is kept in state, so neither a
-// retry nor a later escalation opens a second one.
-func (inc *incident) ensureTicket(ctx workflow.Context) {
-	var t *activities.Ticket
-	var res activities.EnsureTicketResult
-	project := ""
-	if tier := inc.pol.Tier(inc.st.Tier); tier != nil {
-		project = tier.TicketProject
-	}
-	err := workflow.ExecuteActivity(ticketOptions(ctx, "ticket"), t.EnsureTicket, activities.EnsureTicketInput{
-		Card: inc.card(), Project: project,
-	}).Get(ctx, &res)
-	if err != nil {
-		inc.note(ctx, "ticket", "socflow", "ticket not opened: "+errText(err))
-		return
-	}
-	if res.Key != "" {
-		inc.st.TicketKey, inc.st.TicketURL = res.Key, res.URL
-		verb := "found"
-		if res.Created {
-			verb = "opened"
-		}
-		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("%s ticket %s", verb, res.Key))
-	}
-}
-
-// updateTicket records a step on the ticket, if the incident has one.
-func (inc *incident) updateTicket(ctx workflow.Context, kind activities.NotifyKind, card activities.IncidentCard) {
-	if inc.st.TicketKey == "" {
-		return
-	}
-	var t *activities.Ticket
-	err := workflow.ExecuteActivity(ticketOptions(ctx, "ticket "+string(kind)), t.UpdateTicket, activities.UpdateTicketInput{
-		Key: inc.st.TicketKey, Kind: kind, Card: card,
-	}).Get(ctx, nil)
-	if err != nil {
-		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("ticket %s not updated (%s): %s", inc.st.TicketKey, kind, errText(err)))
-	}
+	return inc.st.AlertCount
 }

@@ -16,56 +16,59 @@ import (
 
 // RespondToAlert is the pipeline for one alert fingerprint:
 //
-//	ingest -> triage -> enrich -> score -> route -> handoff -> absorb duplicates
+//	ingest -> triage -> correlate -> enrich -> score -> route -> handoff -> absorb duplicates
 //
 // Intake starts it with SignalWithStart, so the first occurrence and every
 // duplicate arrive the same way, as AlertSignals; duplicates become a count
-// forwarded to the incident, never a second run.
+// forwarded to the incident, never a second run. Triage is asked of the
+// policy in force again for every batch of duplicates, so a suppression
+// that expires or is removed stops applying to a running run.
 func (w *Workflows) RespondToAlert(ctx workflow.Context, in RespondToAlertInput) (RespondToAlertResult, error) {
 	r, err := newResponder(ctx, in)
 	if err != nil {
 		return RespondToAlertResult{}, err
 	}
-	pol, plan, err := loadSnapshot(ctx)
-	if err != nil {
+	if r.engine = engineVersion(ctx); r.engine == 0 {
+		return r.runEngine0(ctx, in)
+	}
+	if err := r.loadPolicy(ctx, in.Policy); err != nil {
 		return RespondToAlertResult{}, err
 	}
 	if in.Resume == nil {
 		if err := r.ingest(ctx); err != nil {
 			return RespondToAlertResult{}, err
 		}
-		if r.triage(ctx, pol) {
-			return r.absorbDuplicates(ctx, pol)
-		}
-		if err := r.correlate(ctx, pol); err != nil {
+		if err := r.process(ctx); err != nil {
 			return RespondToAlertResult{}, err
 		}
-		if r.st.Disposition == DispositionCorrelationInput {
-			return r.absorbDuplicates(ctx, pol)
-		}
-		r.enrich(ctx, plan)
-		r.score(pol)
-		r.route(pol)
-		if err := r.handoff(ctx); err != nil {
-			return RespondToAlertResult{}, err
-		}
-		r.publish(ctx)
 	}
-	return r.absorbDuplicates(ctx, pol)
+	return r.absorbDuplicates(ctx)
 }
 
 // responder is one RespondToAlert run's state and steps.
 type responder struct {
 	st AlertState
-	// pending counts occurrences received but not yet forwarded.
+	// pending counts occurrences received but not yet acted on.
 	pending int
 	started bool
+	// signals counts the signals this run received, against the limit.
+	signals int
+	engine  int
+	pol     *policy.Policy
+	plan    activities.EnrichmentPlan
+	snap    *activities.PolicyForResult
+	// published is what the search attributes were last set to.
+	published string
 }
 
+// newResponder registers the query and the signal handler before anything
+// blocks, so that nothing sent in a run's first task is refused.
 func newResponder(ctx workflow.Context, in RespondToAlertInput) (*responder, error) {
 	r := &responder{st: AlertState{Fingerprint: in.Fingerprint}}
 	if in.Resume != nil {
 		r.st, r.started = *in.Resume, true
+		r.pending = r.st.Pending
+		r.st.Pending = 0
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (AlertState, error) { return r.st, nil }); err != nil {
 		return nil, err
@@ -81,8 +84,33 @@ func newResponder(ctx workflow.Context, in RespondToAlertInput) (*responder, err
 	return r, nil
 }
 
+// loadPolicy takes the policy subset carried across continue-as-new, or
+// reads it from the worker.
+func (r *responder) loadPolicy(ctx workflow.Context, carried *activities.PolicyForResult) error {
+	if r.st.Engine == 0 && r.started {
+		// State carried over from the first engine: keep only the IDs not
+		// yet forwarded.
+		r.st.IDs = append([]string(nil), r.st.IDs[min(r.st.IDsForwarded, len(r.st.IDs)):]...)
+		r.st.IDsForwarded = 0
+	}
+	r.st.Engine = r.engine
+	snap := carried
+	if snap == nil {
+		var p *activities.Policy
+		var res activities.PolicyForResult
+		err := workflow.ExecuteLocalActivity(policyOptions(ctx), p.PolicyFor, activities.PolicyForInput{Workflow: activities.PolicyForAlert}).Get(ctx, &res)
+		if err != nil {
+			return fmt.Errorf("load policy: %w", err)
+		}
+		snap = &res
+	}
+	r.snap, r.pol, r.plan = snap, &snap.Policy, snap.Enrichment
+	return nil
+}
+
 // receive takes one (possibly merged) occurrence signal.
 func (r *responder) receive(s AlertSignal) {
+	r.signals++
 	n := max(s.Count, 1)
 	if !r.started {
 		r.started = true
@@ -96,8 +124,14 @@ func (r *responder) receive(s AlertSignal) {
 	if len(ids) == 0 && s.Alert.ID != "" {
 		ids = []string{s.Alert.ID}
 	}
-	if room := maxRunIDs - len(r.st.IDs); room > 0 {
-		r.st.IDs = append(r.st.IDs, ids[:min(room, len(ids))]...)
+	limit := maxRunIDs
+	if r.engine >= 1 {
+		limit = maxPendingIDs
+	}
+	room := max(limit-len(r.st.IDs), 0)
+	r.st.IDs = append(r.st.IDs, ids[:min(room, len(ids))]...)
+	if r.engine >= 1 {
+		r.st.IDsOmitted += len(ids) - min(room, len(ids))
 	}
 	if s.Alert.Time.After(r.st.LastAlertTime) {
 		r.st.LastAlertTime = s.Alert.Time
@@ -124,38 +158,58 @@ func (r *responder) ingest(ctx workflow.Context) error {
 	return nil
 }
 
-// triage applies the suppression rules. A suppressed alert is not dropped:
-// its run records the rule and keeps counting occurrences.
-func (r *responder) triage(ctx workflow.Context, pol *policy.Policy) bool {
-	s := pol.Suppressed(&r.st.Alert, workflow.Now(ctx))
-	if s == nil {
-		return false
-	}
-	r.st.Disposition = DispositionSuppressed
-	r.st.Suppression = fmt.Sprintf("%s: %s (until %s)", s.Name, s.Reason, s.Expires.Format(time.DateOnly))
-	r.pending = 0
-	r.publish(ctx)
-	workflow.GetLogger(ctx).Info("alert suppressed", "fingerprint", r.st.Fingerprint, "rule", s.Name)
-	return true
-}
-
-// correlate feeds the alert to the correlation windows it belongs to. An
-// alert that only feeds correlations (Sigma's generate: false) stops here:
-// it is recorded and counted, and makes an incident only through the
-// correlated alert its windows raise.
-func (r *responder) correlate(ctx workflow.Context, pol *policy.Policy) error {
-	r.st.Correlations = pol.Correlations.Memberships(&r.st.Alert)
-	if len(r.st.Correlations) == 0 {
-		return nil
-	}
-	if err := r.feed(ctx, r.st.Alert.Time); err != nil {
+// process takes the alert through the pipeline as far as the policy in
+// force lets it: suppressed, a correlation input only, or enriched, scored
+// and handed to its incident. It runs for the first occurrence, and again
+// for each batch while the alert is suppressed.
+func (r *responder) process(ctx workflow.Context) error {
+	tri, err := r.triage(ctx)
+	if err != nil {
 		return err
 	}
-	if pol.Correlations.FeedsOnly(&r.st.Alert) {
+	if s := tri.Suppression; s != nil {
+		r.st.Disposition = DispositionSuppressed
+		r.st.Suppression = fmt.Sprintf("%s: %s (until %s)", s.Name, s.Reason, s.Expires.Format(time.DateOnly))
+		r.st.SuppressedUntil = s.Expires
+		r.publish(ctx)
+		workflow.GetLogger(ctx).Info("alert suppressed", "fingerprint", r.st.Fingerprint, "rule", s.Name)
+		return nil
+	}
+	if r.st.Disposition == DispositionSuppressed {
+		r.st.Disposition, r.st.Suppression, r.st.SuppressedUntil = "", "", time.Time{}
+	}
+	r.st.Correlations = tri.Memberships
+	if err := r.feed(ctx, r.st.LastAlertTime); err != nil {
+		return err
+	}
+	if tri.FeedsOnly {
 		r.st.Disposition = DispositionCorrelationInput
 		r.publish(ctx)
+		return nil
 	}
+	r.enrich(ctx, r.plan)
+	r.score(r.pol)
+	r.route(r.pol)
+	if err := r.forward(ctx); err != nil {
+		return err
+	}
+	r.publish(ctx)
 	return nil
+}
+
+// triage asks the worker, which holds the detection and correlation rules,
+// how the policy in force treats the alert now.
+func (r *responder) triage(ctx workflow.Context) (activities.TriageAlertResult, error) {
+	var p *activities.Policy
+	var res activities.TriageAlertResult
+	err := workflow.ExecuteLocalActivity(policyOptions(ctx), p.TriageAlert, activities.TriageAlertInput{
+		Alert: r.st.Alert, At: workflow.Now(ctx),
+	}).Get(ctx, &res)
+	if err != nil {
+		return res, fmt.Errorf("triage: %w", err)
+	}
+	r.st.PolicyVersion = res.Version
+	return res, nil
 }
 
 // feed tells the correlation windows about the occurrences they have not
@@ -164,6 +218,9 @@ func (r *responder) feed(ctx workflow.Context, at time.Time) error {
 	n := r.st.Occurrences - r.st.Fed
 	if len(r.st.Correlations) == 0 || n <= 0 {
 		return nil
+	}
+	if at.IsZero() {
+		at = r.st.Alert.Time
 	}
 	r.st.Seq++
 	if err := r.feedCorrelations(ctx, n, at); err != nil {
@@ -181,22 +238,12 @@ func (r *responder) enrich(ctx workflow.Context, plan activities.EnrichmentPlan)
 	a := &r.st.Alert
 	pkt := &r.st.Context
 	pkt.Hashes = a.Hashes()
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 5 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
-	})
+	lctx := enrichLocalOptions(ctx)
 	timeout := plan.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	remote := func(summary string) workflow.Context {
-		return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout:    timeout,
-			ScheduleToCloseTimeout: 3 * timeout,
-			RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 3},
-			Summary:                summary,
-		})
-	}
+	remote := func(summary string) workflow.Context { return enrichRemoteOptions(ctx, timeout, summary) }
 	var e *activities.Enrich
 
 	var hosts, hostIPs []string
@@ -337,101 +384,195 @@ func (r *responder) route(pol *policy.Policy) {
 	r.st.IncidentID = IncidentWorkflowID(r.st.Route.Key)
 }
 
-// handoff delivers the scored alert to its incident, starting the incident
-// if it is not running. The incident deduplicates by (source, seq), so the
-// activity's retries cannot count an occurrence twice.
-func (r *responder) handoff(ctx workflow.Context) error {
-	r.st.Seq++
-	// Occurrences may arrive while the handoff runs: count and IDs are
-	// fixed here, and only what was sent is marked forwarded.
-	count := r.st.Occurrences - r.st.Forwarded
-	idsEnd := len(r.st.IDs)
-	sig := IncidentAlertSignal{
-		Source:     workflow.GetInfo(ctx).WorkflowExecution.ID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
-		Seq:        r.st.Seq,
-		Count:      count,
-		IDs:        append([]string(nil), r.st.IDs[min(r.st.IDsForwarded, idsEnd):idsEnd]...),
-		Alert:      r.st.Alert,
-		Context:    r.st.Context,
-		Score:      r.st.Score,
-		Route:      r.st.Route,
-		ReceivedAt: r.st.FirstSeen,
-		EnrichedAt: r.st.EnrichedAt,
-		SentAt:     workflow.Now(ctx),
+// forward hands the occurrences not yet forwarded to the incident,
+// starting it if it is not running. The first signal carries the alert and
+// its packet; later ones are deltas (count, IDs, score). A signal carries
+// at most maxIDsPerSignal IDs, so a backlog goes as several. The incident
+// deduplicates by (source, seq), so the activity's retries cannot count an
+// occurrence twice.
+func (r *responder) forward(ctx workflow.Context) error {
+	for first := true; first || len(r.st.IDs) > 0; first = false {
+		info := workflow.GetInfo(ctx)
+		count := r.st.Occurrences - r.st.Forwarded
+		ids := r.st.IDs[:min(len(r.st.IDs), maxIDsPerSignal)]
+		if !first && count == 0 && len(ids) == 0 {
+			break
+		}
+		r.st.Seq++
+		sig := IncidentAlertSignal{
+			Source:     info.WorkflowExecution.ID + "/" + info.FirstRunID,
+			Seq:        r.st.Seq,
+			Count:      count,
+			IDs:        append([]string(nil), ids...),
+			Total:      r.st.Forwarded + count,
+			Score:      r.st.Score,
+			Route:      r.st.Route,
+			ReceivedAt: r.st.FirstSeen,
+			EnrichedAt: r.st.EnrichedAt,
+			SentAt:     workflow.Now(ctx),
+		}
+		if r.st.Disposition != DispositionHandedOff {
+			a, pkt := r.st.Alert, r.st.Context
+			sig.Alert, sig.Context, sig.First = &a, &pkt, true
+		}
+		if err := signalWithStart(ctx, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig); err != nil {
+			return err
+		}
+		r.st.Forwarded += count
+		r.st.IDs = r.st.IDs[len(ids):]
+		r.st.Disposition = DispositionHandedOff
 	}
-	if err := signalWithStart(ctx, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig); err != nil {
-		return err
-	}
-	r.st.Forwarded += count
-	r.st.IDsForwarded = idsEnd
-	r.st.Disposition = DispositionHandedOff
 	return nil
 }
 
-// absorbDuplicates keeps the run open while duplicates arrive, forwarding
-// their count to the incident in batches, and ends after a dedupe window
-// with none.
-func (r *responder) absorbDuplicates(ctx workflow.Context, pol *policy.Policy) (RespondToAlertResult, error) {
-	window := pol.Triage.DedupeWindow
+// absorbDuplicates keeps the run open while duplicates arrive, acting on
+// them in batches, and ends after a dedupe window with none (or when the
+// suppression that held the alert expires). It continues as new before
+// the run's history or signal count nears Temporal's limits.
+func (r *responder) absorbDuplicates(ctx workflow.Context) (RespondToAlertResult, error) {
+	window := r.pol.Triage.DedupeWindow
+	if window <= 0 {
+		window = 10 * time.Minute
+	}
 	for {
+		wait := window
+		if until := r.st.SuppressedUntil; r.st.Disposition == DispositionSuppressed && !until.IsZero() {
+			wait = min(wait, max(until.Sub(workflow.Now(ctx)), time.Second))
+		}
 		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout:      window,
+			Timeout:      wait,
 			TimerOptions: workflow.TimerOptions{Summary: "dedupe window"},
-		}, func() bool { return r.pending > 0 })
+		}, func() bool { return r.pending > 0 || r.behind() })
 		if err != nil {
 			return RespondToAlertResult{}, err
 		}
-		if !ok && r.pending == 0 {
-			break
+		if !ok && r.pending == 0 && !r.behind() {
+			if r.suppressionLapsed(ctx) {
+				// The suppression ended with no new occurrence: this run is
+				// done; the next occurrence starts a run of its own, which
+				// the policy then judges afresh.
+				r.st.Suppression += "; expired"
+				r.st.SuppressedUntil = time.Time{}
+			}
+			r.drain(ctx)
+			if r.pending == 0 {
+				break
+			}
+			continue
 		}
 		// Let a burst settle so that one signal reports many occurrences.
 		if err := workflow.Sleep(ctx, forwardDelay); err != nil {
 			return RespondToAlertResult{}, err
 		}
+		r.drain(ctx)
 		r.pending = 0
-		switch r.st.Disposition {
-		case DispositionHandedOff:
-			// The occurrences that woke this loop may have gone with the
-			// first handoff already (they arrived during enrichment).
-			if r.st.Occurrences > r.st.Forwarded {
-				r.st.Score = pol.Score(&r.st.Alert, &r.st.Context, r.st.Occurrences)
-				if err := r.handoff(ctx); err != nil {
-					return RespondToAlertResult{}, err
-				}
-			}
-			if err := r.feed(ctx, r.st.LastAlertTime); err != nil {
-				return RespondToAlertResult{}, err
-			}
-		case DispositionCorrelationInput:
-			if err := r.feed(ctx, r.st.LastAlertTime); err != nil {
-				return RespondToAlertResult{}, err
-			}
+		if err := r.batch(ctx); err != nil {
+			return RespondToAlertResult{}, err
 		}
 		r.publish(ctx)
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			st := r.st
-			return RespondToAlertResult{}, workflow.NewContinueAsNewError(ctx, RespondToAlertType,
-				RespondToAlertInput{Fingerprint: r.st.Fingerprint, Resume: &st})
+		if r.rolloverDue(ctx) {
+			return RespondToAlertResult{}, r.continueAsNew(ctx)
 		}
 	}
+	return r.result(), nil
+}
+
+// behind reports occurrences counted but not yet forwarded (some arrived
+// while the handoff ran).
+func (r *responder) behind() bool {
+	return r.st.Disposition == DispositionHandedOff && r.st.Occurrences > r.st.Forwarded
+}
+
+func (r *responder) suppressionLapsed(ctx workflow.Context) bool {
+	return r.st.Disposition == DispositionSuppressed && !r.st.SuppressedUntil.IsZero() &&
+		!workflow.Now(ctx).Before(r.st.SuppressedUntil)
+}
+
+// batch acts on the occurrences that arrived since the last batch.
+func (r *responder) batch(ctx workflow.Context) error {
+	switch r.st.Disposition {
+	case DispositionSuppressed:
+		return r.process(ctx)
+	case DispositionHandedOff:
+		if r.st.Occurrences > r.st.Forwarded || len(r.st.IDs) > 0 {
+			r.st.Score = r.pol.Score(&r.st.Alert, &r.st.Context, r.st.Occurrences)
+			if err := r.forward(ctx); err != nil {
+				return err
+			}
+		}
+		return r.feed(ctx, r.st.LastAlertTime)
+	case DispositionCorrelationInput:
+		return r.feed(ctx, r.st.LastAlertTime)
+	}
+	return nil
+}
+
+// drain applies the signals delivered but not yet received, so that none
+// is lost when the run ends or continues as new.
+func (r *responder) drain(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalAlert)
+	for {
+		var s AlertSignal
+		if !ch.ReceiveAsync(&s) {
+			return
+		}
+		r.receive(s)
+	}
+}
+
+// rolloverDue reports whether the run should continue as new: when
+// Temporal suggests it, or before the history or the signals reach the
+// limits at which Temporal would terminate the run.
+func (r *responder) rolloverDue(ctx workflow.Context) bool {
+	return rolloverDue(ctx, r.snap.Limits, r.signals)
+}
+
+func rolloverDue(ctx workflow.Context, l activities.Limits, signals int) bool {
+	l = l.WithDefaults()
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= l.Events || signals >= l.Signals
+}
+
+// continueAsNew carries the whole state, pending count included, into a
+// new run, after every handler has finished and every signal is in.
+func (r *responder) continueAsNew(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	r.drain(ctx)
+	st := r.st
+	st.Pending = r.pending
+	return workflow.NewContinueAsNewError(ctx, RespondToAlertType,
+		RespondToAlertInput{Fingerprint: r.st.Fingerprint, Resume: &st, Policy: r.snap})
+}
+
+func (r *responder) result() RespondToAlertResult {
 	return RespondToAlertResult{
 		Disposition: r.st.Disposition,
 		Suppression: r.st.Suppression,
 		IncidentID:  r.st.IncidentID,
 		Occurrences: r.st.Occurrences,
 		Priority:    string(r.st.Score.Priority),
-	}, nil
+	}
 }
 
 // forwardDelay batches duplicate occurrences before they are forwarded.
 const forwardDelay = 2 * time.Second
 
-// maxRunIDs bounds the source IDs one alert run keeps (a storm of one
-// fingerprint); the count stays exact beyond it.
+// maxRunIDs bounds the source IDs a first-engine alert run keeps.
 const maxRunIDs = 50000
 
+// maxPendingIDs bounds the source IDs an alert run holds before it
+// forwards them (the count stays exact beyond it), and maxIDsPerSignal the
+// IDs one handoff carries: together they keep every payload small.
+const (
+	maxPendingIDs   = 5000
+	maxIDsPerSignal = 1000
+)
+
 // publish sets the run's search attributes so that the Temporal UI and
-// `incident list` can filter on them.
+// `incident list` can filter on them. The current engine upserts only
+// when a value changed: an upsert is a history event.
 func (r *responder) publish(ctx workflow.Context) {
 	a := &r.st.Alert
 	status := r.st.Disposition
@@ -443,6 +584,7 @@ func (r *responder) publish(ctx workflow.Context) {
 		SARule.ValueSet(a.Rule),
 		SADrill.ValueSet(a.Drill),
 	}
+	key := fmt.Sprint(status, "|", r.st.Score.Priority, "|", r.st.Score.Value)
 	if r.st.Score.Priority != "" {
 		upd = append(upd, SAPriority.ValueSet(string(r.st.Score.Priority)), SAScore.ValueSet(int64(r.st.Score.Value)))
 	}
@@ -451,6 +593,12 @@ func (r *responder) publish(ctx workflow.Context) {
 	}
 	if u := a.PrimaryUser(); u != "" {
 		upd = append(upd, SAUser.ValueSet(u))
+	}
+	if r.engine >= 1 {
+		if key == r.published {
+			return
+		}
+		r.published = key
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
@@ -470,24 +618,4 @@ func indicators(a *alert.Alert) []string {
 	out = append(out, a.Entities.Domains...)
 	out = append(out, a.Entities.URLs...)
 	return append(out, a.Hashes()...)
-}
-
-// loadPolicy reads the policy in force through a local activity, which
-// records it in history for deterministic replay.
-func loadPolicy(ctx workflow.Context) (*policy.Policy, error) {
-	p, _, err := loadSnapshot(ctx)
-	return p, err
-}
-
-// loadSnapshot reads the policy and the worker's enrichment plan.
-func loadSnapshot(ctx workflow.Context) (*policy.Policy, activities.EnrichmentPlan, error) {
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 5 * time.Second,
-	})
-	var p *activities.Policy
-	var res activities.GetPolicyResult
-	if err := workflow.ExecuteLocalActivity(lctx, p.GetPolicy, activities.GetPolicyInput{}).Get(ctx, &res); err != nil {
-		return nil, activities.EnrichmentPlan{}, fmt.Errorf("load policy: %w", err)
-	}
-	return &res.Policy, res.Enrichment, nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -33,8 +32,9 @@ func (w *Workflows) Register(r worker.WorkflowRegistry) {
 }
 
 // signalWithStart hands an alert signal to another workflow through the
-// Handoff activity, starting that workflow if needed. It retries until
-// Temporal accepts: an alert handed off must never be lost.
+// Handoff activity, starting that workflow if needed. It retries transient
+// failures for an hour (an alert handed off must never be lost) and fails
+// at once when Temporal refuses the signal for good.
 func signalWithStart(ctx workflow.Context, id, workflowType string, startArg, signalArg any) error {
 	return handoff(ctx, id, workflowType, SignalAlert, startArg, signalArg)
 }
@@ -53,15 +53,7 @@ func handoff(ctx workflow.Context, id, workflowType, signal string, startArg, si
 	if err != nil {
 		return fmt.Errorf("handoff: encode signal: %w", err)
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-		Summary: "hand off to " + id,
-	})
+	actx := handoffOptions(ctx, "hand off to "+id)
 	var h *activities.Handoff
 	return workflow.ExecuteActivity(actx, h.SignalWithStart, activities.SignalWithStartInput{
 		WorkflowID:   id,

@@ -174,8 +174,46 @@ func testPolicy(t *testing.T, mutate func(*policy.Policy)) *policy.Policy {
 type harness struct {
 	testsuite.WorkflowTestSuite
 	env  *testsuite.TestWorkflowEnvironment
-	f    *fakes
-	plan activities.EnrichmentPlan
+	f     *fakes
+	cases *memCases
+	plan  activities.EnrichmentPlan
+}
+
+// memCases is an in-memory case file that applies each batch once, as the
+// real store does.
+type memCases struct {
+	mu       sync.Mutex
+	batches  map[string]bool
+	records  []activities.CaseRecord
+	timeline map[int]alert.TimelineEvent
+	ids      map[string][]string
+	alerts   map[string]activities.CaseAlert
+}
+
+func (m *memCases) AppendCase(_ context.Context, rec activities.CaseRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.batches == nil {
+		m.batches, m.timeline, m.ids, m.alerts = map[string]bool{}, map[int]alert.TimelineEvent{}, map[string][]string{}, map[string]activities.CaseAlert{}
+	}
+	if m.batches[rec.Batch] {
+		return nil
+	}
+	m.batches[rec.Batch] = true
+	m.records = append(m.records, rec)
+	for i, e := range rec.Timeline {
+		m.timeline[rec.TimelineStart+i] = e
+	}
+	for _, o := range rec.Occurrences {
+		m.ids[o.WorkflowID] = append(m.ids[o.WorkflowID], o.IDs...)
+	}
+	for _, a := range rec.Alerts {
+		if prev, ok := m.alerts[a.WorkflowID]; ok && a.Title == "" {
+			a.Title, a.Rule = prev.Title, prev.Rule
+		}
+		m.alerts[a.WorkflowID] = a
+	}
+	return nil
 }
 
 func newHarness(t *testing.T, pol *policy.Policy, intel activities.IntelIndex) *harness {
@@ -185,7 +223,7 @@ func newHarness(t *testing.T, pol *policy.Policy, intel activities.IntelIndex) *
 
 func newHarnessWith(t *testing.T, pol *policy.Policy, intel activities.IntelIndex, tracker activities.Tracker) *harness {
 	t.Helper()
-	h := &harness{f: &fakes{}, plan: activities.EnrichmentPlan{Intel: true, Assets: true}}
+	h := &harness{f: &fakes{}, cases: &memCases{}, plan: activities.EnrichmentPlan{Intel: true, Assets: true}}
 	if p, ok := planOverride[t.Name()]; ok {
 		h.plan = p
 	}
@@ -203,6 +241,7 @@ func newHarnessWith(t *testing.T, pol *policy.Policy, intel activities.IntelInde
 	h.env.RegisterActivity(&activities.Contain{EDR: h.f, IDP: h.f})
 	h.env.RegisterActivity(&activities.Record{Sink: h.f})
 	h.env.RegisterActivity(&activities.Handoff{})
+	h.env.RegisterActivity(&activities.CaseFile{Store: h.cases})
 	h.env.RegisterActivity(&activities.Ticket{Tracker: tracker, Format: func(k activities.NotifyKind, c activities.IncidentCard) string {
 		return string(k) + " " + c.Status
 	}})
@@ -345,7 +384,7 @@ func TestRespondToAlertFailedSourceBecomesGap(t *testing.T) {
 func incidentSignal(t *testing.T, pol *policy.Policy, a alert.Alert, ctx alert.ContextPacket, source string, seq, count int) workflows.IncidentAlertSignal {
 	t.Helper()
 	return workflows.IncidentAlertSignal{
-		Source: source, Seq: seq, Count: count, Alert: a, Context: ctx,
+		Source: source, Seq: seq, Count: count, Alert: &a, Context: &ctx, First: seq == 1, Total: count,
 		Score: pol.Score(&a, &ctx, count), Route: pol.Route(&a, "fp"),
 		ReceivedAt: a.Time, EnrichedAt: a.Time.Add(200 * time.Millisecond), SentAt: a.Time.Add(time.Second),
 	}

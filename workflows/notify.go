@@ -1,0 +1,192 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socflow/socflow/activities"
+)
+
+// publish sets the search attributes and memo the UI and `incident list`
+// read. The current engine upserts only what changed: every upsert is a
+// history event.
+func (inc *incident) publish(ctx workflow.Context) {
+	inc.dirty = false
+	upd := []temporal.SearchAttributeUpdate{
+		SAStatus.ValueSet(inc.st.Status),
+		SAPlaybook.ValueSet(inc.st.Playbook),
+		SADrill.ValueSet(inc.st.Drill),
+	}
+	key := fmt.Sprint(inc.st.Status, "|", inc.st.Playbook, "|", inc.st.Drill, "|", inc.st.Score.Priority, "|", inc.st.Score.Value, "|", inc.st.Tier)
+	if inc.st.Score.Priority != "" {
+		upd = append(upd, SAPriority.ValueSet(string(inc.st.Score.Priority)), SAScore.ValueSet(int64(inc.st.Score.Value)))
+	}
+	if inc.st.Tier != "" {
+		upd = append(upd, SATier.ValueSet(inc.st.Tier))
+	}
+	if len(inc.st.Hosts) > 0 {
+		upd = append(upd, SAHost.ValueSet(inc.st.Hosts[0]))
+		key += "|" + inc.st.Hosts[0]
+	}
+	if len(inc.st.Users) > 0 {
+		upd = append(upd, SAUser.ValueSet(inc.st.Users[0]))
+		key += "|" + inc.st.Users[0]
+	}
+	if rule := inc.firstRule(); rule != "" {
+		upd = append(upd, SARule.ValueSet(rule))
+		key += "|" + rule
+	}
+	memo := fmt.Sprint(inc.st.Title, "|", inc.alertCount())
+	if inc.engine == 0 || key != inc.published {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
+			workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
+		}
+		inc.published = key
+	}
+	if inc.engine == 0 || memo != inc.publishedMemo {
+		inc.upsertMemo(ctx)
+		inc.publishedMemo = memo
+	}
+}
+
+func (inc *incident) upsertMemo(ctx workflow.Context) {
+	if err := workflow.UpsertMemo(ctx, map[string]any{"title": inc.st.Title, "alerts": inc.alertCount()}); err != nil {
+		workflow.GetLogger(ctx).Warn("memo not updated", "error", err)
+	}
+}
+
+// firstRule is the rule the incident is listed under: its first alert's.
+func (inc *incident) firstRule() string {
+	if inc.engine >= 1 {
+		if len(inc.st.Rules) > 0 {
+			return inc.st.Rules[0]
+		}
+		return ""
+	}
+	if len(inc.st.Alerts) > 0 {
+		return inc.st.Alerts[0].Rule
+	}
+	return ""
+}
+
+// card renders the incident for a notifier: what it needs, never the
+// whole state.
+func (inc *incident) card() activities.IncidentCard {
+	ch := ""
+	if t := inc.pol.Tier(inc.st.Tier); t != nil {
+		ch = t.Channel
+	}
+	return activities.IncidentCard{
+		IncidentID:  inc.st.ID,
+		Title:       inc.st.Title,
+		Status:      inc.st.Status,
+		Tier:        inc.st.Tier,
+		Channel:     ch,
+		Score:       inc.st.Score,
+		Hosts:       inc.st.Hosts,
+		Users:       inc.st.Users,
+		Alerts:      inc.alertCount(),
+		Occurrences: inc.st.Occurrences,
+		Context:     inc.st.Context,
+		Proposed:    inc.st.Proposed,
+		History:     inc.st.Decisions,
+		Results:     inc.st.Results,
+		Drill:       inc.st.Drill,
+		TicketKey:   inc.st.TicketKey,
+		TicketURL:   inc.st.TicketURL,
+		Notes:       inc.handoffNotes(),
+	}
+}
+
+// handoffNotes are the escalation and decision steps so far (the last
+// ten), for the next tier to read.
+func (inc *incident) handoffNotes() []string {
+	var notes []string
+	for _, e := range inc.st.Timeline {
+		if e.Stage == "escalate" || e.Stage == "decide" {
+			notes = append(notes, fmt.Sprintf("%s %s: %s", e.At.UTC().Format("15:04:05"), e.Actor, e.Message))
+		}
+	}
+	if len(notes) > 10 {
+		notes = notes[len(notes)-10:]
+	}
+	return notes
+}
+
+// notify tells the humans. A notifier that keeps failing is recorded in the
+// timeline; it does not stop the incident, whose timers still escalate.
+func (inc *incident) notify(ctx workflow.Context, kind activities.NotifyKind) {
+	inc.notifyWith(ctx, kind, nil)
+}
+
+func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind, u *activities.Update) {
+	var n *activities.Notify
+	var res activities.NotifyResult
+	if kind != activities.NotifyClosed && inc.st.TicketKey == "" {
+		// Before the message, so that it links the ticket. The tracker
+		// decides whether this priority gets one; a priority raised later,
+		// or a ticketing system that was down, gets one at a later message.
+		inc.ensureTicket(ctx)
+	}
+	card := inc.card()
+	card.Update = u
+	if kind != activities.NotifyUpdate {
+		// Every full message carries what is new; the update loop need not
+		// repeat it.
+		inc.news = activities.Update{}
+	}
+	err := workflow.ExecuteActivity(notifyOptions(ctx, "notify "+string(kind)), n.NotifyIncident, activities.NotifyInput{
+		Kind: kind, Card: card, Ref: inc.st.NotifyRef,
+	}).Get(ctx, &res)
+	if err != nil {
+		inc.note(ctx, "notify", "socflow", fmt.Sprintf("%s notification failed: %s", kind, errText(err)))
+		return
+	}
+	if res.Ref != "" {
+		inc.st.NotifyRef = res.Ref
+	}
+	inc.updateTicket(ctx, kind, card)
+}
+
+// ensureTicket opens (or finds) the incident's ticket. Creation is
+// idempotent in the tracker, and the key is kept in state, so neither a
+// retry nor a later escalation opens a second one.
+func (inc *incident) ensureTicket(ctx workflow.Context) {
+	var t *activities.Ticket
+	var res activities.EnsureTicketResult
+	project := ""
+	if tier := inc.pol.Tier(inc.st.Tier); tier != nil {
+		project = tier.TicketProject
+	}
+	err := workflow.ExecuteActivity(ticketOptions(ctx, "ticket"), t.EnsureTicket, activities.EnsureTicketInput{
+		Card: inc.card(), Project: project,
+	}).Get(ctx, &res)
+	if err != nil {
+		inc.note(ctx, "ticket", "socflow", "ticket not opened: "+errText(err))
+		return
+	}
+	if res.Key != "" {
+		inc.st.TicketKey, inc.st.TicketURL = res.Key, res.URL
+		verb := "found"
+		if res.Created {
+			verb = "opened"
+		}
+		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("%s ticket %s", verb, res.Key))
+	}
+}
+
+// updateTicket records a step on the ticket, if the incident has one.
+func (inc *incident) updateTicket(ctx workflow.Context, kind activities.NotifyKind, card activities.IncidentCard) {
+	if inc.st.TicketKey == "" {
+		return
+	}
+	var t *activities.Ticket
+	err := workflow.ExecuteActivity(ticketOptions(ctx, "ticket "+string(kind)), t.UpdateTicket, activities.UpdateTicketInput{
+		Key: inc.st.TicketKey, Kind: kind, Card: card,
+	}).Get(ctx, nil)
+	if err != nil {
+		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("ticket %s not updated (%s): %s", inc.st.TicketKey, kind, errText(err)))
+	}
+}

@@ -1,0 +1,23 @@
+package workflows
+
+import "go.temporal.io/sdk/workflow"
+
+// Workflow code changes are guarded with workflow.GetVersion (see the
+// README, "Changing a workflow"). Each change ID below names one change;
+// its comment says what the new version does. A run that started before a
+// change replays along the old path, so a deploy never strands it; a new
+// run records the marker and takes the new one. Never remove a change ID
+// while a history recorded before it is kept in tests/replay/testdata.
+const (
+	// changeBoundedEngine (engine 1): bounded state with the bulky record
+	// in the case file, delta handoffs, the policy as a subset plus a
+	// version, suppression re-evaluated for every batch, rollover in every
+	// phase (ladder and containment included) and drained channels.
+	changeBoundedEngine = "bounded-engine"
+)
+
+// engineVersion returns the engine a run follows: 0 for runs recorded
+// before changeBoundedEngine, 1 after.
+func engineVersion(ctx workflow.Context) int {
+	return int(workflow.GetVersion(ctx, changeBoundedEngine, workflow.DefaultVersion, 1)) - int(workflow.DefaultVersion)
+}
