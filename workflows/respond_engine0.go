@@ -145,7 +145,6 @@ func loadSnapshot(ctx workflow.Context) (*policy.Policy, activities.EnrichmentPl
 	return &res.Policy, res.Enrichment, nil
 }
 
-
 // loadPolicy reads the whole policy, as the first engine did.
 func loadPolicy(ctx workflow.Context) (*policy.Policy, error) {
 	p, _, err := loadSnapshot(ctx)

@@ -173,7 +173,7 @@ func testPolicy(t *testing.T, mutate func(*policy.Policy)) *policy.Policy {
 
 type harness struct {
 	testsuite.WorkflowTestSuite
-	env  *testsuite.TestWorkflowEnvironment
+	env   *testsuite.TestWorkflowEnvironment
 	f     *fakes
 	cases *memCases
 	plan  activities.EnrichmentPlan
