@@ -379,6 +379,9 @@ type IncidentState struct {
 	// CaseID is the case file's ID: the first run ID of this incident's
 	// continue-as-new chain.
 	CaseID string `json:"case_id,omitempty"`
+	// CaseBatches counts the case-file batches written, across runs: batch
+	// IDs ("<case ID>/<n>") never repeat within a case.
+	CaseBatches int `json:"case_batches,omitempty"`
 	// PolicyVersion names the policy the incident decides with.
 	PolicyVersion string `json:"policy_version,omitempty"`
 	// News is what responders have not been told yet, carried across

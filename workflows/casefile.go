@@ -37,9 +37,8 @@ type caseBuffer struct {
 	// retry is a batch whose write failed, written again (under the same
 	// batch ID) before the next.
 	retry *activities.CaseRecord
-	// flushing is set while a write is in flight; batches counts writes.
+	// flushing is set while a write is in flight.
 	flushing bool
-	batches  int
 }
 
 func (b *caseBuffer) empty() bool {
@@ -196,8 +195,8 @@ func (inc *incident) writeBatch(ctx workflow.Context) {
 // that did land before its answer was lost is not applied twice.
 func (inc *incident) writeRecord(ctx workflow.Context, rec *activities.CaseRecord, first bool) bool {
 	if rec.Batch == "" {
-		inc.buf.batches++
-		rec.Batch = fmt.Sprintf("%s/%d", workflow.GetInfo(ctx).WorkflowExecution.RunID, inc.buf.batches)
+		inc.st.CaseBatches++
+		rec.Batch = fmt.Sprintf("%s/%d", inc.st.CaseID, inc.st.CaseBatches)
 	}
 	var cf *activities.CaseFile
 	err := workflow.ExecuteActivity(caseFileOptions(ctx), cf.RecordCase, activities.RecordCaseInput{Record: *rec}).Get(ctx, nil)

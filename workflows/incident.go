@@ -110,6 +110,12 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		}
 		inc.triggered = inc.st.Trigger != ""
 	}
+	if in.Policy != nil {
+		// Carried across continue-as-new: the validator can judge a
+		// decision delivered with the run's first task, which the SDK hands
+		// to it as soon as the handler is registered.
+		inc.snap, inc.pol = in.Policy, &in.Policy.Policy
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (IncidentState, error) { return inc.st, nil }); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,7 +177,9 @@ type harness struct {
 	env   *testsuite.TestWorkflowEnvironment
 	f     *fakes
 	cases *memCases
-	plan  activities.EnrichmentPlan
+	// pol is the policy in force; a test may swap it, as a reload does.
+	pol  atomic.Pointer[policy.Policy]
+	plan activities.EnrichmentPlan
 }
 
 // memCases is an in-memory case file that applies each batch once, as the
@@ -223,7 +226,17 @@ func newHarness(t *testing.T, pol *policy.Policy, intel activities.IntelIndex) *
 
 func newHarnessWith(t *testing.T, pol *policy.Policy, intel activities.IntelIndex, tracker activities.Tracker) *harness {
 	t.Helper()
-	h := &harness{f: &fakes{}, cases: &memCases{}, plan: activities.EnrichmentPlan{Intel: true, Assets: true}}
+	return newHarnessFull(t, pol, intel, tracker, activities.Limits{}, nil)
+}
+
+// newHarnessFull also sets the rollover limits and the case file (nil: a
+// fresh in-memory one).
+func newHarnessFull(t *testing.T, pol *policy.Policy, intel activities.IntelIndex, tracker activities.Tracker, limits activities.Limits, cases *memCases) *harness {
+	t.Helper()
+	if cases == nil {
+		cases = &memCases{}
+	}
+	h := &harness{f: &fakes{}, cases: cases, plan: activities.EnrichmentPlan{Intel: true, Assets: true}}
 	if p, ok := planOverride[t.Name()]; ok {
 		h.plan = p
 	}
@@ -234,7 +247,8 @@ func newHarnessWith(t *testing.T, pol *policy.Policy, intel activities.IntelInde
 		intel = h.f
 	}
 	workflows.New(playbooks.Builtin()).Register(h.env)
-	h.env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol }, Enrichment: h.plan})
+	h.pol.Store(pol)
+	h.env.RegisterActivity(&activities.Policy{Current: h.pol.Load, Enrichment: h.plan, Limits: limits})
 	h.env.RegisterActivity(&activities.Enrich{Intel: intel, Assets: h.f, Users: h.f, Events: h.f, Hosts: h.f,
 		Online: map[string]activities.OnlineIntel{"virustotal": onlineFake{}}})
 	h.env.RegisterActivity(&activities.Notify{Notifier: h.f})
