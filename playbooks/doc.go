@@ -15,7 +15,17 @@
 //  2. Add it to Builtin() (or register it in your own worker with
 //     Registry.Add) under a stable name, and route alerts to it in
 //     socflow.yaml (routing.rules[].playbook).
-//  3. Test it with the SDK's test environment: see playbooks_test.go.
+//  3. Return every error a Case call returns, unchanged. An incident may
+//     continue as new in the middle of a playbook (a long ladder in a
+//     storm): its Case calls then return an error, the playbook unwinds,
+//     and the new run calls the playbook again from the start. The calls
+//     already made return what they returned before without acting again,
+//     and the call in progress resumes (the ladder keeps its tier and
+//     deadline, a containment its done-list). So a playbook must be a
+//     deterministic function of what its Case calls return, and must not
+//     keep state of its own across them.
+//  4. Test it with the SDK's test environment, as workflows/workflows_test.go
+//     does.
 //
 // Changing what a running playbook does breaks replay of incidents already
 // in flight: guard such changes with workflow.GetVersion.
