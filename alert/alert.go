@@ -254,15 +254,9 @@ func (a *Alert) Hashes() []string {
 }
 
 // TruncateRaw stores raw as the alert's raw payload, cut at MaxRawBytes on a
-// UTF-8 boundary.
+// UTF-8 boundary. Unlike Truncate it adds no mark, so that Raw stays a
+// prefix of the payload; RawTruncated says it was cut.
 func (a *Alert) TruncateRaw(raw []byte) {
-	if len(raw) <= MaxRawBytes {
-		a.Raw, a.RawTruncated = string(raw), false
-		return
-	}
-	cut := MaxRawBytes
-	for cut > 0 && raw[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	a.Raw, a.RawTruncated = string(raw[:cut]), true
+	cut := cutUTF8(raw, MaxRawBytes)
+	a.Raw, a.RawTruncated = string(cut), len(cut) < len(raw)
 }

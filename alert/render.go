@@ -26,7 +26,7 @@ const (
 func (p ContextPacket) Lines() []string {
 	var out []string
 	add := func(format string, args ...any) {
-		out = append(out, oneLine(fmt.Sprintf(format, args...)))
+		out = append(out, OneLine(fmt.Sprintf(format, args...)))
 	}
 
 	switch {
@@ -156,9 +156,11 @@ func intelText(h IntelHit) string {
 	return b.String()
 }
 
-// oneLine replaces line breaks and other control characters with spaces
-// and collapses the runs they leave.
-func oneLine(s string) string {
+// OneLine replaces line breaks and other control characters with spaces
+// and collapses the runs they leave, so that text from outside (an alert
+// title, a feed description) cannot forge lines in a notification. With
+// Truncate it is the one helper for shaping outside text.
+func OneLine(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
 		return s
 	}

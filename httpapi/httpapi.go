@@ -232,7 +232,8 @@ func (s *server) postAlerts(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusServiceUnavailable, resp)
 	case resp.Accepted == 0 && len(resp.Rejected) > 0:
-		writeJSON(w, http.StatusBadRequest, struct {
+		// Refused for what they are: resending cannot help, so never 503.
+		writeJSON(w, rejectedStatus(resp), struct {
 			Error string `json:"error"`
 			*intake.Response
 		}{Error: rejectionSummary(resp), Response: resp})
@@ -290,6 +291,17 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, EventsResponse{Stored: n, Rejected: rejected})
+}
+
+// rejectedStatus answers a batch of which nothing was accepted: 413 when
+// every alert was too large for Temporal, 400 otherwise.
+func rejectedStatus(resp *intake.Response) int {
+	for _, r := range resp.Rejected {
+		if !r.TooLarge {
+			return http.StatusBadRequest
+		}
+	}
+	return http.StatusRequestEntityTooLarge
 }
 
 func rejectionSummary(resp *intake.Response) string {

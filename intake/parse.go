@@ -1,7 +1,11 @@
 // Package intake turns what detection tools send into canonical alerts and
 // hands them to Temporal: it decodes a body (one JSON object, a JSON array or
-// NDJSON), validates each alert, fingerprints it, merges duplicates within a
-// batch, and signals-with-start one RespondToAlert run per fingerprint.
+// NDJSON), validates and bounds each alert (alert.Alert.Bound, then its
+// size as Temporal receives it), fingerprints it, merges duplicates within
+// a batch, and signals-with-start one RespondToAlert run per fingerprint.
+// An alert Temporal refuses for what it is (an invalid argument, a size
+// limit) is rejected; only one Temporal cannot take now is failed, to be
+// resent.
 package intake
 
 import (
@@ -93,9 +97,11 @@ func ParseFormat(body []byte, dec *decode.Registry, format string) (*Batch, erro
 }
 
 // checkAlert applies what every format shares beyond the model's own
-// validation: a CVSS vector must parse, since scoring would use it.
+// validation: every field within its bound (alert.Alert.Bound: text cut
+// and marked, an overlong name refused), and a CVSS vector that parses,
+// since scoring would use it.
 func checkAlert(a *alert.Alert) error {
-	if err := a.Validate(); err != nil {
+	if err := errors.Join(a.Validate(), a.Bound()); err != nil {
 		return err
 	}
 	if a.CVSS != "" {

@@ -281,8 +281,8 @@ func TestParseTruncatesRaw(t *testing.T) {
 			if !strings.HasPrefix(body, a.Raw) {
 				t.Error("Raw is not a prefix of the entry")
 			}
-			if a.Description != long {
-				t.Error("truncating Raw must not truncate the decoded fields")
+			if a.Description != alert.Truncate(long, alert.MaxDescriptionBytes) {
+				t.Error("the description must be cut at its own bound, not at Raw's")
 			}
 		})
 	}

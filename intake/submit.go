@@ -16,6 +16,9 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/intake/decode"
@@ -58,7 +61,23 @@ type Rejection struct {
 	Index int    `json:"index"`
 	Line  int    `json:"line,omitempty"`
 	Error string `json:"error"`
+	// TooLarge says the alert is over a size Temporal takes
+	// (alert.MaxEncodedBytes, or Temporal's own limits): the HTTP API
+	// answers 413 rather than 400 when nothing else was accepted.
+	TooLarge bool `json:"too_large,omitempty"`
 }
+
+// ErrTooLarge is an alert over alert.MaxEncodedBytes as Temporal would
+// receive it, or one Temporal refused for its size.
+var ErrTooLarge = errors.New("too large for Temporal")
+
+// MaxSignalBytes bounds one alert signal: the alert (at most
+// alert.MaxEncodedBytes) and the source IDs of the occurrences it stands
+// for. It is Temporal's warning size for an event (limit.blobSize.warn), a
+// quarter of the size it refuses and an eighth of a gRPC message, so the
+// occurrences of a fingerprint whose IDs would not fit are sent in several
+// signals rather than refused.
+const MaxSignalBytes = 512 << 10
 
 // Response is the answer to one batch, for the HTTP API and the CLI alike.
 type Response struct {
@@ -67,8 +86,9 @@ type Response struct {
 	Accepted   int         `json:"accepted"`
 	Duplicates int         `json:"duplicates"`
 	Rejected   []Rejection `json:"rejected"`
-	// Failed lists valid alerts Temporal did not accept (it was
-	// unreachable): resend them.
+	// Failed lists valid alerts Temporal did not accept for now
+	// (unreachable, rate limited, out of time): resend them. An alert
+	// Temporal refuses for what it is goes to Rejected instead.
 	Failed  []Rejection `json:"failed,omitempty"`
 	Results []Result    `json:"results"`
 	// Skipped counts events that are not alerts (Suricata flow records,
@@ -94,18 +114,30 @@ func (s *Submitter) Ingest(ctx context.Context, body []byte, format string) (*Re
 	return resp, nil
 }
 
-// SubmitItems submits the valid items and reports on all of them.
+// SubmitItems submits the valid items and reports on all of them. An alert
+// over alert.MaxEncodedBytes, encoded by the workers' converter as
+// Temporal will receive it, is rejected naming its largest field; the
+// others are merged by fingerprint and signalled, one run per fingerprint.
 func (s *Submitter) SubmitItems(ctx context.Context, items []Item) *Response {
 	resp := &Response{Rejected: []Rejection{}, Results: []Result{}}
+	dc := s.converter()
 	type group struct {
-		fp      string
-		indexes []int
+		fp    string
+		items []Item
+		out   []delivery
 	}
 	groups := map[string]*group{}
 	var order []*group
 	for _, it := range items {
 		if it.Err != nil {
-			resp.Rejected = append(resp.Rejected, Rejection{Index: it.Index, Line: it.Line, Error: it.Err.Error()})
+			resp.reject(it, it.Err)
+			continue
+		}
+		if err := checkEncoded(dc, it.Alert); errors.Is(err, ErrTooLarge) {
+			resp.reject(it, err)
+			continue
+		} else if err != nil {
+			resp.fail(it, err)
 			continue
 		}
 		fp := Fingerprint(it.Alert, s.fingerprintRules())
@@ -115,18 +147,9 @@ func (s *Submitter) SubmitItems(ctx context.Context, items []Item) *Response {
 			groups[fp] = g
 			order = append(order, g)
 		}
-		g.indexes = append(g.indexes, it.Index)
-	}
-	byIndex := make(map[int]*alert.Alert, len(items))
-	for _, it := range items {
-		byIndex[it.Index] = it.Alert
+		g.items = append(g.items, it)
 	}
 
-	type outcome struct {
-		started bool
-		err     error
-	}
-	outcomes := make([]outcome, len(order))
 	sem := make(chan struct{}, max(s.Concurrency, 1))
 	var wg sync.WaitGroup
 	now := time.Now
@@ -134,43 +157,143 @@ func (s *Submitter) SubmitItems(ctx context.Context, items []Item) *Response {
 		now = s.Now
 	}
 	received := now().UTC()
-	for i, g := range order {
+	for _, g := range order {
+		g.out = make([]delivery, len(g.items))
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			// The batch's first occurrence carries the alert; the count
-			// stands for every occurrence of the fingerprint in the batch.
-			sig := workflows.AlertSignal{Alert: *byIndex[g.indexes[0]], Count: len(g.indexes), ReceivedAt: received}
-			for _, idx := range g.indexes {
-				sig.IDs = append(sig.IDs, byIndex[idx].ID)
-			}
-			started, err := s.signalWithStart(ctx, g.fp, sig)
-			outcomes[i] = outcome{started: started, err: err}
+			s.deliver(ctx, dc, g.fp, g.items, received, g.out)
 		}()
 	}
 	wg.Wait()
 
-	for i, g := range order {
-		o := outcomes[i]
-		if o.err != nil {
-			for _, idx := range g.indexes {
-				resp.Failed = append(resp.Failed, Rejection{Index: idx, Error: o.err.Error()})
-			}
-			continue
-		}
-		for j, idx := range g.indexes {
-			dup := j > 0 || !o.started
-			resp.Results = append(resp.Results, Result{Index: idx, WorkflowID: workflows.AlertWorkflowID(g.fp), Duplicate: dup})
-			resp.Accepted++
-			if dup {
-				resp.Duplicates++
+	for _, g := range order {
+		for j, it := range g.items {
+			o := g.out[j]
+			switch {
+			case o.err == nil:
+				dup := !o.started
+				resp.Results = append(resp.Results, Result{Index: it.Index, WorkflowID: workflows.AlertWorkflowID(g.fp), Duplicate: dup})
+				resp.Accepted++
+				if dup {
+					resp.Duplicates++
+				}
+			case o.refused:
+				resp.reject(it, o.err)
+			default:
+				resp.fail(it, o.err)
 			}
 		}
 	}
-	sortResults(resp.Results)
+	resp.sortByEntry()
 	return resp
+}
+
+func (r *Response) reject(it Item, err error) {
+	r.Rejected = append(r.Rejected, Rejection{Index: it.Index, Line: it.Line, Error: err.Error(), TooLarge: errors.Is(err, ErrTooLarge)})
+}
+
+func (r *Response) fail(it Item, err error) {
+	r.Failed = append(r.Failed, Rejection{Index: it.Index, Line: it.Line, Error: err.Error()})
+}
+
+// delivery is what became of one occurrence: started is set on the first
+// occurrence of a signal that started the run, refused when Temporal will
+// never take it (resending cannot help).
+type delivery struct {
+	started, refused bool
+	err              error
+}
+
+// deliver signals the occurrences of one fingerprint, in order. The batch's
+// first occurrence carries the alert and the count stands for every
+// occurrence; when the signal would exceed MaxSignalBytes (very many or
+// very long IDs) the occurrences are halved into as many signals as it
+// takes, each carrying its own first occurrence.
+func (s *Submitter) deliver(ctx context.Context, dc converter.DataConverter, fp string, items []Item, received time.Time, out []delivery) {
+	sig := workflows.AlertSignal{Alert: *items[0].Alert, Count: len(items), ReceivedAt: received}
+	for _, it := range items {
+		sig.IDs = append(sig.IDs, it.Alert.ID)
+	}
+	payload, err := dc.ToPayloads(sig)
+	if err == nil && proto.Size(payload) > MaxSignalBytes && len(items) > 1 {
+		half := len(items) / 2
+		s.deliver(ctx, dc, fp, items[:half], received, out[:half])
+		s.deliver(ctx, dc, fp, items[half:], received, out[half:])
+		return
+	}
+	var d delivery
+	if err != nil {
+		d.err = fmt.Errorf("intake: encode alert: %w", err)
+	} else {
+		d.started, d.err = s.signalWithStart(ctx, dc, fp, payload)
+		d.refused, _ = classify(d.err)
+	}
+	for i := range out {
+		out[i] = delivery{refused: d.refused, err: d.err}
+	}
+	out[0].started = d.started
+}
+
+// checkEncoded refuses an alert over alert.MaxEncodedBytes as dc encodes it,
+// which is what Temporal receives: JSON escaping can make an alert several
+// times the size it was sent at.
+func checkEncoded(dc converter.DataConverter, a *alert.Alert) error {
+	p, err := dc.ToPayload(a)
+	if err != nil {
+		return fmt.Errorf("intake: encode alert: %w", err)
+	}
+	if n := proto.Size(p); n > alert.MaxEncodedBytes {
+		field, size := a.LargestField()
+		return fmt.Errorf("%w: the alert is %d bytes encoded, at most %d; its largest field is %s (%d bytes): send fewer or shorter values",
+			ErrTooLarge, n, alert.MaxEncodedBytes, field, size)
+	}
+	return nil
+}
+
+// classify reports whether Temporal refused a call for what it carries, so
+// that resending it would fail the same way, and whether for its size: an
+// invalid argument (Temporal's own size limits included), or a gRPC
+// message over the size limit. Every other error (unavailable, rate
+// limited, out of time, and configuration errors such as an unknown
+// namespace, which an operator fixes) leaves the alert to be resent.
+func classify(err error) (refused, tooLarge bool) {
+	code, msg := statusOf(err)
+	switch code {
+	case codes.InvalidArgument:
+		return true, tooLargeMessage(msg)
+	case codes.ResourceExhausted:
+		// Rate limits are ResourceExhausted too, and pass.
+		return tooLargeMessage(msg), tooLargeMessage(msg)
+	}
+	return false, false
+}
+
+// statusOf returns the gRPC code and message of a Temporal error, whether
+// the SDK converted it to a serviceerror or it is a bare gRPC status.
+func statusOf(err error) (codes.Code, string) {
+	if err == nil {
+		return codes.OK, ""
+	}
+	var se interface{ Status() *status.Status }
+	if errors.As(err, &se) {
+		st := se.Status()
+		return st.Code(), st.Message()
+	}
+	if st, ok := status.FromError(err); ok {
+		return st.Code(), st.Message()
+	}
+	return codes.Unknown, err.Error()
+}
+
+// tooLargeMessage recognises the size errors of Temporal ("Blob data size
+// exceeds limit.") and gRPC ("received message larger than max").
+func tooLargeMessage(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "larger than") || strings.Contains(m, "too large") ||
+		(strings.Contains(m, "size") && (strings.Contains(m, "exceed") || strings.Contains(m, "limit")))
 }
 
 // ErrUnknownFormat is a forced format that no decoder knows.
@@ -200,20 +323,21 @@ func (s *Submitter) fingerprintRules() []policy.FingerprintRule {
 	return s.Fingerprints()
 }
 
-// signalWithStart delivers one occurrence signal, starting the run if none
-// is open for the fingerprint, and reports whether it started one.
-func (s *Submitter) signalWithStart(ctx context.Context, fp string, sig workflows.AlertSignal) (bool, error) {
-	dc := s.Converter
-	if dc == nil {
-		dc = converter.GetDefaultDataConverter()
+func (s *Submitter) converter() converter.DataConverter {
+	if s.Converter == nil {
+		return converter.GetDefaultDataConverter()
 	}
+	return s.Converter
+}
+
+// signalWithStart delivers one encoded alert signal, starting the run if
+// none is open for the fingerprint, and reports whether it started one. An
+// error Temporal answered for the request's content (refused) says so in
+// its text, and wraps ErrTooLarge when it was the size.
+func (s *Submitter) signalWithStart(ctx context.Context, dc converter.DataConverter, fp string, signal *commonpb.Payloads) (bool, error) {
 	input, err := dc.ToPayloads(workflows.RespondToAlertInput{Fingerprint: fp})
 	if err != nil {
 		return false, fmt.Errorf("intake: encode input: %w", err)
-	}
-	signal, err := dc.ToPayloads(sig)
-	if err != nil {
-		return false, fmt.Errorf("intake: encode alert: %w", err)
 	}
 	id := workflows.AlertWorkflowID(fp)
 	resp, err := s.Service.SignalWithStartWorkflowExecution(ctx, &workflowservice.SignalWithStartWorkflowExecutionRequest{
@@ -230,6 +354,12 @@ func (s *Submitter) signalWithStart(ctx context.Context, fp string, sig workflow
 		WorkflowIdConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	})
 	if err != nil {
+		switch refused, tooLarge := classify(err); {
+		case tooLarge:
+			return false, fmt.Errorf("temporal refused signal-with-start %s: %w: %w", id, ErrTooLarge, err)
+		case refused:
+			return false, fmt.Errorf("temporal refused signal-with-start %s: %w", id, err)
+		}
 		return false, fmt.Errorf("temporal: signal-with-start %s: %w", id, err)
 	}
 	return resp.GetStarted(), nil
@@ -242,6 +372,10 @@ func requestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func sortResults(rs []Result) {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Index < rs[j].Index })
+// sortByEntry puts results, rejections and failures in entry order; the
+// alerts of one entry (a page) keep theirs.
+func (r *Response) sortByEntry() {
+	sort.SliceStable(r.Results, func(i, j int) bool { return r.Results[i].Index < r.Results[j].Index })
+	sort.SliceStable(r.Rejected, func(i, j int) bool { return r.Rejected[i].Index < r.Rejected[j].Index })
+	sort.SliceStable(r.Failed, func(i, j int) bool { return r.Failed[i].Index < r.Failed[j].Index })
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/socflow/socflow/alert"
 )
@@ -15,22 +14,14 @@ import (
 // alert is neither buried below real findings nor paged as high.
 const defaultSeverity = alert.SeverityMedium
 
-// Limits on free text copied from a payload. Temporal keeps every alert in
-// workflow history, so, as for alert.MaxRawBytes, a single huge field must
-// not bloat it; the full text stays in the raw payload.
-const (
-	maxRuleBytes        = 1 << 10
-	maxTitleBytes       = 512
-	maxDescriptionBytes = 4 << 10
-	maxLabelBytes       = 1 << 10
-)
-
-// maxEntities bounds each kind of entity on one alert. Entities are merged
-// by linear search, and a payload listing a hundred thousand addresses would
-// otherwise cost seconds and bloat workflow history; an alert naming more
+// maxEntities bounds each kind of entity on one alert while it is built.
+// Entities are merged by linear search, and a payload listing a hundred
+// thousand addresses would otherwise cost seconds; an alert naming more
 // than this many hosts or files is a report, not something to contain
-// entity by entity. The truncated label says some were left out.
-const maxEntities = 256
+// entity by entity. The alert.LabelTruncated label says some were left
+// out. Text is bounded afterwards, for every format alike, by intake
+// (alert.Alert.Bound).
+const maxEntities = alert.MaxEntities
 
 // The categories routing keys on.
 const (
@@ -51,13 +42,13 @@ type builder struct {
 	dropped []string
 }
 
-// full reports whether a kind of entity already holds maxEntities, and
-// records that the alert lost some.
-func (b *builder) full(n int) bool {
+// full reports whether a list (field, as alert.LabelTruncated names it)
+// already holds maxEntities, and records that the alert lost some.
+func (b *builder) full(field string, n int) bool {
 	if n < maxEntities {
 		return false
 	}
-	b.label("entities_truncated", "true")
+	b.a.NoteTruncated(field)
 	return true
 }
 
@@ -74,7 +65,7 @@ func (b *builder) label(key, value string) {
 	if b.a.Labels == nil {
 		b.a.Labels = make(map[string]string)
 	}
-	b.a.Labels[key] = limitText(value, maxLabelBytes)
+	b.a.Labels[key] = value
 }
 
 // severity sets the mapped severity and keeps the vendor's own value as the
@@ -92,7 +83,7 @@ func (b *builder) host(name, id string, ips []string, os string) {
 	for _, v := range ips {
 		// Some products join several addresses in one string.
 		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' }) {
-			if addr, _, ok := normalizeIP(s); ok && !contains(addrs, addr) && len(addrs) < maxEntities {
+			if addr, _, ok := normalizeIP(s); ok && !contains(addrs, addr) && !b.full("entities.hosts.ip", len(addrs)) {
 				addrs = append(addrs, addr)
 			}
 		}
@@ -118,14 +109,14 @@ func (b *builder) host(name, id string, ips []string, os string) {
 				h.OS = os
 			}
 			for _, addr := range addrs {
-				if !contains(h.IP, addr) && len(h.IP) < maxEntities {
+				if !contains(h.IP, addr) && !b.full("entities.hosts.ip", len(h.IP)) {
 					h.IP = append(h.IP, addr)
 				}
 			}
 			return
 		}
 	}
-	if b.full(len(hosts)) {
+	if b.full("entities.hosts", len(hosts)) {
 		return
 	}
 	b.a.Entities.Hosts = append(hosts, alert.Host{Name: name, ID: id, IP: addrs, OS: os})
@@ -180,7 +171,7 @@ func (b *builder) user(name, domain, email, id string) {
 			return
 		}
 	}
-	if b.full(len(users)) {
+	if b.full("entities.users", len(users)) {
 		return
 	}
 	b.a.Entities.Users = append(users, alert.User{Name: name, Domain: domain, Email: email, ID: id})
@@ -244,7 +235,7 @@ func (b *builder) ip(field, value string, dir alert.Direction, port int) {
 			return
 		}
 	}
-	if b.full(len(ips)) {
+	if b.full("entities.ips", len(ips)) {
 		return
 	}
 	b.a.Entities.IPs = append(ips, alert.IP{Addr: addr, Direction: dir, Port: port})
@@ -290,7 +281,7 @@ func (b *builder) process(p alert.Process) {
 			return
 		}
 	}
-	if b.full(len(b.a.Entities.Processes)) {
+	if b.full("entities.processes", len(b.a.Entities.Processes)) {
 		return
 	}
 	b.a.Entities.Processes = append(b.a.Entities.Processes, p)
@@ -332,7 +323,7 @@ func (b *builder) file(f alert.FileHash) {
 		}
 		return
 	}
-	if b.full(len(files)) {
+	if b.full("entities.files", len(files)) {
 		return
 	}
 	b.a.Entities.Files = append(files, f)
@@ -390,7 +381,7 @@ func (b *builder) domain(d string) {
 	if _, _, isIP := normalizeIP(d); isIP {
 		return
 	}
-	if !contains(b.a.Entities.Domains, d) && !b.full(len(b.a.Entities.Domains)) {
+	if !contains(b.a.Entities.Domains, d) && !b.full("entities.domains", len(b.a.Entities.Domains)) {
 		b.a.Entities.Domains = append(b.a.Entities.Domains, d)
 	}
 }
@@ -398,10 +389,10 @@ func (b *builder) domain(d string) {
 // url adds a URL.
 func (b *builder) url(u string) {
 	u = clean(strings.TrimSpace(u))
-	if u == "" || contains(b.a.Entities.URLs, u) || b.full(len(b.a.Entities.URLs)) {
+	if u == "" || contains(b.a.Entities.URLs, u) || b.full("entities.urls", len(b.a.Entities.URLs)) {
 		return
 	}
-	b.a.Entities.URLs = append(b.a.Entities.URLs, limitText(u, maxLabelBytes))
+	b.a.Entities.URLs = append(b.a.Entities.URLs, u)
 }
 
 // urlHost returns the host of an absolute URL ("https://evil.example/x" →
@@ -429,7 +420,7 @@ func urlHost(u string) string {
 func (b *builder) techniques(values ...string) {
 	for _, v := range values {
 		for _, id := range techniqueIDs(v) {
-			if !contains(b.a.Techniques, id) && !b.full(len(b.a.Techniques)) {
+			if !contains(b.a.Techniques, id) && !b.full("techniques", len(b.a.Techniques)) {
 				b.a.Techniques = append(b.a.Techniques, id)
 			}
 		}
@@ -487,12 +478,12 @@ func isAlnum(c byte) bool {
 // named an entity, for the error when none did.
 func (b *builder) finish(raw []byte, entityFields string) (alert.Alert, error) {
 	a := b.a
-	a.Rule = limitText(strings.TrimSpace(a.Rule), maxRuleBytes)
-	a.Title = limitText(strings.TrimSpace(a.Title), maxTitleBytes)
+	a.Rule = strings.TrimSpace(a.Rule)
+	a.Title = strings.TrimSpace(a.Title)
 	if a.Title == "" {
-		a.Title = limitText(a.Rule, maxTitleBytes)
+		a.Title = a.Rule
 	}
-	a.Description = limitText(strings.TrimSpace(a.Description), maxDescriptionBytes)
+	a.Description = strings.TrimSpace(a.Description)
 	if a.Entities.Empty() {
 		reason := "none present, but an alert must name a host, user, IP, process, file, domain or URL"
 		if len(b.dropped) > 0 {
@@ -530,18 +521,6 @@ func (e *invalidError) Error() string {
 
 func (e *invalidError) Unwrap() error { return e.err }
 
-// limitText cuts s to at most n bytes on a UTF-8 boundary, marking the cut.
-func limitText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -552,7 +531,7 @@ func contains(list []string, s string) bool {
 }
 
 func quote(s string) string {
-	return `"` + limitText(s, 64) + `"`
+	return `"` + alert.Truncate(s, 64) + `"`
 }
 
 // baseName returns the last element of a Windows or POSIX path, so that
