@@ -2,6 +2,8 @@ package intake_test
 
 import (
 	"errors"
+	"maps"
+	"reflect"
 	"testing"
 
 	"github.com/socflow/socflow/alert"
@@ -41,6 +43,12 @@ func FuzzParse(f *testing.F) {
 				}
 				if len(it.Alert.Raw) > alert.MaxRawBytes {
 					t.Fatalf("item %d: raw is %d bytes", i, len(it.Alert.Raw))
+				}
+				// Accepted means bounded: bounding again changes nothing.
+				before := *it.Alert
+				before.Labels = maps.Clone(it.Alert.Labels)
+				if err := it.Alert.Bound(); err != nil || !reflect.DeepEqual(before, *it.Alert) {
+					t.Fatalf("item %d accepted but not within bounds: %v", i, err)
 				}
 				_ = intake.Fingerprint(it.Alert, nil)
 			}
