@@ -21,6 +21,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/devserver"
 	"github.com/socflow/socflow/incidents"
@@ -77,6 +78,8 @@ type stackOptions struct {
 	env map[string]string
 	// httpTimeout bounds every integration call (default 10s).
 	httpTimeout time.Duration
+	// limits set where workflow runs continue as new (zero: defaults).
+	limits activities.Limits
 }
 
 func quietLogger() *slog.Logger {
@@ -145,7 +148,7 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	s.events = store
 	s.worker, err = worker.New(worker.Options{
 		Config: cfg, Client: s.client, Logger: log, Console: s.console, EDR: edrClient, IDP: idpClient, HTTPClient: hc,
-		Events: store,
+		Events: store, Limits: o.limits,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,121 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/intake"
+	"github.com/socflow/socflow/workflows"
+)
+
+// oneHostStorm builds n alerts of fps fingerprints, all on dc01, as JSON
+// arrays of size batch.
+func oneHostStorm(t testing.TB, n, fps, batch int) [][]byte {
+	t.Helper()
+	var out [][]byte
+	var cur []alert.Alert
+	base := time.Now().UTC().Add(-time.Minute)
+	for i := 0; i < n; i++ {
+		cur = append(cur, alert.Alert{
+			ID: fmt.Sprintf("dc01-%05d", i), Source: "suricata", Rule: fmt.Sprintf("ET POLICY rule %d", i%fps),
+			Title: fmt.Sprintf("Policy violation %d on dc01", i%fps), Category: "network", Severity: alert.SeverityLow,
+			Time: base.Add(time.Duration(i) * time.Millisecond),
+			Entities: alert.Entities{
+				Hosts: []alert.Host{{Name: "dc01"}},
+				IPs:   []alert.IP{{Addr: "198.51.100.77", Direction: alert.DirectionSource}},
+			},
+		})
+		if len(cur) == batch {
+			data, err := json.Marshal(cur)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, data)
+			cur = nil
+		}
+	}
+	return out
+}
+
+// TestFiveThousandAlertsIntoOneIncident: on the first engine 2,000
+// distinct alerts on one host made an incident run of 7,970 events whose
+// status query passed 2 MiB, so nobody could read it. Now every run stays
+// far below Temporal's limits, the state stays small, and the counts are
+// exact.
+func TestFiveThousandAlertsIntoOneIncident(t *testing.T) {
+	if testing.Short() {
+		t.Skip("storm test skipped in -short mode")
+	}
+	const total, fps = 5000, 500
+	s := startStack(t, stackOptions{})
+	accepted := 0
+	for _, body := range oneHostStorm(t, total, fps, 500) {
+		var resp intake.Response
+		if code := s.post("/v1/alerts", "application/json", body, &resp); code != http.StatusAccepted {
+			t.Fatalf("batch: %d %+v", code, resp.Rejected)
+		}
+		accepted += resp.Accepted
+	}
+	if accepted != total {
+		t.Fatalf("accepted %d, want %d", accepted, total)
+	}
+	var st *workflows.IncidentState
+	eventually(t, 5*time.Minute, "every alert counted on the incident", func() (bool, string) {
+		var err error
+		st, err = s.incidents().Get(context.Background(), "host:dc01")
+		if err != nil {
+			return false, err.Error()
+		}
+		return st.Occurrences == total && st.AlertCount == fps, fmt.Sprintf("%d occurrences, %d alerts", st.Occurrences, st.AlertCount)
+	})
+	b, _ := json.Marshal(st)
+	if len(b) > 256<<10 {
+		t.Errorf("incident state is %d bytes, want under 256 KB", len(b))
+	}
+	// No run of any workflow passes 10,000 events.
+	ctx := context.Background()
+	var token []byte
+	runs, incidentRuns, maxEvents := 0, 0, int64(0)
+	for {
+		resp, err := s.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: s.cfg.Temporal.Namespace, PageSize: 1000, NextPageToken: token,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range resp.GetExecutions() {
+			runs++
+			maxEvents = max(maxEvents, e.GetHistoryLength())
+			if e.GetExecution().GetWorkflowId() == workflows.IncidentWorkflowID("host:dc01") {
+				incidentRuns++
+			}
+			if n := e.GetHistoryLength(); n > 10000 {
+				t.Errorf("%s run %s has %d history events, want at most 10,000", e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), n)
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	t.Logf("%d alerts, %d fingerprints: incident state %d bytes, %d incident runs, longest history of any run %d events",
+		total, fps, len(b), incidentRuns, maxEvents)
+	if runs < fps {
+		t.Errorf("listed %d runs, want at least the %d alert runs", runs, fps)
+	}
+	// The whole state reads back through the API.
+	var got workflows.IncidentState
+	if code := s.get("/v1/incidents/host:dc01", &got); code != http.StatusOK {
+		t.Fatalf("GET incident: %d", code)
+	}
+	if got.AlertCount != fps || len(got.Alerts) > workflows.MaxTopAlerts || !strings.Contains(got.Title, "500 alerts") {
+		t.Errorf("incident read back: %d alerts (%d kept), title %q", got.AlertCount, len(got.Alerts), got.Title)
+	}
+}
