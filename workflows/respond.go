@@ -564,9 +564,10 @@ const maxRunIDs = 50000
 
 // maxPendingIDs bounds the source IDs an alert run holds before it
 // forwards them (the count stays exact beyond it), and maxIDsPerSignal the
-// IDs one handoff carries: together they keep every payload small.
+// IDs one handoff carries: with IDs of at most 255 bytes (intake's bound)
+// the state stays under 600 KB and a signal under 300 KB even at worst.
 const (
-	maxPendingIDs   = 5000
+	maxPendingIDs   = 2000
 	maxIDsPerSignal = 1000
 )
 

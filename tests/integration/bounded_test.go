@@ -119,3 +119,86 @@ func TestFiveThousandAlertsIntoOneIncident(t *testing.T) {
 		t.Errorf("incident read back: %d alerts (%d kept), title %q", got.AlertCount, len(got.Alerts), got.Title)
 	}
 }
+
+// TestOversizeAlertsBecomeReadableIncidents: on the first engine a 100 KB
+// rule or a long host name passed Temporal's 2 KB search-attribute limit
+// and failed both workflows after the alert was answered 202, and a 900 KB
+// title made the incident unreadable (the status query passed 2 MiB). Now
+// text is truncated with a marker and the alert becomes a readable
+// incident; a host name too long to be a host is refused, naming the field.
+func TestOversizeAlertsBecomeReadableIncidents(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	base := func(id, host string) alert.Alert {
+		return alert.Alert{
+			ID: id, Source: "suricata", Rule: "ET POLICY big", Title: "Big alert",
+			Category: "network", Severity: alert.SeverityLow, Time: time.Now().UTC(),
+			Entities: alert.Entities{Hosts: []alert.Host{{Name: host}}},
+		}
+	}
+	bigRule := base("big-rule", "ws-rule")
+	bigRule.Rule = strings.Repeat("r", 100<<10)
+	bigTitle := base("big-title", "ws-title")
+	bigTitle.Title = strings.Repeat("t", 900<<10)
+	for _, a := range []alert.Alert{bigRule, bigTitle} {
+		t.Run(a.ID, func(t *testing.T) {
+			body, _ := json.Marshal(a)
+			var resp intake.Response
+			if code := s.post("/v1/alerts", "application/json", body, &resp); code != http.StatusAccepted || resp.Accepted != 1 {
+				t.Fatalf("POST: %d %+v", code, resp)
+			}
+			st := s.waitStatus("host:"+a.Entities.Hosts[0].Name, 60*time.Second, workflows.StatusAwaiting)
+			b, _ := json.Marshal(st)
+			if len(b) > 256<<10 {
+				t.Errorf("incident state %d bytes, want under 256 KB", len(b))
+			}
+			var got workflows.IncidentState
+			if code := s.get("/v1/incidents/host:"+a.Entities.Hosts[0].Name, &got); code != http.StatusOK {
+				t.Errorf("GET incident: %d", code)
+			}
+		})
+	}
+	t.Run("700 KB of escaped text", func(t *testing.T) {
+		// Grows past gRPC's 4 MiB once JSON-escaped: the first engine
+		// answered 503 Retry-After, so a SIEM retried it forever.
+		a := base("big-escape", "ws-escape")
+		a.Description = strings.Repeat("<", 700<<10)
+		body, _ := json.Marshal(a)
+		if code := s.post("/v1/alerts", "application/json", body, nil); code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("POST: %d, want 413", code)
+		}
+	})
+	t.Run("long host name", func(t *testing.T) {
+		body, _ := json.Marshal(base("big-host", strings.Repeat("h", 5000)+".example"))
+		var resp intake.Response
+		code := s.post("/v1/alerts", "application/json", body, &resp)
+		if code != http.StatusBadRequest || len(resp.Rejected) != 1 || !strings.Contains(resp.Rejected[0].Error, "entities.hosts[0].name") {
+			t.Fatalf("POST: %d %+v, want 400 naming entities.hosts[0].name", code, resp)
+		}
+	})
+}
+
+// TestDrillNeverSwallowsARealAlert: on the first engine the drill flag was
+// in neither the fingerprint nor the routing key, so a real C2 alert on
+// dc01 joined a drill incident and was "contained" with no EDR call.
+func TestDrillNeverSwallowsARealAlert(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	mk := func(id string, drill bool) []byte {
+		b, _ := json.Marshal(alert.Alert{
+			ID: id, Source: "suricata", Rule: "ET CNC beacon", Title: "C2 beacon from dc01",
+			Category: "network", Severity: alert.SeverityHigh, Time: time.Now().UTC(), Drill: drill,
+			Entities: alert.Entities{Hosts: []alert.Host{{Name: "dc01"}}},
+		})
+		return b
+	}
+	var drill, real intake.Response
+	s.post("/v1/alerts", "application/json", mk("c2-drill", true), &drill)
+	s.post("/v1/alerts", "application/json", mk("c2-real", false), &real)
+	if drill.Accepted != 1 || real.Accepted != 1 || real.Duplicates != 0 {
+		t.Fatalf("drill %+v, real %+v: want both accepted, the real one no duplicate", drill, real)
+	}
+	d := s.waitStatus("drill:host:dc01", 60*time.Second, workflows.StatusAwaiting)
+	r := s.waitStatus("host:dc01", 60*time.Second, workflows.StatusAwaiting)
+	if !d.Drill || r.Drill || r.Occurrences != 1 || d.Occurrences != 1 {
+		t.Fatalf("drill incident drill=%v (%d), real incident drill=%v (%d): want them apart", d.Drill, d.Occurrences, r.Drill, r.Occurrences)
+	}
+}
