@@ -6,6 +6,8 @@
 // addresses just before it?".
 //
 // Raw telemetry never goes through Temporal: only alerts start workflows.
+// The same database keeps incidents' case files: the bulky record of each
+// incident that its workflow writes here instead of holding it in state.
 package events
 
 import (
@@ -99,10 +101,7 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 // lower-cased, addresses in canonical form, and the time in UTC truncated
 // to the microsecond, the resolution both SQLite and PostgreSQL stores keep.
 func (e Event) Normalize() Event {
-	clean := func(s string) string {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-		return strings.TrimSpace(strings.ReplaceAll(s, "\x00", "\uFFFD"))
-	}
+	clean := func(s string) string { return strings.TrimSpace(validText(s)) }
 	lower := func(s string) string { return strings.ToLower(clean(s)) }
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	e.Kind = lower(e.Kind)

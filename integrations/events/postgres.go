@@ -24,6 +24,17 @@ const postgresChunk = 256
 // key=value string, as pgx accepts) and brings the event store's schema up
 // to date. The tables are prefixed socflow_, so the database may be shared.
 func OpenPostgres(dsn string) (*SQLStore, error) {
+	return openPostgres(dsn, false)
+}
+
+// OpenPostgresReadOnly connects to the PostgreSQL database dsn names for
+// reading only (see OpenReadOnly): the CLI reads the case file so, without
+// migrating a schema that the workers own.
+func OpenPostgresReadOnly(dsn string) (*SQLStore, error) {
+	return openPostgres(dsn, true)
+}
+
+func openPostgres(dsn string, readOnly bool) (*SQLStore, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("events: open postgres: %w", err)
@@ -31,7 +42,7 @@ func OpenPostgres(dsn string) (*SQLStore, error) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return newSQLStore(db, dialect{
+	return openSQLStore(db, dialect{
 		name:     "postgres",
 		chunk:    postgresChunk,
 		types:    strings.NewReplacer("{{id}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{{time}}", "TIMESTAMPTZ"),
@@ -42,5 +53,5 @@ func OpenPostgres(dsn string) (*SQLStore, error) {
 			var t time.Time
 			return &t, func() time.Time { return t.UTC() }
 		},
-	})
+	}, readOnly)
 }

@@ -2,8 +2,10 @@ package events
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -53,7 +55,36 @@ func OpenSQLite(path string) (*SQLStore, error) {
 		db.SetMaxOpenConns(4)
 		db.SetMaxIdleConns(4)
 	}
-	return newSQLStore(db, dialect{
+	return openSQLStore(db, sqliteDialect(), false)
+}
+
+// sqliteReadPragmas are a reader's: mode=ro, busy_timeout for the rare
+// moments a WAL reader must wait (while the writer resets the log), and no
+// journal mode, which is the writer's to choose (WAL, which is what lets
+// this reader run beside it).
+const sqliteReadPragmas = "mode=ro&_pragma=busy_timeout(5000)"
+
+// OpenSQLiteReadOnly opens the SQLite event store at path for reading only
+// (see OpenReadOnly). The file must exist: a reader never creates one, so
+// that a mistyped path is an error rather than an empty store.
+func OpenSQLiteReadOnly(path string) (*SQLStore, error) {
+	if path == "" || path == ":memory:" {
+		return nil, errors.New("events: a read-only SQLite store needs a file, not an in-memory database")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("events: open sqlite %s read-only: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+sqliteReadPragmas)
+	if err != nil {
+		return nil, fmt.Errorf("events: open sqlite %s read-only: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	return openSQLStore(db, sqliteDialect(), true)
+}
+
+func sqliteDialect() dialect {
+	return dialect{
 		name: "sqlite",
 		// modernc's bind looks each parameter up among all the arguments,
 		// so a statement's cost grows with the square of its parameters:
@@ -67,5 +98,5 @@ func OpenSQLite(path string) (*SQLStore, error) {
 			var us int64
 			return &us, func() time.Time { return time.UnixMicro(us).UTC() }
 		},
-	})
+	}
 }

@@ -112,10 +112,14 @@ func (q Query) normalize() (Query, error) {
 
 // SQLStore is the Store on a SQL database: SQLite (OpenSQLite) or
 // PostgreSQL (OpenPostgres). The SQL is written once, with ? placeholders
-// and two type names that each dialect fills in.
+// and two type names that each dialect fills in. The same database keeps
+// incidents' case files (cases.go).
 type SQLStore struct {
 	db *sql.DB
 	d  dialect
+	// readOnly is set by OpenReadOnly: writes are refused before they
+	// reach the database, which PostgreSQL would otherwise allow.
+	readOnly bool
 	// insertFull is the INSERT for a full chunk, built once because nearly
 	// every row of a large batch goes through it.
 	insertFull string
@@ -192,7 +196,7 @@ func migrations() [][]string {
 		`CREATE INDEX IF NOT EXISTS socflow_events_dst_time ON socflow_events (dst_ip, event_time)`,
 		// Retention deletes by time alone.
 		`CREATE INDEX IF NOT EXISTS socflow_events_time ON socflow_events (event_time)`,
-	}}
+	}, caseMigration()}
 }
 
 // columns are the stored fields, in the order insert and select use.
@@ -207,9 +211,11 @@ const defaultPruneBatch = 5000
 // openTimeout bounds connecting and migrating when a store is opened.
 const openTimeout = 30 * time.Second
 
-// newSQLStore migrates db and wraps it. It closes db on failure.
-func newSQLStore(db *sql.DB, d dialect) (*SQLStore, error) {
-	s := &SQLStore{db: db, d: d, pruneBatch: defaultPruneBatch}
+// openSQLStore wraps db, migrating it, or, for a read-only store, checking
+// that another process has already brought its schema up to date. It
+// closes db on failure.
+func openSQLStore(db *sql.DB, d dialect, readOnly bool) (*SQLStore, error) {
+	s := &SQLStore{db: db, d: d, readOnly: readOnly, pruneBatch: defaultPruneBatch}
 	s.insertFull = s.insertSQL(d.chunk)
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
 	defer cancel()
@@ -217,12 +223,36 @@ func newSQLStore(db *sql.DB, d dialect) (*SQLStore, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("events: connect to %s: %w", d.name, err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	check, what := s.migrate, "migrate"
+	if readOnly {
+		check, what = s.checkVersion, "read"
+	}
+	if err := check(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("events: migrate %s schema: %w", d.name, err)
+		return nil, fmt.Errorf("events: %s %s schema: %w", what, d.name, err)
 	}
 	return s, nil
 }
+
+// checkVersion is a read-only store's migrate: it only reads the schema
+// version, because a reader (the CLI beside a running worker) must neither
+// take the write lock nor change a schema that its writer owns.
+func (s *SQLStore) checkVersion(ctx context.Context) error {
+	var current int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM socflow_events_schema`).Scan(&current); err != nil {
+		return fmt.Errorf("no socflow event store here (%w): start the worker or `socflow dev` once to create it", err)
+	}
+	switch all := len(migrations()); {
+	case current > all:
+		return fmt.Errorf("the database has schema version %d, newer than this socflow knows (%d): upgrade socflow", current, all)
+	case current < all:
+		return fmt.Errorf("the database has schema version %d, older than this socflow's (%d): start the worker or `socflow dev` once to migrate it", current, all)
+	}
+	return nil
+}
+
+// errReadOnly refuses a write to a store opened with OpenReadOnly.
+var errReadOnly = errors.New("the store was opened read-only")
 
 func (s *SQLStore) migrate(ctx context.Context) error {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -279,6 +309,9 @@ func (s *SQLStore) insertSQL(n int) string {
 func (s *SQLStore) Append(ctx context.Context, evs []Event) (int, error) {
 	if len(evs) == 0 {
 		return 0, nil
+	}
+	if s.readOnly {
+		return 0, fmt.Errorf("events: append: %w", errReadOnly)
 	}
 	rows := make([]Event, len(evs))
 	for i, e := range evs {
@@ -410,6 +443,9 @@ func (s *SQLStore) Related(ctx context.Context, q Query) ([]Event, error) {
 
 // Prune implements Pruner, deleting in batches.
 func (s *SQLStore) Prune(ctx context.Context, olderThan time.Time) (int, error) {
+	if s.readOnly {
+		return 0, fmt.Errorf("events: prune: %w", errReadOnly)
+	}
 	query := s.d.rebind(`DELETE FROM socflow_events WHERE id IN (SELECT id FROM socflow_events WHERE event_time < ? LIMIT ?)`)
 	total := 0
 	for {
@@ -444,4 +480,16 @@ func Open(dsn string) (*SQLStore, error) {
 		return OpenPostgres(dsn)
 	}
 	return OpenSQLite(dsn)
+}
+
+// OpenReadOnly opens the store dsn names, as Open does, for reading only:
+// it neither creates nor migrates anything, and refuses writes. The
+// schema must already be this socflow's (a worker opened it with Open).
+// A SQLite store must be a file that exists; in WAL mode its reader runs
+// beside the process that writes it.
+func OpenReadOnly(dsn string) (*SQLStore, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return OpenPostgresReadOnly(dsn)
+	}
+	return OpenSQLiteReadOnly(dsn)
 }
