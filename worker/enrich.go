@@ -36,13 +36,7 @@ func OpenEvents(cfg *config.Config) (*events.SQLStore, error) {
 		}
 		return st, nil
 	}
-	path := cfg.Enrichment.Events.Path
-	if path == "" {
-		path = "events.db"
-	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(cfg.DataDir, path)
-	}
+	path := eventsPath(cfg)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
 	}

@@ -249,6 +249,7 @@ func New(o Options) (*Worker, error) {
 	wk.w.RegisterActivity(notify)
 	wk.w.RegisterActivity(contain)
 	wk.w.RegisterActivity(&activities.Record{Sink: sink})
+	wk.w.RegisterActivity(&activities.CaseFile{Store: caseWriter{store}})
 	wk.w.RegisterActivity(ticket)
 	return wk, nil
 }

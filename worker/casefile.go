@@ -1,0 +1,78 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/events"
+)
+
+// caseWriter adapts the event store to the case file activity. The
+// activity's records and the store's have the same fields, so each nested
+// record converts by a plain type conversion: a field added to one and
+// not the other is a compile error here.
+type caseWriter struct{ store *events.SQLStore }
+
+func (w caseWriter) AppendCase(ctx context.Context, rec activities.CaseRecord) error {
+	return w.store.AppendCase(ctx, caseRecord(rec))
+}
+
+// caseRecord converts one batch; TestCaseRecordCarriesEveryField checks
+// that the top level, which is copied field by field, misses none.
+func caseRecord(rec activities.CaseRecord) events.CaseRecord {
+	out := events.CaseRecord{
+		IncidentID:    rec.IncidentID,
+		CaseID:        rec.CaseID,
+		OpenedAt:      rec.OpenedAt,
+		TimelineStart: rec.TimelineStart,
+		Batch:         rec.Batch,
+		Timeline:      rec.Timeline,
+	}
+	for _, a := range rec.Alerts {
+		out.Alerts = append(out.Alerts, events.CaseAlert(a))
+	}
+	for _, o := range rec.Occurrences {
+		out.Occurrences = append(out.Occurrences, events.CaseOccurrences(o))
+	}
+	for _, r := range rec.Related {
+		out.Related = append(out.Related, events.CaseRelated(r))
+	}
+	return out
+}
+
+// eventsPath is the SQLite event store's file: enrichment.events.path
+// (events.db by default) under data_dir unless absolute.
+func eventsPath(cfg *config.Config) string {
+	path := cfg.Enrichment.Events.Path
+	if path == "" {
+		path = "events.db"
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cfg.DataDir, path)
+	}
+	return path
+}
+
+// OpenEventsReadOnly opens the configured event store to read case files
+// beside the worker that writes them, as the CLI does: it creates and
+// migrates nothing, and SQLite's WAL lets it read while the worker (or
+// `socflow dev`) writes. Its errors name the setting to check.
+func OpenEventsReadOnly(cfg *config.Config) (*events.SQLStore, error) {
+	if dsn := cfg.Enrichment.Events.PostgresDSN; dsn.IsSet() {
+		st, err := events.OpenPostgresReadOnly(dsn.Value())
+		if err != nil {
+			return nil, fmt.Errorf("case file: enrichment.events.postgres_dsn ($%s): %w", dsn.Ref, err)
+		}
+		return st, nil
+	}
+	path := eventsPath(cfg)
+	st, err := events.OpenSQLiteReadOnly(path)
+	if err != nil {
+		return nil, fmt.Errorf("case file: enrichment.events.path: %w (run the CLI beside the worker's data_dir, %s, "+
+			"or share the store through enrichment.events.postgres_dsn)", err, cfg.DataDir)
+	}
+	return st, nil
+}
