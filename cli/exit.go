@@ -61,7 +61,9 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &ce):
 		return ExitConfig
-	case errors.Is(err, incidents.ErrNotFound):
+	case errors.Is(err, incidents.ErrBadCursor):
+		return ExitUsage
+	case errors.Is(err, incidents.ErrNotFound), errors.Is(err, incidents.ErrAlertNotFound):
 		return ExitNotFound
 	case errors.As(err, &re), errors.As(err, &ire):
 		return ExitRejected

@@ -15,6 +15,8 @@ import (
 // IncidentShowOptions are `socflow incident show`'s arguments.
 type IncidentShowOptions struct {
 	Incident string
+	// Incidents opens what the command reads; nil is the factory's.
+	Incidents OpenIncidents
 }
 
 func newCmdIncidentShow(f *Factory, runF func(context.Context, *IncidentShowOptions) error) *cobra.Command {
@@ -41,28 +43,43 @@ func exactlyOneIncident(_ *cobra.Command, args []string) error {
 	return nil
 }
 
+// shownIncident is `incident show -o json`: the incident's state, as
+// before, and the first page of its alerts from the case file (the state
+// holds only the top ones).
+type shownIncident struct {
+	*workflows.IncidentState
+	AlertPage *incidents.AlertsPage `json:"alert_page"`
+}
+
 func runIncidentShow(ctx context.Context, f *Factory, opts *IncidentShowOptions) error {
-	cfg, c, err := f.dial(ctx)
+	open := opts.Incidents
+	if open == nil {
+		open = f.openIncidents
+	}
+	svc, done, err := open(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
+	defer done()
 	st, err := svc.Get(ctx, opts.Incident)
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return printJSON(f.Out, st)
+	alerts, err := svc.Alerts(ctx, opts.Incident, incidents.Page{})
+	if err != nil {
+		return err
 	}
-	renderIncident(f.Out, st)
+	if f.Global.JSON() {
+		return printJSON(f.Out, shownIncident{st, alerts})
+	}
+	renderIncident(f.Out, st, alerts)
 	return nil
 }
 
-func renderIncident(w io.Writer, st *workflows.IncidentState) {
+func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.AlertsPage) {
 	fmt.Fprintf(w, "%s  %s\n", st.ID, st.Title)
 	fmt.Fprintf(w, "status %s · %s score %d · tier %s · playbook %s · %d alert(s), %d occurrence(s)\n",
-		st.Status, dash(string(st.Score.Priority)), st.Score.Value, dash(st.Tier), dash(st.Playbook), len(st.Alerts), st.Occurrences)
+		st.Status, dash(string(st.Score.Priority)), st.Score.Value, dash(st.Tier), dash(st.Playbook), alerts.Total, st.Occurrences)
 	fmt.Fprintf(w, "opened %s · updated %s · closed %s\n", ts(st.OpenedAt), ts(st.UpdatedAt), ts(st.ClosedAt))
 	if len(st.Hosts)+len(st.Users) > 0 {
 		fmt.Fprintf(w, "hosts %s · users %s\n", dash(strings.Join(st.Hosts, ", ")), dash(strings.Join(st.Users, ", ")))
@@ -82,10 +99,14 @@ func renderIncident(w io.Writer, st *workflows.IncidentState) {
 
 	heading(w, "Alerts")
 	tw := table(w)
-	for _, a := range st.Alerts {
+	for _, a := range alerts.Alerts {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\tx%d\t%s\n", a.WorkflowID, a.Source, a.Severity, a.Occurrences, a.Title)
 	}
 	_ = tw.Flush()
+	if alerts.NextCursor != "" {
+		fmt.Fprintf(w, "  (the %d highest of %d; the rest: GET /v1/incidents/%s/alerts?cursor=%s)\n",
+			len(alerts.Alerts), alerts.Total, workflows.IncidentKey(st.ID), alerts.NextCursor)
+	}
 
 	if len(st.Proposed) > 0 {
 		heading(w, "Proposed actions")

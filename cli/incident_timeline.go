@@ -7,47 +7,100 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/integrations/events"
 )
 
 // IncidentTimelineOptions are `socflow incident timeline`'s arguments.
 type IncidentTimelineOptions struct {
 	Incident string
+	// Limit, Cursor and Case choose the page; All follows the cursors to
+	// the end.
+	Limit  int
+	Cursor string
+	Case   string
+	All    bool
+	// Incidents opens what the command reads; nil is the factory's.
+	Incidents OpenIncidents
 }
 
 func newCmdIncidentTimeline(f *Factory, runF func(context.Context, *IncidentTimelineOptions) error) *cobra.Command {
 	opts := &IncidentTimelineOptions{}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "timeline INCIDENT",
 		Short: "Print an incident's audit trail: every step, when, and who",
-		Args:  exactlyOneIncident,
+		Long: `timeline prints the incident's audit trail, oldest first, a page at a time
+from its case file (or from the workflow, for an incident the case file does
+not have). The end of a page says how to ask for the next one; --all prints
+every page.`,
+		Args: exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Incident = args[0]
+			if err := pageLimit(opts.Limit); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
 			return runIncidentTimeline(cmd.Context(), f, opts)
 		},
 	}
+	cmd.Flags().IntVar(&opts.Limit, "limit", events.DefaultCaseLimit, fmt.Sprintf("lines per page, at most %d", maxPage))
+	cmd.Flags().StringVar(&opts.Cursor, "cursor", "", "continue after the page that printed this cursor")
+	cmd.Flags().StringVar(&opts.Case, "case", "", "one of the incident's cases by its ID (default: the newest)")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "print every page")
+	return cmd
 }
 
 func runIncidentTimeline(ctx context.Context, f *Factory, opts *IncidentTimelineOptions) error {
-	cfg, c, err := f.dial(ctx)
+	open := opts.Incidents
+	if open == nil {
+		open = f.openIncidents
+	}
+	svc, done, err := open(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
-	tl, err := svc.Timeline(ctx, opts.Incident)
-	if err != nil {
-		return err
+	defer done()
+	p := incidents.Page{CaseID: opts.Case, Cursor: opts.Cursor, Limit: opts.Limit}
+	var all *incidents.TimelinePage
+	tw := table(f.Out)
+	if !f.Global.JSON() {
+		fmt.Fprintln(tw, "TIME\tSTAGE\tACTOR\tEVENT")
+	}
+	shown := 0
+	for {
+		tl, err := svc.Timeline(ctx, opts.Incident, p)
+		if err != nil {
+			return err
+		}
+		shown += len(tl.Events)
+		if all == nil {
+			all = tl
+		} else {
+			all.Events = append(all.Events, tl.Events...)
+			all.NextCursor, all.Total = tl.NextCursor, tl.Total
+		}
+		if !f.Global.JSON() {
+			for _, e := range tl.Events {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ts(e.At), e.Stage, e.Actor, e.Message)
+			}
+		}
+		if !opts.All || tl.NextCursor == "" || len(tl.Events) == 0 {
+			break
+		}
+		// Later pages follow the cursor, which already names the case.
+		p = incidents.Page{Cursor: tl.NextCursor, Limit: opts.Limit}
 	}
 	if f.Global.JSON() {
-		return printJSON(f.Out, tl)
+		return printJSON(f.Out, all)
 	}
-	tw := table(f.Out)
-	fmt.Fprintln(tw, "TIME\tSTAGE\tACTOR\tEVENT")
-	for _, e := range tl.Events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ts(e.At), e.Stage, e.Actor, e.Message)
+	if err := tw.Flush(); err != nil {
+		return err
 	}
-	return tw.Flush()
+	if all.NextCursor != "" {
+		// On stderr, so that the table on stdout stays a table.
+		fmt.Fprintf(f.ErrOut, "%d of %d lines; next: socflow incident timeline %s --cursor %s (or --all)\n",
+			shown, all.Total, all.ID, all.NextCursor)
+	}
+	return nil
 }

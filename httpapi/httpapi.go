@@ -1,7 +1,7 @@
 // Package httpapi is socflow's HTTP API: alert intake, incident reads and
 // decisions, health and Prometheus metrics. It holds no state of its own:
 // alerts go to Temporal before the API answers, incidents are read from
-// Temporal.
+// Temporal and from their case files in the event store.
 package httpapi
 
 import (
@@ -36,7 +36,9 @@ type Ingester interface {
 type Incidents interface {
 	List(ctx context.Context, o incidents.ListOptions) ([]incidents.Summary, error)
 	Get(ctx context.Context, key string) (*workflows.IncidentState, error)
-	Timeline(ctx context.Context, key string) (*workflows.TimelineResult, error)
+	Timeline(ctx context.Context, key string, p incidents.Page) (*incidents.TimelinePage, error)
+	Alerts(ctx context.Context, key string, p incidents.Page) (*incidents.AlertsPage, error)
+	AlertIDs(ctx context.Context, key, fingerprint string, p incidents.Page) (*incidents.AlertIDsPage, error)
 	Decide(ctx context.Context, key string, in workflows.DecideInput) (*workflows.DecideResult, error)
 }
 
@@ -114,6 +116,8 @@ func New(o Options) http.Handler {
 	handle("GET /v1/incidents", true, s.listIncidents)
 	handle("GET /v1/incidents/{key}", true, s.getIncident)
 	handle("GET /v1/incidents/{key}/timeline", true, s.getTimeline)
+	handle("GET /v1/incidents/{key}/alerts", true, s.getAlerts)
+	handle("GET /v1/incidents/{key}/alerts/{fingerprint}/ids", true, s.getAlertIDs)
 	handle("POST /v1/incidents/{key}/decision", true, s.postDecision)
 	handle("GET /healthz", false, s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}))
@@ -348,13 +352,67 @@ func (s *server) getIncident(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
+// pageParams reads a listing's ?cursor=&limit=&case= parameters. The
+// cursor is the listing's to judge; the limit is checked here, so that
+// every listing refuses the same values with the same words.
+func pageParams(r *http.Request) (incidents.Page, error) {
+	q := r.URL.Query()
+	p := incidents.Page{Cursor: q.Get("cursor"), CaseID: q.Get("case")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > events.MaxCaseLimit {
+			return p, fmt.Errorf("limit must be an integer from 1 to %d, got %q", events.MaxCaseLimit, l)
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// getTimeline pages the audit trail: from the case file when the incident
+// has one, else from the workflow's query. The events field is where the
+// whole timeline used to be, so that old clients keep reading a page.
 func (s *server) getTimeline(w http.ResponseWriter, r *http.Request) {
-	tl, err := s.Incidents.Timeline(r.Context(), r.PathValue("key"))
+	p, err := pageParams(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	tl, err := s.Incidents.Timeline(r.Context(), r.PathValue("key"), p)
 	if err != nil {
 		s.incidentError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, tl)
+}
+
+// getAlerts pages the alerts that joined an incident, highest score first.
+func (s *server) getAlerts(w http.ResponseWriter, r *http.Request) {
+	p, err := pageParams(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	page, err := s.Incidents.Alerts(r.Context(), r.PathValue("key"), p)
+	if err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// getAlertIDs pages the source IDs of one alert's occurrences.
+func (s *server) getAlertIDs(w http.ResponseWriter, r *http.Request) {
+	p, err := pageParams(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	page, err := s.Incidents.AlertIDs(r.Context(), r.PathValue("key"), r.PathValue("fingerprint"), p)
+	if err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
 }
 
 func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
@@ -379,8 +437,10 @@ func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
 func (s *server) incidentError(w http.ResponseWriter, err error) {
 	var rej *incidents.RejectedError
 	switch {
-	case errors.Is(err, incidents.ErrNotFound):
+	case errors.Is(err, incidents.ErrNotFound), errors.Is(err, incidents.ErrAlertNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, incidents.ErrBadCursor):
+		writeError(w, http.StatusBadRequest, "cursor: "+err.Error())
 	case errors.As(err, &rej):
 		writeError(w, http.StatusConflict, rej.Error())
 	default:

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/socflow/socflow/httpapi"
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/intake"
+	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -67,9 +69,11 @@ type fakeIncidents struct {
 	decideErr error
 	panicOn   string
 
-	mu        sync.Mutex
-	listed    []incidents.ListOptions
-	decisions []workflows.DecideInput
+	mu           sync.Mutex
+	listed       []incidents.ListOptions
+	decisions    []workflows.DecideInput
+	pages        []incidents.Page
+	fingerprints []string
 }
 
 const knownKey = "host:dc01"
@@ -97,11 +101,48 @@ func (f *fakeIncidents) Get(_ context.Context, key string) (*workflows.IncidentS
 	return &workflows.IncidentState{ID: "incident/" + key, Key: key, Status: workflows.StatusAwaiting, Tier: "IR"}, nil
 }
 
-func (f *fakeIncidents) Timeline(_ context.Context, key string) (*workflows.TimelineResult, error) {
+// page records the page asked for and answers a cursor "bad" as the
+// service does one it did not return.
+func (f *fakeIncidents) page(key string, p incidents.Page) error {
 	if key != knownKey {
-		return nil, fmt.Errorf("incidents: query incident/%s: %w", key, incidents.ErrNotFound)
+		return fmt.Errorf("incidents: query incident/%s: %w", key, incidents.ErrNotFound)
 	}
-	return &workflows.TimelineResult{Events: []alert.TimelineEvent{{Stage: "route", Actor: "socflow", Message: "opened"}}}, nil
+	f.mu.Lock()
+	f.pages = append(f.pages, p)
+	f.mu.Unlock()
+	if p.Cursor == "bad" {
+		return fmt.Errorf("incidents: timeline of incident/%s: %w: not one this listing returned", key, incidents.ErrBadCursor)
+	}
+	return nil
+}
+
+func (f *fakeIncidents) Timeline(_ context.Context, key string, p incidents.Page) (*incidents.TimelinePage, error) {
+	if err := f.page(key, p); err != nil {
+		return nil, err
+	}
+	return &incidents.TimelinePage{ID: "incident/" + key, Source: incidents.SourceWorkflow, Total: 1,
+		Events: []alert.TimelineEvent{{Stage: "route", Actor: "socflow", Message: "opened"}}}, nil
+}
+
+func (f *fakeIncidents) Alerts(_ context.Context, key string, p incidents.Page) (*incidents.AlertsPage, error) {
+	if err := f.page(key, p); err != nil {
+		return nil, err
+	}
+	return &incidents.AlertsPage{ID: "incident/" + key, Source: incidents.SourceCaseFile, Total: 2, NextCursor: "next",
+		Alerts: []events.CaseAlert{{WorkflowID: "alert/suricata-1", Score: 90}}}, nil
+}
+
+func (f *fakeIncidents) AlertIDs(_ context.Context, key, fingerprint string, p incidents.Page) (*incidents.AlertIDsPage, error) {
+	if err := f.page(key, p); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.fingerprints = append(f.fingerprints, fingerprint)
+	f.mu.Unlock()
+	if fingerprint != "suricata-1" {
+		return nil, fmt.Errorf("incidents: alert/%s in incident/%s: %w", fingerprint, key, incidents.ErrAlertNotFound)
+	}
+	return &incidents.AlertIDsPage{ID: "incident/" + key, WorkflowID: "alert/" + fingerprint, Source: incidents.SourceCaseFile, Total: 1, IDs: []string{"ev-1"}}, nil
 }
 
 func (f *fakeIncidents) Decide(_ context.Context, key string, in workflows.DecideInput) (*workflows.DecideResult, error) {
@@ -386,6 +427,8 @@ func TestAuth(t *testing.T) {
 		{"GET", "/v1/incidents", "", "", http.StatusOK},
 		{"GET", "/v1/incidents/" + knownKey, "", "", http.StatusOK},
 		{"GET", "/v1/incidents/" + knownKey + "/timeline", "", "", http.StatusOK},
+		{"GET", "/v1/incidents/" + knownKey + "/alerts", "", "", http.StatusOK},
+		{"GET", "/v1/incidents/" + knownKey + "/alerts/suricata-1/ids", "", "", http.StatusOK},
 		{"POST", "/v1/incidents/" + knownKey + "/decision", "application/json", `{"verdict":"approve","by":"alice"}`, http.StatusOK},
 	}
 	roles := []struct {
@@ -473,6 +516,21 @@ func TestIncidentRoutes(t *testing.T) {
 		{name: "get unknown", method: "GET", path: "/v1/incidents/host:nope", code: 404, has: []string{"incident not found"}},
 		{name: "timeline", method: "GET", path: "/v1/incidents/host:dc01/timeline", code: 200, has: []string{`"events"`, "opened"}},
 		{name: "timeline unknown", method: "GET", path: "/v1/incidents/host:nope/timeline", code: 404, has: []string{"not found"}},
+		{name: "timeline, a page", method: "GET", path: "/v1/incidents/host:dc01/timeline?limit=1000&cursor=abc", code: 200, has: []string{`"events"`, `"total": 1`}},
+		{name: "timeline, limit 0", method: "GET", path: "/v1/incidents/host:dc01/timeline?limit=0", code: 400, has: []string{"limit must be an integer from 1 to 1000"}},
+		{name: "timeline, limit over the most", method: "GET", path: "/v1/incidents/host:dc01/timeline?limit=1001", code: 400, has: []string{"limit", `"1001"`}},
+		{name: "timeline, negative limit", method: "GET", path: "/v1/incidents/host:dc01/timeline?limit=-5", code: 400, has: []string{"limit"}},
+		{name: "timeline, limit not a number", method: "GET", path: "/v1/incidents/host:dc01/timeline?limit=all", code: 400, has: []string{"limit"}},
+		{name: "timeline, bad cursor", method: "GET", path: "/v1/incidents/host:dc01/timeline?cursor=bad", code: 400, has: []string{"cursor: ", "bad cursor"}},
+		{name: "alerts", method: "GET", path: "/v1/incidents/host:dc01/alerts", code: 200, has: []string{`"alerts"`, "alert/suricata-1", `"next_cursor": "next"`, `"source": "case_file"`}},
+		{name: "alerts unknown", method: "GET", path: "/v1/incidents/host:nope/alerts", code: 404, has: []string{"not found"}},
+		{name: "alerts, bad limit", method: "GET", path: "/v1/incidents/host:dc01/alerts?limit=x", code: 400, has: []string{"limit"}},
+		{name: "alerts, bad cursor", method: "GET", path: "/v1/incidents/host:dc01/alerts?cursor=bad", code: 400, has: []string{"cursor"}},
+		{name: "ids", method: "GET", path: "/v1/incidents/host:dc01/alerts/suricata-1/ids", code: 200, has: []string{`"ids"`, "ev-1", `"workflow_id": "alert/suricata-1"`}},
+		{name: "ids of an unknown alert", method: "GET", path: "/v1/incidents/host:dc01/alerts/nope/ids", code: 404, has: []string{"alert not found"}},
+		{name: "ids of an unknown incident", method: "GET", path: "/v1/incidents/host:nope/alerts/suricata-1/ids", code: 404, has: []string{"incident not found"}},
+		{name: "ids, bad limit", method: "GET", path: "/v1/incidents/host:dc01/alerts/suricata-1/ids?limit=2000", code: 400, has: []string{"limit"}},
+		{name: "ids, bad cursor", method: "GET", path: "/v1/incidents/host:dc01/alerts/suricata-1/ids?cursor=bad", code: 400, has: []string{"cursor"}},
 		{
 			name: "decide", method: "POST", path: "/v1/incidents/host:dc01/decision",
 			body: `{"verdict":"approve","actions":["isolate_host:dc01"],"by":"alice","note":"go"}`,
@@ -534,6 +592,113 @@ func TestListPassesFilters(t *testing.T) {
 	want := incidents.ListOptions{Status: "awaiting_decision", Priority: "p1", OpenOnly: true, Limit: 20}
 	if len(e.incidents.listed) != 1 || e.incidents.listed[0] != want {
 		t.Errorf("List got %+v, want %+v", e.incidents.listed, want)
+	}
+}
+
+// TestPageParams checks that each listing passes its parameters through,
+// and that a bad limit never reaches the service.
+func TestPageParams(t *testing.T) {
+	tests := []struct {
+		path        string
+		want        incidents.Page
+		fingerprint string
+	}{
+		{"/v1/incidents/host:dc01/timeline", incidents.Page{}, ""},
+		{"/v1/incidents/host:dc01/timeline?cursor=c1&limit=50&case=run-1", incidents.Page{Cursor: "c1", Limit: 50, CaseID: "run-1"}, ""},
+		{"/v1/incidents/host:dc01/alerts?limit=1&cursor=c2", incidents.Page{Cursor: "c2", Limit: 1}, ""},
+		{"/v1/incidents/host:dc01/alerts/suricata-1/ids?cursor=c3&limit=1000", incidents.Page{Cursor: "c3", Limit: 1000}, "suricata-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			e := newEnv(t, nil)
+			if a := e.do(t, "GET", tt.path, "", "", ""); a.code != http.StatusOK {
+				t.Fatalf("code %d: %s", a.code, a.body)
+			}
+			if len(e.incidents.pages) != 1 || e.incidents.pages[0] != tt.want {
+				t.Errorf("service asked for %+v, want %+v", e.incidents.pages, tt.want)
+			}
+			if tt.fingerprint != "" && (len(e.incidents.fingerprints) != 1 || e.incidents.fingerprints[0] != tt.fingerprint) {
+				t.Errorf("fingerprints %v, want %s", e.incidents.fingerprints, tt.fingerprint)
+			}
+		})
+	}
+	e := newEnv(t, nil)
+	for _, path := range []string{"/v1/incidents/host:dc01/timeline?limit=0", "/v1/incidents/host:dc01/alerts?limit=x", "/v1/incidents/host:dc01/alerts/suricata-1/ids?limit=1001"} {
+		if a := e.do(t, "GET", path, "", "", ""); a.code != http.StatusBadRequest {
+			t.Errorf("GET %s: code %d, want 400", path, a.code)
+		}
+	}
+	if len(e.incidents.pages) != 0 {
+		t.Errorf("bad limits reached the service: %+v", e.incidents.pages)
+	}
+}
+
+// TestCaseFileOverHTTP pages a real case file through the real service:
+// a client that follows next_cursor reads every line once, in order.
+func TestCaseFileOverHTTP(t *testing.T) {
+	store, err := events.OpenSQLite("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	at := time.Date(2026, 5, 14, 9, 0, 0, 0, time.UTC)
+	rec := events.CaseRecord{IncidentID: "incident/host:dc01", CaseID: "run-1", OpenedAt: at,
+		Alerts:      []events.CaseAlert{{WorkflowID: "alert/suricata-1", Score: 90, FirstSeen: at}, {WorkflowID: "alert/suricata-2", Score: 20, FirstSeen: at}},
+		Occurrences: []events.CaseOccurrences{{WorkflowID: "alert/suricata-1", IDs: []string{"ev-1", "ev-2", "ev-3"}}},
+	}
+	for i := range 250 {
+		rec.Timeline = append(rec.Timeline, alert.TimelineEvent{At: at.Add(time.Duration(i) * time.Second), Stage: "triage", Actor: "socflow", Message: fmt.Sprintf("line %d", i)})
+	}
+	if err := store.AppendCase(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	// No Temporal client: the case file answers on its own.
+	e := newEnv(t, func(o *httpapi.Options) { o.Incidents = &incidents.Service{Cases: store} })
+
+	var got []string
+	next := ""
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("the timeline does not end")
+		}
+		a := e.do(t, "GET", "/v1/incidents/host:dc01/timeline?limit=100&cursor="+url.QueryEscape(next), "", "", "")
+		if a.code != http.StatusOK {
+			t.Fatalf("code %d: %s", a.code, a.body)
+		}
+		var page incidents.TimelinePage
+		if err := json.Unmarshal(a.body, &page); err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != 250 || page.Source != incidents.SourceCaseFile || page.CaseID != "run-1" {
+			t.Errorf("page: total %d, source %s, case %s", page.Total, page.Source, page.CaseID)
+		}
+		for _, ev := range page.Events {
+			got = append(got, ev.Message)
+		}
+		if next = page.NextCursor; next == "" {
+			break
+		}
+	}
+	if len(got) != 250 || got[0] != "line 0" || got[249] != "line 249" {
+		t.Errorf("read %d lines: first %v, last %v", len(got), got[:1], got[len(got)-1:])
+	}
+
+	a := e.do(t, "GET", "/v1/incidents/host:dc01/alerts?limit=1", "", "", "")
+	var alerts incidents.AlertsPage
+	if err := json.Unmarshal(a.body, &alerts); err != nil || a.code != 200 || len(alerts.Alerts) != 1 || alerts.Alerts[0].WorkflowID != "alert/suricata-1" || alerts.NextCursor == "" || alerts.Total != 2 {
+		t.Errorf("alerts: %d %s", a.code, a.body)
+	}
+	// The alerts cursor does not continue the timeline.
+	if a := e.do(t, "GET", "/v1/incidents/host:dc01/timeline?cursor="+url.QueryEscape(alerts.NextCursor), "", "", ""); a.code != http.StatusBadRequest || !strings.Contains(a.errorText(t), "cursor") {
+		t.Errorf("timeline with an alerts cursor: %d %s", a.code, a.body)
+	}
+	a = e.do(t, "GET", "/v1/incidents/host:dc01/alerts/suricata-1/ids?limit=2", "", "", "")
+	var ids incidents.AlertIDsPage
+	if err := json.Unmarshal(a.body, &ids); err != nil || a.code != 200 || strings.Join(ids.IDs, ",") != "ev-1,ev-2" || ids.Total != 3 {
+		t.Errorf("ids: %d %s", a.code, a.body)
+	}
+	if a := e.do(t, "GET", "/v1/incidents/host:dc01/timeline?case=run-9", "", "", ""); a.code != http.StatusNotFound {
+		t.Errorf("an unknown case: %d %s", a.code, a.body)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package incidents is the read and decide side of socflow, shared by the
 // HTTP API and the CLI: it lists incidents through Temporal visibility,
-// reads one through its queries, and sends decisions as the decide update.
+// reads one through its queries, pages its case file, and sends decisions
+// as the decide update.
 package incidents
 
 import (
@@ -35,6 +36,9 @@ func (e *RejectedError) Error() string { return "decision refused: " + e.Reason 
 type Service struct {
 	Client    client.Client
 	Namespace string
+	// Cases, when set, pages the timeline, alerts and occurrence IDs from
+	// the case file (pages.go); without it they come from the workflow.
+	Cases CaseReader
 }
 
 // Summary is one line of an incident list, read from visibility without
@@ -151,15 +155,6 @@ func (s *Service) Get(ctx context.Context, key string) (*workflows.IncidentState
 		return nil, err
 	}
 	return &st, nil
-}
-
-// Timeline returns an incident's audit trail.
-func (s *Service) Timeline(ctx context.Context, key string) (*workflows.TimelineResult, error) {
-	var tl workflows.TimelineResult
-	if err := s.query(ctx, key, workflows.QueryTimeline, &tl); err != nil {
-		return nil, err
-	}
-	return &tl, nil
 }
 
 func (s *Service) query(ctx context.Context, key, name string, out any) error {

@@ -106,6 +106,7 @@ type fakeClient struct {
 
 	queryErr  error
 	queryVal  any
+	byQuery   map[string]any // answers by query name, before queryVal
 	updateErr error
 	getErr    error
 	pages     []*workflowservice.ListWorkflowExecutionsResponse
@@ -120,6 +121,9 @@ func (f *fakeClient) QueryWorkflow(_ context.Context, id, runID, name string, _ 
 	f.queries = append(f.queries, id+" "+name)
 	if f.queryErr != nil {
 		return nil, f.queryErr
+	}
+	if v, ok := f.byQuery[name]; ok {
+		return jsonValue{v}, nil
 	}
 	return jsonValue{f.queryVal}, nil
 }
@@ -196,8 +200,8 @@ func TestGetAndTimeline(t *testing.T) {
 
 	fc = &fakeClient{queryVal: workflows.TimelineResult{Events: []alert.TimelineEvent{{Stage: "route", Message: "opened"}}}}
 	svc = &Service{Client: fc}
-	tl, err := svc.Timeline(context.Background(), "host:dc01")
-	if err != nil || len(tl.Events) != 1 || tl.Events[0].Message != "opened" {
+	tl, err := svc.Timeline(context.Background(), "host:dc01", Page{})
+	if err != nil || len(tl.Events) != 1 || tl.Events[0].Message != "opened" || tl.Source != SourceWorkflow {
 		t.Errorf("Timeline = %+v, %v", tl, err)
 	}
 	if fc.queries[0] != "incident/host:dc01 timeline" {
@@ -209,7 +213,7 @@ func TestGetAndTimeline(t *testing.T) {
 	if _, err := svc.Get(context.Background(), "host:nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get of a missing incident: %v, want ErrNotFound", err)
 	}
-	if _, err := svc.Timeline(context.Background(), "host:nope"); !errors.Is(err, ErrNotFound) {
+	if _, err := svc.Timeline(context.Background(), "host:nope", Page{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Timeline of a missing incident: %v, want ErrNotFound", err)
 	}
 }

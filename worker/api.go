@@ -58,7 +58,8 @@ type APIOptions struct {
 	// Ready adds a readiness check to Temporal's health (the worker in
 	// `socflow dev`).
 	Ready func(ctx context.Context) error
-	// Events stores POST /v1/events; nil opens the configured store.
+	// Events stores POST /v1/events and holds the case files; nil opens
+	// the configured store.
 	Events *events.SQLStore
 }
 
@@ -68,7 +69,6 @@ type APIOptions struct {
 func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc := &incidents.Service{Client: o.Client, Namespace: o.Config.Temporal.Namespace}
 	var closers []func(context.Context) error
 	closer := func(ctx context.Context) error {
 		var errs []error
@@ -86,6 +86,9 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 		store = st
 		closers = append(closers, func(context.Context) error { return st.Close() })
 	}
+	// The event store holds the case files too: the API pages incidents'
+	// timelines, alerts and occurrence IDs from it.
+	svc := &incidents.Service{Client: o.Client, Namespace: o.Config.Temporal.Namespace, Cases: store}
 	extra := map[string]http.Handler{}
 	if sl := o.Config.Integrations.Slack; sl.Enabled() && sl.SigningSecret.IsSet() {
 		api := socslack.NewClient(sl.BotToken.Value(), sl.APIURL, &http.Client{Timeout: 15 * time.Second})
