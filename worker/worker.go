@@ -121,6 +121,9 @@ type Options struct {
 	// Events is the event store to enrich from; nil opens the configured
 	// one (and closes it on Stop).
 	Events *events.SQLStore
+	// Limits say where workflow runs continue as new (zero: the defaults,
+	// well below Temporal's limits); tests make them small.
+	Limits activities.Limits
 }
 
 // Worker is a configured Temporal worker.
@@ -243,7 +246,7 @@ func New(o Options) (*Worker, error) {
 		WorkflowPanicPolicy: sdkworker.BlockWorkflow,
 	})
 	workflows.New(reg).Register(wk.w)
-	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load, Enrichment: plan})
+	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load, Enrichment: plan, Limits: o.Limits})
 	wk.w.RegisterActivity(enrich)
 	wk.w.RegisterActivity(&activities.Handoff{Client: o.Client})
 	wk.w.RegisterActivity(notify)
