@@ -247,6 +247,7 @@ func New(o Options) (*Worker, error) {
 	})
 	workflows.New(reg).Register(wk.w)
 	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load, Enrichment: plan, Limits: o.Limits})
+	wk.w.RegisterActivity(&activities.Correlations{Current: wk.policy.Load, Limits: o.Limits})
 	wk.w.RegisterActivity(enrich)
 	wk.w.RegisterActivity(&activities.Handoff{Client: o.Client})
 	wk.w.RegisterActivity(notify)

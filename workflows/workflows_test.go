@@ -249,6 +249,7 @@ func newHarnessFull(t *testing.T, pol *policy.Policy, intel activities.IntelInde
 	workflows.New(playbooks.Builtin()).Register(h.env)
 	h.pol.Store(pol)
 	h.env.RegisterActivity(&activities.Policy{Current: h.pol.Load, Enrichment: h.plan, Limits: limits})
+	h.env.RegisterActivity(&activities.Correlations{Current: h.pol.Load, Limits: limits})
 	h.env.RegisterActivity(&activities.Enrich{Intel: intel, Assets: h.f, Users: h.f, Events: h.f, Hosts: h.f,
 		Online: map[string]activities.OnlineIntel{"virustotal": onlineFake{}}})
 	h.env.RegisterActivity(&activities.Notify{Notifier: h.f})
