@@ -36,5 +36,11 @@ bench:
 	go test -run '^$$' -bench . -benchtime 1x ./tests/integration/
 	go test -run '^$$' -bench . ./policy/ ./integrations/intel/
 
+# Records a history of every scenario into tests/replay/testdata as
+# <YYYYMMDD>-<commit>-<type>-<scenario>.json (never over an existing file),
+# appends their lines to histories.sum, then replays them all (which names
+# any recorded scenario still in pendingScenarios: drop it there). Commit
+# first so that the names carry the commit; README, Tests and benchmarks.
 record-histories:
 	go test -count=1 -run TestRecordHistories ./tests/integration/ -args -record
+	go test -count=1 ./tests/replay/

@@ -3,46 +3,66 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/intake"
 	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/policy"
+	"github.com/socflow/socflow/tests/replay"
 	"github.com/socflow/socflow/workflows"
 )
 
-var record = flag.Bool("record", false, "write the recorded histories to ../replay/testdata (see README: re-recording histories)")
+var record = flag.Bool("record", false, "keep the recorded histories in ../replay/testdata and list them in histories.sum (README, Tests and benchmarks)")
 
-// TestRecordHistories runs both workflows to completion on the real server
-// and replays their histories with the current code. With -record it also
-// stores them as the replay suite's fixtures:
+// historiesDir is the replay suite's testdata, seen from this package.
+const historiesDir = "../replay/testdata"
+
+// The TestRecordHistories* tests run every path of replay.Scenarios that
+// the embedded stack can produce, one group of scenarios per stack, and
+// replay each run's history with the current code. With -record they keep
+// the histories for the replay suite:
 //
-//	go test ./tests/integration -run TestRecordHistories -record
-func TestRecordHistories(t *testing.T) {
+//	go test -count=1 -run TestRecordHistories ./tests/integration/ -args -record
+//
+// which writes ../replay/testdata/<YYYYMMDD>-<commit>-<type>-<scenario>.json,
+// never over an existing file, and appends each one's line to histories.sum.
+
+// TestRecordHistoriesDecisions: decisions through the API, and a
+// containment whose second action fails.
+func TestRecordHistoriesDecisions(t *testing.T) {
+	rec := newRecorder(t)
 	// Incidents stay open 3s after their last step: long enough for the
 	// revert below on a loaded machine, short enough to finish the test.
 	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
 		shortWindows(c)
 		c.Policy.Routing.Rules[0].Window = 3 * time.Second
 	}})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 
 	// dc01: approved, contained, then reverted as a false positive.
 	dc01 := readExample(t, "network-anomaly-dc01.json")
-	var resp intake.Response
-	s.post("/v1/alerts", "application/json", dc01, &resp)
-	alertID := resp.Results[0].WorkflowID
+	dc01Run := postAlert(t, s, dc01)
+	rec.keep(dc01Run, workflows.RespondToAlertType, "duplicate")
+	rec.keep(workflows.IncidentWorkflowID("host:dc01"), workflows.IncidentType, "contained_reverted")
+	// ws-042 waits for its decision meanwhile.
+	postAlert(t, s, readExample(t, "malware-ws042.json"))
 	s.waitStatus("host:dc01", 30*time.Second, workflows.StatusAwaiting)
 	// A duplicate, counted on the incident before anyone decides (with
 	// one-second windows a later one would open a new incident).
@@ -54,35 +74,374 @@ func TestRecordHistories(t *testing.T) {
 	decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "approve", By: "alice"})
 	s.waitStatus("host:dc01", 30*time.Second, workflows.StatusContained)
 	decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "revert", By: "alice", Note: "red team exercise"})
+	s.waitStatus("host:dc01", 30*time.Second, workflows.StatusFalsePositive)
 
 	// prn-01: escalated by bob, denied by carol.
-	s.post("/v1/alerts", "application/json", readExample(t, "network-anomaly-printer.json"), nil)
+	prnRun := postAlert(t, s, readExample(t, "network-anomaly-printer.json"))
+	rec.keep(prnRun, workflows.RespondToAlertType, "new")
+	rec.keep(workflows.IncidentWorkflowID("host:prn-01"), workflows.IncidentType, "escalated_denied")
 	s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusAwaiting)
 	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "escalate", By: "bob", Note: "odd hour"})
 	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "deny", By: "carol"})
 
-	dir := t.TempDir()
-	if *record {
-		dir = "../replay/testdata"
+	// ws-042: the host is isolated, the block of its callback address is
+	// refused for good, and the saga releases the host. dc01's containment
+	// and revert are over, so the EDR calls from here on are ws-042's.
+	rec.keep(workflows.IncidentWorkflowID("host:ws-042"), workflows.IncidentType, "saga_compensation")
+	s.waitStatus("host:ws-042", 30*time.Second, workflows.StatusAwaiting)
+	s.edr.FailNext("POST /api/indicators", http.StatusBadRequest, 1, "")
+	before := len(s.edr.Calls())
+	decide(t, s, "host:ws-042", workflows.DecideInput{Verdict: "approve", By: "bob"})
+
+	var dup, prn workflows.RespondToAlertResult
+	runResult(t, s, dc01Run, &dup)
+	runResult(t, s, prnRun, &prn)
+	if dup.Disposition != workflows.DispositionHandedOff || dup.Occurrences != 2 {
+		t.Errorf("dc01's alert run = %+v, want handed off with 2 occurrences", dup)
 	}
-	files := map[string]string{
-		"respond_to_alert.json":              alertID,
-		"incident_contained.json":            workflows.IncidentWorkflowID("host:dc01"),
-		"incident_escalated_and_denied.json": workflows.IncidentWorkflowID("host:prn-01"),
+	if prn.Disposition != workflows.DispositionHandedOff || prn.Occurrences != 1 {
+		t.Errorf("prn-01's alert run = %+v, want handed off with 1 occurrence", prn)
 	}
-	for name, id := range files {
-		waitClosed(t, s.client, id)
-		path := filepath.Join(dir, name)
-		writeHistory(ctx, t, s.client, id, path)
-		replayer := worker.NewWorkflowReplayer()
-		workflows.New(playbooks.Builtin()).Register(replayer)
-		if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, path); err != nil {
-			t.Errorf("replay %s (%s): %v", name, id, err)
+	wantIncident(t, s, "host:dc01", workflows.StatusFalsePositive)
+	wantIncident(t, s, "host:prn-01", workflows.StatusDenied)
+	wantIncident(t, s, "host:ws-042", workflows.StatusPartial)
+	var calls []string
+	for _, c := range s.edr.Calls()[before:] {
+		if c.Method != http.MethodPost {
+			continue
 		}
+		result := "ok"
+		if c.Status >= 300 {
+			result = fmt.Sprint(c.Status)
+		}
+		calls = append(calls, c.Path[strings.LastIndexByte(c.Path, '/')+1:]+" "+result)
+	}
+	if got := strings.Join(calls, ", "); got != "isolate ok, indicators 400, unisolate ok" || s.edr.Isolated("ws-042") {
+		t.Errorf("ws-042's containment called the EDR with %s (isolated now: %v); want isolate, a refused block, then the release", got, s.edr.Isolated("ws-042"))
+	}
+	rec.save(s)
+}
+
+// TestRecordHistoriesTriage: a suppressed alert, and failed logins that
+// only feed a password-spray correlation until it fires.
+func TestRecordHistoriesTriage(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		c.Policy.Triage.Suppressions = append(c.Policy.Triage.Suppressions, policy.Suppression{
+			Name: "recorder-scan", Match: policy.Match{"source": "suricata", "src_ip": "10.0.9.6"},
+			Reason: "the recorder's authorised scan", Expires: time.Now().Add(24 * time.Hour),
+		})
+		// Windows close a few seconds after their last event, not minutes.
+		for i := range c.Policy.Correlations.Rules {
+			c.Policy.Correlations.Rules[i].Timespan = 4 * time.Second
+		}
+	}})
+	now := time.Now().UTC().Truncate(time.Second)
+
+	scan := alert.Alert{ID: "scan-1", Source: "suricata", Rule: "ET SCAN Nmap Scripting Engine", Title: "Nmap scan of web-01",
+		Category: "network", Severity: alert.SeverityMedium, Time: now,
+		Entities: alert.Entities{Hosts: []alert.Host{{Name: "web-01"}},
+			IPs: []alert.IP{{Addr: "10.0.9.6", Direction: alert.DirectionSource}, {Addr: "10.0.2.15", Direction: alert.DirectionDestination}}}}
+	scanRun := postAlert(t, s, mustMarshal(t, scan))
+	rec.keep(scanRun, workflows.RespondToAlertType, "suppressed")
+
+	// Five users fail to log in from one address: each alert only feeds
+	// the windows (failed_login is generate: false); password_spray fires.
+	var logins []alert.Alert
+	for _, u := range []string{"alice", "bob", "carol", "dave", "erin"} {
+		logins = append(logins, alert.Alert{ID: "login-" + u, Source: "okta", Rule: "User login failure", Title: "Failed login for " + u,
+			Category: "identity", Severity: alert.SeverityLow, Time: now,
+			Entities: alert.Entities{Users: []alert.User{{Name: u}}, IPs: []alert.IP{{Addr: "203.0.113.50", Direction: alert.DirectionSource}}}})
+	}
+	var resp intake.Response
+	if code := s.post("/v1/alerts", "application/json", mustMarshal(t, logins), &resp); code != http.StatusAccepted || len(resp.Results) != len(logins) {
+		t.Fatalf("POST logins = %d %+v", code, resp)
+	}
+	loginRun := resp.Results[0].WorkflowID
+	rec.keep(loginRun, workflows.RespondToAlertType, "correlation_input")
+	window := workflows.CorrelationWorkflowID("password_spray", "src_ip=203.0.113.50")
+	rec.keep(window, workflows.CorrelateType, "fired")
+
+	var suppressed, input workflows.RespondToAlertResult
+	runResult(t, s, scanRun, &suppressed)
+	runResult(t, s, loginRun, &input)
+	if suppressed.Disposition != workflows.DispositionSuppressed || !strings.Contains(suppressed.Suppression, "recorder-scan") {
+		t.Errorf("scan's alert run = %+v, want suppressed by recorder-scan", suppressed)
+	}
+	if input.Disposition != workflows.DispositionCorrelationInput || input.IncidentID != "" {
+		t.Errorf("alice's alert run = %+v, want a correlation input without an incident", input)
+	}
+	var fired workflows.CorrelateResult
+	runResult(t, s, window, &fired)
+	if fired.Fired != 1 || len(fired.Raised) != 1 {
+		t.Errorf("%s = %+v, want one correlated alert", window, fired)
+	}
+	rec.save(s)
+}
+
+// TestRecordHistoriesLadder: nobody answers. Each tier times out after
+// two seconds and escalates; at the last, the P4 default closes the
+// incident.
+func TestRecordHistoriesLadder(t *testing.T) {
+	rec := newRecorder(t)
+	const timeout = 2 * time.Second
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		for i := range c.Policy.Tiers {
+			c.Policy.Tiers[i].Timeout = timeout
+		}
+	}})
+	postAlert(t, s, readExample(t, "network-anomaly-printer.json"))
+	id := workflows.IncidentWorkflowID("host:prn-01")
+	rec.keep(id, workflows.IncidentType, "ladder_timeout")
+	var res workflows.IncidentResult
+	runResult(t, s, id, &res)
+	// Every tier's timer ran out before the policy decided.
+	if least := time.Duration(len(s.cfg.Policy.Tiers)) * timeout; res.Status != workflows.StatusClosed || res.Metrics.TimeToDecide < least {
+		t.Errorf("prn-01 = %s after %s, want closed by the timeout default after at least %s", res.Status, res.Metrics.TimeToDecide, least)
+	}
+	rec.save(s)
+}
+
+// TestRecordHistoriesFourEyes: isolating dc01 takes two approvers.
+func TestRecordHistoriesFourEyes(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		c.Policy.Approvals.Destructive = 2
+	}})
+	postAlert(t, s, readExample(t, "network-anomaly-dc01.json"))
+	rec.keep(workflows.IncidentWorkflowID("host:dc01"), workflows.IncidentType, "four_eyes")
+	s.waitStatus("host:dc01", 30*time.Second, workflows.StatusAwaiting)
+	if d := decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "approve", By: "alice"}); d.Status != "recorded" || d.Approvals != 1 || d.Needed != 2 {
+		t.Fatalf("first approval = %+v, want recorded, 1 of 2", d)
+	}
+	if d := decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "approve", By: "bob"}); d.Status != "accepted" {
+		t.Fatalf("second approval = %+v, want accepted", d)
+	}
+	wantIncident(t, s, "host:dc01", workflows.StatusContained)
+	if !s.edr.Isolated("dc01") {
+		t.Error("dc01 not isolated after two approvals")
+	}
+	rec.save(s)
+}
+
+// TestRecordHistoriesRollover: with a limit of two signals per run, dc01's
+// duplicate rolls its alert run over, and the incident continues as new
+// while IR has yet to decide; the runs that resume are kept.
+func TestRecordHistoriesRollover(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{limits: activities.Limits{Signals: 2}, mutate: func(c *config.Config) {
+		shortWindows(c)
+		// Room to post the duplicate before the alert run ends.
+		c.Policy.Triage.DedupeWindow = 3 * time.Second
+	}})
+	dc01 := readExample(t, "network-anomaly-dc01.json")
+	alertRun := postAlert(t, s, dc01)
+	incident := workflows.IncidentWorkflowID("host:dc01")
+	rec.keep(alertRun, workflows.RespondToAlertType, "continue_as_new_resume")
+	rec.keep(incident, workflows.IncidentType, "continue_as_new_mid_ladder")
+	s.waitStatus("host:dc01", 30*time.Second, workflows.StatusAwaiting)
+	s.post("/v1/alerts", "application/json", dc01, nil)
+	// The duplicate's handoff is the incident's second signal.
+	eventually(t, 30*time.Second, "incident continued as new", func() (bool, string) {
+		d, err := s.client.DescribeWorkflowExecution(context.Background(), incident, "")
+		if err != nil {
+			return false, err.Error()
+		}
+		info := d.GetWorkflowExecutionInfo()
+		return info.GetExecution().GetRunId() != info.GetFirstRunId(), info.GetStatus().String()
+	})
+	decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "approve", By: "alice"})
+
+	var alertRes workflows.RespondToAlertResult
+	runResult(t, s, alertRun, &alertRes)
+	if alertRes.Occurrences != 2 {
+		t.Errorf("dc01's alert run = %+v, want 2 occurrences across the rollover", alertRes)
+	}
+	wantIncident(t, s, "host:dc01", workflows.StatusContained)
+	var resumed workflows.RespondToAlertInput
+	startInput(t, s, alertRun, &resumed)
+	if resumed.Resume == nil {
+		t.Errorf("%s's last run did not resume a rolled-over one", alertRun)
+	}
+	var resumedIncident workflows.IncidentInput
+	startInput(t, s, incident, &resumedIncident)
+	if r := resumedIncident.Resume; r == nil || r.Progress == nil || r.Progress.Ladder == nil {
+		t.Errorf("%s's last run did not resume a ladder: %+v", incident, r)
+	}
+	rec.save(s)
+}
+
+// startInput decodes the input the latest run of a workflow started with.
+func startInput(t *testing.T, s *stack, id string, out any) {
+	t.Helper()
+	h := history(context.Background(), t, s.client, id)
+	payloads := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
+	if len(payloads) == 0 {
+		t.Fatalf("%s started without input", id)
+	}
+	if err := json.Unmarshal(payloads[0].GetData(), out); err != nil {
+		t.Fatalf("%s's input: %v", id, err)
 	}
 }
 
-func decide(t *testing.T, s *stack, key string, in workflows.DecideInput) {
+// recorder keeps the runs of one test as replay histories.
+type recorder struct {
+	t    *testing.T
+	runs []recording
+}
+
+type recording struct {
+	id string
+	sc replay.Scenario
+}
+
+func newRecorder(t *testing.T) *recorder {
+	return &recorder{t: t}
+}
+
+// keep marks the run with the given workflow ID as the history of a
+// scenario. With -record it fails at once if the file exists.
+func (r *recorder) keep(id, workflowType, scenario string) {
+	r.t.Helper()
+	sc := replay.Scenario{WorkflowType: workflowType, Name: scenario}
+	if !replay.Known(sc) {
+		r.t.Fatalf("scenario %s is not in replay.Scenarios (tests/replay/replay.go): add it there first", sc)
+	}
+	if *record {
+		if path := filepath.Join(historiesDir, historyName(r.t, sc)); exists(path) {
+			r.t.Fatalf("%s exists and a recorded history is never overwritten. If it is an uncommitted file of an "+
+				"earlier attempt, delete it and its line in histories.sum; otherwise commit first, so that the new one carries the new commit", path)
+		}
+	}
+	r.runs = append(r.runs, recording{id: id, sc: sc})
+}
+
+// save waits for every kept run to close, writes its history, replays it
+// with the current code and, with -record, lists it in histories.sum.
+func (r *recorder) save(s *stack) {
+	t := r.t
+	t.Helper()
+	dir := t.TempDir()
+	if *record {
+		dir = historiesDir
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, rec := range r.runs {
+		waitClosed(t, s.client, rec.id)
+		h := history(ctx, t, s.client, rec.id)
+		if got := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName(); got != rec.sc.WorkflowType {
+			t.Errorf("%s is a %s run, kept as %s", rec.id, got, rec.sc)
+			continue
+		}
+		data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.ToLower(rec.sc.WorkflowType) + "-" + rec.sc.Name + ".json"
+		if *record {
+			name = historyName(t, rec.sc)
+		}
+		path := filepath.Join(dir, name)
+		if err := writeNew(path, data); err != nil {
+			t.Error(err)
+			continue
+		}
+		if err := replay.ReplayFile(playbooks.Builtin(), path); err != nil {
+			t.Errorf("replay %s (%s, %s): %v", rec.sc, rec.id, path, err)
+			if *record {
+				_ = os.Remove(path) // a history the code cannot replay is not kept
+			}
+			continue
+		}
+		if !*record {
+			continue
+		}
+		sum, err := replay.SumFile(path)
+		if err == nil {
+			err = replay.AppendManifest(dir, replay.Entry{SHA256: sum, File: name, Scenario: rec.sc})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s", path)
+	}
+}
+
+// The day and commit every history of one recording carries, taken once,
+// before the recording writes anything (which would make the tree dirty).
+var stamp struct {
+	once   sync.Once
+	day    time.Time
+	commit string
+	err    error
+}
+
+func historyName(t *testing.T, sc replay.Scenario) string {
+	t.Helper()
+	stamp.once.Do(func() {
+		stamp.day = time.Now().UTC()
+		stamp.commit, stamp.err = gitCommit()
+	})
+	if stamp.err != nil {
+		t.Fatalf("-record names histories by commit: %v", stamp.err)
+	}
+	return replay.FileName(stamp.day, stamp.commit, sc)
+}
+
+// gitCommit is HEAD's short commit, with -dirty when the work tree has
+// changes (untracked files included: Go builds those too).
+func gitCommit() (string, error) {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "", fmt.Errorf("git rev-parse --short HEAD: %w", err)
+	}
+	commit := strings.TrimSpace(string(out))
+	status, err := exec.Command("git", "status", "--porcelain").Output()
+	if err != nil {
+		return "", fmt.Errorf("git status --porcelain: %w", err)
+	}
+	if len(strings.TrimSpace(string(status))) > 0 {
+		commit += "-dirty"
+	}
+	return commit, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// writeNew writes a file that must not exist yet.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s exists: a recorded history is never overwritten", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// postAlert submits one alert and returns its run's workflow ID.
+func postAlert(t *testing.T, s *stack, body []byte) string {
+	t.Helper()
+	var resp intake.Response
+	if code := s.post("/v1/alerts", "application/json", body, &resp); code != http.StatusAccepted || len(resp.Results) != 1 {
+		t.Fatalf("POST /v1/alerts = %d %+v", code, resp)
+	}
+	return resp.Results[0].WorkflowID
+}
+
+func decide(t *testing.T, s *stack, key string, in workflows.DecideInput) workflows.DecideResult {
 	t.Helper()
 	body, _ := json.Marshal(in)
 	var out json.RawMessage
@@ -90,6 +449,32 @@ func decide(t *testing.T, s *stack, key string, in workflows.DecideInput) {
 		code := s.post("/v1/incidents/"+key+"/decision", "application/json", body, &out)
 		return code == http.StatusOK, string(out)
 	})
+	var res workflows.DecideResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("decision on %s: %s: %v", key, out, err)
+	}
+	return res
+}
+
+// runResult waits for a workflow (its latest run) to close and decodes its
+// result.
+func runResult(t *testing.T, s *stack, id string, out any) {
+	t.Helper()
+	waitClosed(t, s.client, id)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.client.GetWorkflow(ctx, id, "").Get(ctx, out); err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+}
+
+func wantIncident(t *testing.T, s *stack, key, status string) {
+	t.Helper()
+	var res workflows.IncidentResult
+	runResult(t, s, workflows.IncidentWorkflowID(key), &res)
+	if res.Status != status {
+		t.Errorf("incident %s ended %s, want %s", key, res.Status, status)
+	}
 }
 
 func waitClosed(t *testing.T, c client.Client, id string) {
@@ -103,7 +488,7 @@ func waitClosed(t *testing.T, c client.Client, id string) {
 	})
 }
 
-func writeHistory(ctx context.Context, t *testing.T, c client.Client, id, path string) {
+func history(ctx context.Context, t *testing.T, c client.Client, id string) *historypb.History {
 	t.Helper()
 	h := &historypb.History{}
 	it := c.GetWorkflowHistory(ctx, id, "", false, 0)
@@ -114,14 +499,8 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, id, path s
 		}
 		h.Events = append(h.Events, ev)
 	}
-	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
-	if err != nil {
-		t.Fatal(err)
+	if len(h.Events) == 0 {
+		t.Fatalf("%s has no history", id)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return h
 }

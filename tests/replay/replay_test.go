@@ -17,23 +17,18 @@ import (
 // once a pending scenario has a history, so remove its entry when you
 // record it.
 var pendingScenarios = []Scenario{
-	// The recorder produces these (tests/integration/record_test.go); they
-	// are recorded once the workflow rewrite has landed.
+	// The recorder produces every one of these
+	// (tests/integration/record_test.go); they are recorded once the
+	// workflow rewrite has landed.
 	{workflows.RespondToAlertType, "new"},
 	{workflows.RespondToAlertType, "suppressed"},
 	{workflows.RespondToAlertType, "correlation_input"},
+	{workflows.RespondToAlertType, "continue_as_new_resume"},
 	{workflows.IncidentType, "ladder_timeout"},
 	{workflows.IncidentType, "four_eyes"},
 	{workflows.IncidentType, "saga_compensation"},
+	{workflows.IncidentType, "continue_as_new_mid_ladder"},
 	{workflows.CorrelateType, "fired"},
-
-	// TODO(continue-as-new): the recorder cannot force a rollover on the
-	// embedded stack yet. Both need the worker to take the rollover limits
-	// (activities.Limits, Events and Signals, carried in the policy
-	// snapshot) from its options or configuration, so that a test can set
-	// them to a few events; then add their recording scenarios.
-	{workflows.RespondToAlertType, "continue_as_new_resume"}, // duplicates past Limits.Signals, then the resumed run
-	{workflows.IncidentType, "continue_as_new_mid_ladder"},   // Limits reached while a tier awaits its decision
 }
 
 // changedPlaybookHistory is the history TestReplayCatchesAChangedPlaybook
