@@ -93,11 +93,18 @@ func TestFiveThousandAlertsIntoOneIncident(t *testing.T) {
 		}
 		for _, e := range resp.GetExecutions() {
 			runs++
-			maxEvents = max(maxEvents, e.GetHistoryLength())
+			// Visibility fills in the history length only at close; ask
+			// each run.
+			d, err := s.client.DescribeWorkflowExecution(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId())
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := d.GetWorkflowExecutionInfo().GetHistoryLength()
+			maxEvents = max(maxEvents, n)
 			if e.GetExecution().GetWorkflowId() == workflows.IncidentWorkflowID("host:dc01") {
 				incidentRuns++
 			}
-			if n := e.GetHistoryLength(); n > 10000 {
+			if n > 10000 {
 				t.Errorf("%s run %s has %d history events, want at most 10,000", e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), n)
 			}
 		}
@@ -201,4 +208,69 @@ func TestDrillNeverSwallowsARealAlert(t *testing.T) {
 	if !d.Drill || r.Drill || r.Occurrences != 1 || d.Occurrences != 1 {
 		t.Fatalf("drill incident drill=%v (%d), real incident drill=%v (%d): want them apart", d.Drill, d.Occurrences, r.Drill, r.Occurrences)
 	}
+}
+
+// BenchmarkIncidentGrowth measures what one incident costs per alert on
+// the embedded server: alerts of 200 fingerprints on one host, then the
+// incident's state bytes and its history (events and bytes, summed over
+// every run of its continue-as-new chain). Run it with
+//
+//	go test ./tests/integration -run '^$' -bench IncidentGrowth -benchtime 1x
+func BenchmarkIncidentGrowth(b *testing.B) {
+	for _, n := range []int{200, 1000, 5000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s := startStack(b, stackOptions{})
+				fps := min(n, 200)
+				batches := oneHostStorm(b, n, fps, min(n, 500))
+				b.StartTimer()
+				for _, body := range batches {
+					var resp intake.Response
+					if code := s.post("/v1/alerts", "application/json", body, &resp); code != http.StatusAccepted {
+						b.Fatalf("batch: %d %+v", code, resp)
+					}
+				}
+				var st *workflows.IncidentState
+				eventually(b, 10*time.Minute, "every alert counted", func() (bool, string) {
+					var err error
+					st, err = s.incidents().Get(context.Background(), "host:dc01")
+					if err != nil {
+						return false, err.Error()
+					}
+					return st.Occurrences == n, fmt.Sprint(st.Occurrences)
+				})
+				b.StopTimer()
+				state, _ := json.Marshal(st)
+				events, bytes, runs := incidentHistory(b, s, workflows.IncidentWorkflowID("host:dc01"))
+				b.ReportMetric(float64(len(state)), "state_bytes")
+				b.ReportMetric(float64(events)/float64(n), "history_events/alert")
+				b.ReportMetric(float64(bytes)/float64(n), "history_bytes/alert")
+				b.ReportMetric(float64(runs), "runs")
+				s.stop()
+			}
+		})
+	}
+}
+
+// incidentHistory sums the history length and size of every run of a
+// workflow ID.
+func incidentHistory(b *testing.B, s *stack, id string) (events, bytes int64, runs int) {
+	b.Helper()
+	resp, err := s.client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: s.cfg.Temporal.Namespace, Query: fmt.Sprintf("WorkflowId = '%s'", id), PageSize: 1000,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range resp.GetExecutions() {
+		runs++
+		d, err := s.client.DescribeWorkflowExecution(context.Background(), id, e.GetExecution().GetRunId())
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += d.GetWorkflowExecutionInfo().GetHistoryLength()
+		bytes += d.GetWorkflowExecutionInfo().GetHistorySizeBytes()
+	}
+	return events, bytes, runs
 }
