@@ -22,6 +22,10 @@ const (
 	ErrTemporalLimit = "TemporalLimit"
 )
 
+// ErrInvalidInput marks an error that the same input would meet again
+// (a record a store refuses): Classify makes it non-retryable (BadRequest).
+var ErrInvalidInput = errors.New("invalid input")
+
 // Classify wraps err with a short prefix and decides, once, whether
 // Temporal should retry it. It returns nil for nil.
 func Classify(prefix string, err error) error {
@@ -31,6 +35,8 @@ func Classify(prefix string, err error) error {
 	msg := fmt.Sprintf("%s: %v", prefix, err)
 	var se *httpx.StatusError
 	switch {
+	case errors.Is(err, ErrInvalidInput):
+		return temporal.NewNonRetryableApplicationError(msg, ErrBadRequest, err)
 	case errors.Is(err, httpx.ErrNotConfigured):
 		return temporal.NewNonRetryableApplicationError(msg, ErrNotConfigured, err)
 	case errors.As(err, &se):

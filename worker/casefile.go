@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -17,7 +18,12 @@ import (
 type caseWriter struct{ store *events.SQLStore }
 
 func (w caseWriter) AppendCase(ctx context.Context, rec activities.CaseRecord) error {
-	return w.store.AppendCase(ctx, caseRecord(rec))
+	err := w.store.AppendCase(ctx, caseRecord(rec))
+	if errors.Is(err, events.ErrInvalidCase) {
+		// The same batch would be refused again: say so for good.
+		return fmt.Errorf("%w: %w", activities.ErrInvalidInput, err)
+	}
+	return err
 }
 
 // caseRecord converts one batch; TestCaseRecordCarriesEveryField checks
