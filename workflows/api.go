@@ -548,17 +548,27 @@ type CorrelationState struct {
 	Key      string                    `json:"key"`
 	Events   []policy.CorrelationEvent `json:"events"`
 	Entities alert.Entities            `json:"entities"`
-	Seen     map[string]int            `json:"seen,omitempty"`
-	// Fired counts the correlated alerts raised; Raised lists their
-	// workflow IDs.
+	// Seen maps an alert run to the last signal Seq applied from it
+	// (windows before correlate-bounded-window; unbounded).
+	Seen map[string]int `json:"seen,omitempty"`
+	// Sources is Seen for current windows: a source is forgotten a
+	// timespan after its last signal, and at most MaxSources are kept.
+	Sources map[string]SourceMark `json:"sources,omitempty"`
+	// Fired counts every correlated alert the window raised; Raised lists
+	// the workflow IDs of the last MaxRaised.
 	Fired  int      `json:"fired"`
 	Raised []string `json:"raised,omitempty"`
+	// Started is when the window began, carried across continue-as-new.
+	// It is part of the fingerprints of the alerts the window raises, so
+	// that they differ from those of an earlier window on the same key.
+	Started time.Time `json:"started,omitzero"`
 	// LastSignal is when the last occurrence arrived (workflow time); the
 	// window closes a timespan after it.
 	LastSignal time.Time `json:"last_signal"`
 }
 
-// CorrelateResult is how a window ended.
+// CorrelateResult is how a window ended: how many correlated alerts it
+// raised, and the workflow IDs of the last MaxRaised.
 type CorrelateResult struct {
 	Fired  int      `json:"fired"`
 	Raised []string `json:"raised,omitempty"`
