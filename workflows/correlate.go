@@ -15,20 +15,6 @@ import (
 	"github.com/socflow/socflow/policy"
 )
 
-// Changes to the Correlate workflow, guarded as versions.go describes.
-const (
-	// changeCorrelateRuleOnly: a window reads only its own rule, with the
-	// rollover limits (GetCorrelationRule), instead of the whole policy,
-	// which recorded every Sigma rule body in every window's history.
-	changeCorrelateRuleOnly = "correlate-rule-only"
-	// changeCorrelateBounded: a window remembers its sources in Sources,
-	// each forgotten a timespan after its last signal and at most
-	// MaxSources of them; lists only the last MaxRaised alerts it raised;
-	// rolls over at the limits, not only when Temporal suggests it; and
-	// puts its start in the fingerprints and IDs of the alerts it raises.
-	changeCorrelateBounded = "correlate-bounded-window"
-)
-
 // maxWindowEntities bounds the entities a window carries into its
 // correlated alert: a spray from one address at ten thousand users must
 // not make a ten-thousand-user alert.

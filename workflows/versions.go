@@ -14,6 +14,16 @@ const (
 	// version, suppression re-evaluated for every batch, rollover in every
 	// phase (ladder and containment included) and drained channels.
 	changeBoundedEngine = "bounded-engine"
+	// changeCorrelateRuleOnly: a window reads only its own rule, with the
+	// rollover limits (GetCorrelationRule), instead of the whole policy,
+	// which recorded every Sigma rule body in every window's history.
+	changeCorrelateRuleOnly = "correlate-rule-only"
+	// changeCorrelateBounded: a window remembers its sources in Sources,
+	// each forgotten a timespan after its last signal and at most
+	// MaxSources of them; lists only the last MaxRaised alerts it raised;
+	// rolls over at the limits, not only when Temporal suggests it; and
+	// puts its start in the fingerprints and IDs of the alerts it raises.
+	changeCorrelateBounded = "correlate-bounded-window"
 )
 
 // engineVersion returns the engine a run follows: 0 for runs recorded
