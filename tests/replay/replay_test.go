@@ -9,27 +9,13 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/playbooks"
-	"github.com/socflow/socflow/workflows"
 )
 
 // pendingScenarios have no recorded history yet. TestReplayCoversEveryPath
 // skips these and fails for every other scenario without one; it also fails
 // once a pending scenario has a history, so remove its entry when you
 // record it.
-var pendingScenarios = []Scenario{
-	// The recorder produces every one of these
-	// (tests/integration/record_test.go); they are recorded once the
-	// workflow rewrite has landed.
-	{workflows.RespondToAlertType, "new"},
-	{workflows.RespondToAlertType, "suppressed"},
-	{workflows.RespondToAlertType, "correlation_input"},
-	{workflows.RespondToAlertType, "continue_as_new_resume"},
-	{workflows.IncidentType, "ladder_timeout"},
-	{workflows.IncidentType, "four_eyes"},
-	{workflows.IncidentType, "saga_compensation"},
-	{workflows.IncidentType, "continue_as_new_mid_ladder"},
-	{workflows.CorrelateType, "fired"},
-}
+var pendingScenarios = []Scenario{}
 
 // changedPlaybookHistory is the history TestReplayCatchesAChangedPlaybook
 // replays: it ran the network-anomaly playbook.
