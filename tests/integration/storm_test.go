@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,9 +92,19 @@ func TestStormBecomesFewIncidents(t *testing.T) {
 			t.Errorf("%s has %d distinct alerts, want 5", key, len(st.Alerts))
 		}
 		for _, ref := range st.Alerts {
-			if ref.Occurrences != 500 || len(ref.IDs) != workflows.MaxRefIDs {
-				t.Errorf("%s / %s: %d occurrences, %d ids kept", key, ref.Rule, ref.Occurrences, len(ref.IDs))
+			if ref.Occurrences != 500 {
+				t.Errorf("%s / %s: %d occurrences, want 500", key, ref.Rule, ref.Occurrences)
 			}
+			// Every source ID is in the case file, paged back by the API.
+			path := "/v1/incidents/" + key + "/alerts/" + strings.TrimPrefix(ref.WorkflowID, "alert/") + "/ids?limit=1000"
+			eventually(t, 30*time.Second, "ids of "+ref.WorkflowID, func() (bool, string) {
+				var page struct {
+					IDs   []string `json:"ids"`
+					Total int      `json:"total"`
+				}
+				code := s.get(path, &page)
+				return code == http.StatusOK && page.Total == 500 && len(page.IDs) == 500, fmt.Sprintf("%d: %d of %d", code, len(page.IDs), page.Total)
+			})
 		}
 		total += st.Occurrences
 	}
@@ -103,7 +114,7 @@ func TestStormBecomesFewIncidents(t *testing.T) {
 	if n := count(fmt.Sprintf("WorkflowType = '%s'", workflows.IncidentType)); n != 4 {
 		t.Fatalf("%d incidents, want 4 (one per host)", n)
 	}
-	// The alert run keeps every ID of its fingerprint.
+	// The alert run forwarded every ID of its fingerprint and keeps none.
 	v, err := s.client.QueryWorkflow(ctx, workflows.AlertWorkflowID(fingerprintOf(t, s, 0)), "", workflows.QueryStatus)
 	if err != nil {
 		t.Fatal(err)
@@ -112,8 +123,8 @@ func TestStormBecomesFewIncidents(t *testing.T) {
 	if err := v.Get(&ast); err != nil {
 		t.Fatal(err)
 	}
-	if ast.Occurrences != 500 || len(ast.IDs) != 500 {
-		t.Fatalf("alert run: %d occurrences, %d ids; want 500 and 500", ast.Occurrences, len(ast.IDs))
+	if ast.Occurrences != 500 || ast.Forwarded != 500 || len(ast.IDs) != 0 {
+		t.Fatalf("alert run: %d occurrences, %d forwarded, %d ids held; want 500, 500 and none", ast.Occurrences, ast.Forwarded, len(ast.IDs))
 	}
 }
 
