@@ -11,42 +11,17 @@ import (
 	"github.com/socflow/socflow/integrations/events"
 )
 
-// caseWriter adapts the event store to the case file activity. The
-// activity's records and the store's have the same fields, so each nested
-// record converts by a plain type conversion: a field added to one and
-// not the other is a compile error here.
+// caseWriter gives the case file activity the event store, marking a
+// record the store refuses as permanent.
 type caseWriter struct{ store *events.SQLStore }
 
 func (w caseWriter) AppendCase(ctx context.Context, rec activities.CaseRecord) error {
-	err := w.store.AppendCase(ctx, caseRecord(rec))
+	err := w.store.AppendCase(ctx, rec)
 	if errors.Is(err, events.ErrInvalidCase) {
 		// The same batch would be refused again: say so for good.
 		return fmt.Errorf("%w: %w", activities.ErrInvalidInput, err)
 	}
 	return err
-}
-
-// caseRecord converts one batch; TestCaseRecordCarriesEveryField checks
-// that the top level, which is copied field by field, misses none.
-func caseRecord(rec activities.CaseRecord) events.CaseRecord {
-	out := events.CaseRecord{
-		IncidentID:    rec.IncidentID,
-		CaseID:        rec.CaseID,
-		OpenedAt:      rec.OpenedAt,
-		TimelineStart: rec.TimelineStart,
-		Batch:         rec.Batch,
-		Timeline:      rec.Timeline,
-	}
-	for _, a := range rec.Alerts {
-		out.Alerts = append(out.Alerts, events.CaseAlert(a))
-	}
-	for _, o := range rec.Occurrences {
-		out.Occurrences = append(out.Occurrences, events.CaseOccurrences(o))
-	}
-	for _, r := range rec.Related {
-		out.Related = append(out.Related, events.CaseRelated(r))
-	}
-	return out
 }
 
 // eventsPath is the SQLite event store's file: enrichment.events.path
