@@ -114,6 +114,9 @@ const (
 	// DispositionCorrelationInput is an alert that only feeds correlation
 	// rules (Sigma's generate: false): recorded and counted, no incident.
 	DispositionCorrelationInput = "correlation_input"
+	// DispositionFailed is an alert Temporal refused to hand off for good
+	// (AlertState.Error says why).
+	DispositionFailed = "failed"
 )
 
 // AlertState is what a RespondToAlert run knows; it is the status query's
@@ -165,6 +168,8 @@ type AlertState struct {
 	SuppressedUntil time.Time `json:"suppressed_until,omitzero"`
 	// PolicyVersion names the policy of the latest triage.
 	PolicyVersion string `json:"policy_version,omitempty"`
+	// Error is why the run failed for good (a handoff Temporal refused).
+	Error string `json:"error,omitempty"`
 }
 
 // RespondToAlertResult is how an alert run ended.

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/activities"
@@ -408,5 +411,43 @@ func TestSuppressionEndsAtExpiry(t *testing.T) {
 	}
 	if ran := h.env.Now().Sub(start); ran > 35*time.Minute {
 		t.Errorf("the run lived %s, want it to end at the suppression's expiry (30m), not after the 6h dedupe window", ran)
+	}
+}
+
+// TestHandoffRefusedForGoodFailsOnce: the first engine classified
+// Temporal's InvalidArgument as retryable and gave the handoff no
+// ScheduleToClose, so an alert run past a limit retried forever.
+func TestHandoffRefusedForGoodFailsOnce(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	calls := 0
+	var hand *activities.Handoff
+	h.env.OnActivity(hand.SignalWithStart, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.SignalWithStartInput) (activities.SignalWithStartResult, error) {
+			calls++
+			return activities.SignalWithStartResult{}, temporal.NewNonRetryableApplicationError("signal count limit exceeded", activities.ErrTemporalLimit, nil)
+		})
+	a := networkAlert("dc01", "203.0.113.7")
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 1, ReceivedAt: a.Time})
+	}, 0)
+	var st workflows.AlertState
+	h.env.ExecuteWorkflow(workflows.RespondToAlertType, workflows.RespondToAlertInput{Fingerprint: "fp"})
+	err := h.env.GetWorkflowError()
+	if err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("workflow error = %v, want the refusal", err)
+	}
+	if calls != 1 {
+		t.Errorf("handoff tried %d times, want once", calls)
+	}
+	v, qerr := h.env.QueryWorkflow(workflows.QueryStatus)
+	if qerr != nil {
+		t.Fatal(qerr)
+	}
+	if err := v.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Disposition != workflows.DispositionFailed || !strings.Contains(st.Error, "limit") {
+		t.Errorf("status = %s %q, want failed with the reason", st.Disposition, st.Error)
 	}
 }

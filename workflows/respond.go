@@ -416,6 +416,12 @@ func (r *responder) forward(ctx workflow.Context) error {
 			sig.Alert, sig.Context, sig.First = &a, &pkt, true
 		}
 		if err := signalWithStart(ctx, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig); err != nil {
+			// Temporal refused it for good, or an hour of retries ran out:
+			// say why in the run's status, then fail the run (visible as
+			// failed in the UI and in `incident list` of alert runs).
+			r.st.Error = "handoff to " + r.st.IncidentID + ": " + errText(err)
+			r.st.Disposition = DispositionFailed
+			r.publish(ctx)
 			return err
 		}
 		r.st.Forwarded += count
