@@ -264,3 +264,21 @@ func TestIncidentReadsNeedTheCaseFile(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderIncidentShowsWhatCapsLeftOut: a bounded incident says how many
+// hosts and users its lists left out, and the errors it met.
+func TestRenderIncidentShowsWhatCapsLeftOut(t *testing.T) {
+	st := &workflows.IncidentState{
+		ID: "incident/host:dc01", Title: "t", Status: workflows.StatusAwaiting,
+		Hosts: []string{"dc01"}, Users: []string{"bob"},
+		Omitted: workflows.Omitted{Hosts: 12, Users: 3},
+		Errors:  []string{"case file: last batch not written; the audit record holds it"},
+	}
+	var out bytes.Buffer
+	renderIncident(&out, st, &incidents.AlertsPage{Total: 40})
+	for _, want := range []string{"dc01 (+12 more)", "bob (+3 more)", "Errors", "last batch not written", "40 alert(s)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

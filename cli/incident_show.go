@@ -82,7 +82,8 @@ func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.
 		st.Status, dash(string(st.Score.Priority)), st.Score.Value, dash(st.Tier), dash(st.Playbook), alerts.Total, st.Occurrences)
 	fmt.Fprintf(w, "opened %s · updated %s · closed %s\n", ts(st.OpenedAt), ts(st.UpdatedAt), ts(st.ClosedAt))
 	if len(st.Hosts)+len(st.Users) > 0 {
-		fmt.Fprintf(w, "hosts %s · users %s\n", dash(strings.Join(st.Hosts, ", ")), dash(strings.Join(st.Users, ", ")))
+		fmt.Fprintf(w, "hosts %s%s · users %s%s\n", dash(strings.Join(st.Hosts, ", ")), more(st.Omitted.Hosts),
+			dash(strings.Join(st.Users, ", ")), more(st.Omitted.Users))
 	}
 
 	heading(w, "Score")
@@ -130,10 +131,24 @@ func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.
 			fmt.Fprintf(w, "  %s  %-8s %s  %s\n", ts(r.At), r.Status, r.Action.ID, r.Detail)
 		}
 	}
+	if len(st.Errors) > 0 {
+		heading(w, "Errors")
+		for _, e := range st.Errors {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
 	heading(w, "Times")
 	fmt.Fprintf(w, "  to enrich %s · to decide %s · to contain %s\n",
 		dur(st.Metrics.TimeToEnrich), dur(st.Metrics.TimeToDecide), dur(st.Metrics.TimeToContain))
 	if st.Status == workflows.StatusAwaiting {
 		fmt.Fprintf(w, "\nDecide: socflow incident decide %s --approve|--deny|--escalate|--false-positive --as YOU\n", st.ID)
 	}
+}
+
+// more renders what a capped list left out.
+func more(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (+%d more)", n)
 }
