@@ -20,11 +20,9 @@ import (
 // arrays of size batch.
 func oneHostStorm(t testing.TB, n, fps, batch int) [][]byte {
 	t.Helper()
-	var out [][]byte
-	var cur []alert.Alert
 	base := time.Now().UTC().Add(-time.Minute)
-	for i := 0; i < n; i++ {
-		cur = append(cur, alert.Alert{
+	return alertBatches(t, n, batch, func(i int) alert.Alert {
+		return alert.Alert{
 			ID: fmt.Sprintf("dc01-%05d", i), Source: "suricata", Rule: fmt.Sprintf("ET POLICY rule %d", i%fps),
 			Title: fmt.Sprintf("Policy violation %d on dc01", i%fps), Category: "network", Severity: alert.SeverityLow,
 			Time: base.Add(time.Duration(i) * time.Millisecond),
@@ -32,17 +30,8 @@ func oneHostStorm(t testing.TB, n, fps, batch int) [][]byte {
 				Hosts: []alert.Host{{Name: "dc01"}},
 				IPs:   []alert.IP{{Addr: "198.51.100.77", Direction: alert.DirectionSource}},
 			},
-		})
-		if len(cur) == batch {
-			data, err := json.Marshal(cur)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, data)
-			cur = nil
 		}
-	}
-	return out
+	})
 }
 
 // TestFiveThousandAlertsIntoOneIncident: on the first engine 2,000

@@ -22,12 +22,10 @@ import (
 // each with its own ID, as JSON arrays of size batch.
 func stormBatches(t testing.TB, n, batch int) [][]byte {
 	t.Helper()
-	var out [][]byte
-	var cur []alert.Alert
 	base := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
-	for i := 0; i < n; i++ {
+	return alertBatches(t, n, batch, func(i int) alert.Alert {
 		host, rule := i%4, (i/4)%5
-		cur = append(cur, alert.Alert{
+		return alert.Alert{
 			ID: fmt.Sprintf("storm-%05d", i), Source: "suricata", Rule: fmt.Sprintf("ET SCAN rule %d", rule),
 			Title: fmt.Sprintf("Scan %d against srv-%d", rule, host), Category: "network", Severity: alert.SeverityLow,
 			Time: base.Add(time.Duration(i) * time.Millisecond),
@@ -35,15 +33,31 @@ func stormBatches(t testing.TB, n, batch int) [][]byte {
 				Hosts: []alert.Host{{Name: fmt.Sprintf("srv-%d", host)}},
 				IPs:   []alert.IP{{Addr: "198.51.100.77", Direction: alert.DirectionSource}},
 			},
-		})
-		if len(cur) == batch {
-			data, err := json.Marshal(cur)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, data)
-			cur = nil
 		}
+	})
+}
+
+// alertBatches encodes the alerts build(0..n-1) as JSON arrays of size
+// batch (the last one may be shorter).
+func alertBatches(t testing.TB, n, batch int, build func(i int) alert.Alert) [][]byte {
+	t.Helper()
+	var out [][]byte
+	var cur []alert.Alert
+	flush := func() {
+		data, err := json.Marshal(cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, data)
+		cur = nil
+	}
+	for i := 0; i < n; i++ {
+		if cur = append(cur, build(i)); len(cur) == batch {
+			flush()
+		}
+	}
+	if len(cur) > 0 {
+		flush()
 	}
 	return out
 }
