@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"sync"
 
 	"github.com/socflow/socflow/policy"
 )
@@ -18,9 +17,7 @@ type Correlations struct {
 	// Limits say where a window continues as new (zero: the defaults).
 	Limits Limits
 
-	mu          sync.Mutex
-	versionOf   *policy.Policy
-	versionText string
+	versions versionCache
 }
 
 // GetCorrelationRuleInput names the rule by its key (policy.Correlation.Key).
@@ -43,19 +40,7 @@ type GetCorrelationRuleResult struct {
 // a reload, and no retry brings it back.
 func (c *Correlations) GetCorrelationRule(_ context.Context, in GetCorrelationRuleInput) (GetCorrelationRuleResult, error) {
 	cur := c.Current()
-	res := GetCorrelationRuleResult{Version: c.version(cur), Limits: c.Limits.WithDefaults()}
+	res := GetCorrelationRuleResult{Version: c.versions.of(cur), Limits: c.Limits.WithDefaults()}
 	res.Rule = cur.Correlations.Get(in.Rule)
 	return res, nil
-}
-
-// version is PolicyVersion, cached for the policy in force: every window
-// run asks once, and hashing every rule for each would cost more than the
-// lookup it serves.
-func (c *Correlations) version(cur *policy.Policy) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.versionOf != cur {
-		c.versionOf, c.versionText = cur, PolicyVersion(cur)
-	}
-	return c.versionText
 }

@@ -27,9 +27,7 @@ type Policy struct {
 	// Limits say where runs continue as new.
 	Limits Limits
 
-	mu          sync.Mutex
-	versionOf   *policy.Policy
-	versionText string
+	versions versionCache
 }
 
 // EnrichmentPlan tells workflows which enrichment sources are configured,
@@ -116,7 +114,7 @@ type PolicyForResult struct {
 // kind uses.
 func (p *Policy) PolicyFor(_ context.Context, in PolicyForInput) (PolicyForResult, error) {
 	cur := p.Current()
-	res := PolicyForResult{Version: p.version(cur), Limits: p.Limits.WithDefaults()}
+	res := PolicyForResult{Version: p.versions.of(cur), Limits: p.Limits.WithDefaults()}
 	switch in.Workflow {
 	case PolicyForAlert:
 		res.Policy = policy.Policy{
@@ -168,7 +166,7 @@ type TriageAlertResult struct {
 // expired or was removed stops applying to running runs.
 func (p *Policy) TriageAlert(_ context.Context, in TriageAlertInput) (TriageAlertResult, error) {
 	cur := p.Current()
-	res := TriageAlertResult{Version: p.version(cur)}
+	res := TriageAlertResult{Version: p.versions.of(cur)}
 	if s := cur.Suppressed(&in.Alert, in.At); s != nil {
 		c := *s
 		res.Suppression = &c
@@ -196,14 +194,21 @@ func PolicyVersion(p *policy.Policy) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// version is PolicyVersion, cached for the policy in force: a policy is
-// never changed in place (a reload swaps the pointer), and hashing every
-// rule for every alert would cost more than the lookup it serves.
-func (p *Policy) version(cur *policy.Policy) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.versionOf != cur {
-		p.versionOf, p.versionText = cur, PolicyVersion(cur)
+// versionCache is PolicyVersion, cached for the policy in force: a
+// policy is never changed in place (a reload swaps the pointer), and
+// hashing every rule for every alert or window would cost more than the
+// lookup it serves.
+type versionCache struct {
+	mu     sync.Mutex
+	policy *policy.Policy
+	text   string
+}
+
+func (c *versionCache) of(cur *policy.Policy) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.policy != cur {
+		c.policy, c.text = cur, PolicyVersion(cur)
 	}
-	return p.versionText
+	return c.text
 }

@@ -66,13 +66,8 @@ func auditOptions(ctx workflow.Context) workflow.Context {
 func notifyOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    10,
-		},
-		Summary: summary,
+		RetryPolicy:         peopleRetry(),
+		Summary:             summary,
 	})
 }
 
@@ -83,13 +78,8 @@ func ticketOptions(ctx workflow.Context, summary string) workflow.Context {
 		// responders for long: past this, the step is noted and retried
 		// at the next message.
 		ScheduleToCloseTimeout: 45 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    10,
-		},
-		Summary: summary,
+		RetryPolicy:            peopleRetry(),
+		Summary:                summary,
 	})
 }
 
@@ -122,4 +112,16 @@ func enrichRemoteOptions(ctx workflow.Context, timeout time.Duration, summary st
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 3},
 		Summary:                summary,
 	})
+}
+
+// peopleRetry is the retry policy of the steps that reach people (chat,
+// tickets): a bounded number of tries, so a service that is down is noted
+// in the timeline instead of holding the incident.
+func peopleRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+		MaximumAttempts:    10,
+	}
 }
