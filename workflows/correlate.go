@@ -130,7 +130,9 @@ func (c *correlation) run(ctx workflow.Context) (CorrelateResult, error) {
 			}
 			// An event delivered with the closing timer is taken, not
 			// dropped with the run: the window is not quiet after all.
-			if c.events.Len() == 0 {
+			// (Windows before changeCorrelateBounded closed regardless,
+			// and replay must close them as they did.)
+			if c.events.Len() == 0 || !c.bounded {
 				return c.result(), nil
 			}
 		}
@@ -217,6 +219,19 @@ func (c *correlation) rolloverDue(ctx workflow.Context) bool {
 // finished and every delivered event is applied, through the same path as
 // the run's own batches: deduplicated, entities merged, the rule evaluated.
 func (c *correlation) continueAsNew(ctx workflow.Context) error {
+	if !c.bounded {
+		// As windows before changeCorrelateBounded did: the events
+		// delivered but not taken go into the carried window unevaluated.
+		for {
+			var s CorrelationSignal
+			if !c.events.ReceiveAsync(&s) {
+				break
+			}
+			c.st.Events = append(c.st.Events, s.Event)
+		}
+		st := c.st
+		return workflow.NewContinueAsNewError(ctx, CorrelateType, CorrelateInput{Rule: c.st.Rule, Key: c.st.Key, Resume: &st})
+	}
 	for {
 		if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 			return err
