@@ -451,3 +451,18 @@ func TestHandoffRefusedForGoodFailsOnce(t *testing.T) {
 		t.Errorf("status = %s %q, want failed with the reason", st.Disposition, st.Error)
 	}
 }
+
+// TestNewIncidentsFollowEngine1: the state says which engine's rules it
+// follows, as api.go documents (0 first engine, 1 bounded).
+func TestNewIncidentsFollowEngine1(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	sig := incidentSignal(t, pol, networkAlert("dc01", "203.0.113.7"), alert.ContextPacket{}, "alert/fp/run", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var st workflows.IncidentState
+	h.env.RegisterDelayedCallback(func() { st = h.state(t) }, time.Minute)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	if st.Engine != 1 || st.CaseID == "" || st.PolicyVersion == "" {
+		t.Fatalf("engine %d, case %q, policy %q: want engine 1 with a case ID and a policy version", st.Engine, st.CaseID, st.PolicyVersion)
+	}
+}

@@ -29,5 +29,8 @@ const (
 // engineVersion returns the engine a run follows: 0 for runs recorded
 // before changeBoundedEngine, 1 after.
 func engineVersion(ctx workflow.Context) int {
-	return int(workflow.GetVersion(ctx, changeBoundedEngine, workflow.DefaultVersion, 1)) - int(workflow.DefaultVersion)
+	if v := workflow.GetVersion(ctx, changeBoundedEngine, workflow.DefaultVersion, 1); v != workflow.DefaultVersion {
+		return int(v)
+	}
+	return 0
 }
