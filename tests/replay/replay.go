@@ -134,11 +134,24 @@ func FileName(day time.Time, commit string, s Scenario) string {
 	return fmt.Sprintf("%s-%s-%s-%s.json", day.UTC().Format("20060102"), commit, strings.ToLower(s.WorkflowType), s.Name)
 }
 
+// LegacyNames are the histories recorded before names carried the date
+// and commit (on 2026-11-29, with commit 832cffd). They keep the names
+// they were recorded under, as every history does; only new ones follow
+// FileName.
+var LegacyNames = map[string]Scenario{
+	"respond_to_alert.json":              {"RespondToAlert", "duplicate"},
+	"incident_contained.json":            {"Incident", "contained_reverted"},
+	"incident_escalated_and_denied.json": {"Incident", "escalated_denied"},
+}
+
 var fileNameRE = regexp.MustCompile(`^(\d{8})-([0-9a-f]{7,40}(?:-dirty)?)-([a-z]+)-([a-z0-9_]+)\.json$`)
 
 // ParseFileName returns the workflow type (lower case) and scenario a
 // history's file name carries, or ok false if it does not follow FileName.
 func ParseFileName(name string) (workflowType, scenario string, ok bool) {
+	if s, legacy := LegacyNames[name]; legacy {
+		return strings.ToLower(s.WorkflowType), s.Name, true
+	}
 	m := fileNameRE.FindStringSubmatch(name)
 	if m == nil {
 		return "", "", false

@@ -19,7 +19,7 @@ var pendingScenarios = []Scenario{}
 
 // changedPlaybookHistory is the history TestReplayCatchesAChangedPlaybook
 // replays: it ran the network-anomaly playbook.
-const changedPlaybookHistory = "testdata/20261129-832cffd-incident-contained_reverted.json"
+const changedPlaybookHistory = "testdata/incident_contained.json"
 
 func manifest(t *testing.T) []Entry {
 	t.Helper()
