@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -309,7 +310,7 @@ func (inc *incident) addEntities(a *alert.Alert) {
 // engine (counting what it leaves out).
 func (inc *incident) appendEntity(list []string, v string, omitted *int) []string {
 	if inc.engine == 0 {
-		return appendUnique(list, v)
+		return appendCapped(list, v, math.MaxInt, nil)
 	}
 	return appendCapped(list, v, MaxEntities, omitted)
 }
@@ -332,13 +333,6 @@ func appendIDs(ids, more []string) []string {
 		ids = append(ids, more[:min(room, len(more))]...)
 	}
 	return ids
-}
-
-func appendUnique(list []string, v string) []string {
-	if v == "" || slices.Contains(list, v) {
-		return list
-	}
-	return append(list, v)
 }
 
 // mergeContext folds an alert's packet into the incident's: the most
