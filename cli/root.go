@@ -121,6 +121,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newCmdAlert(f),
 		newCmdIncident(f),
 		newCmdConfig(f),
+		newCmdBench(f, nil),
 	)
 	return root
 }

@@ -239,12 +239,7 @@ func New(o Options) (*Worker, error) {
 		return nil, err
 	}
 
-	wk.w = sdkworker.New(o.Client, workflows.TaskQueue, sdkworker.Options{
-		MaxConcurrentActivityExecutionSize: o.MaxConcurrentActivities,
-		// A panic in workflow code is a bug to fix and replay, not a reason
-		// to fail an incident: block the task and let it be retried.
-		WorkflowPanicPolicy: sdkworker.BlockWorkflow,
-	})
+	wk.w = sdkworker.New(o.Client, workflows.TaskQueue, SDKOptions(o))
 	workflows.New(reg).Register(wk.w)
 	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load, Enrichment: plan, Limits: o.Limits})
 	wk.w.RegisterActivity(&activities.Correlations{Current: wk.policy.Load, Limits: o.Limits})
@@ -256,6 +251,18 @@ func New(o Options) (*Worker, error) {
 	wk.w.RegisterActivity(&activities.CaseFile{Store: caseWriter{store}})
 	wk.w.RegisterActivity(ticket)
 	return wk, nil
+}
+
+// SDKOptions are the Temporal worker options socflow runs with (`socflow
+// bench` gives its bare pipeline the same, so that the comparison is of
+// socflow's code, not of worker tuning).
+func SDKOptions(o Options) sdkworker.Options {
+	return sdkworker.Options{
+		MaxConcurrentActivityExecutionSize: o.MaxConcurrentActivities,
+		// A panic in workflow code is a bug to fix and replay, not a reason
+		// to fail an incident: block the task and let it be retried.
+		WorkflowPanicPolicy: sdkworker.BlockWorkflow,
+	}
 }
 
 // uiNamespaceURL is the Temporal UI's page of the namespace, for links.
