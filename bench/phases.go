@@ -326,16 +326,19 @@ func growth(ctx context.Context, o *Options, n int) (*Growth, error) {
 // waitCount polls the visibility store until query counts n workflows.
 func waitCount(ctx context.Context, s *stack, query string, n int) error {
 	var last int64
+	var lastErr error
 	err := poll(ctx, settleWithin, func() (bool, error) {
 		resp, err := s.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: s.cfg.Temporal.Namespace, Query: query})
 		if err != nil {
-			return false, err
+			// A busy server may time a count out: ask again.
+			lastErr = err
+			return false, nil
 		}
 		last = resp.GetCount()
 		return last >= int64(n), nil
 	})
 	if err != nil {
-		return fmt.Errorf("%d of %d for %s: %w", last, n, query, err)
+		return fmt.Errorf("%d of %d for %s: %w (last error: %v)", last, n, query, err, lastErr)
 	}
 	return nil
 }
