@@ -45,7 +45,7 @@ func runE2E(ctx context.Context, o *Options, r *Report) error {
 	for _, body := range batches {
 		var resp intake.Response
 		if err := s.post(ctx, "/v1/alerts", body, 202, &resp); err != nil {
-			return err
+			return fmt.Errorf("socflow: %w", err)
 		}
 		if len(resp.Rejected)+len(resp.Failed) > 0 {
 			return fmt.Errorf("intake refused alerts: %+v %+v", resp.Rejected, resp.Failed)
@@ -53,7 +53,7 @@ func runE2E(ctx context.Context, o *Options, r *Report) error {
 	}
 	query := fmt.Sprintf("WorkflowType = '%s' AND %s IS NOT NULL", workflows.IncidentType, workflows.SAStatus.GetName())
 	if err := waitCount(ctx, s, query, n); err != nil {
-		return err
+		return fmt.Errorf("socflow: %w", err)
 	}
 	took := time.Since(start)
 	r.UniqueAlerts = n
@@ -61,7 +61,7 @@ func runE2E(ctx context.Context, o *Options, r *Report) error {
 	r.MaxRatePerS = r.E2EAlertsPerS
 	alertCost, incCost, err := settledCost(ctx, s, workflows.RespondToAlertType, workflows.IncidentType)
 	if err != nil {
-		return err
+		return fmt.Errorf("socflow histories: %w", err)
 	}
 	r.PerUnique = alertCost.plus(incCost)
 	r.Shape = Shape{
@@ -412,7 +412,7 @@ func list(ctx context.Context, s *stack, query string) ([]*workflowExecution, er
 			Namespace: s.cfg.Temporal.Namespace, Query: query, PageSize: 1000, NextPageToken: token,
 		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("list %s: %w", query, err)
 		}
 		out = append(out, resp.GetExecutions()...)
 		if token = resp.GetNextPageToken(); len(token) == 0 {
@@ -465,7 +465,7 @@ func settle(ctx context.Context, s *stack, execs []*workflowExecution) error {
 		for _, e := range execs {
 			d, err := s.client.DescribeWorkflowExecution(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId())
 			if err != nil {
-				return false, err
+				return false, fmt.Errorf("describe %s: %w", e.GetExecution().GetWorkflowId(), err)
 			}
 			n := d.GetWorkflowExecutionInfo().GetHistoryLength()
 			if lengths[e.GetExecution().GetRunId()] != n || len(d.GetPendingActivities()) > 0 {

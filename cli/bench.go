@@ -90,7 +90,7 @@ func runBench(ctx context.Context, f *Factory, opts *BenchOptions) error {
 		defer pprof.StopCPUProfile()
 	}
 	r, err := bench.Run(ctx, bench.Options{
-		Config: cfg, Progress: f.ErrOut, Sizes: sizes, Only: opts.Only,
+		Config: cfg, Progress: f.ErrOut, Sizes: sizes, Only: opts.Only, Logger: f.logger(),
 		StartServer: func(ctx context.Context, o bench.ServerOptions) (bench.Server, error) {
 			return f.DevServer(ctx, DevServerOptions{
 				IP: "127.0.0.1", UIPort: 0, Namespace: o.Namespace, SearchAttributes: o.SearchAttributes, Logger: o.Logger,
