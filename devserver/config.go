@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
@@ -179,7 +181,7 @@ func prepareDB(cfg *serverConfig, opts Options) error {
 	return nil
 }
 
-func newTemporalServer(cfg *serverConfig, logger *slog.Logger) (temporal.Server, error) {
+func newTemporalServer(cfg *serverConfig, dc *devConfig, logger *slog.Logger) (temporal.Server, error) {
 	serverLogger := newServerLogger(logger)
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.conf.Global.Authorization)
 	if err != nil {
@@ -196,7 +198,7 @@ func newTemporalServer(cfg *serverConfig, logger *slog.Logger) (temporal.Server,
 		temporal.WithLogger(serverLogger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
+		temporal.WithDynamicConfigClient(dc),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("devserver: new temporal server: %w", err)
@@ -214,8 +216,51 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// The UI and `socflow` list workflows often; the default 10 RPS
 		// throttles a single user clicking around.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		// Without this, a search attribute added at start is rejected by
-		// workflow starts until the server's caches refresh (up to a minute).
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
 	}
+}
+
+// devConfig is the server's dynamic configuration: dynamicConfig, plus a
+// search-attribute cache that reads the database on every lookup only
+// for a while after Start added attributes to an existing namespace.
+//
+// Measured: forcing that refresh always (as Temporal's own dev setups do)
+// costs a database read per workflow start, upsert and list, which on two
+// cores throttled the pipeline to ~11 alerts/s with "System Persistence
+// Max QPS Reached"; without it, attributes added to an existing DB file
+// would be refused for up to the cache's 60-second refresh interval.
+type devConfig struct {
+	static     dynamicconfig.StaticClient
+	forceUntil atomic.Int64 // unix nanoseconds
+	// on and off are returned as the same slices every time: the server
+	// caches conversions by slice.
+	on, off []dynamicconfig.ConstrainedValue
+}
+
+func newDevConfig() *devConfig {
+	return &devConfig{
+		static: dynamicConfig(),
+		on:     []dynamicconfig.ConstrainedValue{{Value: true}},
+		off:    []dynamicconfig.ConstrainedValue{{Value: false}},
+	}
+}
+
+// searchAttributesCacheTTL is the server's search-attribute cache refresh
+// interval (common/searchattribute's cacheRefreshInterval).
+const searchAttributesCacheTTL = 60 * time.Second
+
+// GetValue implements dynamicconfig.Client.
+func (c *devConfig) GetValue(key dynamicconfig.Key) []dynamicconfig.ConstrainedValue {
+	if key == dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key() {
+		if time.Now().UnixNano() < c.forceUntil.Load() {
+			return c.on
+		}
+		return c.off
+	}
+	return c.static.GetValue(key)
+}
+
+// forceSearchAttributeRefresh makes every service read search attributes
+// from the database until their caches have surely refreshed.
+func (c *devConfig) forceSearchAttributeRefresh() {
+	c.forceUntil.Store(time.Now().Add(2 * searchAttributesCacheTTL).UnixNano())
 }

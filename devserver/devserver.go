@@ -79,6 +79,7 @@ type Server struct {
 	uiURL        string
 	uiAddr       string
 	namespace    string
+	dynamic      *devConfig
 
 	stopOnce sync.Once
 	stopErr  error
@@ -115,7 +116,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	ts, err := newTemporalServer(cfg, chatty.With("component", "temporal-server"))
+	dc := newDevConfig()
+	ts, err := newTemporalServer(cfg, dc, chatty.With("component", "temporal-server"))
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +135,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		level:        level,
 		frontendAddr: cfg.frontendAddr,
 		namespace:    opts.Namespace,
+		dynamic:      dc,
 	}
 	if opts.UIPort > 0 {
 		s.startUI(opts, cfg.frontendAddr)

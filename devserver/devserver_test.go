@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -140,6 +141,14 @@ func TestFileModeResumesAcrossRestart(t *testing.T) {
 		t.Fatalf("ListSearchAttributes: %v", err)
 	}
 	assertSearchAttributes(t, resp.GetCustomAttributes(), second)
+	// The attribute just added is usable at once, by a workflow start that
+	// sets it (the services' caches were loaded before it existed).
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: "uses-new-attribute-" + t.Name(), TaskQueue: taskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(temporal.NewSearchAttributeKeyInt64(scoreAttr).ValueSet(7)),
+	}, workflowName); err != nil {
+		t.Fatalf("start with the search attribute added at restart: %v", err)
+	}
 
 	startWorker(t, c)
 	if err := c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), finishSignal, "resumed"); err != nil {

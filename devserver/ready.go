@@ -119,6 +119,9 @@ func (s *Server) ensureSearchAttributes(ctx context.Context, want map[string]enu
 		return nil
 	}
 	s.logger.Info("adding search attributes", "namespace", s.namespace, "names", slices.Sorted(maps.Keys(missing)))
+	// Every service must see them before the first workflow uses them,
+	// not when its cache next refreshes.
+	s.dynamic.forceSearchAttributeRefresh()
 	err := poll(ctx, "add search attributes", func(ctx context.Context) error {
 		_, err := ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
 			Namespace:        s.namespace,
