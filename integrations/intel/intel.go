@@ -478,17 +478,25 @@ func lookupKey(v string) string {
 
 // mayBeAddr reports whether v could be an IP address: hex digits, dots
 // and colons, and an optional %zone. It keeps domains and hashes away from
-// netip.ParseAddr, whose error allocates.
+// netip.ParseAddr, whose error allocates, and it gives up early: the first
+// field of an address is at most four characters, and an address before
+// its zone at most 45, so a hash is turned away after five characters
+// rather than scanned to its end.
 func mayBeAddr(v string) bool {
 	sep := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
-		case c == '.' || c == ':':
-			sep = true
 		case c == '%':
 			return sep
-		case c >= '0' && c <= '9', c|0x20 >= 'a' && c|0x20 <= 'f':
+		case i >= maxAddrText:
+			return false
+		case c == '.' || c == ':':
+			sep = true
+		case hexVal[c]&notHex == 0:
+			if !sep && i >= 4 {
+				return false
+			}
 		default:
 			return false
 		}
@@ -496,35 +504,47 @@ func mayBeAddr(v string) bool {
 	return sep
 }
 
+// maxAddrText is the length of the longest IP address text without a
+// zone, ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255.
+const maxAddrText = 45
+
 func v4Key(a netip.Addr) uint32 {
 	b := a.As4()
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 // hexKey decodes a hash written in hex (either case) into its bytes; it
-// reports false when s is not exactly that many hex digits.
+// reports false when s is not exactly that many hex digits. It checks
+// validity once at the end instead of per digit: hashes are decoded on
+// every lookup and every load.
 func hexKey[K [16]byte | [20]byte | [32]byte](s string) (K, bool) {
 	var k K
 	if len(s) != 2*len(k) {
 		return k, false
 	}
+	var bad byte
 	for i := range len(k) {
-		hi, ok1 := unhex(s[2*i])
-		lo, ok2 := unhex(s[2*i+1])
-		if !ok1 || !ok2 {
-			return k, false
-		}
+		hi, lo := hexVal[s[2*i]], hexVal[s[2*i+1]]
+		bad |= hi | lo
 		k[i] = hi<<4 | lo
 	}
-	return k, true
+	return k, bad&notHex == 0
 }
 
-func unhex(c byte) (byte, bool) {
-	if d := c - '0'; d < 10 {
-		return d, true
+// hexVal maps a byte to its value as a hex digit, or to notHex.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = notHex
 	}
-	if d := c | 0x20 - 'a'; d < 6 {
-		return d + 10, true
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
 	}
-	return 0, false
-}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+		t[c-'a'+'A'] = c - 'a' + 10
+	}
+	return t
+}()
+
+// notHex marks a byte that is not a hex digit; digits have no bit of it.
+const notHex = 0xf0

@@ -47,11 +47,15 @@ func inferKind(v string) (kind, bool) {
 		}
 		return 0, false
 	}
-	if a, err := netip.ParseAddr(v); err == nil {
-		if a.Unmap().Is4() {
-			return kindIPv4, true
+	// mayBeAddr first: ParseAddr's error allocates, and most values
+	// (domains, hashes) are not addresses.
+	if mayBeAddr(v) {
+		if a, err := netip.ParseAddr(v); err == nil {
+			if a.Unmap().Is4() {
+				return kindIPv4, true
+			}
+			return kindIPv6, true
 		}
-		return kindIPv6, true
 	}
 	if isHex(v) {
 		switch len(v) {
@@ -91,10 +95,7 @@ func Normalize(typ, v string) (string, error) {
 // only to lower-case a domain or URL that has upper case.
 func parseValue(k kind, v string) (value, error) {
 	if k == 0 {
-		var ok bool
-		if k, ok = inferKind(v); !ok {
-			return value{}, fmt.Errorf("cannot tell the type of %q: want an IP, CIDR, domain, URL or MD5/SHA-1/SHA-256 hash", v)
-		}
+		return inferValue(v)
 	}
 	switch k {
 	case kindIPv4, kindIPv6:
@@ -144,6 +145,55 @@ func parseValue(k kind, v string) (value, error) {
 		return value{typ: k, key: v}, nil
 	}
 	return value{}, fmt.Errorf("unknown type %q: want one of %s", k, strings.Join(Types(), ", "))
+}
+
+// inferValue is parseValue for a value of unknown kind. It decides the
+// kind as inferKind does, but keeps what it parsed on the way instead of
+// parsing and validating the value a second time: bare lists are inferred
+// line by line, so this is most of the cost of loading one.
+func inferValue(v string) (value, error) {
+	switch {
+	case strings.Contains(v, "://"):
+		return parseValue(kindURL, v)
+	case strings.Contains(v, "/"):
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return value{}, cannotTell(v)
+		}
+		p = canonicalPrefix(p)
+		return value{typ: kindCIDR, addr: p.Addr(), bits: p.Bits()}, nil
+	}
+	if mayBeAddr(v) {
+		if a, err := netip.ParseAddr(v); err == nil {
+			a = a.Unmap().WithZone("")
+			if a.Is4() {
+				return value{typ: kindIPv4, addr: a}, nil
+			}
+			return value{typ: kindIPv6, addr: a}, nil
+		}
+	}
+	switch len(v) {
+	case 32, 40, 64:
+		if isHex(v) {
+			k := kindSHA256
+			switch len(v) {
+			case 32:
+				k = kindMD5
+			case 40:
+				k = kindSHA1
+			}
+			return value{typ: k, key: v}, nil
+		}
+	}
+	d := strings.TrimSuffix(strings.ToLower(v), ".")
+	if domainProblem(d) == "" {
+		return value{typ: kindDomain, key: d}, nil
+	}
+	return value{}, cannotTell(v)
+}
+
+func cannotTell(v string) error {
+	return fmt.Errorf("cannot tell the type of %q: want an IP, CIDR, domain, URL or MD5/SHA-1/SHA-256 hash", v)
 }
 
 // canonicalPrefix masks p, strips a zone and turns an IPv4-mapped IPv6
@@ -230,8 +280,10 @@ func domainProblem(d string) string {
 	case !strings.Contains(d, "."):
 		return "want at least two labels, such as example.net"
 	}
-	if _, err := netip.ParseAddr(d); err == nil {
-		return "is an IP address"
+	if mayBeAddr(d) {
+		if _, err := netip.ParseAddr(d); err == nil {
+			return "is an IP address"
+		}
 	}
 	last := ""
 	for rest := d; ; {
@@ -263,12 +315,11 @@ func isHex(s string) bool {
 	if s == "" {
 		return false
 	}
+	var bad byte
 	for i := 0; i < len(s); i++ {
-		if _, ok := unhex(s[i]); !ok {
-			return false
-		}
+		bad |= hexVal[s[i]]
 	}
-	return true
+	return bad&notHex == 0
 }
 
 func isDigits(s string) bool {
