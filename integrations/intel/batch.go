@@ -1,6 +1,8 @@
 package intel
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -9,7 +11,8 @@ import (
 // the index, so that a file that fails leaves the index unchanged, and
 // interns what the entries share once per load rather than once per entry.
 type batch struct {
-	pend  []pending
+	pend  pendList
+	names arena
 	metas []meta
 	ids   map[metaKey]uint32
 	// lastKey and lastID short-cut the common run of entries that share
@@ -19,16 +22,139 @@ type batch struct {
 	hasLast bool
 }
 
-// pending is one parsed entry; meta indexes batch.metas.
+// pending is one parsed entry, 40 bytes without a pointer, so that a
+// million of them are one allocation per few thousand and nothing for the
+// collector to scan. key holds the indicator as the index keys it: the
+// 4 or 16 bytes of an address (a range's address, with v6 telling the
+// family), the bytes of a hash, or for a domain or URL where its text sits
+// in the batch's arena.
 type pending struct {
-	val  value
-	conf uint8
+	key  [32]byte
 	meta uint32
+	typ  kind
+	conf uint8
+	bits uint8
+	v6   bool
 }
 
 // add queues one entry.
 func (b *batch) add(v value, conf uint8, m meta) {
-	b.pend = append(b.pend, pending{val: v, conf: conf, meta: b.meta(m)})
+	b.addID(v, conf, b.meta(m))
+}
+
+// addID queues one entry whose meta the caller interned with b.meta.
+func (b *batch) addID(v value, conf uint8, id uint32) {
+	p := b.pend.next()
+	*p = pending{meta: id, typ: v.typ, conf: conf}
+	switch v.typ {
+	case kindIPv4:
+		a := v.addr.As4()
+		copy(p.key[:], a[:])
+	case kindIPv6:
+		a := v.addr.As16()
+		copy(p.key[:], a[:])
+	case kindCIDR:
+		p.bits, p.v6 = uint8(v.bits), !v.addr.Is4()
+		if p.v6 {
+			a := v.addr.As16()
+			copy(p.key[:], a[:])
+		} else {
+			a := v.addr.As4()
+			copy(p.key[:], a[:])
+		}
+	case kindMD5:
+		k, _ := hexKey[[16]byte](v.key)
+		copy(p.key[:], k[:])
+	case kindSHA1:
+		k, _ := hexKey[[20]byte](v.key)
+		copy(p.key[:], k[:])
+	case kindSHA256:
+		p.key, _ = hexKey[[32]byte](v.key)
+	default:
+		chunk, off := b.names.add(v.key)
+		binary.LittleEndian.PutUint32(p.key[0:], chunk)
+		binary.LittleEndian.PutUint32(p.key[4:], off)
+		binary.LittleEndian.PutUint32(p.key[8:], uint32(len(v.key)))
+	}
+}
+
+// name returns the text of a domain or URL entry.
+func (b *batch) name(p *pending) string {
+	return b.names.get(binary.LittleEndian.Uint32(p.key[0:]), binary.LittleEndian.Uint32(p.key[4:]), binary.LittleEndian.Uint32(p.key[8:]))
+}
+
+// addr returns the address of an address or range entry.
+func (p *pending) addr() netip.Addr {
+	if p.typ == kindIPv6 || p.typ == kindCIDR && p.v6 {
+		return netip.AddrFrom16([16]byte(p.key[:16]))
+	}
+	return netip.AddrFrom4([4]byte(p.key[:4]))
+}
+
+// pendList holds pending entries in chunks: a million entries grow it by
+// appending chunks, never by copying what is there, and a one-entry batch
+// (Add) allocates a small chunk rather than a large one.
+type pendList struct {
+	chunks [][]pending
+	n      int
+}
+
+const (
+	minPendChunk = 16
+	maxPendChunk = 4096
+)
+
+// next appends a zero entry and returns it.
+func (l *pendList) next() *pending {
+	if len(l.chunks) == 0 || len(l.chunks[len(l.chunks)-1]) == cap(l.chunks[len(l.chunks)-1]) {
+		l.chunks = append(l.chunks, make([]pending, 0, min(max(l.n, minPendChunk), maxPendChunk)))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, pending{})
+	l.n++
+	return &(*c)[len(*c)-1]
+}
+
+// arena keeps the text of a batch's domains and URLs back to back in a few
+// large strings. A million names then cost a few dozen allocations
+// instead of a million, no per-string rounding up to a size class, and
+// they never pin the line or document they were cut from. The price is
+// that a chunk lives as long as any name in it: a name the index already
+// had keeps its bytes here. Chunks double from the first name's length up
+// to maxArenaChunk, so that a small batch (Add) wastes little.
+type arena struct {
+	done []string
+	// cur is the chunk being filled. strings.Builder hands out its bytes
+	// as a string without copying and only ever appends after them, so
+	// names already handed out stay valid.
+	cur strings.Builder
+}
+
+const maxArenaChunk = 1 << 20
+
+// add copies s into the arena and returns where it went.
+func (a *arena) add(s string) (chunk, off uint32) {
+	if a.cur.Cap()-a.cur.Len() < len(s) {
+		size := len(s)
+		if a.cur.Cap() > 0 {
+			a.done = append(a.done, a.cur.String())
+			size = max(size, min(2*a.cur.Cap(), maxArenaChunk))
+		}
+		a.cur = strings.Builder{}
+		a.cur.Grow(size)
+	}
+	off = uint32(a.cur.Len())
+	a.cur.WriteString(s)
+	return uint32(len(a.done)), off
+}
+
+// get returns the name add placed at chunk and off.
+func (a *arena) get(chunk, off, n uint32) string {
+	s := a.cur.String()
+	if int(chunk) < len(a.done) {
+		s = a.done[chunk]
+	}
+	return s[off : off+n]
 }
 
 // meta interns m within the batch. Its strings are copied on first sight:
@@ -78,9 +204,11 @@ func (ix *Index) commit(b *batch) {
 	}
 	ix.reserve(b)
 	ix.gen++
-	for i := range b.pend {
-		p := &b.pend[i]
-		ix.insert(p.val, entry{meta: remap[p.meta], typ: p.val.typ, conf: p.conf, gen: ix.gen})
+	for _, c := range b.pend.chunks {
+		for i := range c {
+			p := &c[i]
+			ix.insert(b, p, entry{meta: remap[p.meta], typ: p.typ, conf: p.conf, gen: ix.gen})
+		}
 	}
 }
 
@@ -100,14 +228,16 @@ func (ix *Index) internMeta(m *meta) uint32 {
 // one by one.
 func (ix *Index) reserve(b *batch) {
 	const worth = 4096
-	if len(b.pend) < worth {
+	if b.pend.n < worth {
 		return
 	}
 	var n [kindSHA256 + 1]int
-	for i := range b.pend {
-		n[b.pend[i].val.typ]++
+	for _, c := range b.pend.chunks {
+		for i := range c {
+			n[c[i].typ]++
+		}
 	}
-	ix.entries = slices.Grow(ix.entries, len(b.pend))
+	ix.entries = slices.Grow(ix.entries, b.pend.n)
 	if len(ix.names) == 0 && n[kindDomain]+n[kindURL] >= worth {
 		ix.names = make(map[string]uint32, n[kindDomain]+n[kindURL])
 	}
@@ -128,35 +258,29 @@ func (ix *Index) reserve(b *batch) {
 	}
 }
 
-// insert stores one entry under its value's key.
-func (ix *Index) insert(v value, e entry) {
-	switch v.typ {
+// insert stores one entry of b under its key.
+func (ix *Index) insert(b *batch, p *pending, e entry) {
+	switch p.typ {
 	case kindIPv4:
-		upsert(ix, ix.v4, v4Key(v.addr), e)
+		upsert(ix, ix.v4, binary.BigEndian.Uint32(p.key[:4]), e)
 	case kindIPv6:
-		upsert(ix, ix.v6, v.addr.As16(), e)
+		upsert(ix, ix.v6, [16]byte(p.key[:16]), e)
 	case kindCIDR:
-		if v.addr.Is4() {
-			upsertRange(ix, ix.r4.table(v.bits), v4Key(v.addr), v, e)
+		if p.v6 {
+			upsertRange(ix, ix.r6.table(int(p.bits)), [16]byte(p.key[:16]), p, e)
 		} else {
-			upsertRange(ix, ix.r6.table(v.bits), v.addr.As16(), v, e)
+			upsertRange(ix, ix.r4.table(int(p.bits)), binary.BigEndian.Uint32(p.key[:4]), p, e)
 		}
 	case kindMD5:
-		k, _ := hexKey[[16]byte](v.key)
-		upsert(ix, ix.md5, k, e)
+		upsert(ix, ix.md5, [16]byte(p.key[:16]), e)
 	case kindSHA1:
-		k, _ := hexKey[[20]byte](v.key)
-		upsert(ix, ix.sha1, k, e)
+		upsert(ix, ix.sha1, [20]byte(p.key[:20]), e)
 	case kindSHA256:
-		k, _ := hexKey[[32]byte](v.key)
-		upsert(ix, ix.sha256, k, e)
+		upsert(ix, ix.sha256, p.key, e)
 	default:
-		if _, ok := ix.names[v.key]; !ok {
-			// A new key is copied so that it does not keep alive the
-			// line or document it was cut from.
-			v.key = strings.Clone(v.key)
-		}
-		upsert(ix, ix.names, v.key, e)
+		// The name is the arena's string, not a slice of a line or
+		// document, so the map may keep it as it is.
+		upsert(ix, ix.names, b.name(p), e)
 	}
 }
 
@@ -170,12 +294,12 @@ func upsert[K comparable](ix *Index, m map[K]uint32, k K, e entry) {
 }
 
 // upsertRange is upsert for a range table.
-func upsertRange[K comparable](ix *Index, m map[K]rangeHead, k K, v value, e entry) {
+func upsertRange[K comparable](ix *Index, m map[K]rangeHead, k K, p *pending, e entry) {
 	if r, ok := m[k]; ok {
 		ix.chain(r.head, e)
 		return
 	}
-	m[k] = rangeHead{head: ix.push(e), text: v.text()}
+	m[k] = rangeHead{head: ix.push(e), text: netip.PrefixFrom(p.addr(), int(p.bits)).String()}
 }
 
 // chain replaces the entry from e's source in the chain at head, or

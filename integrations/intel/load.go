@@ -2,7 +2,6 @@ package intel
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -29,7 +28,7 @@ func csvColumns() []string {
 }
 
 // utf8BOM starts files saved by spreadsheet programs; it is not part of
-// the first column's name.
+// the first column's name (or the first indicator).
 const utf8BOM = "\ufeff"
 
 // LineError is a problem with one line of a watchlist file.
@@ -168,18 +167,29 @@ func (l *loader) file(path string) (Report, error) {
 	if !supportedFile(path) {
 		return Report{}, fmt.Errorf("%s: unsupported file type %q: want .csv, .txt, .json or a folder", path, ext)
 	}
-	data, err := os.ReadFile(path)
+	if ext == ".json" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Report{}, err
+		}
+		return l.json(path, data)
+	}
+	// Lists are streamed (see csv.go): a million lines need not sit in
+	// memory as one buffer next to the index they become.
+	f, err := os.Open(path)
 	if err != nil {
 		return Report{}, err
 	}
+	defer f.Close()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
 	rep := Report{Source: path}
-	switch ext {
-	case ".csv":
-		rep.Loaded, err = parseCSV(&l.b, path, data)
-	case ".txt":
-		rep.Loaded, err = parseList(&l.b, path, data)
-	default:
-		return l.json(path, data)
+	if ext == ".csv" {
+		rep.Loaded, err = parseCSV(&l.b, path, newLineReader(f, size))
+	} else {
+		rep.Loaded, err = parseList(&l.b, path, newLineReader(f, size))
 	}
 	return rep, err
 }
@@ -207,22 +217,24 @@ func (p *problems) err() error {
 }
 
 // parseCSV queues a CSV watchlist's rows and returns how many there were.
-func parseCSV(b *batch, path string, data []byte) (int, error) {
+func parseCSV(b *batch, path string, lr *lineReader) (int, error) {
 	bad := &problems{file: path}
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte(utf8BOM))))
-	r.Comment = '#'
-	r.TrimLeadingSpace = true
+	r := newCSVReader(lr)
 
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		bad.add(1, "", "empty file: want a header row such as %s", strings.Join(csvColumns(), ","))
 		return 0, bad.err()
 	}
+	var pe *csv.ParseError
+	if err != nil && !errors.As(err, &pe) {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
 	if err != nil {
 		bad.add(csvLine(err, 1), "", "%v", csvReason(err))
 		return 0, bad.err()
 	}
-	headerLine, _ := r.FieldPos(0)
+	headerLine := r.Line()
 	col := map[string]int{}
 	for i, name := range header {
 		name = strings.ToLower(strings.TrimSpace(name))
@@ -242,16 +254,26 @@ func parseCSV(b *batch, path string, data []byte) (int, error) {
 	if len(bad.errs) > 0 {
 		return 0, bad.err()
 	}
-	// The file name is the source of every row without one; rows that
-	// name theirs mostly name the same few.
-	defaultSource := filepath.Base(path)
-	b.pend = slices.Grow(b.pend, bytes.Count(data, []byte("\n")))
-	field := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
+	// Column positions, -1 when absent, so that a row costs no map
+	// lookups.
+	at := func(name string) int {
+		if i, ok := col[name]; ok {
+			return i
+		}
+		return -1
+	}
+	cInd, cType, cSrc, cConf, cLabels, cDesc := at("indicator"), at("type"), at("source"), at("confidence"), at("labels"), at("description")
+	field := func(rec []string, i int) string {
+		if i >= 0 && i < len(rec) {
 			return strings.TrimSpace(rec[i])
 		}
 		return ""
 	}
+	// The file name is the source of every row without one; rows that
+	// name theirs mostly name the same few. Metas are looked up by the
+	// raw cells, so that a row neither splits its labels nor builds a
+	// meta key; see csvMetas.
+	metas := csvMetas{b: b, defaultSource: filepath.Base(path)}
 
 	n := 0
 	for {
@@ -260,6 +282,9 @@ func parseCSV(b *batch, path string, data []byte) (int, error) {
 			break
 		}
 		if err != nil {
+			if !errors.As(err, &pe) {
+				return 0, fmt.Errorf("%s: %w", path, err)
+			}
 			bad.add(csvLine(err, headerLine), "", "%v", csvReason(err))
 			if errors.Is(err, csv.ErrFieldCount) {
 				continue
@@ -268,19 +293,13 @@ func parseCSV(b *batch, path string, data []byte) (int, error) {
 			// anything further would be noise.
 			break
 		}
-		line, _ := r.FieldPos(0)
+		line := r.Line()
 		h := alert.IntelHit{
-			Indicator:   field(rec, "indicator"),
-			Type:        field(rec, "type"),
-			Source:      field(rec, "source"),
-			Confidence:  DefaultConfidence,
-			Labels:      splitList(field(rec, "labels")),
-			Description: field(rec, "description"),
+			Indicator:  field(rec, cInd),
+			Type:       field(rec, cType),
+			Confidence: DefaultConfidence,
 		}
-		if h.Source == "" {
-			h.Source = defaultSource
-		}
-		if c := field(rec, "confidence"); c != "" {
+		if c := field(rec, cConf); c != "" {
 			n, err := strconv.Atoi(c)
 			if err != nil || n < 0 || n > 100 {
 				bad.add(line, "confidence", "%q is not a whole number 0-100", c)
@@ -298,7 +317,7 @@ func parseCSV(b *batch, path string, data []byte) (int, error) {
 			continue
 		}
 		if len(bad.errs) == 0 {
-			b.add(v.val, uint8(v.conf), meta{source: v.src, labels: h.Labels, description: h.Description})
+			b.addID(v.val, uint8(v.conf), metas.id(field(rec, cSrc), field(rec, cLabels), field(rec, cDesc)))
 		}
 		n++
 	}
@@ -306,6 +325,43 @@ func parseCSV(b *batch, path string, data []byte) (int, error) {
 		return 0, bad.err()
 	}
 	return n, nil
+}
+
+// csvMetas interns the metas of one CSV file by the raw source, labels and
+// description cells. Splitting the labels and joining them into a meta
+// key for every row was a fifth of a load; a feed has a handful of
+// distinct combinations. A file whose every row has its own description
+// would fill the cache for nothing, so it stops growing at maxCSVMetas
+// and further combinations go through batch.meta directly.
+type csvMetas struct {
+	b             *batch
+	defaultSource string
+	ids           map[csvMetaKey]uint32
+}
+
+type csvMetaKey struct{ source, labels, description string }
+
+const maxCSVMetas = 4096
+
+func (c *csvMetas) id(source, labels, description string) uint32 {
+	k := csvMetaKey{source, labels, description}
+	if id, ok := c.ids[k]; ok {
+		return id
+	}
+	src := source
+	if src == "" {
+		src = c.defaultSource
+	}
+	id := c.b.meta(meta{source: src, labels: splitList(labels), description: description})
+	if c.ids == nil {
+		c.ids = map[csvMetaKey]uint32{}
+	}
+	if len(c.ids) < maxCSVMetas {
+		// Cloned, so that the cache does not pin the blocks of the file
+		// the cells are slices of.
+		c.ids[csvMetaKey{strings.Clone(source), strings.Clone(labels), strings.Clone(description)}] = id
+	}
+	return id
 }
 
 // csvLine returns the line a csv error points at, or fallback.
@@ -330,17 +386,27 @@ func csvReason(err error) error {
 	return err
 }
 
+// maxListLine is the longest line a text list may have; a longer one
+// is not a list of indicators. (bufio.Scanner's limit, which the reader
+// used to be.)
+const maxListLine = 1 << 20
+
 // parseList queues a plain-text list's indicators and returns how many
 // there were.
-func parseList(b *batch, path string, data []byte) (int, error) {
+func parseList(b *batch, path string, lr *lineReader) (int, error) {
 	bad := &problems{file: path}
-	m := meta{source: filepath.Base(path)}
+	id := b.meta(meta{source: filepath.Base(path)})
 	n := 0
-	b.pend = slices.Grow(b.pend, bytes.Count(data, []byte("\n"))+1)
-	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(data, []byte(utf8BOM))))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		text := stripComment(sc.Text())
+	for line := 1; ; line++ {
+		raw, ok := lr.next()
+		if !ok {
+			break
+		}
+		raw = strings.TrimSuffix(raw, "\n")
+		if len(raw) >= maxListLine {
+			return 0, fmt.Errorf("%s: %w", path, bufio.ErrTooLong)
+		}
+		text := stripComment(raw)
 		if text == "" {
 			continue
 		}
@@ -354,11 +420,11 @@ func parseList(b *batch, path string, data []byte) (int, error) {
 			continue
 		}
 		if len(bad.errs) == 0 {
-			b.add(v, DefaultConfidence, m)
+			b.addID(v, DefaultConfidence, id)
 		}
 		n++
 	}
-	if err := sc.Err(); err != nil {
+	if err := lr.Err(); err != nil {
 		return 0, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(bad.errs) > 0 {
