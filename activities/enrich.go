@@ -92,14 +92,30 @@ func (e *Enrich) LookupIntel(_ context.Context, in LookupIntelInput) (LookupInte
 	}
 	var out LookupIntelResult
 	seen := map[string]bool{}
+	appender, _ := e.Intel.(intelAppender)
 	for _, ind := range in.Indicators {
 		if seen[ind] {
 			continue
 		}
 		seen[ind] = true
-		out.Hits = append(out.Hits, e.Intel.Lookup(ind)...)
+		if appender != nil {
+			// Straight into the result: no slice and no label copies per
+			// indicator. The labels are the index's; the result is only
+			// encoded, never modified.
+			out.Hits = appender.AppendLookup(out.Hits, ind)
+		} else {
+			out.Hits = append(out.Hits, e.Intel.Lookup(ind)...)
+		}
 	}
 	return out, nil
+}
+
+// intelAppender is the allocation-free form of IntelIndex.Lookup that
+// intel.Index and intel.Feeds offer: it appends the hits to dst, whose
+// Labels must then be treated as read-only. It is optional, so that an
+// IntelIndex need only have Lookup.
+type intelAppender interface {
+	AppendLookup(dst []alert.IntelHit, indicator string) []alert.IntelHit
 }
 
 // LookupAssetInput names the alert's hosts and addresses.

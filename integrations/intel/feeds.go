@@ -164,6 +164,18 @@ func (f *Feeds) Lookup(indicator string) []alert.IntelHit {
 	return ix.Lookup(indicator)
 }
 
+// AppendLookup is Index.AppendLookup on the current index: it appends
+// the hits for indicator to dst, allocating nothing when dst has room,
+// and returns dst unchanged before the first successful load. The hits'
+// Labels are shared with the index and must not be modified.
+func (f *Feeds) AppendLookup(dst []alert.IntelHit, indicator string) []alert.IntelHit {
+	ix := f.cur.Load()
+	if ix == nil {
+		return dst
+	}
+	return ix.AppendLookup(dst, indicator)
+}
+
 // Index returns the current index, or nil before the first successful
 // load.
 func (f *Feeds) Index() *Index { return f.cur.Load() }

@@ -127,7 +127,8 @@ func WithClock(now func() time.Time) Option {
 
 // Index is an in-memory set of indicators. Build it with New and Add,
 // AddEntry, AddFile, AddPath or AddSTIX (or LoadFile), then share it:
-// Lookup is safe for concurrent use, but the Add methods must not run
+// Lookup and AppendLookup are safe for concurrent use, but the Add
+// methods must not run
 // concurrently with anything else. To reload, build a new Index and swap it
 // in, which is what Feeds does.
 //
@@ -324,68 +325,84 @@ func parseHit(h alert.IntelHit) (parsedHit, error) {
 // their validity window are left out. The hits are copies: changing them
 // does not change the index.
 func (ix *Index) Lookup(indicator string) []alert.IntelHit {
+	hits := ix.AppendLookup(nil, indicator)
+	for i := range hits {
+		hits[i].Labels = slices.Clone(hits[i].Labels)
+	}
+	return hits
+}
+
+// AppendLookup appends the hits Lookup would return to dst and returns
+// the extended slice (dst itself, unchanged, when nothing matches). It is
+// for callers that look up many indicators: with a dst that has room it
+// allocates nothing, hit or miss, where Lookup allocates the slice and a
+// copy of each hit's labels. To afford that, the hits' Labels share the
+// index's memory (capped, so appending to them copies) and must not be
+// modified. The one allocation left is for an indicator that must be
+// spelled anew for its hit, such as an upper-case hash or domain or a
+// non-canonical IPv6 address.
+func (ix *Index) AppendLookup(dst []alert.IntelHit, indicator string) []alert.IntelHit {
 	v := strings.TrimSpace(indicator)
 	if v == "" {
-		return nil
+		return dst
 	}
 	var c clock
 	if mayBeAddr(v) {
 		if a, err := netip.ParseAddr(v); err == nil {
-			return ix.lookupAddr(a, v, &c)
+			return ix.appendAddr(dst, a, v, &c)
 		}
 	}
 	if strings.IndexByte(v, '/') >= 0 && !strings.Contains(v, "://") {
 		p, err := netip.ParsePrefix(v)
 		if err != nil {
-			return nil
+			return dst
 		}
 		p = canonicalPrefix(p)
 		a := p.Addr()
 		if a.Is4() {
 			if r, ok := ix.r4.byLen[p.Bits()][v4Key(a)]; ok {
-				return ix.appendChain(nil, r.head, r.text, &c)
+				return ix.appendChain(dst, r.head, r.text, &c)
 			}
-			return nil
+			return dst
 		}
 		if r, ok := ix.r6.byLen[p.Bits()][a.As16()]; ok {
-			return ix.appendChain(nil, r.head, r.text, &c)
+			return ix.appendChain(dst, r.head, r.text, &c)
 		}
-		return nil
+		return dst
 	}
 	switch len(v) {
 	case 32:
 		if k, ok := hexKey[[16]byte](v); ok {
 			if head, ok := ix.md5[k]; ok {
-				return ix.appendChain(nil, head, strings.ToLower(v), &c)
+				return ix.appendChain(dst, head, strings.ToLower(v), &c)
 			}
-			return nil
+			return dst
 		}
 	case 40:
 		if k, ok := hexKey[[20]byte](v); ok {
 			if head, ok := ix.sha1[k]; ok {
-				return ix.appendChain(nil, head, strings.ToLower(v), &c)
+				return ix.appendChain(dst, head, strings.ToLower(v), &c)
 			}
-			return nil
+			return dst
 		}
 	case 64:
 		if k, ok := hexKey[[32]byte](v); ok {
 			if head, ok := ix.sha256[k]; ok {
-				return ix.appendChain(nil, head, strings.ToLower(v), &c)
+				return ix.appendChain(dst, head, strings.ToLower(v), &c)
 			}
-			return nil
+			return dst
 		}
 	}
 	key := lookupKey(v)
 	if head, ok := ix.names[key]; ok {
-		return ix.appendChain(nil, head, key, &c)
+		return ix.appendChain(dst, head, key, &c)
 	}
-	return nil
+	return dst
 }
 
-// lookupAddr finds address a, which the caller parsed from text.
-func (ix *Index) lookupAddr(a netip.Addr, text string, c *clock) []alert.IntelHit {
+// appendAddr finds address a, which the caller parsed from text.
+func (ix *Index) appendAddr(out []alert.IntelHit, a netip.Addr, text string, c *clock) []alert.IntelHit {
 	a = a.Unmap().WithZone("")
-	var out []alert.IntelHit
 	if a.Is4() {
 		k := v4Key(a)
 		if head, ok := ix.v4[k]; ok {
@@ -409,7 +426,7 @@ func (ix *Index) lookupAddr(a netip.Addr, text string, c *clock) []alert.IntelHi
 		return out
 	}
 	if head, ok := ix.v6[a.As16()]; ok {
-		out = ix.appendChain(out, head, a.String(), c)
+		out = ix.appendChain(out, head, canonicalText(a, text), c)
 	}
 	for _, l := range ix.r6.lens {
 		p, err := a.Prefix(l)
@@ -421,6 +438,17 @@ func (ix *Index) lookupAddr(a netip.Addr, text string, c *clock) []alert.IntelHi
 		}
 	}
 	return out
+}
+
+// canonicalText returns a's text, which is text itself when that is
+// already canonical: formatting into a stack buffer to compare costs no
+// allocation, a.String() does.
+func canonicalText(a netip.Addr, text string) string {
+	var buf [64]byte
+	if string(a.AppendTo(buf[:0])) == text {
+		return text
+	}
+	return a.String()
 }
 
 // clock reads the index's clock at most once per lookup, and only when an
@@ -444,8 +472,9 @@ func (c *clock) valid(ix *Index, m *meta) bool {
 }
 
 // appendChain appends the valid entries of the chain starting at head as
-// hits for indicator. Labels are copied so callers cannot reach into the
-// index.
+// hits for indicator. Labels are the index's own, capped so that an
+// append by the caller copies them rather than writing into the index;
+// Lookup copies them outright.
 func (ix *Index) appendChain(out []alert.IntelHit, head uint32, indicator string, c *clock) []alert.IntelHit {
 	for i := head; ; {
 		e := &ix.entries[i]
@@ -456,7 +485,7 @@ func (ix *Index) appendChain(out []alert.IntelHit, head uint32, indicator string
 				Type:        e.typ.String(),
 				Source:      m.source,
 				Confidence:  int(e.conf),
-				Labels:      slices.Clone(m.labels),
+				Labels:      slices.Clip(m.labels),
 				Description: m.description,
 			})
 		}
