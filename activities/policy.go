@@ -26,6 +26,8 @@ type Policy struct {
 	Enrichment EnrichmentPlan
 	// Limits say where runs continue as new.
 	Limits Limits
+	// NoTracker says this worker has no ticket tracker configured.
+	NoTracker bool
 
 	versions versionCache
 }
@@ -108,13 +110,17 @@ type PolicyForResult struct {
 	Version    string         `json:"version"`
 	Enrichment EnrichmentPlan `json:"enrichment,omitzero"`
 	Limits     Limits         `json:"limits"`
+	// NoTracker says the worker has no ticket tracker, so that incidents
+	// schedule no ticket activity (absent in snapshots from older workers,
+	// which leaves tickets on).
+	NoTracker bool `json:"no_tracker,omitempty"`
 }
 
 // PolicyFor returns the subset of the current policy the named workflow
 // kind uses.
 func (p *Policy) PolicyFor(_ context.Context, in PolicyForInput) (PolicyForResult, error) {
 	cur := p.Current()
-	res := PolicyForResult{Version: p.versions.of(cur), Limits: p.Limits.WithDefaults()}
+	res := PolicyForResult{Version: p.versions.of(cur), Limits: p.Limits.WithDefaults(), NoTracker: p.NoTracker}
 	switch in.Workflow {
 	case PolicyForAlert:
 		res.Policy = policy.Policy{

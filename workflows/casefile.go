@@ -199,7 +199,13 @@ func (inc *incident) writeRecord(ctx workflow.Context, rec *activities.CaseRecor
 		rec.Batch = fmt.Sprintf("%s/%d", inc.st.CaseID, inc.st.CaseBatches)
 	}
 	var cf *activities.CaseFile
-	err := workflow.ExecuteActivity(caseFileOptions(ctx), cf.RecordCase, activities.RecordCaseInput{Record: *rec}).Get(ctx, nil)
+	in := activities.RecordCaseInput{Record: *rec}
+	var err error
+	if inc.engine >= 2 {
+		err = workflow.ExecuteLocalActivity(caseFileLocalOptions(ctx), cf.RecordCase, in).Get(ctx, nil)
+	} else {
+		err = workflow.ExecuteActivity(caseFileOptions(ctx), cf.RecordCase, in).Get(ctx, nil)
+	}
 	if err != nil {
 		if first {
 			inc.note(ctx, "case", "socflow", "case file not written, will retry: "+errText(err))

@@ -284,7 +284,7 @@ func (c *correlation) evaluate(ctx workflow.Context) error {
 	st.Fired++
 	fp, id := c.names()
 	a := correlatedAlert(rule, st, id, fired, newest)
-	if err := signalWithStart(ctx, AlertWorkflowID(fp), RespondToAlertType, RespondToAlertInput{Fingerprint: fp},
+	if err := signalWithStart(ctx, false, AlertWorkflowID(fp), RespondToAlertType, RespondToAlertInput{Fingerprint: fp},
 		AlertSignal{Alert: a, Count: 1, ReceivedAt: workflow.Now(ctx)}); err != nil {
 		return err
 	}

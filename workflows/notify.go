@@ -124,7 +124,7 @@ func (inc *incident) notify(ctx workflow.Context, kind activities.NotifyKind) {
 func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind, u *activities.Update) {
 	var n *activities.Notify
 	var res activities.NotifyResult
-	if kind != activities.NotifyClosed && inc.st.TicketKey == "" {
+	if kind != activities.NotifyClosed && inc.st.TicketKey == "" && inc.ticketing() {
 		// Before the message, so that it links the ticket. The tracker
 		// decides whether this priority gets one; a priority raised later,
 		// or a ticketing system that was down, gets one at a later message.
@@ -175,6 +175,13 @@ func (inc *incident) ensureTicket(ctx workflow.Context) {
 		}
 		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("%s ticket %s", verb, res.Key))
 	}
+}
+
+// ticketing reports whether the worker has a ticket tracker. Engine 2 asks
+// the policy snapshot and skips the activity when there is none; earlier
+// engines always asked the tracker, which answered "no ticket".
+func (inc *incident) ticketing() bool {
+	return inc.engine < 2 || inc.snap == nil || !inc.snap.NoTracker
 }
 
 // updateTicket records a step on the ticket, if the incident has one.

@@ -29,10 +29,39 @@ func handoffOptions(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
+// handoffLocalOptions are handoffOptions for the local activity engine 2
+// hands off with: the SDK backs off between attempts with timers, so the
+// hour of retries costs no worker slot while it waits.
+func handoffLocalOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
 // policyOptions: the policy is read in process.
 func policyOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 5 * time.Second,
+	})
+}
+
+// caseFileLocalOptions are caseFileOptions for engine 2, which writes the
+// case file from the worker's process (socflow's own database).
+func caseFileLocalOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+		},
 	})
 }
 
@@ -102,6 +131,17 @@ func enrichLocalOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 5 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
+	})
+}
+
+// enrichStoreOptions are for engine 2's sources in socflow's own store
+// (related events, login history): local activities with the remote
+// sources' timeout and retries.
+func enrichStoreOptions(ctx workflow.Context, timeout time.Duration) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    timeout,
+		ScheduleToCloseTimeout: 3 * timeout,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 3},
 	})
 }
 

@@ -245,6 +245,14 @@ func (r *responder) enrich(ctx workflow.Context, plan activities.EnrichmentPlan)
 	}
 	remote := func(summary string) workflow.Context { return enrichRemoteOptions(ctx, timeout, summary) }
 	var e *activities.Enrich
+	// store runs a source in socflow's own store: a local activity from
+	// engine 2 on.
+	store := func(summary string, fn, in any) workflow.Future {
+		if r.engine >= 2 {
+			return workflow.ExecuteLocalActivity(enrichStoreOptions(ctx, timeout), fn, in)
+		}
+		return workflow.ExecuteActivity(remote(summary), fn, in)
+	}
 
 	var hosts, hostIPs []string
 	for _, h := range a.Entities.Hosts {
@@ -329,7 +337,7 @@ func (r *responder) enrich(ctx workflow.Context, plan activities.EnrichmentPlan)
 			ok := false
 			in.Success = &ok
 		}
-		add("users", workflow.ExecuteActivity(remote("login history"), e.AssessUsers, in), func(f workflow.Future) error {
+		add("users", store("login history", e.AssessUsers, in), func(f workflow.Future) error {
 			var res activities.AssessUsersResult
 			err := f.Get(ctx, &res)
 			pkt.Users = res.Users
@@ -342,7 +350,7 @@ func (r *responder) enrich(ctx workflow.Context, plan activities.EnrichmentPlan)
 			window = 30 * time.Minute
 		}
 		q := activities.RelatedQuery{Hosts: hosts, Users: users, IPs: ips, Before: a.Time, Window: window, Limit: 20}
-		add("events", workflow.ExecuteActivity(remote("related events"), e.FindRelated, q), func(f workflow.Future) error {
+		add("events", store("related events", e.FindRelated, q), func(f workflow.Future) error {
 			var res activities.FindRelatedResult
 			err := f.Get(ctx, &res)
 			pkt.Related = res.Events
@@ -415,7 +423,7 @@ func (r *responder) forward(ctx workflow.Context) error {
 			a, pkt := r.st.Alert, r.st.Context
 			sig.Alert, sig.Context, sig.First = &a, &pkt, true
 		}
-		if err := signalWithStart(ctx, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig); err != nil {
+		if err := signalWithStart(ctx, r.engine >= 2, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig); err != nil {
 			// Temporal refused it for good, or an hour of retries ran out:
 			// say why in the run's status, then fail the run (visible as
 			// failed in the UI and in `incident list` of alert runs).

@@ -26,10 +26,19 @@ const (
 	changeCorrelateBounded = "correlate-bounded-window"
 )
 
+// Engine 2 is recorded under changeBoundedEngine too (GetVersion's maximum
+// rises to 2), so that one marker says which engine a run follows. Engine
+// 2, the lean pipeline: what runs in the worker's process is a local
+// activity, not a task through the server (the handoff's SignalWithStart,
+// related events and login history from socflow's own store, the case
+// file's writes), and an incident whose worker has no ticket tracker
+// schedules no ticket activity. Measured with `socflow bench` (README,
+// "Performance").
+
 // engineVersion returns the engine a run follows: 0 for runs recorded
-// before changeBoundedEngine, 1 after.
+// before changeBoundedEngine, 1 or 2 after (see above).
 func engineVersion(ctx workflow.Context) int {
-	if v := workflow.GetVersion(ctx, changeBoundedEngine, workflow.DefaultVersion, 1); v != workflow.DefaultVersion {
+	if v := workflow.GetVersion(ctx, changeBoundedEngine, workflow.DefaultVersion, 2); v != workflow.DefaultVersion {
 		return int(v)
 	}
 	return 0

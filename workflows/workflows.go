@@ -35,16 +35,19 @@ func (w *Workflows) Register(r worker.WorkflowRegistry) {
 // Handoff activity, starting that workflow if needed. It retries transient
 // failures for an hour (an alert handed off must never be lost) and fails
 // at once when Temporal refuses the signal for good.
-func signalWithStart(ctx workflow.Context, id, workflowType string, startArg, signalArg any) error {
-	return handoff(ctx, id, workflowType, SignalAlert, startArg, signalArg)
+// With local set (engine 2) the call runs as a local activity, in the
+// worker's process: the same retries, without a round trip through the
+// server's task queue.
+func signalWithStart(ctx workflow.Context, local bool, id, workflowType string, startArg, signalArg any) error {
+	return handoff(ctx, local, id, workflowType, SignalAlert, startArg, signalArg)
 }
 
 // signalEventWithStart feeds a correlation window, starting it if needed.
 func signalEventWithStart(ctx workflow.Context, id string, startArg CorrelateInput, sig CorrelationSignal) error {
-	return handoff(ctx, id, CorrelateType, SignalEvent, startArg, sig)
+	return handoff(ctx, false, id, CorrelateType, SignalEvent, startArg, sig)
 }
 
-func handoff(ctx workflow.Context, id, workflowType, signal string, startArg, signalArg any) error {
+func handoff(ctx workflow.Context, local bool, id, workflowType, signal string, startArg, signalArg any) error {
 	start, err := json.Marshal(startArg)
 	if err != nil {
 		return fmt.Errorf("handoff: encode start argument: %w", err)
@@ -53,16 +56,19 @@ func handoff(ctx workflow.Context, id, workflowType, signal string, startArg, si
 	if err != nil {
 		return fmt.Errorf("handoff: encode signal: %w", err)
 	}
-	actx := handoffOptions(ctx, "hand off to "+id)
 	var h *activities.Handoff
-	return workflow.ExecuteActivity(actx, h.SignalWithStart, activities.SignalWithStartInput{
+	in := activities.SignalWithStartInput{
 		WorkflowID:   id,
 		WorkflowType: workflowType,
 		TaskQueue:    workflow.GetInfo(ctx).TaskQueueName,
 		StartArg:     start,
 		Signal:       signal,
 		SignalArg:    sig,
-	}).Get(ctx, nil)
+	}
+	if local {
+		return workflow.ExecuteLocalActivity(handoffLocalOptions(ctx), h.SignalWithStart, in).Get(ctx, nil)
+	}
+	return workflow.ExecuteActivity(handoffOptions(ctx, "hand off to "+id), h.SignalWithStart, in).Get(ctx, nil)
 }
 
 // errText is the message a responder should read for an activity failure:
