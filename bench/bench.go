@@ -24,6 +24,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -265,7 +266,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for i, p := range phases {
 		t := time.Now()
 		o.progress("[%d/%d] %s ...", i+1, len(phases), p.name)
-		if err := p.run(ctx, &o, r); err != nil {
+		// Every goroutine the phase starts (its server's included) carries
+		// the phase's label: `go tool pprof -tagfocus phase=storm`.
+		var err error
+		pprof.Do(ctx, pprof.Labels("phase", p.name), func(ctx context.Context) { err = p.run(ctx, &o, r) })
+		if err != nil {
 			return r, fmt.Errorf("bench: %s: %w", p.name, err)
 		}
 		r.Phases = append(r.Phases, Phase{Name: p.name, Seconds: round(time.Since(t).Seconds(), 1)})
