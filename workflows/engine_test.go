@@ -332,14 +332,15 @@ func TestRespondToAlertRollsOverBeforeTheSignalLimit(t *testing.T) {
 	got := h.captureHandoffs()
 	a := networkAlert("dc01", "203.0.113.7")
 	sent := 0
-	// Half a second off the run's whole-second timers: the test
-	// environment, unlike the server, completes a run that continues as
-	// new in the same instant a signal arrives without redelivering it.
+	// Signals 0.7 s apart never arrive in the instant a 2 s batching timer
+	// started by an earlier one fires: the test environment, unlike the
+	// server, completes a run that continues as new in the same instant a
+	// signal arrives without redelivering the signal.
 	for i := 0; i < 20; i++ {
 		h.env.RegisterDelayedCallback(func() {
 			h.env.SignalWorkflow(workflows.SignalAlert, workflows.AlertSignal{Alert: a, Count: 1, IDs: []string{fmt.Sprint("id-", i)}, ReceivedAt: a.Time})
 			sent++
-		}, time.Duration(i)*time.Second+500*time.Millisecond)
+		}, time.Duration(i)*700*time.Millisecond)
 	}
 	h.env.ExecuteWorkflow(workflows.RespondToAlertType, workflows.RespondToAlertInput{Fingerprint: "fp"})
 	next := continuedInput[workflows.RespondToAlertInput](t, h.env.GetWorkflowError())

@@ -86,6 +86,9 @@ type incident struct {
 	published     string
 	publishedMemo string
 	dirty         bool
+	// publishDue is set by publish on engine 2 for the publisher loop;
+	// closing makes publish upsert at once (the run is ending).
+	publishDue, closing bool
 }
 
 // newIncident registers the queries and the decide update before anything
@@ -199,6 +202,9 @@ func (inc *incident) start(ctx workflow.Context, in IncidentInput) error {
 	if inc.engine >= 1 {
 		workflow.Go(ctx, inc.writeCaseFile)
 	}
+	if inc.engine >= 2 {
+		workflow.Go(ctx, inc.publisher)
+	}
 	return nil
 }
 
@@ -257,10 +263,7 @@ func (inc *incident) sendUpdates(ctx workflow.Context) {
 
 // open waits for the first alert and announces the incident.
 func (inc *incident) open(ctx workflow.Context) error {
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout:      24 * time.Hour,
-		TimerOptions: workflow.TimerOptions{Summary: "await first alert"},
-	}, func() bool { return inc.received })
+	ok, err := awaitFirst(ctx, inc.engine, func() bool { return inc.received })
 	if err != nil {
 		return err
 	}
@@ -382,6 +385,7 @@ func (inc *incident) continueAsNew(ctx workflow.Context) error {
 		n := inc.news
 		st.News = &n
 	}
+	inc.flushPublish(ctx)
 	workflow.GetLogger(ctx).Info("incident continues as new", "incident", inc.st.ID,
 		"history_events", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "signals", inc.signals)
 	return workflow.NewContinueAsNewError(ctx, IncidentType, IncidentInput{Key: inc.st.Key, Resume: &st, Policy: inc.snap})
@@ -401,6 +405,8 @@ func (inc *incident) applyLateDecision(ctx workflow.Context) error {
 
 // close writes the audit record and ends the run.
 func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
+	inc.closing = true
+	inc.flushPublish(ctx)
 	inc.drainSignals(ctx)
 	inc.st.ClosedAt = workflow.Now(ctx)
 	switch inc.st.Status {
