@@ -147,8 +147,13 @@ func (inc *incident) writeCaseFile(ctx workflow.Context) {
 		}); err != nil {
 			return
 		}
-		if err := workflow.Sleep(ctx, caseFileDelay); err != nil {
-			return
+		// Engine 2 writes a case's first batch at once, in the task that
+		// opened it: a new incident then costs no timer and no workflow
+		// task for its case file. Later batches gather for caseFileDelay.
+		if inc.engine < 2 || inc.st.CaseBatches > 0 {
+			if err := workflow.Sleep(ctx, caseFileDelay); err != nil {
+				return
+			}
 		}
 		if inc.rollingOver {
 			continue
