@@ -45,6 +45,9 @@ type Submitter struct {
 	// Concurrency bounds the calls in flight for one batch.
 	Concurrency int
 	Now         func() time.Time
+
+	// merge joins concurrent requests' occurrences of one fingerprint.
+	merge coalescer
 }
 
 // Result is what happened to one accepted alert.
@@ -164,7 +167,7 @@ func (s *Submitter) SubmitItems(ctx context.Context, items []Item) *Response {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			s.deliver(ctx, dc, g.fp, g.items, received, g.out)
+			s.submit(ctx, dc, g.fp, g.items, received, g.out)
 		}()
 	}
 	wg.Wait()
