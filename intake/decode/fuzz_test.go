@@ -127,3 +127,35 @@ func FuzzDetect(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTopLevel checks detection's hand-written split of an object's top
+// level against json.Unmarshal: the same keys with the same values for
+// every object json accepts, an error for every one it refuses.
+func FuzzTopLevel(f *testing.F) {
+	for _, fx := range fixtures(f, "") {
+		f.Add(fx.raw)
+	}
+	f.Add([]byte(`{"a":{"b":"}\""},"a":[1,"]"],"k\u00e9":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := topLevel(data)
+		var want map[string]json.RawMessage
+		werr := json.Unmarshal(trimEntry(data), &want)
+		if werr != nil || len(trimEntry(data)) == 0 || trimEntry(data)[0] != '{' {
+			if err == nil {
+				t.Fatalf("accepted what json refuses (%v): %q", werr, data)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("refused a valid object: %v", err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d keys, json finds %d", len(got), len(want))
+		}
+		for k, v := range want {
+			if string(got[k]) != string(v) {
+				t.Fatalf("key %q = %s, json says %s", k, got[k], v)
+			}
+		}
+	})
+}

@@ -285,3 +285,39 @@ func TestDetectLookalikes(t *testing.T) {
 		})
 	}
 }
+
+// TestScanObjectMatchesUnmarshal: detection splits an entry's top level by
+// hand; for every valid object it must agree with json.Unmarshal (escaped
+// keys, nested values holding braces in strings, repeated keys, literals).
+func TestScanObjectMatchesUnmarshal(t *testing.T) {
+	for _, raw := range []string{
+		`{}`, ` { } `,
+		`{"a":1,"b":"x","c":null,"d":true,"e":false,"f":-1.5e3}`,
+		`{"nested":{"x":[1,{"y":"}]"}],"z":"\"{"},"after":"ok"}`,
+		"{\n\t\"spaced\" :\r\n [ 1 , 2 ] ,\"k\\u00e9y\":\"v\",\"q\\\"uote\":{}}",
+		`{"dup":1,"dup":2}`,
+		`{"s":"a\\","t":"\\\""}`,
+	} {
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		got, err := topLevel([]byte(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d keys, want %d", raw, len(got), len(want))
+		}
+		for k, v := range want {
+			if string(got[k]) != string(v) {
+				t.Errorf("%s: key %q = %s, want %s", raw, k, got[k], v)
+			}
+		}
+	}
+	for _, bad := range []string{`{"a":}`, `{"a":1`, `{"a" 1}`, `{"a":1,}`} {
+		if _, err := topLevel([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+}
