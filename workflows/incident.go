@@ -263,6 +263,11 @@ func (inc *incident) sendUpdates(ctx workflow.Context) {
 
 // open waits for the first alert and announces the incident.
 func (inc *incident) open(ctx workflow.Context) error {
+	if inc.engine >= 2 {
+		// The signal that started the run is delivered with its first
+		// task, before the receiving loop has run: take it now.
+		inc.drainSignals(ctx)
+	}
 	ok, err := awaitFirst(ctx, inc.engine, func() bool { return inc.received })
 	if err != nil {
 		return err
