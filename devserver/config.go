@@ -223,16 +223,32 @@ func newTemporalServer(cfg *serverConfig, dc *devConfig, logger *slog.Logger) (t
 }
 
 // dynamicConfig tunes the server for a single-user dev box, as the Temporal
-// CLI's dev server does.
-func dynamicConfig() dynamicconfig.StaticClient {
-	return dynamicconfig.StaticClient{
+// CLI's dev server does. inMemory says the database starts empty.
+func dynamicConfig(inMemory bool) dynamicconfig.StaticClient {
+	c := dynamicconfig.StaticClient{
 		// The default host cache (128k mutable states) is sized for a
 		// production history host, not a laptop.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8096,
 		// The UI and `socflow` list workflows often; the default 10 RPS
 		// throttles a single user clicking around.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		// One matching host gains nothing from four partitions per task
+		// queue: each task goes to one of them at random while the
+		// worker's pollers spread over all four, so a task often waits
+		// for a poll to be forwarded from another partition. Measured
+		// with `socflow bench --only e2e` on two cores: 20.3 alerts/s
+		// with four, 27.7 writing to one, 30.6 writing to and reading
+		// from one.
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
+	if inMemory {
+		// Reading from one partition too is only safe when no task can
+		// be waiting in the others: a DB file written by an older
+		// socflow (or before a restart) may hold a backlog there, which
+		// fewer read partitions would strand.
+		c[dynamicconfig.MatchingNumTaskqueueReadPartitions.Key()] = 1
+	}
+	return c
 }
 
 // devConfig is the server's dynamic configuration: dynamicConfig, plus a
@@ -252,9 +268,9 @@ type devConfig struct {
 	on, off []dynamicconfig.ConstrainedValue
 }
 
-func newDevConfig() *devConfig {
+func newDevConfig(inMemory bool) *devConfig {
 	return &devConfig{
-		static: dynamicConfig(),
+		static: dynamicConfig(inMemory),
 		on:     []dynamicconfig.ConstrainedValue{{Value: true}},
 		off:    []dynamicconfig.ConstrainedValue{{Value: false}},
 	}

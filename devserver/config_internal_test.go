@@ -10,7 +10,7 @@ import (
 // lookup is a database read per workflow start and upsert; it is on only
 // in the window after Start added attributes.
 func TestSearchAttributeRefreshOnlyAfterAdding(t *testing.T) {
-	dc := newDevConfig()
+	dc := newDevConfig(true)
 	key := dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key()
 	value := func() any { return dc.GetValue(key)[0].Value }
 	if value() != false {
@@ -22,5 +22,31 @@ func TestSearchAttributeRefreshOnlyAfterAdding(t *testing.T) {
 	}
 	if got := dc.GetValue(dynamicconfig.HistoryCacheHostLevelMaxSize.Key()); len(got) != 1 || got[0].Value != 8096 {
 		t.Errorf("static values not passed through: %v", got)
+	}
+}
+
+// TestOnePartitionPerTaskQueue: one matching host serves every task queue
+// from one partition; a DB file keeps reading all four, where an earlier
+// server may have left tasks.
+func TestOnePartitionPerTaskQueue(t *testing.T) {
+	write := dynamicconfig.MatchingNumTaskqueueWritePartitions.Key()
+	read := dynamicconfig.MatchingNumTaskqueueReadPartitions.Key()
+	for _, tc := range []struct {
+		name     string
+		inMemory bool
+		reads    []dynamicconfig.ConstrainedValue
+	}{
+		{"in memory", true, []dynamicconfig.ConstrainedValue{{Value: 1}}},
+		{"DB file", false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dc := newDevConfig(tc.inMemory)
+			if got := dc.GetValue(write); len(got) != 1 || got[0].Value != 1 {
+				t.Errorf("write partitions = %v, want 1", got)
+			}
+			if got := dc.GetValue(read); len(got) != len(tc.reads) || (len(got) == 1 && got[0].Value != tc.reads[0].Value) {
+				t.Errorf("read partitions = %v, want %v", got, tc.reads)
+			}
+		})
 	}
 }

@@ -116,7 +116,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	dc := newDevConfig()
+	dc := newDevConfig(opts.DBFile == "")
 	ts, err := newTemporalServer(cfg, dc, chatty.With("component", "temporal-server"))
 	if err != nil {
 		return nil, err
