@@ -11,7 +11,8 @@ FUZZ_TARGETS = \
 	./intake/decode:FuzzFalcon ./intake/decode:FuzzGeneric ./intake/decode:FuzzGraph \
 	./intake/decode:FuzzGuardDuty ./intake/decode:FuzzNative ./intake/decode:FuzzOCSF \
 	./intake/decode:FuzzSplunk ./intake/decode:FuzzSuricata ./intake/decode:FuzzWazuh \
-	./intake/decode:FuzzTopLevel ./intake:FuzzParse ./integrations/events:FuzzDecodeBatch ./integrations/intel:FuzzReducePattern
+	./intake/decode:FuzzTopLevel ./intake:FuzzParse ./integrations/events:FuzzDecodeBatch ./integrations/intel:FuzzReducePattern \
+	./integrations/intel:FuzzCSVReader
 
 dev:
 	go run ./cmd/socflow dev
