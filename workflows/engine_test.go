@@ -247,6 +247,25 @@ func TestDecisionInFirstTaskAfterRollover(t *testing.T) {
 	}
 }
 
+// TestFirstSignalCountsAgainstTheLimit: engine 2 takes the signal that
+// started the run before its receiving loop runs, and did not count it, so
+// a run rolled over one signal late (TestRecordHistoriesRollover never saw
+// the incident continue as new).
+func TestFirstSignalCountsAgainstTheLimit(t *testing.T) {
+	pol := testPolicy(t, slowLadder)
+	h := newHarnessFull(t, pol, nil, nil, activities.Limits{Signals: 2, Events: 1 << 30}, nil)
+	a := networkAlert("dc01", "203.0.113.7")
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/fp/run", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	dup := sig
+	dup.Seq, dup.Alert, dup.Context, dup.First = 2, nil, nil, false
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, dup) }, time.Minute)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	if next := continuedInput[workflows.IncidentInput](t, h.env.GetWorkflowError()); next == nil {
+		t.Fatalf("no rollover after 2 signals with a limit of 2: %v", h.env.GetWorkflowError())
+	}
+}
+
 // TestFourEyesApprovalSurvivesRollover: the first approval of two is kept
 // across continue-as-new, and the second completes it.
 func TestFourEyesApprovalSurvivesRollover(t *testing.T) {

@@ -450,7 +450,10 @@ func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
 }
 
 // drainSignals applies signals already delivered but not yet received, so
-// that none is lost when the run ends or continues as new.
+// that none is lost when the run ends or continues as new. Each counts
+// against the run's signal limit like one the receiving loops take: on
+// engine 2 the run's first signal comes this way. (Counting here changes
+// no earlier engine's commands: they drain only once the run is ending.)
 func (inc *incident) drainSignals(ctx workflow.Context) {
 	ch := workflow.GetSignalChannel(ctx, SignalAlert)
 	for {
@@ -458,6 +461,7 @@ func (inc *incident) drainSignals(ctx workflow.Context) {
 		if !ch.ReceiveAsync(&s) {
 			break
 		}
+		inc.signals++
 		inc.merge(ctx, s)
 	}
 	if inc.engine == 0 {
@@ -469,6 +473,7 @@ func (inc *incident) drainSignals(ctx workflow.Context) {
 		if !attempts.ReceiveAsync(&a) {
 			return
 		}
+		inc.signals++
 		inc.attempt(ctx, a)
 	}
 }
