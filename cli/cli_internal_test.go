@@ -456,3 +456,67 @@ func TestPrintSubmit(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchFlags(t *testing.T) {
+	f, _, _ := testFactory(nil)
+	f.DevServer = func(context.Context, DevServerOptions) (DevServer, error) {
+		t.Error("flag parsing started a server")
+		return nil, errors.New("not in this test")
+	}
+	var got *BenchOptions
+	cmd := newCmdBench(f, func(_ context.Context, o *BenchOptions) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs([]string{"--quick", "--only", "e2e,storm", "--check", "--cpuprofile", "cpu.out"})
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	want := BenchOptions{Quick: true, Only: []string{"e2e", "storm"}, Check: true, CPUProfile: "cpu.out"}
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("options = %+v, want %+v", *got, want)
+	}
+}
+
+// TestBenchRun runs the one phase that needs no server, and refuses an
+// unknown phase as a usage error before starting anything.
+func TestBenchRun(t *testing.T) {
+	noServer := func(context.Context, DevServerOptions) (DevServer, error) {
+		t.Error("bench started a server for a phase that needs none")
+		return nil, errors.New("not in this test")
+	}
+	t.Run("--only intel", func(t *testing.T) {
+		f, out, errOut := testFactory(nil)
+		f.DevServer = noServer
+		if code := Run(f, []string{"-o", "json", "bench", "--quick", "--only", "intel"}); code != ExitOK {
+			t.Fatalf("exit %d\nstderr:\n%s", code, errOut)
+		}
+		var r struct {
+			Intel *struct {
+				Indicators int     `json:"indicators"`
+				LoadS      float64 `json:"load_s"`
+			} `json:"intel"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+		}
+		if r.Intel == nil || r.Intel.Indicators == 0 || r.Intel.LoadS <= 0 {
+			t.Errorf("intel figures = %+v in %s", r.Intel, out)
+		}
+		if !strings.Contains(errOut.String(), "intel") {
+			t.Errorf("no progress line for the intel phase on stderr: %q", errOut)
+		}
+	})
+	t.Run("--only nope", func(t *testing.T) {
+		f, _, errOut := testFactory(nil)
+		f.DevServer = noServer
+		if code := Run(f, []string{"bench", "--only", "nope"}); code != ExitUsage {
+			t.Fatalf("exit %d, want %d (usage)\nstderr:\n%s", code, ExitUsage, errOut)
+		}
+		if !strings.Contains(errOut.String(), "nope") {
+			t.Errorf("stderr does not name the unknown phase: %q", errOut)
+		}
+	})
+}
