@@ -33,7 +33,10 @@ fuzz:
 build:
 	go build -o bin/socflow ./cmd/socflow
 
+# socflow bench is the pipeline against the bare engine (README,
+# Performance); the rest are the component benchmarks.
 bench:
+	go run ./cmd/socflow bench
 	go test -run '^$$' -bench . -benchtime 1x ./tests/integration/
 	go test -run '^$$' -bench . ./policy/ ./integrations/intel/
 
