@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -240,10 +241,20 @@ func (s *Submitter) deliver(ctx context.Context, dc converter.DataConverter, fp 
 	out[0].started = d.started
 }
 
+// payloadOverhead bounds what a payload adds to its data: the encoding
+// metadata ("encoding": "json/plain") and protobuf framing, 30-odd bytes.
+const payloadOverhead = 64
+
 // checkEncoded refuses an alert over alert.MaxEncodedBytes as dc encodes it,
 // which is what Temporal receives: JSON escaping can make an alert several
 // times the size it was sent at.
+//
+// With the SDK's default converter (JSON, no codec) an alert whose
+// jsonBound clears the limit is not encoded at all.
 func checkEncoded(dc converter.DataConverter, a *alert.Alert) error {
+	if dc == converter.GetDefaultDataConverter() && jsonBound(reflect.ValueOf(a))+payloadOverhead <= alert.MaxEncodedBytes {
+		return nil
+	}
 	p, err := dc.ToPayload(a)
 	if err != nil {
 		return fmt.Errorf("intake: encode alert: %w", err)
