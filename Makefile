@@ -12,7 +12,7 @@ FUZZ_TARGETS = \
 	./intake/decode:FuzzGuardDuty ./intake/decode:FuzzNative ./intake/decode:FuzzOCSF \
 	./intake/decode:FuzzSplunk ./intake/decode:FuzzSuricata ./intake/decode:FuzzWazuh \
 	./intake/decode:FuzzTopLevel ./intake:FuzzParse ./integrations/events:FuzzDecodeBatch ./integrations/intel:FuzzReducePattern \
-	./integrations/intel:FuzzCSVReader ./intake:FuzzJSONBound
+	./integrations/intel:FuzzCSVReader ./intake:FuzzJSONBound ./intake/decode:FuzzNativeFastPath
 
 dev:
 	go run ./cmd/socflow dev

