@@ -12,7 +12,8 @@ FUZZ_TARGETS = \
 	./intake/decode:FuzzGuardDuty ./intake/decode:FuzzNative ./intake/decode:FuzzOCSF \
 	./intake/decode:FuzzSplunk ./intake/decode:FuzzSuricata ./intake/decode:FuzzWazuh \
 	./intake/decode:FuzzTopLevel ./intake:FuzzParse ./integrations/events:FuzzDecodeBatch ./integrations/intel:FuzzReducePattern \
-	./integrations/intel:FuzzCSVReader ./intake:FuzzJSONBound ./intake/decode:FuzzNativeFastPath
+	./integrations/intel:FuzzCSVReader ./intake:FuzzJSONBound ./intake/decode:FuzzNativeFastPath \
+	./intake/decode:FuzzPlainString ./alert:FuzzSeverityJSON
 
 dev:
 	go run ./cmd/socflow dev

@@ -1,10 +1,12 @@
 package alert
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Severity is socflow's five-step severity scale. Decoders map each vendor's
@@ -87,11 +89,16 @@ func SeverityFromScore(n float64) Severity {
 // UnmarshalJSON accepts a severity as a string or a number, so the native
 // format tolerates the numeric severities many tools emit.
 func (s *Severity) UnmarshalJSON(b []byte) error {
+	var text string
+	if in, ok := plainJSONString(b); ok {
+		// Every alert has one: decoding it as any was a twelfth of a
+		// storm alert's decoding.
+		return s.set(in)
+	}
 	var raw any
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	var text string
 	switch v := raw.(type) {
 	case string:
 		text = v
@@ -103,6 +110,10 @@ func (s *Severity) UnmarshalJSON(b []byte) error {
 	default:
 		return fmt.Errorf("severity must be a string or a number, got %s", string(b))
 	}
+	return s.set(text)
+}
+
+func (s *Severity) set(text string) error {
 	if text == "" {
 		*s = ""
 		return nil
@@ -113,4 +124,23 @@ func (s *Severity) UnmarshalJSON(b []byte) error {
 	}
 	*s = parsed
 	return nil
+}
+
+// plainJSONString returns the text of a JSON string without escapes or
+// invalid UTF-8 (its bytes between the quotes), and false for any other
+// value, which json.Unmarshal then reads.
+func plainJSONString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || bytes.IndexByte(in, '"') >= 0 || !utf8.Valid(in) {
+		return "", false
+	}
+	for _, c := range in {
+		if c < 0x20 {
+			return "", false
+		}
+	}
+	return string(in), true
 }

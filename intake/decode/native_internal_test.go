@@ -29,7 +29,7 @@ func FuzzNativeFastPath(f *testing.F) {
 		f.Add(fx.raw)
 	}
 	for _, s := range []string{
-		`{"SOURCE":"x","Rule":"r","title":"t"}`,             // keys match case-insensitively
+		`{"SOURCE":"x","Rule":"r","title":"t"}`,              // keys match case-insensitively
 		`{"source":"a","source":"b","rule":"r","title":"t"}`, // the last repeated key wins
 		`{"source":"\xff\ud800","rule":"r","title":"t\u0000"}`,
 		`{"source":"x","rule":"r","title":"t","severity":null,"entities":null,"labels":{"a":null}}`,
@@ -76,6 +76,23 @@ func BenchmarkNativeDecode(b *testing.B) {
 			if _, ok := stdNative(raw); !ok {
 				b.Fatal("refused")
 			}
+		}
+	})
+}
+
+// FuzzPlainString: for a valid JSON string, the shortcut reads what
+// json.Unmarshal does, or leaves it to it.
+func FuzzPlainString(f *testing.F) {
+	for _, s := range []string{`"aws.guardduty"`, `"a\u0062"`, "\"\xff\"", `""`, `"\""`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want string
+		if json.Unmarshal(b, &want) != nil {
+			return
+		}
+		if got, ok := plainString(b); ok && got != want {
+			t.Fatalf("%q: %q, json.Unmarshal %q", b, got, want)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package decode
 
 import (
+	segjson "github.com/segmentio/encoding/json"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -191,7 +193,7 @@ func topLevel(raw []byte) (map[string]json.RawMessage, error) {
 	if raw[0] != '{' {
 		return nil, fmt.Errorf("the entry is not a JSON object (it starts with %q)", firstChars(raw))
 	}
-	if !json.Valid(raw) {
+	if !segjson.Valid(raw) { // encoding/json's Valid at a third of the cost; FuzzTopLevel holds them equal
 		var obj map[string]json.RawMessage
 		err := json.Unmarshal(raw, &obj) // for the error's position
 		return nil, errors.New(describe(raw, err))
