@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -89,8 +90,15 @@ func runBench(ctx context.Context, f *Factory, opts *BenchOptions) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// The stacks' workers start and stop every phase, each time logging
+	// at info; between the progress lines only warnings are worth a line,
+	// unless --log-level asks for more.
+	logger := f.logger()
+	if f.Global.LogLevel == "info" {
+		logger = slog.New(slog.NewTextHandler(f.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	r, err := bench.Run(ctx, bench.Options{
-		Config: cfg, Progress: f.ErrOut, Sizes: sizes, Only: opts.Only, Logger: f.logger(),
+		Config: cfg, Progress: f.ErrOut, Sizes: sizes, Only: opts.Only, Logger: logger,
 		StartServer: func(ctx context.Context, o bench.ServerOptions) (bench.Server, error) {
 			return f.DevServer(ctx, DevServerOptions{
 				IP: "127.0.0.1", UIPort: 0, Namespace: o.Namespace, SearchAttributes: o.SearchAttributes, Logger: o.Logger,

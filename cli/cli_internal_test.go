@@ -508,6 +508,11 @@ func TestBenchRun(t *testing.T) {
 		if !strings.Contains(errOut.String(), "intel") {
 			t.Errorf("no progress line for the intel phase on stderr: %q", errOut)
 		}
+		for _, line := range strings.Split(strings.TrimSpace(errOut.String()), "\n") {
+			if !strings.HasPrefix(line, "bench: ") {
+				t.Errorf("stderr line %q is not a progress line", line)
+			}
+		}
 	})
 	t.Run("--only nope", func(t *testing.T) {
 		f, _, errOut := testFactory(nil)
