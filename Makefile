@@ -13,7 +13,7 @@ FUZZ_TARGETS = \
 	./intake/decode:FuzzSplunk ./intake/decode:FuzzSuricata ./intake/decode:FuzzWazuh \
 	./intake/decode:FuzzTopLevel ./intake:FuzzParse ./integrations/events:FuzzDecodeBatch ./integrations/intel:FuzzReducePattern \
 	./integrations/intel:FuzzCSVReader ./intake:FuzzJSONBound ./intake/decode:FuzzNativeFastPath \
-	./intake/decode:FuzzPlainString ./alert:FuzzSeverityJSON
+	./intake/decode:FuzzPlainString ./alert:FuzzSeverityJSON ./intake/decode:FuzzSplitArray
 
 dev:
 	go run ./cmd/socflow dev

@@ -129,8 +129,10 @@ func split(body []byte) ([]entry, error) {
 	}
 	switch trimmed[0] {
 	case '[':
-		var raws []json.RawMessage
-		if err := json.Unmarshal(trimmed, &raws); err != nil {
+		raws, ok := decode.SplitArray(trimmed)
+		if !ok {
+			var v []json.RawMessage
+			err := json.Unmarshal(trimmed, &v) // for the error's position
 			return nil, fmt.Errorf("%w: %s", ErrMalformed, decode.DescribeJSONError(trimmed, err))
 		}
 		entries := make([]entry, len(raws))

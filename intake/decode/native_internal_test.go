@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/socflow/socflow/alert"
@@ -93,6 +94,57 @@ func FuzzPlainString(f *testing.F) {
 		}
 		if got, ok := plainString(b); ok && got != want {
 			t.Fatalf("%q: %q, json.Unmarshal %q", b, got, want)
+		}
+	})
+}
+
+// FuzzSplitArray: SplitArray accepts exactly the arrays json.Unmarshal
+// accepts, with the same elements.
+func FuzzSplitArray(f *testing.F) {
+	for _, s := range []string{`[]`, ` [ {"a":"]"} , 1,"x\"]", [[]] ] `, `[1,]`, `[`, `[{"a":1}]x`, `{"a":1}`, "[\"\xff\"]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := SplitArray(raw)
+		var want []json.RawMessage
+		werr := json.Unmarshal(raw, &want)
+		trimmed := bytes.TrimSpace(raw)
+		isArray := len(trimmed) > 0 && trimmed[0] == '['
+		if ok != (werr == nil && isArray) {
+			t.Fatalf("%q: split %v, json.Unmarshal %v", raw, ok, werr)
+		}
+		if !ok {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d elements, json finds %d", raw, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("%q: element %d = %s, json says %s", raw, i, got[i], want[i])
+			}
+		}
+	})
+}
+
+// BenchmarkSplitArray: a batch of 1,000 storm alerts split by SplitArray,
+// and by json.Unmarshal into []json.RawMessage as intake did before.
+func BenchmarkSplitArray(b *testing.B) {
+	one := `{"id":"storm-000123","source":"suricata","rule":"ET SCAN rule 3","title":"Scan 3 against srv-1","category":"network","severity":"low","time":"2026-01-01T00:00:00.123Z","entities":{"hosts":[{"name":"srv-1"}],"ips":[{"addr":"198.51.100.77","direction":"source"}]}}`
+	body := []byte("[" + strings.Repeat(one+",", 999) + one + "]")
+	b.Run("SplitArray", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := SplitArray(body); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var v []json.RawMessage
+			if err := json.Unmarshal(body, &v); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

@@ -229,6 +229,33 @@ func scanObject(raw []byte) map[string]json.RawMessage {
 	}
 }
 
+// SplitArray splits a JSON array into its elements without decoding or
+// copying them (each is a slice of raw, capped so that appending copies),
+// as json.Unmarshal into []json.RawMessage would after checking it: it
+// reports false, splitting nothing, when raw is not one valid array.
+// Intake splits every batch this way; json.Unmarshal was a twentieth of a
+// storm's CPU.
+func SplitArray(raw []byte) ([][]byte, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' || !segjson.Valid(raw) {
+		return nil, false
+	}
+	var out [][]byte
+	i := skipSpace(raw, 1)
+	if raw[i] == ']' {
+		return out, true
+	}
+	for {
+		end := skipValue(raw, i)
+		out = append(out, raw[i:end:end])
+		i = skipSpace(raw, end)
+		if raw[i] == ']' {
+			return out, true
+		}
+		i = skipSpace(raw, i+1) // past ','
+	}
+}
+
 func skipSpace(raw []byte, i int) int {
 	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
 		i++
