@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/intel"
+	"github.com/socflow/socflow/integrations/intel/inteltest"
 )
 
 // IntelFigures are the intel index's figures at scale.
@@ -38,7 +36,7 @@ func runIntel(_ context.Context, o *Options, r *Report) error {
 		return nil
 	}
 	path := filepath.Join(o.DataDir, "watchlist.csv")
-	if err := writeWatchlist(path, n); err != nil {
+	if err := inteltest.WriteWatchlist(path, n, true); err != nil {
 		return err
 	}
 	defer os.Remove(path)
@@ -60,7 +58,7 @@ func runIntel(_ context.Context, o *Options, r *Report) error {
 		Indicators: n, LoadS: round(took.Seconds(), 3), HeapMB: round(float64(heap)/(1<<20), 1),
 		LoadAllocMB: round(float64(after.TotalAlloc-before.TotalAlloc)/(1<<20), 1),
 	}
-	hit, miss := indicator(3*(n/6)+1), "benign.example.org"
+	hit, miss := inteltest.Indicator(3*(n/6)+1), "benign.example.org"
 	f.HitNs, f.HitAllocs = timeLookups(ix, hit)
 	f.MissNs, f.MissAllocs = timeLookups(ix, miss)
 	runtime.KeepAlive(ix)
@@ -94,34 +92,4 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
-}
-
-// indicator is the i-th generated indicator, all distinct.
-func indicator(i int) string {
-	n := i / 3
-	switch i % 3 {
-	case 0:
-		return fmt.Sprintf("10.%d.%d.%d", n>>16&0xff, n>>8&0xff, n&0xff)
-	case 1:
-		return fmt.Sprintf("host%d.cdn%d.evil-example.net", n, n%97)
-	}
-	sum := sha256.Sum256([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)})
-	return hex.EncodeToString(sum[:])
-}
-
-func writeWatchlist(path string, n int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	fmt.Fprintln(w, "indicator,source,confidence,labels,description")
-	for i := range n {
-		fmt.Fprintf(w, "%s,feed-%d,%d,c2;botnet,generated\n", indicator(i), i%4, 50+i%50)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

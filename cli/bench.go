@@ -7,9 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -53,14 +51,12 @@ for machines). It takes about five minutes on two cores.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.DevServer == nil {
-				return errors.New("this build of socflow has no embedded Temporal server")
+				return errNoDevServer
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runBench(ctx, f, opts)
+			return untilInterrupted(cmd.Context(), func(ctx context.Context) error { return runBench(ctx, f, opts) })
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Quick, "quick", false, "run every phase at small volumes (checks the bench, gives no figures worth quoting)")

@@ -2,13 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,14 +52,12 @@ resumes every unfinished workflow.`,
 				return usageErrorf("--db and --ephemeral exclude each other")
 			}
 			if f.DevServer == nil {
-				return errors.New("this build of socflow has no embedded Temporal server")
+				return errNoDevServer
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runDev(ctx, f, opts)
+			return untilInterrupted(cmd.Context(), func(ctx context.Context) error { return runDev(ctx, f, opts) })
 		},
 	}
 	cmd.Flags().StringVar(&opts.DB, "db", filepath.Join(".socflow", "temporal.db"), "SQLite file holding Temporal's state")

@@ -5,11 +5,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -216,4 +219,17 @@ func group(cmd *cobra.Command) *cobra.Command {
 		return usageErrorf("%q needs a subcommand: %s", c.CommandPath(), strings.Join(names, ", "))
 	}
 	return cmd
+}
+
+// errNoDevServer is what dev and bench say in a build without the embedded
+// Temporal server.
+var errNoDevServer = errors.New("this build of socflow has no embedded Temporal server")
+
+// untilInterrupted runs a long-running command with a context that ends
+// on Ctrl-C or SIGTERM, so that it stops cleanly (workers drain, servers
+// close their databases) instead of dying mid-write.
+func untilInterrupted(ctx context.Context, run func(context.Context) error) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx)
 }

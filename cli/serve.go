@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -29,9 +26,7 @@ bearer token is set (SOCFLOW_API_TOKEN or server.token).`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runServe(ctx, f, opts)
+			return untilInterrupted(cmd.Context(), func(ctx context.Context) error { return runServe(ctx, f, opts) })
 		},
 	}
 	cmd.Flags().StringVar(&opts.Addr, "addr", "", "listen address (default: the configuration's server.addr)")

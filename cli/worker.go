@@ -3,9 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -32,9 +29,7 @@ and runs socflow's workflows and activities. Run as many as you need.`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runWorker(ctx, f, opts)
+			return untilInterrupted(cmd.Context(), func(ctx context.Context) error { return runWorker(ctx, f, opts) })
 		},
 	}
 	cmd.Flags().IntVar(&opts.MaxConcurrentActivities, "max-concurrent-activities", 0, "bound on activities run at once (0: the SDK's default)")

@@ -51,17 +51,19 @@ func policyOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// caseFileRetry is how a case-file write retries, local or not: a new
+// value each time, since the SDK keeps the pointer it is given.
+func caseFileRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second}
+}
+
 // caseFileLocalOptions are caseFileOptions for engine 2, which writes the
 // case file from the worker's process (socflow's own database).
 func caseFileLocalOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-		},
+		RetryPolicy:            caseFileRetry(),
 	})
 }
 
@@ -72,12 +74,8 @@ func caseFileOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 2 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-		},
-		Summary: "case file",
+		RetryPolicy:            caseFileRetry(),
+		Summary:                "case file",
 	})
 }
 

@@ -1,11 +1,6 @@
 package intel_test
 
 import (
-	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,50 +9,18 @@ import (
 
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/intel"
+	"github.com/socflow/socflow/integrations/intel/inteltest"
 )
 
 // million is the size the index is built for.
 const million = 1_000_000
-
-// benchIndicator returns the i-th generated indicator: IPv4 addresses,
-// domains and SHA-256 hashes in turn, all distinct.
-func benchIndicator(i int) string {
-	n := i / 3
-	switch i % 3 {
-	case 0:
-		return fmt.Sprintf("10.%d.%d.%d", n>>16&0xff, n>>8&0xff, n&0xff)
-	case 1:
-		return fmt.Sprintf("host%d.cdn%d.evil-example.net", n, n%97)
-	}
-	sum := sha256.Sum256([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)})
-	return hex.EncodeToString(sum[:])
-}
 
 // writeBenchFile writes n generated indicators as a plain list (.txt) or a
 // CSV with every column (.csv).
 func writeBenchFile(b *testing.B, name string, n int) string {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), name)
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	csv := filepath.Ext(name) == ".csv"
-	if csv {
-		fmt.Fprintln(w, "indicator,source,confidence,labels,description")
-	}
-	for i := range n {
-		if csv {
-			fmt.Fprintf(w, "%s,feed-%d,%d,c2;botnet,generated\n", benchIndicator(i), i%4, 50+i%50)
-		} else {
-			fmt.Fprintln(w, benchIndicator(i))
-		}
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if err := inteltest.WriteWatchlist(path, n, filepath.Ext(name) == ".csv"); err != nil {
 		b.Fatal(err)
 	}
 	return path
@@ -144,16 +107,16 @@ func BenchmarkLookup1M(b *testing.B) {
 		}
 	}
 	cases := []struct{ name, value string }{
-		{"ipv4-hit", benchIndicator(3 * 4242)},
+		{"ipv4-hit", inteltest.Indicator(3 * 4242)},
 		{"ipv4-miss", "192.0.2.44"},
 		{"ipv4-in-range", "172.16.5.5"},
 		{"ipv6-hit", "2001:db8:1::7"},
 		{"ipv6-miss", "2001:db9::1"},
-		{"domain-hit", benchIndicator(3*4242 + 1)},
+		{"domain-hit", inteltest.Indicator(3*4242 + 1)},
 		{"domain-hit-labelled", "labelled.evil-example.net"},
 		{"domain-miss", "benign.example.org"},
-		{"sha256-hit", benchIndicator(3*4242 + 2)},
-		{"sha256-miss", "00" + benchIndicator(2)[2:]},
+		{"sha256-hit", inteltest.Indicator(3*4242 + 2)},
+		{"sha256-miss", "00" + inteltest.Indicator(2)[2:]},
 		{"url-miss", "https://benign.example.org/index.html"},
 	}
 	for _, q := range cases {
