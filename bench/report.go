@@ -67,8 +67,11 @@ func (r *Report) Rows() []Row {
 	return rows
 }
 
-// growthFlat reports whether the incident's state and run history after
-// the most alerts stay within 1.5x of those after the fewest.
+// growthFlat reports whether the incident's state after the most alerts
+// stays within 1.5x of that after the fewest. The run's history is
+// reported beside it, not judged: it grows with the signals the incident
+// receives (batched, so far slower than the alerts) until the run
+// continues as new at Limits.Events, which bounds it by construction.
 func (r *Report) growthFlat() bool {
 	if len(r.Growth) < 2 {
 		return true
