@@ -1,6 +1,9 @@
 package devserver
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"go.temporal.io/server/common/dynamicconfig"
@@ -49,4 +52,31 @@ func TestOnePartitionPerTaskQueue(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStopIsQuiet: once Stop begins, the server's messages (errors about
+// the writes shutdown cancels included) no longer reach the log.
+func TestStopIsQuiet(t *testing.T) {
+	var buf bytes.Buffer
+	level := &slog.LevelVar{}
+	level.Set(slog.LevelWarn)
+	chatty := slog.New(newMinLevelHandler(slog.NewTextHandler(&buf, nil), level))
+	s := &Server{temporal: stoppedServer{chatty}, chatty: chatty, level: level}
+	chatty.Error("before stop")
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); !strings.Contains(got, "before stop") || strings.Contains(got, "during stop") {
+		t.Errorf("log = %q, want the message before Stop only", got)
+	}
+}
+
+// stoppedServer is a temporal.Server whose Stop logs as the real one does
+// when shutdown cancels its writes.
+type stoppedServer struct{ log *slog.Logger }
+
+func (stoppedServer) Start() error { return nil }
+func (s stoppedServer) Stop() error {
+	s.log.Error("during stop", "error", "context canceled")
+	return nil
 }

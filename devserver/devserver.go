@@ -177,10 +177,16 @@ func (s *Server) Stop() error {
 	return s.stopErr
 }
 
+// quietLevel is above every level the server logs at.
+const quietLevel = slog.LevelError + 4
+
 func (s *Server) stop() error {
 	// While shutting down, the server's pollers and dialers warn about
-	// every service that went away before them: expected, not news.
-	s.level.Set(slog.LevelError)
+	// every service that went away before them, and its queues log as
+	// errors the writes that shutdown cancelled ("context canceled",
+	// "shard closed"): expected, not news. A failure to stop is Stop's
+	// error.
+	s.level.Set(quietLevel)
 	var errs []error
 	if s.client != nil {
 		s.client.Close()
