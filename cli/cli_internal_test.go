@@ -420,6 +420,7 @@ func TestExitCode(t *testing.T) {
 		{"config error", cfgErr, ExitConfig},
 		{"joined config errors", errors.Join(cfgErr, &config.Error{Msg: "other"}), ExitConfig},
 		{"not found", fmt.Errorf("incidents: query incident/x: %w", incidents.ErrNotFound), ExitNotFound},
+		{"bad key or filter", fmt.Errorf("incidents: %w: the incident key is empty", incidents.ErrBadRequest), ExitUsage},
 		{"refused decision", &incidents.RejectedError{Reason: "not an approver"}, ExitRejected},
 		{"wrapped refused decision", fmt.Errorf("decide: %w", &incidents.RejectedError{Reason: "no"}), ExitRejected},
 		{"rejected input", &rejectedError{msg: "2 alert(s) rejected"}, ExitRejected},

@@ -61,7 +61,7 @@ func ExitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &ce):
 		return ExitConfig
-	case errors.Is(err, incidents.ErrBadCursor):
+	case errors.Is(err, incidents.ErrBadCursor), errors.Is(err, incidents.ErrBadRequest):
 		return ExitUsage
 	case errors.Is(err, incidents.ErrNotFound), errors.Is(err, incidents.ErrAlertNotFound):
 		return ExitNotFound

@@ -332,6 +332,10 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		}
 		o.Limit = n
 	}
+	if err := o.Validate(); err != nil {
+		s.incidentError(w, err)
+		return
+	}
 	list, err := s.Incidents.List(r.Context(), o)
 	if err != nil {
 		s.incidentError(w, err)
@@ -344,6 +348,10 @@ func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) getIncident(w http.ResponseWriter, r *http.Request) {
+	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
+		s.incidentError(w, err)
+		return
+	}
 	st, err := s.Incidents.Get(r.Context(), r.PathValue("key"))
 	if err != nil {
 		s.incidentError(w, err)
@@ -372,6 +380,10 @@ func pageParams(r *http.Request) (incidents.Page, error) {
 // has one, else from the workflow's query. The events field is where the
 // whole timeline used to be, so that old clients keep reading a page.
 func (s *server) getTimeline(w http.ResponseWriter, r *http.Request) {
+	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
+		s.incidentError(w, err)
+		return
+	}
 	p, err := pageParams(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -387,6 +399,10 @@ func (s *server) getTimeline(w http.ResponseWriter, r *http.Request) {
 
 // getAlerts pages the alerts that joined an incident, highest score first.
 func (s *server) getAlerts(w http.ResponseWriter, r *http.Request) {
+	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
+		s.incidentError(w, err)
+		return
+	}
 	p, err := pageParams(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -402,6 +418,10 @@ func (s *server) getAlerts(w http.ResponseWriter, r *http.Request) {
 
 // getAlertIDs pages the source IDs of one alert's occurrences.
 func (s *server) getAlertIDs(w http.ResponseWriter, r *http.Request) {
+	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
+		s.incidentError(w, err)
+		return
+	}
 	p, err := pageParams(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -416,11 +436,26 @@ func (s *server) getAlertIDs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
+	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	// Only JSON: a browser may send text/plain (or a form) to any origin
+	// without asking first, never application/json.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q is not accepted: a decision is sent as application/json", r.Header.Get("Content-Type")))
+		return
+	}
 	var in workflows.DecideInput
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		writeError(w, http.StatusBadRequest, "decision body: "+err.Error())
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, "decision body: data after the JSON object: send exactly one object")
 		return
 	}
 	if in.Via == "" {
@@ -441,6 +476,8 @@ func (s *server) incidentError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, incidents.ErrBadCursor):
 		writeError(w, http.StatusBadRequest, "cursor: "+err.Error())
+	case errors.Is(err, incidents.ErrBadRequest):
+		writeError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), incidents.ErrBadRequest.Error()+": "))
 	case errors.As(err, &rej):
 		writeError(w, http.StatusConflict, rej.Error())
 	default:
@@ -454,7 +491,10 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if err := s.Ready(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+			// The error names hosts, ports and certificates: it goes to
+			// the log, not to whoever asks.
+			s.Logger.Warn("health check failed", "error", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "Temporal is not reachable"})
 			return
 		}
 	}

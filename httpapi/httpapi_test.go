@@ -85,7 +85,7 @@ func (f *fakeIncidents) List(_ context.Context, o incidents.ListOptions) ([]inci
 	if f.panicOn == "list" {
 		panic("list exploded")
 	}
-	if o.Status == "broken" {
+	if o.Status == workflows.StatusClosed {
 		return nil, errors.New("visibility store down")
 	}
 	if o.Priority == "P4" {
@@ -511,7 +511,25 @@ func TestIncidentRoutes(t *testing.T) {
 		{name: "list empty is an empty array", method: "GET", path: "/v1/incidents?priority=P4", code: 200, has: []string{`"incidents": []`}},
 		{name: "list with a bad limit", method: "GET", path: "/v1/incidents?limit=0", code: 400, has: []string{"limit"}},
 		{name: "list with a non-numeric limit", method: "GET", path: "/v1/incidents?limit=ten", code: 400, has: []string{"limit"}},
-		{name: "list backend down", method: "GET", path: "/v1/incidents?status=broken", code: 502, has: []string{"visibility store down"}},
+		{name: "list backend down", method: "GET", path: "/v1/incidents?status=closed", code: 502, has: []string{"visibility store down"}},
+		{name: "list with a backslash for status", method: "GET", path: "/v1/incidents?status=%5C", code: 400, has: []string{"status", "awaiting_decision"}},
+		{name: "list with an unknown status", method: "GET", path: "/v1/incidents?status=broken", code: 400, has: []string{`"broken"`}},
+		{name: "list with an unknown priority", method: "GET", path: "/v1/incidents?priority=P9", code: 400, has: []string{"priority", `"P9"`}},
+		{name: "get with NUL in the key", method: "GET", path: "/v1/incidents/host:dc%0001", code: 400, has: []string{"incident key"}},
+		{name: "get with invalid UTF-8 in the key", method: "GET", path: "/v1/incidents/host:%FF%FE", code: 400, has: []string{"incident key", "UTF-8"}},
+		{name: "timeline with a control character in the key", method: "GET", path: "/v1/incidents/host:%1B/timeline", code: 400, has: []string{"incident key"}},
+		{
+			name: "decide with NUL in the key", method: "POST", path: "/v1/incidents/host:%00/decision",
+			body: `{"verdict":"deny","by":"alice"}`, code: 400, has: []string{"incident key"},
+		},
+		{
+			name: "decision with trailing data", method: "POST", path: "/v1/incidents/host:dc01/decision",
+			body: `{"verdict":"deny","by":"alice"} junk`, code: 400, has: []string{"decision body", "after the JSON object"},
+		},
+		{
+			name: "decision followed by a second object", method: "POST", path: "/v1/incidents/host:dc01/decision",
+			body: `{"verdict":"deny","by":"alice"}{"verdict":"approve"}`, code: 400, has: []string{"after the JSON object"},
+		},
 		{name: "get", method: "GET", path: "/v1/incidents/host:dc01", code: 200, has: []string{`"key": "host:dc01"`, `"tier": "IR"`}},
 		{name: "get unknown", method: "GET", path: "/v1/incidents/host:nope", code: 404, has: []string{"incident not found"}},
 		{name: "timeline", method: "GET", path: "/v1/incidents/host:dc01/timeline", code: 200, has: []string{`"events"`, "opened"}},
@@ -721,7 +739,7 @@ func TestHealthz(t *testing.T) {
 	}{
 		{"no check", nil, 200, `"ok"`},
 		{"ready", func(context.Context) error { return nil }, 200, `"ok"`},
-		{"not ready", func(context.Context) error { return errors.New("temporal: connection refused") }, 503, "connection refused"},
+		{"not ready", func(context.Context) error { return errors.New("temporal: connection refused") }, 503, "Temporal is not reachable"},
 		{"check honours a deadline", func(ctx context.Context) error {
 			if _, ok := ctx.Deadline(); !ok {
 				return errors.New("no deadline on the readiness check")
@@ -735,6 +753,11 @@ func TestHealthz(t *testing.T) {
 			a := e.do(t, "GET", "/healthz", "", "", "")
 			if a.code != tt.code || !bytes.Contains(a.body, []byte(tt.has)) {
 				t.Errorf("code %d body %s, want %d with %s", a.code, a.body, tt.code, tt.has)
+			}
+			// The error's own text is for the log: it can name hosts,
+			// ports and certificates.
+			if bytes.Contains(a.body, []byte("connection refused")) {
+				t.Errorf("body %s carries the internal error", a.body)
 			}
 		})
 	}
@@ -831,5 +854,27 @@ func TestConcurrentRequests(t *testing.T) {
 	resp.Body.Close()
 	if !bytes.Contains(b, []byte(`socflow_alerts_total{outcome="accepted"} 20`)) {
 		t.Errorf("accepted counter is not 20 after 20 concurrent posts")
+	}
+}
+
+// TestDecisionNeedsJSON: a decision changes an incident, so it is taken
+// only as application/json, which a browser cannot send to another
+// origin without a CORS preflight (a text/plain form post can).
+func TestDecisionNeedsJSON(t *testing.T) {
+	for _, ct := range []string{"text/plain", "", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json-seq"} {
+		t.Run(ct, func(t *testing.T) {
+			e := newEnv(t, nil)
+			a := e.do(t, "POST", "/v1/incidents/host:dc01/decision", ct, "", `{"verdict":"false_positive","by":"U0SOCLEAD"}`)
+			if a.code != http.StatusUnsupportedMediaType || !strings.Contains(a.errorText(t), "application/json") {
+				t.Errorf("code %d body %s, want 415 naming application/json", a.code, a.body)
+			}
+			if len(e.incidents.decisions) != 0 {
+				t.Errorf("decision reached the incident: %+v", e.incidents.decisions)
+			}
+		})
+	}
+	e := newEnv(t, nil)
+	if a := e.do(t, "POST", "/v1/incidents/host:dc01/decision", "application/json; charset=utf-8", "", `{"verdict":"deny","by":"alice"}`); a.code != 200 {
+		t.Errorf("application/json with a charset: code %d %s", a.code, a.body)
 	}
 }

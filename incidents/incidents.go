@@ -8,9 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
@@ -26,6 +29,41 @@ import (
 // ErrNotFound means no incident has that key (or its history is past the
 // namespace's retention).
 var ErrNotFound = errors.New("incident not found")
+
+// ErrBadRequest marks a mistake in what the caller asked for (a filter, an
+// incident key), which the API answers with 400 and the CLI as a usage
+// error, rather than passing it to Temporal to fail there.
+var ErrBadRequest = errors.New("bad request")
+
+// MaxKeyBytes bounds an incident key: the workflow ID "incident/<key>"
+// stays within Temporal's default limit of 1,000 bytes for an ID.
+const MaxKeyBytes = 1000 - len("incident/")
+
+// CheckKey refuses an incident key that no incident can have: empty, too
+// long, not UTF-8, or with a control character (a NUL, an escape
+// sequence that would rewrite a terminal), naming what is wrong.
+func CheckKey(key string) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: the incident key is empty", ErrBadRequest)
+	case len(key) > MaxKeyBytes:
+		return fmt.Errorf("%w: the incident key is %d bytes, at most %d", ErrBadRequest, len(key), MaxKeyBytes)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("%w: the incident key %q is not valid UTF-8", ErrBadRequest, key)
+	}
+	for i, r := range key {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: the incident key %q has a control character at byte %d", ErrBadRequest, key, i)
+		}
+	}
+	return nil
+}
+
+// statuses are the values ListOptions.Status may take.
+var statuses = []string{
+	workflows.StatusOpen, workflows.StatusAwaiting, workflows.StatusContaining, workflows.StatusContained,
+	workflows.StatusPartial, workflows.StatusDenied, workflows.StatusFalsePositive, workflows.StatusClosed,
+}
 
 // RejectedError is a decision the incident refused, with its reason.
 type RejectedError struct{ Reason string }
@@ -71,6 +109,19 @@ type ListOptions struct {
 	Limit    int
 }
 
+// Validate refuses a status or priority no incident has, naming the
+// values it takes: the visibility query would only match nothing (or,
+// for a stray backslash, fail as Temporal's parser reads it).
+func (o ListOptions) Validate() error {
+	if o.Status != "" && !slices.Contains(statuses, o.Status) {
+		return fmt.Errorf("%w: status must be one of %s, got %q", ErrBadRequest, strings.Join(statuses, ", "), o.Status)
+	}
+	if o.Priority != "" && !slices.Contains([]string{"P1", "P2", "P3", "P4"}, strings.ToUpper(o.Priority)) {
+		return fmt.Errorf("%w: priority must be P1, P2, P3 or P4, got %q", ErrBadRequest, o.Priority)
+	}
+	return nil
+}
+
 // Query builds the visibility query for the options.
 func (o ListOptions) Query() string {
 	q := []string{fmt.Sprintf("WorkflowType = '%s'", workflows.IncidentType)}
@@ -88,10 +139,18 @@ func (o ListOptions) Query() string {
 	return strings.Join(q, " AND ")
 }
 
-func quote(s string) string { return strings.ReplaceAll(s, "'", "''") }
+// quote escapes a value for a single-quoted string of the visibility
+// query: Temporal's parser reads a backslash as an escape, so it is
+// doubled first, then each quote.
+func quote(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", "''")
+}
 
 // List returns the newest incidents first.
 func (s *Service) List(ctx context.Context, o ListOptions) ([]Summary, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	limit := o.Limit
 	if limit <= 0 {
 		limit = 50
@@ -158,6 +217,9 @@ func (s *Service) Get(ctx context.Context, key string) (*workflows.IncidentState
 }
 
 func (s *Service) query(ctx context.Context, key, name string, out any) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
 	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
 	v, err := s.Client.QueryWorkflow(ctx, id, "", name)
 	if err != nil {
@@ -172,6 +234,9 @@ func (s *Service) query(ctx context.Context, key, name string, out any) error {
 // Decide sends a decision and waits until the incident has accepted or
 // refused it.
 func (s *Service) Decide(ctx context.Context, key string, in workflows.DecideInput) (*workflows.DecideResult, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
 	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
 	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,

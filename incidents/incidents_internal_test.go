@@ -47,6 +47,7 @@ func TestListOptionsQuery(t *testing.T) {
 			base + " AND SocflowStatus = 'x'' OR WorkflowType = ''RespondToAlert'",
 		},
 		{"quote in priority", ListOptions{Priority: "p1'"}, base + " AND SocflowPriority = 'P1'''"},
+		{"a backslash cannot escape the closing quote", ListOptions{Status: `x\`}, base + ` AND SocflowStatus = 'x\\'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +55,32 @@ func TestListOptionsQuery(t *testing.T) {
 				t.Errorf("Query() =\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestListOptionsValidate(t *testing.T) {
+	for _, o := range []ListOptions{{}, {Status: "awaiting_decision"}, {Priority: "p1"}, {Status: "closed", Priority: "P4", OpenOnly: true}} {
+		if err := o.Validate(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	for _, o := range []ListOptions{{Status: `\`}, {Status: "broken"}, {Priority: "P9"}, {Priority: "p1'"}, {Status: "Closed"}} {
+		if err := o.Validate(); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("%+v: %v, want ErrBadRequest", o, err)
+		}
+	}
+}
+
+func TestCheckKey(t *testing.T) {
+	for _, k := range []string{"host:dc01", "user:bob.smith@example.com", "host:wörkstation-7"} {
+		if err := CheckKey(k); err != nil {
+			t.Errorf("%q: %v", k, err)
+		}
+	}
+	for _, k := range []string{"", "host:\x00", "host:\xff", "host:\x1b[31m", "host:a\nb", strings.Repeat("k", MaxKeyBytes+1)} {
+		if err := CheckKey(k); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("%q: %v, want ErrBadRequest", k, err)
+		}
 	}
 }
 

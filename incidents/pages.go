@@ -91,6 +91,9 @@ type AlertIDsPage struct {
 // batches a few seconds apart, so its latest lines are added from the
 // workflow (see withLatest).
 func (s *Service) Timeline(ctx context.Context, key string, p Page) (*TimelinePage, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
 	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
 	if s.useCases(p) {
 		cp, err := s.Cases.CaseTimeline(ctx, caseQuery(id, p))
@@ -175,6 +178,9 @@ func (s *Service) withLatest(ctx context.Context, key string, p Page, cp events.
 // Alerts returns a page of an incident's alerts from the case file, or
 // the top alerts the workflow keeps when the case file does not have it.
 func (s *Service) Alerts(ctx context.Context, key string, p Page) (*AlertsPage, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
 	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
 	if s.useCases(p) {
 		cp, err := s.Cases.CaseAlerts(ctx, caseQuery(id, p))
@@ -211,6 +217,9 @@ func (s *Service) Alerts(ctx context.Context, key string, p Page) (*AlertsPage, 
 // in an incident; fingerprint is the alert's ("suricata-0113a1...") or
 // its run's ID ("alert/suricata-0113a1...").
 func (s *Service) AlertIDs(ctx context.Context, key, fingerprint string, p Page) (*AlertIDsPage, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
 	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
 	wf := workflows.AlertWorkflowID(strings.TrimPrefix(strings.TrimSpace(fingerprint), "alert/"))
 	if s.useCases(p) {
