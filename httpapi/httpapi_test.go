@@ -324,8 +324,10 @@ func TestPostAlertsErrors(t *testing.T) {
 		},
 		{name: "empty body", body: "", code: http.StatusBadRequest, errHas: []string{"empty"}},
 		{
+			// A bad first line is one bad entry, named by its line, like
+			// any other (it used to reject the batch as malformed).
 			name: "NDJSON whose first line is broken", body: alertJSON("dc01")[:20] + "x\n" + `{"source":"x"}` + "\n",
-			code: http.StatusBadRequest, errHas: []string{"malformed JSON"},
+			code: http.StatusBadRequest, errHas: []string{"no alert accepted", "line 1: ", "invalid JSON", "1 more"},
 		},
 		{
 			name: "every entry rejected", body: `[{"source":"x"}, {"severty":"high"}]`,

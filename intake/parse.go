@@ -149,32 +149,34 @@ func split(body []byte) ([]entry, error) {
 	return nil, fmt.Errorf("%w: expected a JSON object, an array or NDJSON, got %q", ErrMalformed, firstChars(trimmed))
 }
 
-// splitNDJSON reads one entry per non-blank line. When not even the first
-// entry is JSON, the body is malformed as a whole (most likely a truncated
-// or broken single object) and that is what the caller hears.
+// splitNDJSON reads one entry per non-blank line; a bad line is an entry
+// like any other, refused with its line number. Only when no line at all
+// is a JSON object is the body malformed as a whole: most likely a
+// truncated or broken single object, reported where it breaks rather than
+// at its opening brace.
 func splitNDJSON(body []byte) ([]entry, error) {
 	var entries []entry
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 64<<10), len(body)+1)
-	line := 0
+	line, objects := 0, 0
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
 		if len(raw) == 0 {
 			continue
 		}
-		if len(entries) == 0 && !json.Valid(raw) {
-			// Decode the whole body, not the line, so that a broken
-			// pretty-printed object is reported where it breaks rather
-			// than at its opening brace.
-			var v any
-			err := json.Unmarshal(body, &v)
-			return nil, fmt.Errorf("%w: %s", ErrMalformed, decode.DescribeJSONError(body, err))
+		if raw[0] == '{' && json.Valid(raw) {
+			objects++
 		}
 		entries = append(entries, entry{index: len(entries), line: line, raw: append([]byte(nil), raw...)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if objects == 0 {
+		var v any
+		err := json.Unmarshal(body, &v)
+		return nil, fmt.Errorf("%w: %s", ErrMalformed, decode.DescribeJSONError(body, err))
 	}
 	return entries, nil
 }

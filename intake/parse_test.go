@@ -110,6 +110,18 @@ func TestParse(t *testing.T) {
 			want: []entry{ok(0, 1), bad(1, 2, "invalid JSON", "column"), ok(2, 3)},
 		},
 		{
+			// Only the bad line is refused, with its own line number:
+			// the lines after it are alerts.
+			name: "NDJSON whose first line is bad",
+			body: `{"source": "suricata", "rule": }` + "\n" + alertJSON("dc01", "r1") + "\n" + alertJSON("ws01", "r1") + "\n",
+			want: []entry{bad(0, 1, "invalid JSON", "line 1"), ok(1, 2), ok(2, 3)},
+		},
+		{
+			name: "NDJSON whose first lines are blank and bad",
+			body: "\n\n" + `{"rule": ` + "\n" + alertJSON("dc01", "r1") + "\n",
+			want: []entry{bad(0, 3, "invalid JSON"), ok(1, 4)},
+		},
+		{
 			name: "NDJSON with two values on one line",
 			body: alertJSON("dc01", "r1") + "\n" + alertJSON("ws01", "r1") + " {}\n",
 			want: []entry{ok(0, 1), bad(1, 2)},
