@@ -90,6 +90,9 @@ func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) e
 	}
 	// Parse before connecting: a broken file is reported without Temporal.
 	batch, err := intake.ParseFormat(body, sub.Formats, opts.Format)
+	if err == nil {
+		err = sub.CheckCount(batch)
+	}
 	if err != nil {
 		return &rejectedError{msg: fmt.Sprintf("%s: %v", opts.File, err)}
 	}

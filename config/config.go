@@ -73,6 +73,9 @@ type Server struct {
 	// only listens on loopback.
 	Token        Secret `yaml:"token" json:"token"`
 	MaxBodyBytes int64  `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// MaxAlertsPerRequest bounds the alerts one request may hold; more is
+	// a 413 naming the cap, before anything reaches Temporal.
+	MaxAlertsPerRequest int `yaml:"max_alerts_per_request" json:"max_alerts_per_request"`
 }
 
 // Enrichment configures the enrichment sources. Every source is optional;
@@ -461,6 +464,9 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 	}
 	if c.Server.MaxBodyBytes <= 0 {
 		bad("server.max_body_bytes", "must be positive")
+	}
+	if c.Server.MaxAlertsPerRequest <= 0 {
+		bad("server.max_alerts_per_request", "must be positive")
 	}
 	if c.DataDir == "" {
 		bad("data_dir", "is required")

@@ -85,6 +85,7 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"priorities out of order", "scoring:\n  priorities: {P1: 50, P2: 60, P3: 40}\n", "s.yaml:2: scoring.priorities: thresholds must satisfy"},
 		{"negative multiplier", "scoring:\n  asset_tier_multiplier: {2: -1}\n", "s.yaml:2: scoring.asset_tier_multiplier.2: must be a positive multiplier"},
 		{"missing intel file", "enrichment:\n  intel:\n    files: [nope.csv]\n", "s.yaml:3: enrichment.intel.files[0]:"},
+		{"no alerts per request", "server:\n  max_alerts_per_request: 0\n", "s.yaml:2: server.max_alerts_per_request: must be positive"},
 		{"not yaml", "tiers: [\n", "s.yaml:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -218,6 +218,11 @@ func (s *server) postAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp, err := s.Intake.Ingest(r.Context(), body, r.URL.Query().Get("format"))
+	var tooMany *intake.TooManyError
+	if errors.As(err, &tooMany) {
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
 	if err != nil {
 		if !errors.Is(err, intake.ErrUnknownFormat) {
 			s.alerts.WithLabelValues("malformed").Inc()
@@ -300,10 +305,17 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 // rejectedStatus answers a batch of which nothing was accepted: 413 when
 // every alert was too large for Temporal, 400 otherwise.
 func rejectedStatus(resp *intake.Response) int {
-	for _, r := range resp.Rejected {
-		if !r.TooLarge {
-			return http.StatusBadRequest
+	total, large := resp.RejectedTotal, resp.TooLarge
+	if total < len(resp.Rejected) { // an Ingester that lists but does not count
+		total, large = len(resp.Rejected), 0
+		for _, r := range resp.Rejected {
+			if r.TooLarge {
+				large++
+			}
 		}
+	}
+	if large < total {
+		return http.StatusBadRequest
 	}
 	return http.StatusRequestEntityTooLarge
 }
@@ -315,7 +327,7 @@ func rejectionSummary(resp *intake.Response) string {
 		where = fmt.Sprintf("line %d", first.Line)
 	}
 	msg := fmt.Sprintf("no alert accepted; %s: %s", where, first.Error)
-	if n := len(resp.Rejected); n > 1 {
+	if n := max(resp.RejectedTotal, len(resp.Rejected)); n > 1 {
 		msg += fmt.Sprintf(" (and %d more rejected)", n-1)
 	}
 	return msg

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -147,5 +148,54 @@ func TestPostAlertsRejectedStatus(t *testing.T) {
 				t.Errorf("code %d, want %d: %s", a.code, tt.code, a.body)
 			}
 		})
+	}
+}
+
+// TestRejectionsEchoedAreCapped: a 1 MiB body of "{}" lines drew an 88 MB
+// answer, one rejection each; the answer lists the first ones and counts
+// all of them.
+func TestRejectionsEchoedAreCapped(t *testing.T) {
+	e := newIntakeServer(t, &temporalFake{})
+	body := strings.Repeat("{}\n", 9000)
+	a := e.do(t, "POST", "/v1/alerts", "application/x-ndjson", "", body)
+	if a.code != http.StatusBadRequest {
+		t.Fatalf("code %d: %.300s", a.code, a.body)
+	}
+	if len(a.body) > 64<<10 {
+		t.Errorf("answer is %d bytes for a %d-byte body", len(a.body), len(body))
+	}
+	var got struct {
+		Rejected      []intake.Rejection `json:"rejected"`
+		RejectedTotal int                `json:"rejected_total"`
+		Error         string             `json:"error"`
+	}
+	if err := json.Unmarshal(a.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.RejectedTotal != 9000 || len(got.Rejected) != intake.MaxRejectionsListed || got.Rejected[0].Line != 1 {
+		t.Errorf("rejected_total %d, %d listed (first at line %d); want 9000, %d, line 1",
+			got.RejectedTotal, len(got.Rejected), got.Rejected[0].Line, intake.MaxRejectionsListed)
+	}
+	if !strings.Contains(got.Error, "8999 more") {
+		t.Errorf("error %q does not count the rest", got.Error)
+	}
+}
+
+// TestAlertsPerRequestCapped: more alerts than the cap is a 413 naming it,
+// before anything reaches Temporal.
+func TestAlertsPerRequestCapped(t *testing.T) {
+	svc := &temporalFake{}
+	e := newIntakeServer(t, svc)
+	one := `{"source":"suricata","rule":"r1","title":"t","severity":"medium","time":"2026-05-14T09:12:31Z","entities":{"hosts":[{"name":"dc01"}]}}`
+	body := strings.Repeat(one+"\n", intake.DefaultMaxAlerts+1)
+	a := e.do(t, "POST", "/v1/alerts", "application/x-ndjson", "", body)
+	if a.code != http.StatusRequestEntityTooLarge || !strings.Contains(a.errorText(t), fmt.Sprintf("at most %d", intake.DefaultMaxAlerts)) {
+		t.Fatalf("code %d: %.300s; want 413 naming the cap", a.code, a.body)
+	}
+	if svc.calls != 0 {
+		t.Errorf("%d calls reached Temporal", svc.calls)
+	}
+	if a := e.do(t, "POST", "/v1/alerts", "application/x-ndjson", "", strings.Repeat(one+"\n", 3)); a.code != http.StatusAccepted {
+		t.Errorf("3 alerts: code %d %s", a.code, a.body)
 	}
 }

@@ -45,7 +45,10 @@ type Submitter struct {
 	Formats *decode.Registry
 	// Concurrency bounds the calls in flight for one batch.
 	Concurrency int
-	Now         func() time.Time
+	// MaxAlerts bounds the alerts of one request (DefaultMaxAlerts when
+	// zero): a request over it is refused whole, before Temporal sees it.
+	MaxAlerts int
+	Now       func() time.Time
 
 	// merge joins concurrent requests' occurrences of one fingerprint.
 	merge coalescer
@@ -87,9 +90,14 @@ const MaxSignalBytes = 512 << 10
 type Response struct {
 	// Accepted counts alerts Temporal has durably accepted, duplicates
 	// included.
-	Accepted   int         `json:"accepted"`
-	Duplicates int         `json:"duplicates"`
-	Rejected   []Rejection `json:"rejected"`
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	// Rejected lists the first MaxRejectionsListed rejections, in entry
+	// order; RejectedTotal counts them all, and TooLarge those refused
+	// for their size.
+	Rejected      []Rejection `json:"rejected"`
+	RejectedTotal int         `json:"rejected_total"`
+	TooLarge      int         `json:"too_large,omitempty"`
 	// Failed lists valid alerts Temporal did not accept for now
 	// (unreachable, rate limited, out of time): resend them. An alert
 	// Temporal refuses for what it is goes to Rejected instead.
@@ -111,6 +119,9 @@ func (s *Submitter) Ingest(ctx context.Context, body []byte, format string) (*Re
 	}
 	b, err := ParseFormat(body, s.Formats, format)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckCount(b); err != nil {
 		return nil, err
 	}
 	resp := s.SubmitItems(ctx, b.Items)
@@ -192,7 +203,44 @@ func (s *Submitter) SubmitItems(ctx context.Context, items []Item) *Response {
 		}
 	}
 	resp.sortByEntry()
+	resp.RejectedTotal = len(resp.Rejected)
+	for _, r := range resp.Rejected {
+		if r.TooLarge {
+			resp.TooLarge++
+		}
+	}
+	if len(resp.Rejected) > MaxRejectionsListed {
+		resp.Rejected = resp.Rejected[:MaxRejectionsListed:MaxRejectionsListed]
+	}
 	return resp
+}
+
+// MaxRejectionsListed bounds the rejections an answer lists: a megabyte of
+// "{}" lines once drew an 88 MB answer, one rejection each. The first
+// ones say what is wrong; RejectedTotal says how many.
+const MaxRejectionsListed = 100
+
+// DefaultMaxAlerts is Submitter.MaxAlerts when it is not set.
+const DefaultMaxAlerts = 10_000
+
+// TooManyError refuses a request with more alerts than the cap.
+type TooManyError struct{ Alerts, Max int }
+
+func (e *TooManyError) Error() string {
+	return fmt.Sprintf("the request holds %d alerts, at most %d per request (server.max_alerts_per_request): split it", e.Alerts, e.Max)
+}
+
+// CheckCount refuses a parsed batch over MaxAlerts, counting every entry
+// (a rejected one too: answering it costs as much).
+func (s *Submitter) CheckCount(b *Batch) error {
+	limit := s.MaxAlerts
+	if limit <= 0 {
+		limit = DefaultMaxAlerts
+	}
+	if n := len(b.Items); n > limit {
+		return &TooManyError{Alerts: n, Max: limit}
+	}
+	return nil
 }
 
 func (r *Response) reject(it Item, err error) {

@@ -43,6 +43,7 @@ func NewSubmitter(cfg *config.Config, c client.Client) (*intake.Submitter, error
 		Fingerprints: func() []policy.FingerprintRule { return cfg.Policy.Triage.Fingerprints },
 		Identity:     fmt.Sprintf("socflow-intake@%s", host),
 		Concurrency:  32,
+		MaxAlerts:    cfg.Server.MaxAlertsPerRequest,
 	}
 	if c != nil {
 		sub.Service = c.WorkflowService()
