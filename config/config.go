@@ -76,6 +76,10 @@ type Server struct {
 	// MaxAlertsPerRequest bounds the alerts one request may hold; more is
 	// a 413 naming the cap, before anything reaches Temporal.
 	MaxAlertsPerRequest int `yaml:"max_alerts_per_request" json:"max_alerts_per_request"`
+	// AllowedHosts are the names clients reach the API by ("name" or
+	// "name:port", "*" for any), besides loopback names and the address it
+	// listens on. Behind a reverse proxy, list the public name.
+	AllowedHosts []string `yaml:"allowed_hosts" json:"allowed_hosts,omitempty"`
 }
 
 // Enrichment configures the enrichment sources. Every source is optional;
@@ -467,6 +471,11 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 	}
 	if c.Server.MaxAlertsPerRequest <= 0 {
 		bad("server.max_alerts_per_request", "must be positive")
+	}
+	for i, h := range c.Server.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/ \t") {
+			bad(fmt.Sprintf("server.allowed_hosts[%d]", i), "%q is not a host name or host:port", h)
+		}
 	}
 	if c.DataDir == "" {
 		bad("data_dir", "is required")

@@ -86,6 +86,7 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"negative multiplier", "scoring:\n  asset_tier_multiplier: {2: -1}\n", "s.yaml:2: scoring.asset_tier_multiplier.2: must be a positive multiplier"},
 		{"missing intel file", "enrichment:\n  intel:\n    files: [nope.csv]\n", "s.yaml:3: enrichment.intel.files[0]:"},
 		{"no alerts per request", "server:\n  max_alerts_per_request: 0\n", "s.yaml:2: server.max_alerts_per_request: must be positive"},
+		{"bad allowed host", "server:\n  allowed_hosts: [\"https://soc.example.com/\"]\n", "server.allowed_hosts[0]: \"https://soc.example.com/\" is not a host name"},
 		{"not yaml", "tiers: [\n", "s.yaml:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,6 +69,12 @@ type Options struct {
 	// Extra mounts more handlers by pattern ("POST /slack/interactions");
 	// they do their own authentication (Slack signs its requests).
 	Extra map[string]http.Handler
+	// AllowedHosts are the names a request's Host header may carry besides
+	// loopback ones (localhost, 127.0.0.1, [::1], any port): "name" or
+	// "name:port", or "*" for any. Others get 403, so that a web page
+	// whose name an attacker rebinds to 127.0.0.1 cannot reach the API
+	// from a responder's browser.
+	AllowedHosts []string
 }
 
 type server struct {
@@ -127,7 +134,41 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return s.checkHost(mux)
+}
+
+// checkHost refuses a request whose Host header names neither a loopback
+// host nor one of AllowedHosts.
+func (s *server) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hostAllowed(r.Host) {
+			writeError(w, http.StatusForbidden, fmt.Sprintf(
+				"Host %q is not one this API answers to: add it to server.allowed_hosts", r.Host))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) hostAllowed(host string) bool {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.ToLower(strings.TrimSuffix(strings.Trim(name, "[]"), "."))
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		return true
+	}
+	if ip := net.ParseIP(name); ip != nil && ip.IsLoopback() {
+		return true
+	}
+	for _, a := range s.AllowedHosts {
+		a = strings.ToLower(a)
+		if a == "*" || a == strings.ToLower(host) || a == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Error is the JSON body of every error answer.

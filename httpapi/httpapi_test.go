@@ -880,3 +880,49 @@ func TestDecisionNeedsJSON(t *testing.T) {
 		t.Errorf("application/json with a charset: code %d %s", a.code, a.body)
 	}
 }
+
+// TestHostAllowlist: the API answers loopback names and the configured
+// ones only, so that a page rebinding its name to 127.0.0.1 is refused.
+func TestHostAllowlist(t *testing.T) {
+	tests := []struct {
+		host    string
+		allowed []string
+		code    int
+	}{
+		{"evil.example", nil, http.StatusForbidden},
+		{"evil.example:8080", nil, http.StatusForbidden},
+		{"127.0.0.1.evil.example", nil, http.StatusForbidden},
+		{"localhost:8080", nil, http.StatusOK},
+		{"LOCALHOST", nil, http.StatusOK},
+		{"127.0.0.1:8080", nil, http.StatusOK},
+		{"127.8.9.10", nil, http.StatusOK},
+		{"[::1]:8080", nil, http.StatusOK},
+		{"socflow.example.com", []string{"socflow.example.com"}, http.StatusOK},
+		{"socflow.example.com:8443", []string{"socflow.example.com"}, http.StatusOK},
+		{"socflow.example.com:9999", []string{"socflow.example.com:8443"}, http.StatusForbidden},
+		{"SocFlow.Example.com:8443", []string{"socflow.example.com:8443"}, http.StatusOK},
+		{"anything.example", []string{"*"}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			e := newEnv(t, func(o *httpapi.Options) { o.AllowedHosts = tt.allowed })
+			req, err := http.NewRequest("GET", e.srv.URL+"/v1/incidents", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = tt.host
+			resp, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.code {
+				t.Fatalf("code %d, want %d: %s", resp.StatusCode, tt.code, b)
+			}
+			if tt.code == http.StatusForbidden && !bytes.Contains(b, []byte("server.allowed_hosts")) {
+				t.Errorf("refusal %s does not say what to configure", b)
+			}
+		})
+	}
+}

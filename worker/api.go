@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,6 +117,7 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 		Extra:        extra,
 		Token:        o.Config.Server.Token.Value(),
 		MaxBodyBytes: o.Config.Server.MaxBodyBytes,
+		AllowedHosts: AllowedHosts(o.Config.Server),
 		Logger:       o.Logger,
 		Registry:     reg,
 		Ready: func(ctx context.Context) error {
@@ -226,4 +228,28 @@ func ServeAPI(ctx context.Context, addr string, h http.Handler, ready chan<- str
 		return fmt.Errorf("api: shutdown: %w", err)
 	}
 	return nil
+}
+
+// AllowedHosts is the API's Host allowlist for a server configuration:
+// server.allowed_hosts, plus the address it listens on when that is a
+// name or a specific address (loopback names are always allowed). Listening
+// on every interface with no list allows any name: clients then reach it
+// by addresses socflow cannot know, and a token is required there anyway.
+func AllowedHosts(s config.Server) []string {
+	hosts := slices.Clone(s.AllowedHosts)
+	host, _, err := net.SplitHostPort(s.Addr)
+	if err != nil {
+		return hosts
+	}
+	ip := net.ParseIP(host)
+	if host == "" || ip != nil && ip.IsUnspecified() {
+		if len(hosts) == 0 {
+			return []string{"*"}
+		}
+		return hosts
+	}
+	if ip != nil && ip.IsLoopback() || strings.EqualFold(host, "localhost") {
+		return hosts // always allowed
+	}
+	return append(hosts, host)
 }
