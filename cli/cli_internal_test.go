@@ -240,6 +240,14 @@ func TestDevFlags(t *testing.T) {
 			DB: "x.db", APIAddr: "127.0.0.1:9090", IP: "127.0.0.1", TemporalPort: 7233, UIPort: 0,
 		}},
 		{args: []string{"--db", "x", "--ephemeral"}, wantErr: true},
+		{args: []string{"--ip", "0.0.0.0"}, wantErr: true},
+		{args: []string{"--ip", "192.0.2.10", "--ui-port", "0"}, wantErr: true},
+		{args: []string{"--ip", "0.0.0.0", "--expose-temporal"}, want: DevOptions{
+			DB: filepath.Join(".socflow", "temporal.db"), APIAddr: "127.0.0.1:8080", IP: "0.0.0.0", TemporalPort: 7233, UIPort: 8233, ExposeTemporal: true,
+		}},
+		{args: []string{"--ip", "::1"}, want: DevOptions{
+			DB: filepath.Join(".socflow", "temporal.db"), APIAddr: "127.0.0.1:8080", IP: "::1", TemporalPort: 7233, UIPort: 8233,
+		}},
 		{args: []string{"positional"}, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -324,6 +332,7 @@ func TestRun(t *testing.T) {
 		},
 		{name: "alert submit: empty stdin", args: []string{"alert", "submit", "-"}, code: ExitRejected, errOut: []string{"empty"}},
 		{name: "dev: --db and --ephemeral", args: []string{"dev", "--db", "x", "--ephemeral"}, code: ExitUsage, errOut: []string{"exclude each other"}},
+		{name: "dev: --ip beyond loopback", args: []string{"dev", "--ip", "0.0.0.0"}, code: ExitUsage, errOut: []string{"no authentication", "--expose-temporal"}},
 		{name: "incident list --priority P9", args: []string{"incident", "list", "--priority", "P9"}, code: ExitUsage, errOut: []string{"P9"}},
 		{name: "incident decide without a verdict", args: []string{"incident", "decide", "host:dc01", "--as", "alice"}, code: ExitUsage},
 		{name: "incident decide without --as", args: []string{"incident", "decide", "host:dc01", "--deny"}, code: ExitUsage, errOut: []string{"SOCFLOW_USER"}},

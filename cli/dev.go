@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -26,6 +27,9 @@ type DevOptions struct {
 	IP           string
 	TemporalPort int
 	UIPort       int
+	// ExposeTemporal allows --ip beyond loopback: the embedded Temporal
+	// frontend and Web UI have no authentication.
+	ExposeTemporal bool
 	// Ready, when set, receives the API address once everything is up
 	// (tests use it instead of polling the terminal).
 	Ready chan<- string
@@ -51,11 +55,20 @@ resumes every unfinished workflow.`,
 			if opts.Ephemeral && cmd.Flags().Changed("db") {
 				return usageErrorf("--db and --ephemeral exclude each other")
 			}
+			if !isLoopback(opts.IP) && !opts.ExposeTemporal {
+				return usageErrorf("--ip %s exposes the Temporal frontend and Web UI, which have no authentication: "+
+					"anyone who reaches them can read every alert and start, signal or terminate any workflow; "+
+					"add --expose-temporal if that is what you want", opts.IP)
+			}
 			if f.DevServer == nil {
 				return errNoDevServer
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
+			}
+			if !isLoopback(opts.IP) {
+				fmt.Fprintf(f.ErrOut, "WARNING: the Temporal frontend (%s port %d) and Web UI (port %d) listen beyond loopback WITHOUT AUTHENTICATION\n",
+					opts.IP, opts.TemporalPort, opts.UIPort)
 			}
 			return untilInterrupted(cmd.Context(), func(ctx context.Context) error { return runDev(ctx, f, opts) })
 		},
@@ -66,6 +79,7 @@ resumes every unfinished workflow.`,
 	cmd.Flags().StringVar(&opts.IP, "ip", "127.0.0.1", "address Temporal and its UI listen on")
 	cmd.Flags().IntVar(&opts.TemporalPort, "temporal-port", 7233, "Temporal frontend gRPC port")
 	cmd.Flags().IntVar(&opts.UIPort, "ui-port", 8233, "Temporal Web UI port (0 disables it)")
+	cmd.Flags().BoolVar(&opts.ExposeTemporal, "expose-temporal", false, "allow --ip beyond loopback (Temporal and its UI have no authentication)")
 	return cmd
 }
 
@@ -223,4 +237,11 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	case err := <-errc:
 		return err
 	}
+}
+
+// isLoopback reports whether ip is a loopback address (an unparsable one
+// is not: the dev server refuses it later with its own words).
+func isLoopback(ip string) bool {
+	p := net.ParseIP(ip)
+	return p != nil && p.IsLoopback()
 }
