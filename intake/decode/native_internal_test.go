@@ -99,7 +99,8 @@ func FuzzPlainString(f *testing.F) {
 }
 
 // FuzzSplitArray: SplitArray accepts exactly the arrays json.Unmarshal
-// accepts, with the same elements.
+// accepts, with the same elements, below encoding/json's nesting limit of
+// 10,000 levels (TestDeepNesting covers what is deeper).
 func FuzzSplitArray(f *testing.F) {
 	for _, s := range []string{`[]`, ` [ {"a":"]"} , 1,"x\"]", [[]] ] `, `[1,]`, `[`, `[{"a":1}]x`, `{"a":1}`, "[\"\xff\"]"} {
 		f.Add([]byte(s))
@@ -147,4 +148,20 @@ func BenchmarkSplitArray(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestDeepNesting: segmentio's Valid, unlike encoding/json's, sets no
+// nesting limit. An entry nested deeper than encoding/json allows is
+// split and detected, then refused by the decoder with an error; nothing
+// panics or exhausts the stack.
+func TestDeepNesting(t *testing.T) {
+	const depth = 200_000
+	arr := []byte(strings.Repeat("[", depth) + strings.Repeat("]", depth))
+	if parts, ok := SplitArray(arr); !ok || len(parts) != 1 {
+		t.Fatalf("SplitArray of a %d-deep array: %d parts, %v", depth, len(parts), ok)
+	}
+	obj := []byte(strings.Repeat(`{"source":`, depth/10) + `"x"` + strings.Repeat("}", depth/10))
+	if _, err := Builtin().Decode(obj, ""); err == nil {
+		t.Fatal("a deeply nested object decoded as an alert")
+	}
 }
