@@ -252,6 +252,9 @@ type DecideResult struct {
 	// Approvals and Needed count approvals of the pending request.
 	Approvals int `json:"approvals,omitempty"`
 	Needed    int `json:"needed,omitempty"`
+	// Approved says, when the approvals so far have no action enough of
+	// them approved, what each approver approved (by approver).
+	Approved map[string][]string `json:"approved,omitempty"`
 }
 
 // SignalAttempt records a refused decision in the timeline. Validators

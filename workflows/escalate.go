@@ -299,6 +299,49 @@ func combineApprovals(proposal []alert.Action, approvals []alert.Decision) alert
 	return d
 }
 
+// approvedBy lists, per approver, the proposed actions each approved (an
+// approval naming none approves them all).
+func approvedBy(proposal []alert.Action, approvals []alert.Decision) map[string][]string {
+	out := make(map[string][]string, len(approvals))
+	for _, ap := range approvals {
+		var ids []string
+		for _, a := range selectActions(proposal, ap.Actions) {
+			ids = append(ids, a.ID)
+		}
+		out[ap.By] = ids
+	}
+	return out
+}
+
+// approvedByEnough returns the proposed actions at least need of the
+// approvals approved, in the proposal's order: exactly what four-eyes
+// lets run. Approvers are distinct (the validator refuses a second
+// approval by the same one).
+func approvedByEnough(proposal []alert.Action, approvals []alert.Decision, need int) []string {
+	var ids []string
+	for _, a := range proposal {
+		n := 0
+		for _, ap := range approvals {
+			if len(ap.Actions) == 0 || slices.Contains(ap.Actions, a.ID) {
+				n++
+			}
+		}
+		if n >= need {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
+}
+
+// describeApproved says who approved what, in the order they approved.
+func describeApproved(approvals []alert.Decision, approved map[string][]string) string {
+	parts := make([]string, len(approvals))
+	for i, ap := range approvals {
+		parts[i] = ap.By + ": " + strings.Join(approved[ap.By], ", ")
+	}
+	return strings.Join(parts, "; ")
+}
+
 func actionIDs(acts []alert.Action) string {
 	ids := make([]string, len(acts))
 	for i, a := range acts {
@@ -324,7 +367,19 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 			inc.note(ctx, "decide", d.By, fmt.Sprintf("approval %d of %d at %s via %s", len(inc.st.Approvals), need, d.Tier, orNone(d.Via)))
 			return DecideResult{Status: "recorded", Tier: d.Tier, Approvals: len(inc.st.Approvals), Needed: need}, nil
 		}
-		d = combineApprovals(inc.st.Proposed, inc.st.Approvals)
+		if workflow.GetVersion(ctx, changeFourEyesExact, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			d = combineApprovals(inc.st.Proposed, inc.st.Approvals)
+		} else {
+			ids := approvedByEnough(inc.st.Proposed, inc.st.Approvals, need)
+			if len(ids) == 0 {
+				approved := approvedBy(inc.st.Proposed, inc.st.Approvals)
+				inc.note(ctx, "decide", d.By, fmt.Sprintf("approval %d at %s via %s; no action has %d approvers yet (%s): waiting for more",
+					len(inc.st.Approvals), d.Tier, orNone(d.Via), need, describeApproved(inc.st.Approvals, approved)))
+				return DecideResult{Status: "recorded", Tier: d.Tier, Approvals: len(inc.st.Approvals), Needed: need, Approved: approved}, nil
+			}
+			d = combineApprovals(inc.st.Proposed, inc.st.Approvals)
+			d.Actions = ids
+		}
 		inc.st.Approvals = nil
 	}
 	msg := fmt.Sprintf("%s at %s via %s", d.Verdict, d.Tier, orNone(d.Via))

@@ -24,6 +24,13 @@ const (
 	// rolls over at the limits, not only when Temporal suggests it; and
 	// puts its start in the fingerprints and IDs of the alerts it raises.
 	changeCorrelateBounded = "correlate-bounded-window"
+	// changeFourEyesExact: with several approvers required, what runs is
+	// exactly the actions enough of them approved. Before, an empty
+	// intersection of their approvals became an empty list, which means
+	// "every proposed action". When no action has enough approvers, the
+	// approval is recorded, the answer says what each approved, and the
+	// incident waits for more.
+	changeFourEyesExact = "four-eyes-exact"
 )
 
 // Engine 2 is recorded under changeBoundedEngine too (GetVersion's maximum

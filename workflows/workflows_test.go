@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -931,5 +932,78 @@ func TestDuplicatesDuringEnrichmentAreCountedOnce(t *testing.T) {
 	}
 	if total != 3 {
 		t.Fatalf("forwarded %d occurrences in %d handoffs, want 3", total, len(*got))
+	}
+}
+
+// TestFourEyesExecutesOnlyWhatTwoApproved: alice approved only the
+// isolation and carol only the account disable. Nothing has two
+// approvers, so nothing runs (before, the empty intersection meant
+// "everything": isolation, IP block and disable all ran); the answer says
+// what each approved, and bob's approval of the isolation makes it the
+// one action two approved.
+func TestFourEyesExecutesOnlyWhatTwoApproved(t *testing.T) {
+	pol := testPolicy(t, func(p *policy.Policy) {
+		p.Approvals.Destructive = 2
+		p.Tiers[2].Approvers = []string{"alice", "bob", "carol"}
+	})
+	h := newHarness(t, pol, nil)
+	a := networkAlert("dc01", "203.0.113.7")
+	// Routed to the standard playbook, which proposes the account
+	// disable too: two destructive actions.
+	a.Category = "other"
+	a.Entities.Users = []alert.User{{Name: "bob.smith"}}
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var proposed []string
+	h.env.RegisterDelayedCallback(func() {
+		for _, act := range h.state(t).Proposed {
+			proposed = append(proposed, act.ID)
+		}
+	}, 30*time.Second)
+	results := map[string]workflows.DecideResult{}
+	errs := map[string]error{}
+	var midEDR, midIdP int
+	decide := func(after time.Duration, by string, actions ...string) {
+		h.env.RegisterDelayedCallback(func() {
+			h.env.UpdateWorkflow(workflows.UpdateDecide, by, &testsuite.TestUpdateCallback{
+				OnAccept: func() {},
+				OnReject: func(err error) { errs[by] = err },
+				OnComplete: func(v any, err error) {
+					if err != nil {
+						errs[by] = err
+						return
+					}
+					results[by] = v.(workflows.DecideResult)
+				},
+			}, workflows.DecideInput{Verdict: alert.VerdictApprove, By: by, Actions: actions})
+		}, after)
+	}
+	decide(time.Minute, "alice", "isolate_host:dc01")
+	decide(2*time.Minute, "carol", "disable_user:bob.smith")
+	h.env.RegisterDelayedCallback(func() { midEDR, midIdP = len(h.f.edrCalls), len(h.f.idpCalls) }, 3*time.Minute)
+	decide(4*time.Minute, "bob", "isolate_host:dc01")
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(proposed, "disable_user:bob.smith") || !slices.Contains(proposed, "isolate_host:dc01") {
+		t.Fatalf("proposed %v: the test needs the isolation and the disable", proposed)
+	}
+	if len(errs) != 0 {
+		t.Fatalf("decisions refused: %v", errs)
+	}
+	if c := results["carol"]; c.Status != "recorded" || c.Approvals != 2 || c.Needed != 2 ||
+		!slices.Equal(c.Approved["alice"], []string{"isolate_host:dc01"}) || !slices.Equal(c.Approved["carol"], []string{"disable_user:bob.smith"}) {
+		t.Errorf("carol's answer = %+v, want recorded with what each approved", c)
+	}
+	if midEDR != 0 || midIdP != 0 {
+		t.Errorf("after alice and carol: %d EDR and %d IdP calls, want none (no action has two approvers)", midEDR, midIdP)
+	}
+	if results["bob"].Status != "accepted" {
+		t.Errorf("bob's answer = %+v, want accepted", results["bob"])
+	}
+	if strings.Join(h.f.edrCalls, ",") != "isolate dc01" || len(h.f.idpCalls) != 0 {
+		t.Errorf("EDR calls %v, IdP calls %v: want only the isolation alice and bob approved", h.f.edrCalls, h.f.idpCalls)
 	}
 }
