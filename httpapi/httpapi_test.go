@@ -926,3 +926,39 @@ func TestHostAllowlist(t *testing.T) {
 		})
 	}
 }
+
+// TestNoCORS: no origin is granted cross-origin access (there is no CORS
+// configuration yet), so a page elsewhere can neither preflight a
+// decision nor read an answer.
+func TestNoCORS(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, tc := range []struct{ method, path, ctype, body string }{
+		{"OPTIONS", "/v1/incidents/host:dc01/decision", "", ""},
+		{"GET", "/v1/incidents", "", ""},
+		{"POST", "/v1/incidents/host:dc01/decision", "application/json", `{"verdict":"deny","by":"alice"}`},
+	} {
+		req, err := http.NewRequest(tc.method, e.srv.URL+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type")
+		if tc.ctype != "" {
+			req.Header.Set("Content-Type", tc.ctype)
+		}
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for k := range resp.Header {
+			if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+				t.Errorf("%s %s answered %s: %s", tc.method, tc.path, k, resp.Header.Get(k))
+			}
+		}
+		if tc.method == "OPTIONS" && resp.StatusCode < 400 {
+			t.Errorf("preflight answered %d, want a refusal", resp.StatusCode)
+		}
+	}
+}
