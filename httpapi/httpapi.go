@@ -79,6 +79,9 @@ type Options struct {
 
 type server struct {
 	Options
+	// hosts is AllowedHosts lower-cased, built once; anyHost is "*".
+	hosts    map[string]bool
+	anyHost  bool
 	alerts   *prometheus.CounterVec
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -109,6 +112,11 @@ func New(o Options) http.Handler {
 		}, []string{"route"}),
 	}
 	o.Registry.MustRegister(s.alerts, s.requests, s.latency)
+	s.hosts = make(map[string]bool, len(o.AllowedHosts))
+	for _, h := range o.AllowedHosts {
+		s.hosts[strings.ToLower(h)] = true
+		s.anyHost = s.anyHost || h == "*"
+	}
 
 	mux := http.NewServeMux()
 	handle := func(pattern string, auth bool, h http.HandlerFunc) {
@@ -151,6 +159,9 @@ func (s *server) checkHost(next http.Handler) http.Handler {
 }
 
 func (s *server) hostAllowed(host string) bool {
+	if s.anyHost {
+		return true
+	}
 	name := host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		name = h
@@ -162,13 +173,7 @@ func (s *server) hostAllowed(host string) bool {
 	if ip := net.ParseIP(name); ip != nil && ip.IsLoopback() {
 		return true
 	}
-	for _, a := range s.AllowedHosts {
-		a = strings.ToLower(a)
-		if a == "*" || a == strings.ToLower(host) || a == name {
-			return true
-		}
-	}
-	return false
+	return s.hosts[name] || s.hosts[strings.ToLower(host)]
 }
 
 // Error is the JSON body of every error answer.

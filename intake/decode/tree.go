@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/socflow/socflow/alert"
 )
 
 // Decoders read payloads as a generic JSON tree (map[string]any, []any,
@@ -520,20 +521,8 @@ func rawString(o map[string]json.RawMessage, key string) string {
 	return s
 }
 
-// plainString returns the text of a valid JSON string without escapes or
-// invalid UTF-8, which is its bytes between the quotes; detection reads a
-// few such values from every entry, and json.Unmarshal of each was a
-// tenth of it.
-func plainString(v json.RawMessage) (string, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return "", false
-	}
-	in := v[1 : len(v)-1]
-	if bytes.IndexByte(in, '\\') >= 0 || !utf8.Valid(in) {
-		return "", false
-	}
-	return string(in), true
-}
+// plainString reads a JSON string without escapes (alert.PlainJSONString).
+func plainString(v json.RawMessage) (string, bool) { return alert.PlainJSONString(v) }
 
 // rawObject returns the object at key split into its fields, or nil.
 func rawObject(o map[string]json.RawMessage, key string) map[string]json.RawMessage {
