@@ -62,6 +62,13 @@ type Alert struct {
 	// Drill marks synthetic alerts raised by escalation drills, so that
 	// they are routed and audited like real ones but never contain anything.
 	Drill bool `json:"drill,omitempty"`
+	// SubmittedBy names the authenticated principal that submitted the
+	// alert, and AutoContainTrusted says whether the policy may contain on
+	// its word alone (the timeout default "contain"). Intake sets both
+	// from the credential and overwrites whatever the body said, so that
+	// whoever can post an alert cannot claim trust it does not have.
+	SubmittedBy        string `json:"submitted_by,omitempty"`
+	AutoContainTrusted bool   `json:"auto_contain_trusted,omitempty"`
 }
 
 // Entities are the observables an alert names.
