@@ -140,3 +140,16 @@ type Insecure struct{}
 func (Insecure) Authenticate(context.Context, string) (*Principal, error) {
 	return &Principal{Name: "anonymous", Roles: []Role{RoleAdmin}, Method: "none"}, nil
 }
+
+type principalKey struct{}
+
+// NewContext returns ctx carrying p, for handlers behind authentication.
+func NewContext(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the principal NewContext stored, or nil.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}

@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
@@ -48,7 +49,9 @@ type StartServer func(ctx context.Context, o ServerOptions) (Server, error)
 // server, the worker with the built-in EDR and identity provider fakes, and
 // the HTTP API on a loopback port.
 type stack struct {
-	cfg    *config.Config
+	cfg *config.Config
+	// token is the stored ingest token alerts are sent with.
+	token  string
 	server Server
 	client client.Client
 	worker *worker.Worker
@@ -130,6 +133,17 @@ func (s *stack) startSocflow(o *Options) error {
 		return err
 	}
 	s.closers = append(s.closers, s.worker.Stop)
+	// The bench sends alerts as a SIEM would: with a stored ingest token,
+	// so that authentication costs what it costs in a deployment.
+	tok, hash, err := auth.NewToken()
+	if err != nil {
+		return err
+	}
+	if err := store.CreateToken(context.Background(), auth.TokenRecord{ID: "tok_bench", Name: "bench-siem", Roles: []auth.Role{auth.RoleIngest},
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), CreatedBy: "bench"}, hash); err != nil {
+		return err
+	}
+	s.token = tok
 	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: o.logger(), Events: store})
 	if err != nil {
 		return err
@@ -164,9 +178,7 @@ func (s *stack) post(ctx context.Context, path string, body []byte, want int, ou
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if tok := s.cfg.Server.Token; tok.IsSet() {
-		req.Header.Set("Authorization", "Bearer "+tok.Value())
-	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
 	resp, err := s.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("POST %s: %w", path, err)

@@ -62,50 +62,40 @@ func TestIncidentDecideFlags(t *testing.T) {
 		verdict alert.Verdict
 	}{
 		{
-			name: "approve", args: []string{"host:dc01", "--approve", "--as", "alice"},
-			want: &IncidentDecideOptions{Incident: "host:dc01", Approve: true, As: "alice"}, verdict: alert.VerdictApprove,
+			name: "approve", args: []string{"host:dc01", "--approve"},
+			want: &IncidentDecideOptions{Incident: "host:dc01", Approve: true}, verdict: alert.VerdictApprove,
 		},
 		{
-			name: "approve some actions", args: []string{"incident/host:dc01", "--approve", "--action", "isolate_host:dc01", "--action", "block_ip:203.0.113.7", "--as", "alice", "--note", "confirmed"},
+			name: "approve some actions", args: []string{"incident/host:dc01", "--approve", "--action", "isolate_host:dc01", "--action", "block_ip:203.0.113.7", "--note", "confirmed"},
 			want: &IncidentDecideOptions{
-				Incident: "incident/host:dc01", Approve: true, As: "alice", Note: "confirmed",
+				Incident: "incident/host:dc01", Approve: true, Note: "confirmed",
 				Actions: []string{"isolate_host:dc01", "block_ip:203.0.113.7"},
 			},
 			verdict: alert.VerdictApprove,
 		},
 		{
-			name: "deny", args: []string{"host:dc01", "--deny", "--as", "alice"},
-			want: &IncidentDecideOptions{Incident: "host:dc01", Deny: true, As: "alice"}, verdict: alert.VerdictDeny,
+			name: "deny", args: []string{"host:dc01", "--deny"},
+			want: &IncidentDecideOptions{Incident: "host:dc01", Deny: true}, verdict: alert.VerdictDeny,
 		},
 		{
-			name: "escalate", args: []string{"host:dc01", "--escalate", "--as", "alice"},
-			want: &IncidentDecideOptions{Incident: "host:dc01", Escalate: true, As: "alice"}, verdict: alert.VerdictEscalate,
+			name: "escalate", args: []string{"host:dc01", "--escalate"},
+			want: &IncidentDecideOptions{Incident: "host:dc01", Escalate: true}, verdict: alert.VerdictEscalate,
 		},
 		{
-			name: "false positive", args: []string{"host:dc01", "--false-positive", "--as", "alice"},
-			want: &IncidentDecideOptions{Incident: "host:dc01", FalsePositive: true, As: "alice"}, verdict: alert.VerdictFalsePositive,
+			name: "false positive", args: []string{"host:dc01", "--false-positive"},
+			want: &IncidentDecideOptions{Incident: "host:dc01", FalsePositive: true}, verdict: alert.VerdictFalsePositive,
 		},
 		{
-			name: "revert", args: []string{"host:dc01", "--revert", "--as", "alice"},
-			want: &IncidentDecideOptions{Incident: "host:dc01", Revert: true, As: "alice"}, verdict: alert.VerdictRevert,
+			name: "revert", args: []string{"host:dc01", "--revert"},
+			want: &IncidentDecideOptions{Incident: "host:dc01", Revert: true}, verdict: alert.VerdictRevert,
 		},
-		{
-			name: "SOCFLOW_USER stands in for --as", args: []string{"host:dc01", "--deny"}, env: map[string]string{"SOCFLOW_USER": "bob"},
-			want: &IncidentDecideOptions{Incident: "host:dc01", Deny: true, As: "bob"}, verdict: alert.VerdictDeny,
-		},
-		{
-			name: "--as wins over SOCFLOW_USER", args: []string{"host:dc01", "--deny", "--as", "alice"}, env: map[string]string{"SOCFLOW_USER": "bob"},
-			want: &IncidentDecideOptions{Incident: "host:dc01", Deny: true, As: "alice"}, verdict: alert.VerdictDeny,
-		},
-		{name: "no verdict", args: []string{"host:dc01", "--as", "alice"}, wantErr: "exactly one of"},
-		{name: "two verdicts", args: []string{"host:dc01", "--approve", "--deny", "--as", "alice"}, wantErr: "exactly one of"},
-		{name: "--action without --approve", args: []string{"host:dc01", "--deny", "--action", "x", "--as", "alice"}, wantErr: "--action only goes with --approve"},
-		{name: "--action alone", args: []string{"host:dc01", "--action", "x", "--as", "alice"}, wantErr: "exactly one of"},
-		{name: "nobody deciding", args: []string{"host:dc01", "--approve"}, wantErr: "--as"},
-		{name: "empty SOCFLOW_USER", args: []string{"host:dc01", "--approve"}, env: map[string]string{"SOCFLOW_USER": ""}, wantErr: "--as"},
-		{name: "no incident", args: []string{"--approve", "--as", "alice"}, wantErr: "name one incident"},
-		{name: "blank incident", args: []string{" ", "--approve", "--as", "alice"}, wantErr: "name one incident"},
-		{name: "two incidents", args: []string{"host:a", "host:b", "--approve", "--as", "alice"}, wantErr: "name one incident"},
+		{name: "no verdict", args: []string{"host:dc01"}, wantErr: "exactly one of"},
+		{name: "two verdicts", args: []string{"host:dc01", "--approve", "--deny"}, wantErr: "exactly one of"},
+		{name: "--action without --approve", args: []string{"host:dc01", "--deny", "--action", "x"}, wantErr: "--action only goes with --approve"},
+		{name: "--action alone", args: []string{"host:dc01", "--action", "x"}, wantErr: "exactly one of"},
+		{name: "no incident", args: []string{"--approve"}, wantErr: "name one incident"},
+		{name: "blank incident", args: []string{" ", "--approve"}, wantErr: "name one incident"},
+		{name: "two incidents", args: []string{"host:a", "host:b", "--approve"}, wantErr: "name one incident"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -334,8 +324,11 @@ func TestRun(t *testing.T) {
 		{name: "dev: --db and --ephemeral", args: []string{"dev", "--db", "x", "--ephemeral"}, code: ExitUsage, errOut: []string{"exclude each other"}},
 		{name: "dev: --ip beyond loopback", args: []string{"dev", "--ip", "0.0.0.0"}, code: ExitUsage, errOut: []string{"no authentication", "--expose-temporal"}},
 		{name: "incident list --priority P9", args: []string{"incident", "list", "--priority", "P9"}, code: ExitUsage, errOut: []string{"P9"}},
-		{name: "incident decide without a verdict", args: []string{"incident", "decide", "host:dc01", "--as", "alice"}, code: ExitUsage},
-		{name: "incident decide without --as", args: []string{"incident", "decide", "host:dc01", "--deny"}, code: ExitUsage, errOut: []string{"SOCFLOW_USER"}},
+		{name: "incident decide without a verdict", args: []string{"incident", "decide", "host:dc01"}, code: ExitUsage},
+		{name: "incident decide with --as", args: []string{"incident", "decide", "host:dc01", "--deny", "--as", "alice"}, code: ExitUsage, errOut: []string{"--as"}},
+		{name: "token create without a role", args: []string{"token", "create", "--name", "x"}, code: ExitUsage, errOut: []string{"--role"}},
+		{name: "token create with an unknown role", args: []string{"token", "create", "--name", "x", "--role", "root"}, code: ExitUsage, errOut: []string{"root"}},
+		{name: "token revoke without a token", args: []string{"token", "revoke"}, code: ExitUsage, errOut: []string{"name one token"}},
 		{name: "incident show without an incident", args: []string{"incident", "show"}, code: ExitUsage},
 	}
 	for _, tt := range tests {
@@ -402,7 +395,7 @@ func TestConfigCheckLadder(t *testing.T) {
 }
 
 func TestConfigCheckJSONRedactsSecrets(t *testing.T) {
-	f, out, errOut := testFactory(map[string]string{"SOCFLOW_API_TOKEN": "hunter2-token"})
+	f, out, errOut := testFactory(map[string]string{"SOCFLOW_API_TOKEN": "hunter2-token-of-24-chars"})
 	if code := Run(f, []string{"-o", "json", "config", "check", "--config", "../examples/socflow.yaml"}); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -410,7 +403,7 @@ func TestConfigCheckJSONRedactsSecrets(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
 		t.Fatalf("-o json printed something else: %v\n%s", err, out)
 	}
-	if strings.Contains(out.String(), "hunter2-token") {
+	if strings.Contains(out.String(), "hunter2-token-of-24-chars") {
 		t.Errorf("config check printed the API token:\n%s", out)
 	}
 }

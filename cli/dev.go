@@ -2,15 +2,20 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
 	"github.com/socflow/socflow/integrations/okta"
@@ -90,8 +95,11 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := worker.CheckExposure(opts.APIAddr, cfg); err != nil {
-		return usageErrorf("%v", err)
+	// dev's API always needs a credential: the admin token it keeps in
+	// the data directory, which the CLI on this machine reads.
+	devToken, createdToken, err := ensureDevToken(cfg.DataDir)
+	if err != nil {
+		return err
 	}
 
 	sa := map[string]enumspb.IndexedValueType{}
@@ -169,7 +177,7 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 		}
 	}()
 
-	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log, Events: store})
+	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log, Events: store, DevToken: devToken})
 	if err != nil {
 		return err
 	}
@@ -202,6 +210,12 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 		fmt.Fprintf(w, "  State         %s (restart resumes unfinished workflows)\n", db)
 	}
 	fmt.Fprintf(w, "  Config        %s\n", dash(cfg.Path))
+	tokenPath := filepath.Join(cfg.DataDir, "token")
+	if createdToken {
+		fmt.Fprintf(w, "  Admin token   %s (new; kept in %s, mode 0600; the CLI reads it from there)\n", devToken, tokenPath)
+	} else {
+		fmt.Fprintf(w, "  Admin token   in %s (the CLI reads it from there; curl -H \"Authorization: Bearer $(cat %s)\")\n", tokenPath, tokenPath)
+	}
 	if edrNote != "" {
 		fmt.Fprintf(w, "  EDR           %s\n", edrNote)
 	}
@@ -244,4 +258,45 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 func isLoopback(ip string) bool {
 	p := net.ParseIP(ip)
 	return p != nil && p.IsLoopback()
+}
+
+// ensureDevToken returns the admin token `socflow dev` keeps in dataDir,
+// creating it (mode 0600) on first start. A token file others may read is
+// refused: it admits its reader as an admin.
+func ensureDevToken(dataDir string) (token string, created bool, err error) {
+	path := filepath.Join(dataDir, "token")
+	if b, err := os.ReadFile(path); err == nil {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return "", false, err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			return "", false, fmt.Errorf("dev: %s is readable by others (mode %o): chmod 600 it, or delete it for a new token", path, fi.Mode().Perm())
+		}
+		if t := strings.TrimSpace(string(b)); strings.HasPrefix(t, auth.TokenPrefix) {
+			return t, false, nil
+		}
+		return "", false, fmt.Errorf("dev: %s does not hold a socflow token: delete it for a new one", path)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, fmt.Errorf("dev: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", false, fmt.Errorf("dev: %w", err)
+	}
+	token, _, err = auth.NewToken()
+	if err != nil {
+		return "", false, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, fmt.Errorf("dev: %w", err)
+	}
+	if _, err := fmt.Fprintln(f, token); err != nil {
+		_ = f.Close()
+		return "", false, fmt.Errorf("dev: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", false, fmt.Errorf("dev: %w", err)
+	}
+	return token, true, nil
 }

@@ -19,6 +19,8 @@ const (
 	ExitNotFound    = 4
 	ExitRejected    = 5
 	ExitUnavailable = 6
+	// ExitAuth is a missing, refused or insufficient credential.
+	ExitAuth = 7
 )
 
 type usageError struct{ msg string }
@@ -53,6 +55,8 @@ func ExitCode(err error) int {
 		ua  *unavailableError
 		su  *serviceerror.Unavailable
 		dl  *serviceerror.DeadlineExceeded
+		ae  *authError
+		se  *apiStatusError
 	)
 	switch {
 	case err == nil:
@@ -69,6 +73,19 @@ func ExitCode(err error) int {
 		return ExitRejected
 	case errors.As(err, &ua), errors.As(err, &su), errors.As(err, &dl):
 		return ExitUnavailable
+	case errors.As(err, &ae):
+		return ExitAuth
+	case errors.As(err, &se):
+		switch {
+		case se.Status == 404:
+			return ExitNotFound
+		case se.Status == 409:
+			return ExitRejected
+		case se.Status >= 500:
+			return ExitUnavailable
+		case se.Status == 400 || se.Status == 413 || se.Status == 415:
+			return ExitUsage
+		}
 	}
 	return ExitError
 }

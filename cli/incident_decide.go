@@ -3,10 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/httpapi"
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/workflows"
 )
@@ -20,8 +24,10 @@ type IncidentDecideOptions struct {
 	FalsePositive bool
 	Revert        bool
 	Actions       []string
-	As            string
-	Note          string
+	// OnBehalfOf records a decision someone else made (admins only).
+	OnBehalfOf string
+	Note       string
+	API        APIFlags
 }
 
 // Verdict returns the one verdict the flags chose.
@@ -47,24 +53,19 @@ func (o *IncidentDecideOptions) Verdict() (alert.Verdict, error) {
 func newCmdIncidentDecide(f *Factory, runF func(context.Context, *IncidentDecideOptions) error) *cobra.Command {
 	opts := &IncidentDecideOptions{}
 	cmd := &cobra.Command{
-		Use:   "decide INCIDENT (--approve [--action ID]... | --deny | --escalate | --false-positive | --revert) --as NAME",
+		Use:   "decide INCIDENT (--approve [--action ID]... | --deny | --escalate | --false-positive | --revert)",
 		Short: "Decide on an incident awaiting a decision, as Slack's buttons do",
-		Long: `decide sends the incident's decide update with your identity. The incident
-checks that you may decide at its current tier (and, for destructive actions,
-that you did not escalate it yourself) before it accepts; a refusal says why
-and exits 5.`,
+		Long: `decide sends your decision to the socflow API, which takes who you are from
+your credential ($SOCFLOW_TOKEN, or the token socflow dev writes in its data
+directory). The incident checks that you may decide at its current tier (and,
+for destructive actions, that you did not escalate it yourself) before it
+accepts; a refusal says why and exits 5. An admin records a decision made by
+someone else with --on-behalf-of NAME; the timeline shows both names.`,
 		Args: exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Incident = args[0]
 			if _, err := opts.Verdict(); err != nil {
 				return err
-			}
-			if opts.As == "" {
-				if u, ok := f.LookupEnv("SOCFLOW_USER"); ok && u != "" {
-					opts.As = u
-				} else {
-					return usageErrorf("say who decides: --as NAME (or set SOCFLOW_USER)")
-				}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -79,8 +80,9 @@ and exits 5.`,
 	fl.BoolVar(&opts.FalsePositive, "false-positive", false, "close as a false positive")
 	fl.BoolVar(&opts.Revert, "revert", false, "undo containment already carried out")
 	fl.StringArrayVar(&opts.Actions, "action", nil, "approve only this action ID (repeatable)")
-	fl.StringVar(&opts.As, "as", "", "your identity, as the tier's approvers list names you (default $SOCFLOW_USER)")
+	fl.StringVar(&opts.OnBehalfOf, "on-behalf-of", "", "record the decision as NAME's, made through you (admins only)")
 	fl.StringVar(&opts.Note, "note", "", "why; recorded in the timeline and handed to the next tier")
+	opts.API.register(cmd)
 	return cmd
 }
 
@@ -89,21 +91,34 @@ func runIncidentDecide(ctx context.Context, f *Factory, opts *IncidentDecideOpti
 	if err != nil {
 		return err
 	}
-	cfg, c, err := f.dial(ctx)
+	api, err := f.api(opts.API)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
-	res, err := svc.Decide(ctx, opts.Incident, workflows.DecideInput{
-		Verdict: verdict, Actions: opts.Actions, By: opts.As, Via: "cli", Note: opts.Note,
-	})
+	key := workflows.IncidentKey(opts.Incident)
+	var res workflows.DecideResult
+	err = api.do(ctx, http.MethodPost, "/v1/incidents/"+url.PathEscape(key)+"/decision", httpapi.DecisionRequest{
+		Verdict: verdict, Actions: opts.Actions, Note: opts.Note, OnBehalfOf: opts.OnBehalfOf,
+	}, &res)
+	if asAPIError(err, http.StatusConflict) {
+		return &rejectedError{msg: err.Error()}
+	}
+	if asAPIError(err, http.StatusNotFound) {
+		return fmt.Errorf("%w: %v", incidents.ErrNotFound, err)
+	}
 	if err != nil {
 		return err
 	}
 	if f.Global.JSON() {
 		return printJSON(f.Out, res)
 	}
-	fmt.Fprintf(f.Out, "%s: %s by %s accepted at tier %s\n", workflows.IncidentWorkflowID(workflows.IncidentKey(opts.Incident)), verdict, opts.As, res.Tier)
+	what := "accepted"
+	if res.Status == "recorded" {
+		what = fmt.Sprintf("recorded (%d of %d approvals)", res.Approvals, res.Needed)
+	}
+	fmt.Fprintf(f.Out, "%s: %s %s at tier %s\n", workflows.IncidentWorkflowID(key), verdict, what, res.Tier)
+	for by, ids := range res.Approved {
+		fmt.Fprintf(f.Out, "  %s approved %s\n", by, strings.Join(ids, ", "))
+	}
 	return nil
 }

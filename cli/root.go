@@ -124,6 +124,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newCmdAlert(f),
 		newCmdIncident(f),
 		newCmdConfig(f),
+		newCmdToken(f),
 		newCmdBench(f, nil),
 	)
 	return root

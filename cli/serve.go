@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -11,6 +12,8 @@ import (
 // ServeOptions are `socflow serve`'s flags.
 type ServeOptions struct {
 	Addr string
+	// InsecureNoAuth admits every request as "anonymous" (loopback only).
+	InsecureNoAuth bool
 }
 
 func newCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
@@ -19,8 +22,11 @@ func newCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *c
 		Use:   "serve",
 		Short: "Serve the socflow HTTP API against a Temporal cluster",
 		Long: `serve runs the HTTP API (alert intake, incidents, health, metrics) against
-an existing Temporal cluster. It refuses to listen beyond loopback unless a
-bearer token is set (SOCFLOW_API_TOKEN or server.token).`,
+an existing Temporal cluster. Every request needs a credential: API tokens
+(socflow token create), OIDC bearer tokens (server.oidc) or the bootstrap
+admin token ($SOCFLOW_ADMIN_TOKEN). serve refuses to start without a way to
+authenticate an admin, unless --insecure-no-auth is given, which admits
+everyone as "anonymous" and only on loopback.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -30,6 +36,7 @@ bearer token is set (SOCFLOW_API_TOKEN or server.token).`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Addr, "addr", "", "listen address (default: the configuration's server.addr)")
+	cmd.Flags().BoolVar(&opts.InsecureNoAuth, "insecure-no-auth", false, "admit every request without a credential (loopback only; for trying socflow out)")
 	return cmd
 }
 
@@ -43,11 +50,20 @@ func runServe(ctx context.Context, f *Factory, opts *ServeOptions) error {
 	if addr == "" {
 		addr = cfg.Server.Addr
 	}
-	if err := worker.CheckExposure(addr, cfg); err != nil {
+	store, err := worker.OpenEvents(cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	log := f.logger()
+	apiOpts := worker.APIOptions{Config: cfg, Client: c, Logger: log, Events: store, Insecure: opts.InsecureNoAuth}
+	if err := worker.CheckAuth(ctx, addr, apiOpts, store); err != nil {
 		return usageErrorf("%v", err)
 	}
-	log := f.logger()
-	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log})
+	if opts.InsecureNoAuth {
+		fmt.Fprintf(f.ErrOut, "WARNING: --insecure-no-auth: every request to %s is admitted as \"anonymous\" with every role\n", addr)
+	}
+	api, closeAPI, err := worker.NewAPI(apiOpts)
 	if err != nil {
 		return err
 	}
@@ -64,7 +80,7 @@ func runServe(ctx context.Context, f *Factory, opts *ServeOptions) error {
 	}()
 	select {
 	case a := <-ready:
-		log.Info("API listening", "addr", a, "temporal", cfg.Temporal.Address, "auth", cfg.Server.Token.IsSet())
+		log.Info("API listening", "addr", a, "temporal", cfg.Temporal.Address, "insecure_no_auth", opts.InsecureNoAuth, "oidc", cfg.Server.OIDC.Enabled())
 	case err := <-errc:
 		return err
 	}

@@ -69,10 +69,18 @@ type TLS struct {
 // Server configures socflow's HTTP API.
 type Server struct {
 	Addr string `yaml:"addr" json:"addr"`
-	// Token is the bearer token clients must present. Without one the API
-	// only listens on loopback.
-	Token        Secret `yaml:"token" json:"token"`
-	MaxBodyBytes int64  `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// Token is a shared bearer token from before principals: it admits its
+	// holder (named "shared-token") to submit alerts and events, nothing
+	// more, since every SIEM that sends alerts holds it. Create a token per
+	// sender and per person instead (`socflow token create`).
+	Token Secret `yaml:"token" json:"token"`
+	// AdminToken admits its holder as the admin "bootstrap-admin": set it
+	// to create the first tokens of a `socflow serve` deployment, then
+	// keep it in a vault ($SOCFLOW_ADMIN_TOKEN).
+	AdminToken Secret `yaml:"admin_token" json:"admin_token"`
+	// OIDC admits bearer tokens from an OpenID Connect provider.
+	OIDC         OIDC  `yaml:"oidc" json:"oidc"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
 	// MaxAlertsPerRequest bounds the alerts one request may hold; more is
 	// a 413 naming the cap, before anything reaches Temporal.
 	MaxAlertsPerRequest int `yaml:"max_alerts_per_request" json:"max_alerts_per_request"`
@@ -81,6 +89,24 @@ type Server struct {
 	// listens on. Behind a reverse proxy, list the public name.
 	AllowedHosts []string `yaml:"allowed_hosts" json:"allowed_hosts,omitempty"`
 }
+
+// OIDC configures OpenID Connect bearer tokens (people and SSO-issued
+// service accounts). Roles come from a claim; each value is a socflow role
+// (ingest, responder, viewer, admin) or a key of role_map.
+type OIDC struct {
+	// Issuer is the provider's issuer URL ("" turns OIDC off).
+	Issuer string `yaml:"issuer" json:"issuer,omitempty"`
+	// Audience is the client ID tokens must be issued for.
+	Audience    string `yaml:"audience" json:"audience,omitempty"`
+	NameClaim   string `yaml:"name_claim" json:"name_claim,omitempty"`
+	RolesClaim  string `yaml:"roles_claim" json:"roles_claim,omitempty"`
+	GroupsClaim string `yaml:"groups_claim" json:"groups_claim,omitempty"`
+	// RoleMap maps the provider's values to socflow roles.
+	RoleMap map[string]string `yaml:"role_map" json:"role_map,omitempty"`
+}
+
+// Enabled reports whether OIDC is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
 
 // Enrichment configures the enrichment sources. Every source is optional;
 // the context packet names the ones that failed.
@@ -412,6 +438,9 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) {
 	if c.Server.Token.Ref == "" {
 		c.Server.Token.Ref = "SOCFLOW_API_TOKEN"
 	}
+	if c.Server.AdminToken.Ref == "" {
+		c.Server.AdminToken.Ref = "SOCFLOW_ADMIN_TOKEN"
+	}
 	set(&c.DataDir, "SOCFLOW_DATA_DIR")
 	defaultRef := func(s *Secret, name string) {
 		if s.Ref == "" {
@@ -453,6 +482,7 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 	// The two secrets with conventional defaults are optional.
 	c.Temporal.APIKey.resolve(lookup)
 	c.Server.Token.resolve(lookup)
+	c.Server.AdminToken.resolve(lookup)
 
 	if _, _, err := net.SplitHostPort(c.Temporal.Address); err != nil {
 		bad("temporal.address", "%q is not host:port", c.Temporal.Address)
@@ -475,6 +505,26 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 	for i, h := range c.Server.AllowedHosts {
 		if h == "" || strings.ContainsAny(h, "/ \t") {
 			bad(fmt.Sprintf("server.allowed_hosts[%d]", i), "%q is not a host name or host:port", h)
+		}
+	}
+	if o := c.Server.OIDC; o.Enabled() {
+		if u, err := url.Parse(o.Issuer); err != nil || (u.Scheme != "https" && !isLoopbackURL(u)) || u.Host == "" {
+			bad("server.oidc.issuer", "%q is not an https URL (http only on loopback)", o.Issuer)
+		}
+		if o.Audience == "" {
+			bad("server.oidc.audience", "is required: the client ID tokens are issued for")
+		}
+		for k, v := range o.RoleMap {
+			switch v {
+			case "ingest", "responder", "viewer", "admin":
+			default:
+				bad("server.oidc.role_map."+k, "%q is not a role: use ingest, responder, viewer or admin", v)
+			}
+		}
+	}
+	for name, t := range map[string]Secret{"server.token": c.Server.Token, "server.admin_token": c.Server.AdminToken} {
+		if t.IsSet() && len(t.Value()) < 16 {
+			bad(name, "$%s is %d characters: use at least 16 random ones (openssl rand -hex 24)", t.Ref, len(t.Value()))
 		}
 	}
 	if c.DataDir == "" {
@@ -944,4 +994,13 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+func isLoopbackURL(u *url.URL) bool {
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -6,7 +6,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/intake"
 	"github.com/socflow/socflow/integrations/events"
@@ -30,7 +31,10 @@ import (
 
 // Ingester accepts a body of alerts (intake.Submitter).
 type Ingester interface {
-	Ingest(ctx context.Context, body []byte, format string) (*intake.Response, error)
+	// Ingest reads body as alerts of format ("" detects it) from the
+	// origin, which names the principal and whether it may submit each
+	// alert's source.
+	Ingest(ctx context.Context, body []byte, format string, from intake.Origin) (*intake.Response, error)
 }
 
 // Incidents reads and decides incidents (incidents.Service).
@@ -54,9 +58,16 @@ type Options struct {
 	Incidents Incidents
 	// Events receives POST /v1/events; nil answers 501.
 	Events EventSink
-	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every /v1 route.
-	Token string
+	// Auth authenticates "Authorization: Bearer <credential>" on every
+	// route but /healthz (and Extra's, which authenticate themselves).
+	// Nil refuses every such request: an API without an authentication
+	// method is a configuration mistake, not an open door
+	// (auth.Insecure is the explicit open door).
+	Auth auth.Authenticator
+	// Tokens, when set, serves /v1/tokens (admin only); Revoked is called
+	// after a revocation so that this process forgets the token at once.
+	Tokens  auth.TokenStore
+	Revoked func()
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
 	// Ready reports whether everything behind the API is up; /healthz
@@ -119,23 +130,29 @@ func New(o Options) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	handle := func(pattern string, auth bool, h http.HandlerFunc) {
-		route := pattern
-		if auth {
-			h = s.authenticated(h)
+	// Every route names the role it needs; "" is public.
+	handle := func(pattern string, role auth.Role, h http.HandlerFunc) {
+		if role != "" {
+			h = s.authenticated(role, h)
 		}
-		mux.Handle(pattern, s.instrument(route, h))
+		mux.Handle(pattern, s.instrument(pattern, h))
 	}
-	handle("POST /v1/alerts", true, s.postAlerts)
-	handle("POST /v1/events", true, s.postEvents)
-	handle("GET /v1/incidents", true, s.listIncidents)
-	handle("GET /v1/incidents/{key}", true, s.getIncident)
-	handle("GET /v1/incidents/{key}/timeline", true, s.getTimeline)
-	handle("GET /v1/incidents/{key}/alerts", true, s.getAlerts)
-	handle("GET /v1/incidents/{key}/alerts/{fingerprint}/ids", true, s.getAlertIDs)
-	handle("POST /v1/incidents/{key}/decision", true, s.postDecision)
-	handle("GET /healthz", false, s.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}))
+	handle("POST /v1/alerts", auth.RoleIngest, s.postAlerts)
+	handle("POST /v1/events", auth.RoleIngest, s.postEvents)
+	handle("GET /v1/incidents", auth.RoleViewer, s.listIncidents)
+	handle("GET /v1/incidents/{key}", auth.RoleViewer, s.getIncident)
+	handle("GET /v1/incidents/{key}/timeline", auth.RoleViewer, s.getTimeline)
+	handle("GET /v1/incidents/{key}/alerts", auth.RoleViewer, s.getAlerts)
+	handle("GET /v1/incidents/{key}/alerts/{fingerprint}/ids", auth.RoleViewer, s.getAlertIDs)
+	handle("POST /v1/incidents/{key}/decision", auth.RoleResponder, s.postDecision)
+	handle("GET /v1/whoami", anyRole, s.whoami)
+	handle("POST /v1/tokens", auth.RoleAdmin, s.createToken)
+	handle("GET /v1/tokens", auth.RoleAdmin, s.listTokens)
+	handle("DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken)
+	handle("GET /healthz", "", s.healthz)
+	// Metrics name rules, sources and volumes: viewers only. Prometheus
+	// sends a bearer token (authorization.credentials_file).
+	handle("GET /metrics", auth.RoleViewer, promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}).ServeHTTP)
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, s.instrument(pattern, h))
 	}
@@ -220,20 +237,61 @@ func (s *server) instrument(route string, h http.Handler) http.Handler {
 	})
 }
 
-func (s *server) authenticated(h http.HandlerFunc) http.HandlerFunc {
+// anyRole admits every authenticated principal (GET /v1/whoami).
+const anyRole = auth.RoleIngest + "|any"
+
+// authenticated admits requests whose bearer credential names a principal
+// holding role, and hands the principal to h in the request's context.
+// The detail of a refused credential goes to the log, not to the caller.
+func (s *server) authenticated(role auth.Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.Token == "" {
-			h(w, r)
+		if s.Auth == nil {
+			writeError(w, http.StatusUnauthorized, "this server has no authentication method configured")
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.Token)) != 1 {
+		cred, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		p, err := s.Auth.Authenticate(r.Context(), strings.TrimSpace(cred))
+		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="socflow"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			if !errors.Is(err, auth.ErrUnauthenticated) {
+				// The token store or the identity provider failed: the
+				// caller may well hold a good credential.
+				s.Logger.Error("authentication failed", "route", r.Pattern, "error", err)
+				w.Header().Set("Retry-After", "5")
+				writeError(w, http.StatusServiceUnavailable, "authentication is unavailable; try again")
+				return
+			}
+			s.Logger.Info("refused credential", "route", r.Pattern, "error", err)
+			msg := "missing, unknown, expired or revoked bearer token"
+			if errors.Is(err, auth.ErrNoCredential) {
+				msg = "this route needs a bearer token (Authorization: Bearer ...)"
+			}
+			writeError(w, http.StatusUnauthorized, msg)
 			return
 		}
-		h(w, r)
+		if role != anyRole && !p.Has(role) {
+			writeError(w, http.StatusForbidden, fmt.Sprintf("%s (%s) may not do this: it needs the %s role", p.Name, joinRoles(p.Roles), role))
+			return
+		}
+		h(w, r.WithContext(auth.NewContext(r.Context(), p)))
 	}
+}
+
+func joinRoles(roles []auth.Role) string {
+	if len(roles) == 0 {
+		return "no role"
+	}
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return strings.Join(out, ", ")
+}
+
+// whoami answers who the credential is, for the CLI and for checking a
+// new token.
+func (s *server) whoami(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, auth.FromContext(r.Context()))
 }
 
 // alertContentTypes are the media types POST /v1/alerts reads.
@@ -263,7 +321,10 @@ func (s *server) postAlerts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
 		return
 	}
-	resp, err := s.Intake.Ingest(r.Context(), body, r.URL.Query().Get("format"))
+	p := auth.FromContext(r.Context())
+	resp, err := s.Intake.Ingest(r.Context(), body, r.URL.Query().Get("format"), intake.Origin{
+		Principal: p.Name, AutoContain: p.AutoContain, MaySubmit: p.MaySubmit,
+	})
 	var tooMany *intake.TooManyError
 	if errors.As(err, &tooMany) {
 		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
@@ -330,6 +391,15 @@ func (s *server) postEvents(w http.ResponseWriter, r *http.Request) {
 	evs, rejected := events.DecodeBatch(body)
 	if rejected == nil {
 		rejected = []events.Rejection{}
+	}
+	if p := auth.FromContext(r.Context()); p != nil {
+		for _, ev := range evs {
+			if !p.MaySubmit(ev.Source) {
+				writeError(w, http.StatusForbidden, fmt.Sprintf("event source %q: %s may submit only %s; nothing was stored",
+					ev.Source, p.Name, strings.Join(p.Sources, ", ")))
+				return
+			}
+		}
 	}
 	if len(evs) == 0 {
 		writeJSON(w, http.StatusBadRequest, struct {
@@ -505,10 +575,10 @@ func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Content-Type %q is not accepted: a decision is sent as application/json", r.Header.Get("Content-Type")))
 		return
 	}
-	var in workflows.DecideInput
+	var req DecisionRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := dec.Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, "decision body: "+err.Error())
 		return
 	}
@@ -516,8 +586,14 @@ func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "decision body: data after the JSON object: send exactly one object")
 		return
 	}
-	if in.Via == "" {
-		in.Via = "api"
+	in, err := req.decision(auth.FromContext(r.Context()), r.Header.Get(ViaHeader))
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, errNotAdmin) {
+			code = http.StatusForbidden
+		}
+		writeError(w, code, "decision: "+err.Error())
+		return
 	}
 	res, err := s.Incidents.Decide(r.Context(), r.PathValue("key"), in)
 	if err != nil {
@@ -557,4 +633,166 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// DecisionRequest is the body of POST /v1/incidents/{key}/decision. Who
+// decides is the authenticated principal, never a field of the body: the
+// fields by, groups and via are refused by name.
+type DecisionRequest struct {
+	Verdict alert.Verdict `json:"verdict"`
+	// Actions approves a subset of the proposed actions by ID; empty
+	// approves them all.
+	Actions []string `json:"actions,omitempty"`
+	Note    string   `json:"note,omitempty"`
+	// OnBehalfOf lets an admin record a decision someone else made (by
+	// phone, in a bridge call); the timeline reads "<admin> on behalf of
+	// <name>". Other principals get 403.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
+
+	By     json.RawMessage `json:"by,omitempty"`
+	Groups json.RawMessage `json:"groups,omitempty"`
+	Via    json.RawMessage `json:"via,omitempty"`
+}
+
+// ViaHeader names the channel a decision came through when it is not the
+// API itself: "cli" or "web". Any other value is refused, so that nobody
+// can claim "slack", whose decisions are signed by Slack.
+const ViaHeader = "Socflow-Via"
+
+var errNotAdmin = errors.New("only an admin may decide on behalf of someone else")
+
+// decision builds the update's input with the identity socflow
+// established: the principal's name and groups.
+func (req *DecisionRequest) decision(p *auth.Principal, via string) (workflows.DecideInput, error) {
+	for field, v := range map[string]json.RawMessage{"by": req.By, "groups": req.Groups, "via": req.Via} {
+		if len(v) > 0 {
+			return workflows.DecideInput{}, fmt.Errorf("%q is not accepted: who decides, and their groups, come from your credential", field)
+		}
+	}
+	switch via {
+	case "":
+		via = "api"
+	case "cli", "web":
+	default:
+		return workflows.DecideInput{}, fmt.Errorf("%s %q: use cli or web, or leave it out", ViaHeader, via)
+	}
+	if p == nil {
+		return workflows.DecideInput{}, errors.New("no authenticated principal")
+	}
+	in := workflows.DecideInput{Verdict: req.Verdict, Actions: req.Actions, Note: req.Note, By: p.Name, Groups: p.Groups, Via: via}
+	if req.OnBehalfOf != "" {
+		if !p.Has(auth.RoleAdmin) {
+			return workflows.DecideInput{}, errNotAdmin
+		}
+		// The decider is the person named; the channel records who typed
+		// it in, so the audit trail shows both. Groups are not carried
+		// over: the admin cannot vouch for someone else's membership.
+		in.By, in.Groups = req.OnBehalfOf, nil
+		in.Via = fmt.Sprintf("%s: %s on behalf of %s", via, p.Name, req.OnBehalfOf)
+	}
+	return in, nil
+}
+
+// TokenRequest is the body of POST /v1/tokens.
+type TokenRequest struct {
+	Name        string      `json:"name"`
+	Roles       []auth.Role `json:"roles"`
+	Sources     []string    `json:"sources,omitempty"`
+	AutoContain bool        `json:"auto_contain,omitempty"`
+}
+
+// TokenCreated answers POST /v1/tokens. Token is shown this once; socflow
+// keeps only its hash.
+type TokenCreated struct {
+	Token string `json:"token"`
+	auth.TokenRecord
+}
+
+func (s *server) createToken(w http.ResponseWriter, r *http.Request) {
+	if s.Tokens == nil {
+		writeError(w, http.StatusNotImplemented, "this server keeps no API tokens")
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q is not accepted: send application/json", r.Header.Get("Content-Type")))
+		return
+	}
+	var req TokenRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "token body: "+err.Error())
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, "token body: data after the JSON object: send exactly one object")
+		return
+	}
+	id, err := auth.NewTokenID()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	tok, hash, err := auth.NewToken()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	rec := auth.TokenRecord{ID: id, Name: req.Name, Roles: req.Roles, Sources: req.Sources, AutoContain: req.AutoContain,
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), CreatedBy: auth.FromContext(r.Context()).Name}
+	if err := rec.Validate(); err != nil {
+		writeError(w, http.StatusBadRequest, "token: "+err.Error())
+		return
+	}
+	if err := s.Tokens.CreateToken(r.Context(), rec, hash); err != nil {
+		if errors.Is(err, events.ErrTokenExists) {
+			writeError(w, http.StatusConflict, err.Error())
+			return
+		}
+		s.Logger.Error("token store", "error", err)
+		writeError(w, http.StatusServiceUnavailable, "token store unavailable")
+		return
+	}
+	s.Logger.Info("token created", "id", rec.ID, "name", rec.Name, "roles", joinRoles(rec.Roles), "by", rec.CreatedBy)
+	writeJSON(w, http.StatusCreated, TokenCreated{Token: tok, TokenRecord: rec})
+}
+
+func (s *server) listTokens(w http.ResponseWriter, r *http.Request) {
+	if s.Tokens == nil {
+		writeError(w, http.StatusNotImplemented, "this server keeps no API tokens")
+		return
+	}
+	list, err := s.Tokens.ListTokens(r.Context())
+	if err != nil {
+		s.Logger.Error("token store", "error", err)
+		writeError(w, http.StatusServiceUnavailable, "token store unavailable")
+		return
+	}
+	if list == nil {
+		list = []auth.TokenRecord{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
+}
+
+func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	if s.Tokens == nil {
+		writeError(w, http.StatusNotImplemented, "this server keeps no API tokens")
+		return
+	}
+	rec, err := s.Tokens.RevokeToken(r.Context(), r.PathValue("id"), time.Now().UTC().Truncate(time.Microsecond))
+	if errors.Is(err, auth.ErrTokenNotFound) {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if err != nil {
+		s.Logger.Error("token store", "error", err)
+		writeError(w, http.StatusServiceUnavailable, "token store unavailable")
+		return
+	}
+	if s.Revoked != nil {
+		s.Revoked()
+	}
+	s.Logger.Info("token revoked", "id", rec.ID, "name", rec.Name, "by", auth.FromContext(r.Context()).Name)
+	writeJSON(w, http.StatusOK, rec)
 }

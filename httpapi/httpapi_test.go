@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/httpapi"
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/intake"
@@ -32,13 +33,15 @@ type fakeIngester struct {
 	err   error
 	panic bool
 
-	mu     sync.Mutex
-	bodies []string
+	mu      sync.Mutex
+	bodies  []string
+	origins []intake.Origin
 }
 
-func (f *fakeIngester) Ingest(_ context.Context, body []byte, _ string) (*intake.Response, error) {
+func (f *fakeIngester) Ingest(_ context.Context, body []byte, _ string, from intake.Origin) (*intake.Response, error) {
 	f.mu.Lock()
 	f.bodies = append(f.bodies, string(body))
+	f.origins = append(f.origins, from)
 	f.mu.Unlock()
 	if f.panic {
 		panic("ingester exploded")
@@ -158,6 +161,20 @@ func (f *fakeIncidents) Decide(_ context.Context, key string, in workflows.Decid
 	return &workflows.DecideResult{Status: workflows.StatusContaining, Tier: "IR"}, nil
 }
 
+// aliceToken admits "alice", an admin in @soc-leads; requests that name
+// no token send it, and noToken sends none.
+const (
+	aliceToken = "sft_alice-test-token"
+	noToken    = "-"
+)
+
+// testAuth admits aliceToken.
+func testAuth() auth.Authenticator {
+	var static auth.Static
+	static.Add(aliceToken, auth.Principal{Name: "alice", Roles: []auth.Role{auth.RoleAdmin}, Groups: []string{"@soc-leads"}})
+	return auth.Chain{&static}
+}
+
 type env struct {
 	srv       *httptest.Server
 	ingester  *fakeIngester
@@ -167,7 +184,7 @@ type env struct {
 func newEnv(t *testing.T, edit func(o *httpapi.Options)) *env {
 	t.Helper()
 	e := &env{ingester: &fakeIngester{}, incidents: &fakeIncidents{}}
-	o := httpapi.Options{Intake: e.ingester, Incidents: e.incidents, Registry: prometheus.NewRegistry()}
+	o := httpapi.Options{Intake: e.ingester, Incidents: e.incidents, Registry: prometheus.NewRegistry(), Auth: testAuth()}
 	if edit != nil {
 		edit(&o)
 	}
@@ -209,7 +226,11 @@ func (e *env) do(t *testing.T, method, path, contentType, token, body string) an
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if token != "" {
+	switch token {
+	case "":
+		req.Header.Set("Authorization", "Bearer "+aliceToken)
+	case noToken:
+	default:
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := e.srv.Client().Do(req)
@@ -416,88 +437,6 @@ func TestPostAlertsBodyLimit(t *testing.T) {
 	}
 }
 
-// TestAuth is a table per role, as catalyst's API tests are: every /v1
-// route refuses a caller without the token or with a wrong one, and serves
-// one with the right token; /healthz and /metrics need none.
-func TestAuth(t *testing.T) {
-	const token = "s3cret-token"
-	routes := []struct {
-		method, path, contentType, body string
-		ok                              int
-	}{
-		{"POST", "/v1/alerts", "application/json", alertJSON("dc01"), http.StatusAccepted},
-		{"GET", "/v1/incidents", "", "", http.StatusOK},
-		{"GET", "/v1/incidents/" + knownKey, "", "", http.StatusOK},
-		{"GET", "/v1/incidents/" + knownKey + "/timeline", "", "", http.StatusOK},
-		{"GET", "/v1/incidents/" + knownKey + "/alerts", "", "", http.StatusOK},
-		{"GET", "/v1/incidents/" + knownKey + "/alerts/suricata-1/ids", "", "", http.StatusOK},
-		{"POST", "/v1/incidents/" + knownKey + "/decision", "application/json", `{"verdict":"approve","by":"alice"}`, http.StatusOK},
-	}
-	roles := []struct {
-		name  string
-		token string
-		auth  bool
-	}{
-		{"unauthorised: no token", "", false},
-		{"unauthorised: wrong token", "wrong", false},
-		{"unauthorised: token prefix", token[:4], false},
-		{"authorised", token, true},
-	}
-	e := newEnv(t, func(o *httpapi.Options) { o.Token = token })
-	for _, role := range roles {
-		t.Run(role.name, func(t *testing.T) {
-			for _, r := range routes {
-				a := e.do(t, r.method, r.path, r.contentType, role.token, r.body)
-				want := r.ok
-				if !role.auth {
-					want = http.StatusUnauthorized
-				}
-				if a.code != want {
-					t.Errorf("%s %s: code %d, want %d: %s", r.method, r.path, a.code, want, a.body)
-					continue
-				}
-				if !role.auth {
-					if a.header.Get("WWW-Authenticate") == "" {
-						t.Errorf("%s %s: 401 without WWW-Authenticate", r.method, r.path)
-					}
-					_ = a.errorText(t)
-				}
-			}
-			for _, path := range []string{"/healthz", "/metrics"} {
-				if a := e.do(t, "GET", path, "", role.token, ""); a.code != http.StatusOK {
-					t.Errorf("GET %s: code %d, want 200 whatever the token", path, a.code)
-				}
-			}
-		})
-	}
-	// Nothing unauthorised reached the backends.
-	if n := len(e.ingester.bodies); n != 1 {
-		t.Errorf("ingester called %d times, want once (the authorised call)", n)
-	}
-	if n := len(e.incidents.decisions); n != 1 {
-		t.Errorf("Decide called %d times, want once", n)
-	}
-
-	// A Basic header carrying the token is not a bearer token.
-	req, _ := http.NewRequest("GET", e.srv.URL+"/v1/incidents", nil)
-	req.Header.Set("Authorization", "Basic "+token)
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("Basic auth: code %d, want 401", resp.StatusCode)
-	}
-}
-
-func TestNoTokenConfiguredAllowsAll(t *testing.T) {
-	e := newEnv(t, nil)
-	if a := e.do(t, "GET", "/v1/incidents", "", "anything", ""); a.code != http.StatusOK {
-		t.Errorf("code %d, want 200 when no token is configured", a.code)
-	}
-}
-
 func TestIncidentRoutes(t *testing.T) {
 	refused := &incidents.RejectedError{Reason: "bob may not decide at tier IR"}
 	tests := []struct {
@@ -522,15 +461,15 @@ func TestIncidentRoutes(t *testing.T) {
 		{name: "timeline with a control character in the key", method: "GET", path: "/v1/incidents/host:%1B/timeline", code: 400, has: []string{"incident key"}},
 		{
 			name: "decide with NUL in the key", method: "POST", path: "/v1/incidents/host:%00/decision",
-			body: `{"verdict":"deny","by":"alice"}`, code: 400, has: []string{"incident key"},
+			body: `{"verdict":"deny"}`, code: 400, has: []string{"incident key"},
 		},
 		{
 			name: "decision with trailing data", method: "POST", path: "/v1/incidents/host:dc01/decision",
-			body: `{"verdict":"deny","by":"alice"} junk`, code: 400, has: []string{"decision body", "after the JSON object"},
+			body: `{"verdict":"deny"} junk`, code: 400, has: []string{"decision body", "after the JSON object"},
 		},
 		{
 			name: "decision followed by a second object", method: "POST", path: "/v1/incidents/host:dc01/decision",
-			body: `{"verdict":"deny","by":"alice"}{"verdict":"approve"}`, code: 400, has: []string{"after the JSON object"},
+			body: `{"verdict":"deny"}{"verdict":"approve"}`, code: 400, has: []string{"after the JSON object"},
 		},
 		{name: "get", method: "GET", path: "/v1/incidents/host:dc01", code: 200, has: []string{`"key": "host:dc01"`, `"tier": "IR"`}},
 		{name: "get unknown", method: "GET", path: "/v1/incidents/host:nope", code: 404, has: []string{"incident not found"}},
@@ -553,24 +492,24 @@ func TestIncidentRoutes(t *testing.T) {
 		{name: "ids, bad cursor", method: "GET", path: "/v1/incidents/host:dc01/alerts/suricata-1/ids?cursor=bad", code: 400, has: []string{"cursor"}},
 		{
 			name: "decide", method: "POST", path: "/v1/incidents/host:dc01/decision",
-			body: `{"verdict":"approve","actions":["isolate_host:dc01"],"by":"alice","note":"go"}`,
+			body: `{"verdict":"approve","actions":["isolate_host:dc01"],"note":"go"}`,
 			code: 200, has: []string{`"status": "containing"`},
 		},
 		{
 			name: "decide unknown", method: "POST", path: "/v1/incidents/host:nope/decision",
-			body: `{"verdict":"deny","by":"alice"}`, code: 404, has: []string{"not found"},
+			body: `{"verdict":"deny"}`, code: 404, has: []string{"not found"},
 		},
 		{
 			name: "decision refused", method: "POST", path: "/v1/incidents/host:dc01/decision",
-			body: `{"verdict":"approve","by":"bob"}`, decideErr: refused, code: 409, has: []string{"bob may not decide at tier IR"},
+			body: `{"verdict":"approve"}`, decideErr: refused, code: 409, has: []string{"bob may not decide at tier IR"},
 		},
 		{
 			name: "decision refused, wrapped", method: "POST", path: "/v1/incidents/host:dc01/decision",
-			body: `{"verdict":"approve","by":"bob"}`, decideErr: fmt.Errorf("decide: %w", refused), code: 409, has: []string{"bob may not decide"},
+			body: `{"verdict":"approve"}`, decideErr: fmt.Errorf("decide: %w", refused), code: 409, has: []string{"bob may not decide"},
 		},
 		{
 			name: "decision with an unknown field", method: "POST", path: "/v1/incidents/host:dc01/decision",
-			body: `{"verdict":"approve","by":"alice","approver":"x"}`, code: 400, has: []string{`unknown field "approver"`},
+			body: `{"verdict":"approve","approver":"x"}`, code: 400, has: []string{`unknown field "approver"`},
 		},
 		{
 			name: "decision not JSON", method: "POST", path: "/v1/incidents/host:dc01/decision",
@@ -578,7 +517,7 @@ func TestIncidentRoutes(t *testing.T) {
 		},
 		{
 			name: "decision with a wrong type", method: "POST", path: "/v1/incidents/host:dc01/decision",
-			body: `{"verdict":"approve","by":"alice","actions":"all"}`, code: 400, has: []string{"actions"},
+			body: `{"verdict":"approve","actions":"all"}`, code: 400, has: []string{"actions"},
 		},
 		{name: "unknown route", method: "GET", path: "/v1/nothing", code: 404, has: []string{"no route"}},
 	}
@@ -724,11 +663,19 @@ func TestCaseFileOverHTTP(t *testing.T) {
 
 func TestDecisionDefaultsVia(t *testing.T) {
 	e := newEnv(t, nil)
-	e.do(t, "POST", "/v1/incidents/host:dc01/decision", "application/json", "", `{"verdict":"deny","by":"alice"}`)
-	e.do(t, "POST", "/v1/incidents/host:dc01/decision", "application/json", "", `{"verdict":"deny","by":"alice","via":"soar"}`)
+	e.do(t, "POST", "/v1/incidents/host:dc01/decision", "application/json", "", `{"verdict":"deny"}`)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/incidents/host:dc01/decision", strings.NewReader(`{"verdict":"deny"}`))
+	req.Header.Set("Authorization", "Bearer "+aliceToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(httpapi.ViaHeader, "cli")
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	d := e.incidents.decisions
-	if len(d) != 2 || d[0].Via != "api" || d[1].Via != "soar" || d[0].By != "alice" || d[0].Verdict != alert.VerdictDeny {
-		t.Errorf("decisions = %+v, want via api by default and the caller's via kept", d)
+	if len(d) != 2 || d[0].Via != "api" || d[1].Via != "cli" || d[0].By != "alice" || d[0].Verdict != alert.VerdictDeny {
+		t.Errorf("decisions = %+v, want via api by default and cli from the header", d)
 	}
 }
 
@@ -828,6 +775,7 @@ func TestConcurrentRequests(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			req, _ := http.NewRequest("POST", e.srv.URL+"/v1/alerts", strings.NewReader(alertJSON(fmt.Sprintf("ws%02d", i))))
+			req.Header.Set("Authorization", "Bearer "+aliceToken)
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := e.srv.Client().Do(req)
 			if err != nil {
@@ -848,6 +796,7 @@ func TestConcurrentRequests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+aliceToken)
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -866,7 +815,7 @@ func TestDecisionNeedsJSON(t *testing.T) {
 	for _, ct := range []string{"text/plain", "", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json-seq"} {
 		t.Run(ct, func(t *testing.T) {
 			e := newEnv(t, nil)
-			a := e.do(t, "POST", "/v1/incidents/host:dc01/decision", ct, "", `{"verdict":"false_positive","by":"U0SOCLEAD"}`)
+			a := e.do(t, "POST", "/v1/incidents/host:dc01/decision", ct, "", `{"verdict":"false_positive"}`)
 			if a.code != http.StatusUnsupportedMediaType || !strings.Contains(a.errorText(t), "application/json") {
 				t.Errorf("code %d body %s, want 415 naming application/json", a.code, a.body)
 			}
@@ -876,7 +825,7 @@ func TestDecisionNeedsJSON(t *testing.T) {
 		})
 	}
 	e := newEnv(t, nil)
-	if a := e.do(t, "POST", "/v1/incidents/host:dc01/decision", "application/json; charset=utf-8", "", `{"verdict":"deny","by":"alice"}`); a.code != 200 {
+	if a := e.do(t, "POST", "/v1/incidents/host:dc01/decision", "application/json; charset=utf-8", "", `{"verdict":"deny"}`); a.code != 200 {
 		t.Errorf("application/json with a charset: code %d %s", a.code, a.body)
 	}
 }
@@ -907,6 +856,7 @@ func TestHostAllowlist(t *testing.T) {
 		t.Run(tt.host, func(t *testing.T) {
 			e := newEnv(t, func(o *httpapi.Options) { o.AllowedHosts = tt.allowed })
 			req, err := http.NewRequest("GET", e.srv.URL+"/v1/incidents", nil)
+			req.Header.Set("Authorization", "Bearer "+aliceToken)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -935,9 +885,10 @@ func TestNoCORS(t *testing.T) {
 	for _, tc := range []struct{ method, path, ctype, body string }{
 		{"OPTIONS", "/v1/incidents/host:dc01/decision", "", ""},
 		{"GET", "/v1/incidents", "", ""},
-		{"POST", "/v1/incidents/host:dc01/decision", "application/json", `{"verdict":"deny","by":"alice"}`},
+		{"POST", "/v1/incidents/host:dc01/decision", "application/json", `{"verdict":"deny"}`},
 	} {
 		req, err := http.NewRequest(tc.method, e.srv.URL+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+aliceToken)
 		if err != nil {
 			t.Fatal(err)
 		}

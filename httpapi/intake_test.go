@@ -45,6 +45,7 @@ func newIntakeServer(t *testing.T, svc *temporalFake) *env {
 	e := &env{incidents: &fakeIncidents{}}
 	e.srv = httptest.NewServer(httpapi.New(httpapi.Options{
 		Intake: sub, Incidents: e.incidents, Registry: prometheus.NewRegistry(), MaxBodyBytes: 4 << 20,
+		Auth: testAuth(),
 	}))
 	t.Cleanup(e.srv.Close)
 	return e

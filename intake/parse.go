@@ -76,6 +76,9 @@ func ParseFormat(body []byte, dec *decode.Registry, format string) (*Batch, erro
 		res, err := dec.Decode(e.raw, format)
 		for i := range res.Alerts {
 			a := res.Alerts[i]
+			// Who submitted an alert, and whether it is trusted, is the
+			// credential's to say (Origin.Stamp), never the body's.
+			a.SubmittedBy, a.AutoContainTrusted = "", false
 			it := Item{Index: e.index, Line: e.line, Alert: &a}
 			if verr := checkAlert(&a); verr != nil {
 				it.Alert, it.Err = nil, verr

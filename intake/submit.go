@@ -113,7 +113,7 @@ type Response struct {
 // Ingest parses a body in the given format ("" detects it per entry) and
 // submits every valid alert. It returns an error only when the body is
 // malformed as a whole (wrapping ErrMalformed).
-func (s *Submitter) Ingest(ctx context.Context, body []byte, format string) (*Response, error) {
+func (s *Submitter) Ingest(ctx context.Context, body []byte, format string, from Origin) (*Response, error) {
 	if err := s.CheckFormat(format); err != nil {
 		return nil, err
 	}
@@ -124,6 +124,7 @@ func (s *Submitter) Ingest(ctx context.Context, body []byte, format string) (*Re
 	if err := s.CheckCount(b); err != nil {
 		return nil, err
 	}
+	from.Stamp(b.Items)
 	resp := s.SubmitItems(ctx, b.Items)
 	resp.Skipped, resp.SkipReasons = b.Skipped, b.SkipReasons
 	return resp, nil

@@ -294,15 +294,43 @@ func TestSubmitNothingValid(t *testing.T) {
 func TestIngest(t *testing.T) {
 	svc := &fakeService{}
 	s := newSubmitter(svc)
-	if _, err := s.Ingest(context.Background(), []byte("{"), ""); !errors.Is(err, intake.ErrMalformed) {
+	if _, err := s.Ingest(context.Background(), []byte("{"), "", intake.Origin{}); !errors.Is(err, intake.ErrMalformed) {
 		t.Errorf("Ingest of a malformed body: %v, want ErrMalformed", err)
 	}
 	if len(svc.reqs) != 0 {
 		t.Error("a malformed body reached Temporal")
 	}
-	resp, err := s.Ingest(context.Background(), []byte(alertJSON("dc01", "r1")), "")
+	resp, err := s.Ingest(context.Background(), []byte(alertJSON("dc01", "r1")), "", intake.Origin{})
 	if err != nil || resp.Accepted != 1 || len(svc.reqs) != 1 {
 		t.Errorf("Ingest = %+v, %v; want one alert accepted with one call", resp, err)
+	}
+}
+
+// TestOriginIsTheCredentials: who submitted an alert, and whether it is
+// trusted for automatic containment, come from the origin the API
+// authenticated; a body claiming either is overwritten, and an alert of a
+// source the origin may not submit is rejected on its own.
+func TestOriginIsTheCredentials(t *testing.T) {
+	forged := `{"source":"suricata","rule":"r1","title":"t","severity":"high","time":"2026-05-14T09:12:31Z",` +
+		`"entities":{"hosts":[{"name":"dc01"}]},"submitted_by":"trusted-edr","auto_contain_trusted":true}`
+	b, err := intake.ParseFormat([]byte(forged), nil, "")
+	if err != nil || len(b.Items) != 1 || b.Items[0].Alert == nil {
+		t.Fatalf("parse: %+v %v", b, err)
+	}
+	if a := b.Items[0].Alert; a.SubmittedBy != "" || a.AutoContainTrusted {
+		t.Fatalf("the body's claims survived parsing: %q %v", a.SubmittedBy, a.AutoContainTrusted)
+	}
+	intake.Origin{Principal: "siem", AutoContain: false}.Stamp(b.Items)
+	if a := b.Items[0].Alert; a.SubmittedBy != "siem" || a.AutoContainTrusted {
+		t.Errorf("stamped %q %v, want siem, untrusted", a.SubmittedBy, a.AutoContainTrusted)
+	}
+	b, _ = intake.ParseFormat([]byte(forged+"\n"+strings.Replace(forged, "suricata", "crowdstrike", 1)), nil, "")
+	intake.Origin{Principal: "cs", AutoContain: true, MaySubmit: func(s string) bool { return s == "crowdstrike" }}.Stamp(b.Items)
+	if len(b.Items) != 2 || !errors.Is(b.Items[0].Err, intake.ErrForbiddenSource) || !strings.Contains(b.Items[0].Err.Error(), `"suricata"`) {
+		t.Fatalf("the suricata alert from a crowdstrike-only origin: %+v", b.Items[0])
+	}
+	if a := b.Items[1].Alert; b.Items[1].Err != nil || a.SubmittedBy != "cs" || !a.AutoContainTrusted {
+		t.Errorf("the crowdstrike alert: %+v %v", a, b.Items[1].Err)
 	}
 }
 

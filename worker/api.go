@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/httpapi"
 	"github.com/socflow/socflow/incidents"
@@ -63,6 +64,80 @@ type APIOptions struct {
 	// Events stores POST /v1/events and holds the case files; nil opens
 	// the configured store.
 	Events *events.SQLStore
+	// Insecure admits every request as "anonymous" with every role
+	// (`serve --insecure-no-auth`, loopback only).
+	Insecure bool
+	// DevToken, when set, admits its holder as the admin "dev-admin"
+	// (`socflow dev`'s .socflow/token).
+	DevToken string
+}
+
+// Authenticator builds the API's authentication from the configuration:
+// the static tokens (admin bootstrap, dev, the legacy shared ingest
+// token), the stored API tokens and OIDC. The *auth.Tokens is returned so
+// that a revocation can flush its cache.
+func Authenticator(o APIOptions, store auth.TokenStore) (auth.Authenticator, *auth.Tokens, error) {
+	if o.Insecure {
+		return auth.Insecure{}, nil, nil
+	}
+	srv := o.Config.Server
+	var static auth.Static
+	static.Add(srv.AdminToken.Value(), auth.Principal{Name: "bootstrap-admin", Roles: []auth.Role{auth.RoleAdmin}})
+	static.Add(o.DevToken, auth.Principal{Name: "dev-admin", Roles: []auth.Role{auth.RoleAdmin}})
+	static.Add(srv.Token.Value(), auth.Principal{Name: "shared-token", Roles: []auth.Role{auth.RoleIngest}})
+	tokens := &auth.Tokens{Store: store}
+	chain := auth.Chain{&static, tokens}
+	if srv.OIDC.Enabled() {
+		roles := map[string]auth.Role{}
+		for k, v := range srv.OIDC.RoleMap {
+			roles[k] = auth.Role(v)
+		}
+		oidc, err := auth.NewOIDC(auth.OIDCConfig{
+			Issuer: srv.OIDC.Issuer, Audience: srv.OIDC.Audience, NameClaim: srv.OIDC.NameClaim,
+			RolesClaim: srv.OIDC.RolesClaim, GroupsClaim: srv.OIDC.GroupsClaim, RoleMap: roles,
+		}, &http.Client{Timeout: 10 * time.Second})
+		if err != nil {
+			return nil, nil, err
+		}
+		chain = append(chain, oidc)
+	}
+	return chain, tokens, nil
+}
+
+// CheckAuth refuses to serve without a way to authenticate: no admin or
+// dev token, no OIDC and no stored token means nobody could ever use the
+// API. insecure (--insecure-no-auth) is allowed on loopback only.
+func CheckAuth(ctx context.Context, addr string, o APIOptions, store auth.TokenStore) error {
+	if o.Insecure {
+		if !loopbackAddr(addr) {
+			return fmt.Errorf("refusing --insecure-no-auth on %s: without authentication the API may only listen on loopback (127.0.0.1)", addr)
+		}
+		return nil
+	}
+	srv := o.Config.Server
+	if srv.AdminToken.IsSet() || o.DevToken != "" || srv.OIDC.Enabled() {
+		return nil
+	}
+	if store != nil {
+		if list, err := store.ListTokens(ctx); err == nil {
+			for _, t := range list {
+				if t.RevokedAt == nil && slices.Contains(t.Roles, auth.RoleAdmin) {
+					return nil
+				}
+			}
+		}
+	}
+	return fmt.Errorf("no way to authenticate an admin: set $%s (server.admin_token) to create API tokens, or configure server.oidc, "+
+		"or pass --insecure-no-auth (loopback only)", srv.AdminToken.Ref)
+}
+
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // NewAPI builds the HTTP API's handler. With Slack configured it also
@@ -110,12 +185,22 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	authn, tokens, err := Authenticator(o, store)
+	if err != nil {
+		return nil, nil, fmt.Errorf("authentication: %w", err)
+	}
+	var revoked func()
+	if tokens != nil {
+		revoked = tokens.Forget
+	}
 	return httpapi.New(httpapi.Options{
 		Intake:       sub,
 		Events:       store,
 		Incidents:    svc,
 		Extra:        extra,
-		Token:        o.Config.Server.Token.Value(),
+		Auth:         authn,
+		Tokens:       store,
+		Revoked:      revoked,
 		MaxBodyBytes: o.Config.Server.MaxBodyBytes,
 		AllowedHosts: AllowedHosts(o.Config.Server),
 		Logger:       o.Logger,
@@ -179,22 +264,6 @@ func RunSlackSocketMode(ctx context.Context, cfg *config.Config, c client.Client
 		DispatchOptions: socslack.DispatchOptions{Logger: logger},
 	}
 	return sm.Run(ctx)
-}
-
-// CheckExposure refuses to serve the API beyond loopback without a token:
-// an open alert endpoint lets anyone trigger containment playbooks.
-func CheckExposure(addr string, cfg *config.Config) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("api address %q: %w", addr, err)
-	}
-	ip := net.ParseIP(host)
-	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
-	if !loopback && !cfg.Server.Token.IsSet() {
-		return fmt.Errorf("refusing to serve the API on %s without a token: set %s (server.token) or bind to 127.0.0.1",
-			addr, cfg.Server.Token.Ref)
-	}
-	return nil
 }
 
 // ServeAPI listens on addr and serves h until ctx ends, then shuts down

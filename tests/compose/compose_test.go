@@ -9,6 +9,7 @@
 package compose_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -251,8 +252,8 @@ func checkCompose(c composeFile, want []searchAttribute, hostFileExists func(str
 		// Required and taken from the host: a literal would be a secret in
 		// the repository, and an optional one lets compose start an API
 		// that refuses to listen.
-		if got := s.Environment["SOCFLOW_API_TOKEN"]; !regexp.MustCompile(`^\$\{SOCFLOW_API_TOKEN:?\?.*\}$`).MatchString(got) {
-			bad("%s: SOCFLOW_API_TOKEN=%q; require it from the host as ${SOCFLOW_API_TOKEN:?message}", apiService, got)
+		if got := s.Environment["SOCFLOW_ADMIN_TOKEN"]; !regexp.MustCompile(`^\$\{SOCFLOW_ADMIN_TOKEN:?\?.*\}$`).MatchString(got) {
+			bad("%s: SOCFLOW_ADMIN_TOKEN=%q; require it from the host as ${SOCFLOW_ADMIN_TOKEN:?message}", apiService, got)
 		}
 	}
 
@@ -578,7 +579,7 @@ func TestImageConfiguration(t *testing.T) {
 				if addr == "" {
 					addr = cfg.Server.Addr
 				}
-				if err := worker.CheckExposure(addr, cfg); err != nil {
+				if err := worker.CheckAuth(context.Background(), addr, worker.APIOptions{Config: cfg}, nil); err != nil {
 					t.Errorf("%s would not start: %v", name, err)
 				}
 			}
@@ -597,7 +598,7 @@ func composeLookup(env envVars) func(string) (string, bool) {
 			return "", false
 		}
 		if strings.HasPrefix(v, "${") {
-			return "value-from-host", true
+			return "value-from-the-host", true
 		}
 		return v, true
 	}
@@ -700,7 +701,7 @@ services:
     command: ["sh", "-c", "socflow serve --addr $ADDR"]
     environment:
       - TEMPORAL_ADDRESS=temporal:7233
-      - SOCFLOW_API_TOKEN=hunter2
+      - SOCFLOW_ADMIN_TOKEN=hunter2
 `
 
 const brokenDockerfile = `
@@ -740,7 +741,7 @@ func TestCheckersReportBrokenFiles(t *testing.T) {
 		"service socflow-worker mounts ./deploy/missing.yaml",
 		`socflow-api: command ["sh" "-c" "socflow serve --addr $ADDR"] does not run`,
 		`service socflow-api: "socflow serve --addr $ADDR" in a command is substituted by compose`,
-		`socflow-api: SOCFLOW_API_TOKEN="hunter2"`,
+		`socflow-api: SOCFLOW_ADMIN_TOKEN="hunter2"`,
 		"temporal-create-search-attributes must depend on temporal with condition service_healthy",
 		"temporal-create-search-attributes sets no entrypoint",
 		`--address "localhost:7233", want temporal:7233`,

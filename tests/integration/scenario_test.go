@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/intake"
@@ -128,7 +129,13 @@ func TestBadInputIsRefusedAndTheServerKeepsServing(t *testing.T) {
 		{"one bad line", "application/x-ndjson", append(append(bytes.ReplaceAll(valid, []byte("\n"), nil), '\n'), []byte("{\"nope\":1}\n")...), http.StatusAccepted, "no known alert format matches"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, err := http.Post(s.api.URL+"/v1/alerts", tc.ctype, bytes.NewReader(tc.body))
+			req, err := http.NewRequest(http.MethodPost, s.api.URL+"/v1/alerts", bytes.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tc.ctype)
+			req.Header.Set("Authorization", "Bearer "+s.tokenFor("siem", auth.RoleIngest))
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/devserver"
 	"github.com/socflow/socflow/incidents"
@@ -47,6 +48,8 @@ type stack struct {
 	edr      *defendertest.Server
 	idp      *oktatest.Server
 	console  *syncBuffer
+	tokMu    sync.Mutex
+	tokens   map[string]string
 }
 
 type syncBuffer struct {
@@ -156,6 +159,12 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err := s.worker.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Every request carries a stored token, as in a deployment: "siem"
+	// ingests (trusted for automatic containment), "admin" reads, and
+	// each decider has a responder token of their name (tokenFor).
+	s.tokens = map[string]string{}
+	s.tokenFor("siem", auth.RoleIngest)
+	s.tokenFor("admin", auth.RoleAdmin)
 	h, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: log, Events: store})
 	if err != nil {
 		t.Fatal(err)
@@ -193,10 +202,67 @@ func (s *stack) incidents() *incidents.Service {
 	return &incidents.Service{Client: s.client, Namespace: s.cfg.Temporal.Namespace}
 }
 
+// noCredential, as a token, sends no Authorization header.
+const noCredential = "-"
+
+// tokenFor returns the stored API token of name, creating one with role
+// the first time (ingest tokens are trusted for automatic containment).
+func (s *stack) tokenFor(name string, role auth.Role) string {
+	s.t.Helper()
+	s.tokMu.Lock()
+	defer s.tokMu.Unlock()
+	if tok, ok := s.tokens[name]; ok {
+		return tok
+	}
+	tok, hash, err := auth.NewToken()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	rec := auth.TokenRecord{ID: "tok_" + name, Name: name, Roles: []auth.Role{role}, AutoContain: role == auth.RoleIngest,
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), CreatedBy: "test"}
+	if err := s.events.CreateToken(context.Background(), rec, hash); err != nil {
+		s.t.Fatal(err)
+	}
+	s.tokens[name] = tok
+	return tok
+}
+
+// credentialFor picks the token a request is sent with: the siem's for
+// alerts and events, the decider's for a decision (whose "by" the test
+// names and the stack moves from the body into the credential, as the
+// API wants), the admin's otherwise.
+func (s *stack) credentialFor(path string, body []byte) (string, []byte) {
+	switch {
+	case path == "/v1/alerts" || strings.HasPrefix(path, "/v1/alerts?") || path == "/v1/events":
+		return s.tokenFor("siem", auth.RoleIngest), body
+	case strings.HasSuffix(path, "/decision"):
+		var m map[string]any
+		if json.Unmarshal(body, &m) == nil {
+			if by, ok := m["by"].(string); ok && by != "" {
+				delete(m, "by")
+				delete(m, "via")
+				if g, ok := m["groups"].([]any); ok && len(g) == 0 {
+					delete(m, "groups")
+				}
+				b, _ := json.Marshal(m)
+				return s.tokenFor(by, auth.RoleResponder), b
+			}
+		}
+	}
+	return s.tokenFor("admin", auth.RoleAdmin), body
+}
+
 // post sends a request to the API and decodes the JSON answer into out.
 func (s *stack) post(path, contentType string, body []byte, out any) int {
 	s.t.Helper()
-	resp, err := http.Post(s.api.URL+path, contentType, bytes.NewReader(body))
+	tok, body := s.credentialFor(path, body)
+	req, err := http.NewRequest(http.MethodPost, s.api.URL+path, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -212,7 +278,12 @@ func (s *stack) post(path, contentType string, body []byte, out any) int {
 
 func (s *stack) get(path string, out any) int {
 	s.t.Helper()
-	resp, err := http.Get(s.api.URL + path)
+	req, err := http.NewRequest(http.MethodGet, s.api.URL+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.tokenFor("admin", auth.RoleAdmin))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
