@@ -1,10 +1,15 @@
 package worker_test
 
 import (
+	"context"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/worker"
 )
 
@@ -27,5 +32,64 @@ func TestAllowedHosts(t *testing.T) {
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s with %v: %v, want %v", tt.addr, tt.extra, got, tt.want)
 		}
+	}
+}
+
+// TestCheckAuth: serve starts only with a way to authenticate an admin
+// (bootstrap token, OIDC, or a stored admin token), or with
+// --insecure-no-auth on loopback.
+func TestCheckAuth(t *testing.T) {
+	ctx := context.Background()
+	cfg := func(admin string, oidc bool) *config.Config {
+		c := &config.Config{}
+		c.Server.AdminToken = config.Secret{Ref: "SOCFLOW_ADMIN_TOKEN"}
+		if admin != "" {
+			c.Server.AdminToken = config.NewSecret(admin)
+		}
+		if oidc {
+			c.Server.OIDC = config.OIDC{Issuer: "https://idp.example.com", Audience: "socflow"}
+		}
+		return c
+	}
+	store, err := events.OpenSQLite("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for _, tc := range []struct {
+		name     string
+		addr     string
+		o        worker.APIOptions
+		store    bool
+		wantErr  string
+		addAdmin bool
+	}{
+		{name: "nothing", addr: "0.0.0.0:8080", o: worker.APIOptions{Config: cfg("", false)}, wantErr: "SOCFLOW_ADMIN_TOKEN"},
+		{name: "nothing, even on loopback", addr: "127.0.0.1:8080", o: worker.APIOptions{Config: cfg("", false)}, store: true, wantErr: "--insecure-no-auth"},
+		{name: "bootstrap admin token", addr: "0.0.0.0:8080", o: worker.APIOptions{Config: cfg("0123456789abcdef0123", false)}},
+		{name: "OIDC", addr: "0.0.0.0:8080", o: worker.APIOptions{Config: cfg("", true)}},
+		{name: "dev token", addr: "127.0.0.1:8080", o: worker.APIOptions{Config: cfg("", false), DevToken: "sft_x"}},
+		{name: "insecure on loopback", addr: "127.0.0.1:8080", o: worker.APIOptions{Config: cfg("", false), Insecure: true}},
+		{name: "insecure beyond loopback", addr: "0.0.0.0:8080", o: worker.APIOptions{Config: cfg("", false), Insecure: true}, wantErr: "only listen on loopback"},
+		{name: "a stored admin token", addr: "0.0.0.0:8080", o: worker.APIOptions{Config: cfg("", false)}, store: true, addAdmin: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.addAdmin {
+				if err := store.CreateToken(ctx, auth.TokenRecord{ID: "tok_a", Name: "ops", Roles: []auth.Role{auth.RoleAdmin}, CreatedAt: time.Now()}, "hash-a"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var ts auth.TokenStore
+			if tc.store {
+				ts = store
+			}
+			err := worker.CheckAuth(ctx, tc.addr, tc.o, ts)
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want one naming %q", err, tc.wantErr)
+			}
+		})
 	}
 }
