@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -164,5 +166,41 @@ func TestEnsureDevToken(t *testing.T) {
 	}
 	if _, _, err := ensureDevToken(dir); err == nil || !strings.Contains(err.Error(), "readable by others") {
 		t.Fatalf("world-readable token file: %v", err)
+	}
+}
+
+// TestServeRun: serve refuses to start without a way to authenticate an
+// admin, and --insecure-no-auth beyond loopback, before it connects to
+// Temporal; with the bootstrap admin token it gets as far as Temporal.
+func TestServeRun(t *testing.T) {
+	dataDir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"no credential at all", nil, []string{"serve", "--addr", "0.0.0.0:0"}, ExitUsage, "SOCFLOW_ADMIN_TOKEN"},
+		{"insecure beyond loopback", nil, []string{"serve", "--addr", "0.0.0.0:0", "--insecure-no-auth"}, ExitUsage, "loopback"},
+		{"bootstrap admin token", map[string]string{"SOCFLOW_ADMIN_TOKEN": "0123456789abcdef0123456789"}, []string{"serve", "--addr", "127.0.0.1:0"}, ExitUnavailable, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"SOCFLOW_DATA_DIR": dataDir}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			f, _, errOut := testFactory(env)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := NewRootCmd(f)
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(f.Out)
+			cmd.SetErr(f.ErrOut)
+			err := cmd.ExecuteContext(ctx)
+			if code := ExitCode(err); code != tc.code || !strings.Contains(fmt.Sprint(err), tc.want) {
+				t.Fatalf("exit %d (%v), want %d naming %q: %s", code, err, tc.code, tc.want, errOut)
+			}
+		})
 	}
 }

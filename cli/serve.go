@@ -41,11 +41,10 @@ everyone as "anonymous" and only on loopback.`,
 }
 
 func runServe(ctx context.Context, f *Factory, opts *ServeOptions) error {
-	cfg, c, err := f.dial(ctx)
+	cfg, err := f.loadConfig("")
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 	addr := opts.Addr
 	if addr == "" {
 		addr = cfg.Server.Addr
@@ -55,14 +54,22 @@ func runServe(ctx context.Context, f *Factory, opts *ServeOptions) error {
 		return err
 	}
 	defer store.Close()
+	// Refuse an API nobody could use, or one open to all beyond loopback,
+	// before connecting anywhere.
 	log := f.logger()
-	apiOpts := worker.APIOptions{Config: cfg, Client: c, Logger: log, Events: store, Insecure: opts.InsecureNoAuth}
+	apiOpts := worker.APIOptions{Config: cfg, Logger: log, Events: store, Insecure: opts.InsecureNoAuth}
 	if err := worker.CheckAuth(ctx, addr, apiOpts, store); err != nil {
 		return usageErrorf("%v", err)
 	}
 	if opts.InsecureNoAuth {
 		fmt.Fprintf(f.ErrOut, "WARNING: --insecure-no-auth: every request to %s is admitted as \"anonymous\" with every role\n", addr)
 	}
+	c, err := f.connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	apiOpts.Client = c
 	api, closeAPI, err := worker.NewAPI(apiOpts)
 	if err != nil {
 		return err
