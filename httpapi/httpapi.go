@@ -568,22 +568,8 @@ func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
 		s.incidentError(w, err)
 		return
 	}
-	// Only JSON: a browser may send text/plain (or a form) to any origin
-	// without asking first, never application/json.
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType,
-			fmt.Sprintf("Content-Type %q is not accepted: a decision is sent as application/json", r.Header.Get("Content-Type")))
-		return
-	}
 	var req DecisionRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "decision body: "+err.Error())
-		return
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		writeError(w, http.StatusBadRequest, "decision body: data after the JSON object: send exactly one object")
+	if !readObject(w, r, 64<<10, "decision", &req) {
 		return
 	}
 	in, err := req.decision(auth.FromContext(r.Context()), r.Header.Get(ViaHeader))
@@ -713,20 +699,8 @@ func (s *server) createToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotImplemented, "this server keeps no API tokens")
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType,
-			fmt.Sprintf("Content-Type %q is not accepted: send application/json", r.Header.Get("Content-Type")))
-		return
-	}
 	var req TokenRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "token body: "+err.Error())
-		return
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		writeError(w, http.StatusBadRequest, "token body: data after the JSON object: send exactly one object")
+	if !readObject(w, r, 16<<10, "token", &req) {
 		return
 	}
 	id, err := auth.NewTokenID()
@@ -795,4 +769,28 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.Info("token revoked", "id", rec.ID, "name", rec.Name, "by", auth.FromContext(r.Context()).Name)
 	writeJSON(w, http.StatusOK, rec)
+}
+
+// readObject reads a state-changing request's body: application/json
+// only, since a browser may send text/plain (or a form) to any origin
+// without asking first but never application/json; exactly one object of
+// known fields within limit bytes. It answers the error itself and
+// reports whether v was read.
+func readObject(w http.ResponseWriter, r *http.Request, limit int64, what string, v any) bool {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType,
+			fmt.Sprintf("Content-Type %q is not accepted: a %s is sent as application/json", r.Header.Get("Content-Type"), what))
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, what+" body: "+err.Error())
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, what+" body: data after the JSON object: send exactly one object")
+		return false
+	}
+	return true
 }
