@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/socflow/socflow/alert"
-	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/worker"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -94,7 +94,10 @@ func runIncidentDecide(ctx context.Context, f *Factory, opts *IncidentDecideOpti
 		return err
 	}
 	defer c.Close()
-	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
+	svc, err := worker.Incidents(cfg, c, nil)
+	if err != nil {
+		return err
+	}
 	res, err := svc.Decide(ctx, opts.Incident, workflows.DecideInput{
 		Verdict: verdict, Actions: opts.Actions, By: opts.As, Via: "cli", Note: opts.Note,
 	})

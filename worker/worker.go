@@ -39,12 +39,18 @@ import (
 )
 
 // Dial connects to the Temporal frontend the configuration names, with TLS
-// and an API key when configured.
+// and an API key when configured, and the payload codec when keys are
+// configured (see [DataConverter]).
 func Dial(ctx context.Context, cfg *config.Config, logger *slog.Logger) (client.Client, error) {
+	dc, err := DataConverter(cfg)
+	if err != nil {
+		return nil, err
+	}
 	opts := client.Options{
-		HostPort:  cfg.Temporal.Address,
-		Namespace: cfg.Temporal.Namespace,
-		Logger:    tlog.NewStructuredLogger(quiet(logger)),
+		HostPort:      cfg.Temporal.Address,
+		Namespace:     cfg.Temporal.Namespace,
+		Logger:        tlog.NewStructuredLogger(quiet(logger)),
+		DataConverter: dc,
 	}
 	t := cfg.Temporal.TLS
 	if t.Enabled || t.CertFile != "" || t.CAFile != "" || cfg.Temporal.APIKey.IsSet() {

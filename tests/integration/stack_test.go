@@ -190,7 +190,11 @@ func (s *stack) stop() {
 }
 
 func (s *stack) incidents() *incidents.Service {
-	return &incidents.Service{Client: s.client, Namespace: s.cfg.Temporal.Namespace}
+	svc, err := worker.Incidents(s.cfg, s.client, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return svc
 }
 
 // post sends a request to the API and decodes the JSON answer into out.
