@@ -125,6 +125,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newCmdIncident(f),
 		newCmdConfig(f),
 		newCmdBench(f, nil),
+		newCmdCodecServer(f, nil),
 	)
 	return root
 }
