@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/socflow/socflow/playbooks"
@@ -201,10 +202,21 @@ func WorkflowTypeOf(path string) (string, error) {
 // built, so that whatever a worker registers (workflows, options, a data
 // converter) the replay suite and the recorder register alike.
 func ReplayFile(reg *playbooks.Registry, path string) error {
+	return ReplayFileWith(reg, path, nil)
+}
+
+// ReplayFileWith is ReplayFile with the data converter the workers that
+// wrote the history used: a history recorded with the payload codec
+// replays only with its keys. A nil dc is the SDK's default, which reads
+// every history recorded so far (they are in clear).
+func ReplayFileWith(reg *playbooks.Registry, path string, dc converter.DataConverter) error {
 	if reg == nil {
 		return errors.New("replay: no playbook registry")
 	}
-	r := worker.NewWorkflowReplayer()
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
 	workflows.New(reg).Register(r)
 	return r.ReplayWorkflowHistoryFromJSONFile(nil, path)
 }
