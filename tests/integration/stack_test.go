@@ -80,6 +80,9 @@ type stackOptions struct {
 	httpTimeout time.Duration
 	// limits set where workflow runs continue as new (zero: defaults).
 	limits activities.Limits
+	// extraYAML is appended to the example configuration (sections it
+	// does not have, such as codec).
+	extraYAML string
 }
 
 func quietLogger() *slog.Logger {
@@ -93,7 +96,13 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg, err := config.Load("../../examples/socflow.yaml", func(k string) (string, bool) {
+	const example = "../../examples/socflow.yaml"
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Parsed under the example's path, so its relative data files resolve.
+	cfg, err := config.Parse(append(data, "\n"+o.extraYAML...), example, func(k string) (string, bool) {
 		v, ok := o.env[k]
 		return v, ok
 	})
@@ -200,7 +209,13 @@ func (s *stack) incidents() *incidents.Service {
 // post sends a request to the API and decodes the JSON answer into out.
 func (s *stack) post(path, contentType string, body []byte, out any) int {
 	s.t.Helper()
-	resp, err := http.Post(s.api.URL+path, contentType, bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, s.api.URL+path, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	s.authorize(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -214,9 +229,21 @@ func (s *stack) post(path, contentType string, body []byte, out any) int {
 	return resp.StatusCode
 }
 
+// authorize adds the API token when the configuration sets one.
+func (s *stack) authorize(req *http.Request) {
+	if tok := s.cfg.Server.Token; tok.IsSet() {
+		req.Header.Set("Authorization", "Bearer "+tok.Value())
+	}
+}
+
 func (s *stack) get(path string, out any) int {
 	s.t.Helper()
-	resp, err := http.Get(s.api.URL + path)
+	req, err := http.NewRequest(http.MethodGet, s.api.URL+path, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.authorize(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
