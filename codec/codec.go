@@ -27,6 +27,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -247,4 +248,18 @@ func NewKeyMaterial() ([]byte, error) {
 		return nil, fmt.Errorf("codec: generate key: %w", err)
 	}
 	return []byte(base64.StdEncoding.EncodeToString(k) + "\n"), nil
+}
+
+// FailureConverter is the SDK's default failure converter that, with a
+// codec, also encrypts each failure's message and stack trace (which name
+// hosts, users and addresses as often as payloads do) through c; with a
+// nil c it is the SDK's default failure converter.
+func FailureConverter(c *Codec) converter.FailureConverter {
+	if c == nil {
+		return temporal.GetDefaultFailureConverter()
+	}
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter:          DataConverter(c),
+		EncodeCommonAttributes: true,
+	})
 }

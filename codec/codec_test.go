@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/socflow/socflow/codec"
@@ -223,5 +225,25 @@ func TestKeyNeverPrintsItsMaterial(t *testing.T) {
 	}
 	if s := k.LogValue().String(); strings.Contains(s, "0123") {
 		t.Errorf("LogValue = %q", s)
+	}
+}
+
+func TestFailureConverterEncryptsMessages(t *testing.T) {
+	c := mustNew(t, key("k1", 1))
+	fc := codec.FailureConverter(c)
+	f := fc.ErrorToFailure(temporal.NewApplicationError("isolate "+sample.Host+" refused", "EDRRefused"))
+	raw, _ := proto.Marshal(f)
+	if bytes.Contains(raw, []byte(sample.Host)) {
+		t.Fatalf("the failure holds the host name in clear: %v", f)
+	}
+	err := fc.FailureToError(f)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != "EDRRefused" || !strings.Contains(appErr.Error(), sample.Host) {
+		t.Fatalf("decoded failure = %v, want the application error back", err)
+	}
+	// A failure recorded in clear before the codec still reads.
+	clear := temporal.GetDefaultFailureConverter().ErrorToFailure(errors.New("old " + sample.Host))
+	if err := fc.FailureToError(clear); !strings.Contains(err.Error(), sample.Host) {
+		t.Fatalf("clear failure = %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -97,8 +99,19 @@ func TestHistoryScan(t *testing.T) {
 	run := postAlert(t, s, scanAlert())
 	key := "host:" + scanHost
 	s.waitStatus(key, 30*time.Second, workflows.StatusAwaiting)
+	// A refused decision: the validator's reason reaches the API through
+	// the encrypted failure, readable.
+	var refused struct{ Error string }
+	bad, _ := json.Marshal(workflows.DecideInput{Verdict: "approve", By: "alice", Actions: []string{"isolate_host:not-" + scanHost}})
+	if code := s.post("/v1/incidents/"+key+"/decision", "application/json", bad, &refused); code != http.StatusConflict || refused.Error == "" || strings.Contains(refused.Error, "encoded") {
+		t.Fatalf("refused decision = %d %q, want 409 with the validator's reason", code, refused.Error)
+	}
+	t.Logf("refused decision: %s", refused.Error)
+	// The isolation is refused for good, so that a failure naming the
+	// host is recorded too.
+	s.edr.FailNext("POST /api/machines/*/isolate", http.StatusBadRequest, 1, "")
 	decide(t, s, key, workflows.DecideInput{Verdict: "approve", By: "alice", Note: "isolate " + scanHost})
-	wantIncident(t, s, key, workflows.StatusContained)
+	waitClosed(t, s.client, workflows.IncidentWorkflowID(key))
 	waitClosed(t, s.client, run)
 
 	// Every run the pipeline made: alert runs, incidents, correlation
@@ -145,9 +158,17 @@ func TestHistoryScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	var decodedHits, encrypted int
+	var decodedHits, encrypted, failures int
 	for _, ex := range execs {
 		h := historyOfRun(ctx, t, s, ex)
+		for _, ev := range h.GetEvents() {
+			if f := ev.GetActivityTaskFailedEventAttributes().GetFailure(); f != nil {
+				failures++
+				if f.GetEncodedAttributes() == nil {
+					t.Errorf("%s: event %d: the activity failure's message is not encrypted: %q", ex.GetWorkflowId(), ev.GetEventId(), f.GetMessage())
+				}
+			}
+		}
 		for _, f := range replay.ScanPayloads(h, alertData) {
 			t.Errorf("%s/%s: %s in clear", ex.GetWorkflowId(), ex.GetRunId(), f)
 		}
@@ -168,9 +189,12 @@ func TestHistoryScan(t *testing.T) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := replay.ReplayFileWith(playbooks.Builtin(), path, codec.DataConverter(c)); err != nil {
+		if err := replay.ReplayFileWith(playbooks.Builtin(), path, c); err != nil {
 			t.Errorf("replay %s: %v", ex.GetWorkflowId(), err)
 		}
+	}
+	if failures == 0 {
+		t.Error("no activity failure recorded: the refused isolation did not happen")
 	}
 	if encrypted == 0 || decodedHits == 0 {
 		t.Fatalf("%d encrypted payloads, %d alert values in them once decrypted: the scan saw no alert data", encrypted, decodedHits)

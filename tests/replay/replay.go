@@ -24,9 +24,9 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/socflow/socflow/codec"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/workflows"
 )
@@ -205,15 +205,18 @@ func ReplayFile(reg *playbooks.Registry, path string) error {
 	return ReplayFileWith(reg, path, nil)
 }
 
-// ReplayFileWith is ReplayFile with the data converter the workers that
-// wrote the history used: a history recorded with the payload codec
-// replays only with its keys. A nil dc is the SDK's default, which reads
-// every history recorded so far (they are in clear).
-func ReplayFileWith(reg *playbooks.Registry, path string, dc converter.DataConverter) error {
+// ReplayFileWith is ReplayFile with the payload codec the workers that
+// wrote the history used (their data and failure converters): a history
+// recorded with the codec replays only with its keys. A nil c is the SDK's
+// defaults, which read every history recorded so far (they are in clear).
+func ReplayFileWith(reg *playbooks.Registry, path string, c *codec.Codec) error {
 	if reg == nil {
 		return errors.New("replay: no playbook registry")
 	}
-	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+		DataConverter:    codec.DataConverter(c),
+		FailureConverter: codec.FailureConverter(c),
+	})
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}

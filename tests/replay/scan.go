@@ -6,6 +6,7 @@ import (
 	"os"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
@@ -37,14 +38,15 @@ func (f Finding) String() string {
 var (
 	payloadName          = (&commonpb.Payload{}).ProtoReflect().Descriptor().FullName()
 	searchAttributesName = (&commonpb.SearchAttributes{}).ProtoReflect().Descriptor().FullName()
+	failureName          = (&failurepb.Failure{}).ProtoReflect().Descriptor().FullName()
 )
 
 // ScanPayloads reports the needles found in the raw bytes of any payload
 // of h (inputs, results, signals, updates, queries, memos, headers,
-// failure details), except search attributes: Temporal indexes those in
-// clear to answer visibility queries, so they cannot be encrypted, and
-// socflow puts only the fields it lists by (host, user, rule, priority)
-// there.
+// failure details) and in failure messages and stack traces, except search
+// attributes: Temporal indexes those in clear to answer visibility
+// queries, so they cannot be encrypted, and socflow puts only the fields
+// it lists by (host, user, rule, priority) there.
 func ScanPayloads(h *historypb.History, needles []Needle) []Finding {
 	var out []Finding
 	for _, ev := range h.GetEvents() {
@@ -87,6 +89,13 @@ func walk(m protoreflect.Message, path string, inSA bool, visit func(*commonpb.P
 			visit(p, path)
 		}
 		return
+	}
+	if name == failureName {
+		if f, ok := m.Interface().(*failurepb.Failure); ok {
+			// The message and stack trace as if they were payloads: the
+			// failure converter moves them into encoded_attributes.
+			visit(&commonpb.Payload{Data: []byte(f.GetMessage() + "\n" + f.GetStackTrace())}, path+".message")
+		}
 	}
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		field := path + "." + string(fd.Name())
