@@ -73,7 +73,7 @@ resumes every unfinished workflow.`,
 				return runF(cmd.Context(), opts)
 			}
 			if !isLoopback(opts.IP) {
-				fmt.Fprintf(f.ErrOut, "WARNING: the Temporal frontend (%s port %d) and Web UI (port %d) listen beyond loopback WITHOUT AUTHENTICATION\n",
+				fmt.Fprintf(f.ErrOut, "WARNING: the Temporal frontend (%s port %d), Web UI (port %d) and its codec endpoint (decrypted payloads) listen beyond loopback WITHOUT AUTHENTICATION\n",
 					opts.IP, opts.TemporalPort, opts.UIPort)
 			}
 			return untilInterrupted(cmd.Context(), func(ctx context.Context) error { return runDev(ctx, f, opts) })
