@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -80,8 +81,9 @@ func (c *Config) UseLocalCodecKey() error {
 	return nil
 }
 
-// validate reads every key and checks the ring and the origins; errors
-// name the key and where its material came from, never the material.
+// validateCodec reads every key and checks the ring, the origins and the
+// address; errors name the key and where its material came from, never
+// the material.
 func (c *Config) validateCodec(lookup func(string) (string, bool)) []*Error {
 	var errs []*Error
 	bad := func(field, format string, args ...any) {
@@ -129,8 +131,8 @@ func (c *Config) validateCodec(lookup func(string) (string, bool)) []*Error {
 			bad(fmt.Sprintf("codec.cors_origins[%d]", i), "%q is not an origin such as https://temporal.example.com (scheme and host, no path)", o)
 		}
 	}
-	if cc.Addr == "" {
-		bad("codec.addr", "is required (host:port)")
+	if _, _, err := net.SplitHostPort(cc.Addr); err != nil {
+		bad("codec.addr", "%q is not host:port", cc.Addr)
 	}
 	if len(cc.Keys) == 0 && len(errs) == 0 {
 		// The key `socflow dev` created, so that the CLI reads what dev's

@@ -66,6 +66,7 @@ func TestCodecKeyErrorsNameKeyAndSource(t *testing.T) {
 		{"bad id", "codec:\n  keys:\n    - {id: 'a b', key: $K}\n", map[string]string{"K": strings.Repeat("ab", 32)}, []string{"codec.keys[0].id"}},
 		{"literal key", "codec:\n  keys:\n    - {id: k1, key: c2VjcmV0}\n", nil, []string{"environment reference"}},
 		{"bad origin", "codec:\n  cors_origins: [https://ui.example/path]\n", nil, []string{"codec.cors_origins[0]"}},
+		{"bad addr", "codec:\n  addr: nowhere\n", nil, []string{"codec.addr", "nowhere"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
