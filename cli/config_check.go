@@ -73,6 +73,16 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 	fmt.Fprintf(w, "%s: OK\n", src)
 	fmt.Fprintf(w, "temporal %s namespace %s · api %s (token %s) · data %s\n",
 		cfg.Temporal.Address, cfg.Temporal.Namespace, cfg.Server.Addr, setOrNot(cfg.Server.Token.IsSet()), cfg.DataDir)
+	if cc := cfg.Codec; cc.Enabled() {
+		ids := make([]string, len(cc.Keys))
+		for i, k := range cc.Keys {
+			ids[i] = k.ID
+		}
+		fmt.Fprintf(w, "payloads encrypted (AES-256-GCM) with key %s; decrypted with %s · codec-server %s, CORS %s\n",
+			ids[0], strings.Join(ids, ", "), cc.Addr, dash(strings.Join(cc.CORSOrigins, ", ")))
+	} else {
+		fmt.Fprintf(w, "payloads in clear (no codec.keys)\n")
+	}
 
 	heading(w, "Escalation ladder")
 	tw := table(w)

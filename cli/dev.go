@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/socflow/socflow/auth"
+	"github.com/socflow/socflow/codec"
+	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
 	"github.com/socflow/socflow/integrations/okta"
@@ -72,7 +75,7 @@ resumes every unfinished workflow.`,
 				return runF(cmd.Context(), opts)
 			}
 			if !isLoopback(opts.IP) {
-				fmt.Fprintf(f.ErrOut, "WARNING: the Temporal frontend (%s port %d) and Web UI (port %d) listen beyond loopback WITHOUT AUTHENTICATION\n",
+				fmt.Fprintf(f.ErrOut, "WARNING: the Temporal frontend (%s port %d), Web UI (port %d) and its codec endpoint (decrypted payloads) listen beyond loopback WITHOUT AUTHENTICATION\n",
 					opts.IP, opts.TemporalPort, opts.UIPort)
 			}
 			return untilInterrupted(cmd.Context(), func(ctx context.Context) error { return runDev(ctx, f, opts) })
@@ -101,6 +104,26 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	if err != nil {
 		return err
 	}
+	codecNote, err := ensureDevCodec(cfg)
+	if err != nil {
+		return err
+	}
+	cdc, err := worker.Codec(cfg)
+	if err != nil {
+		return err
+	}
+	// The UI decodes in the browser through a codec endpoint of dev's own,
+	// bound before the UI starts so that its address is in the UI's config.
+	var codecLn net.Listener
+	var codecEndpoint string
+	if opts.UIPort != 0 {
+		if codecLn, err = net.Listen("tcp", net.JoinHostPort(opts.IP, "0")); err != nil {
+			return fmt.Errorf("dev: listen for the codec endpoint on %s: %w", opts.IP, err)
+		}
+		defer codecLn.Close()
+		_, port, _ := net.SplitHostPort(codecLn.Addr().String())
+		codecEndpoint = "http://" + net.JoinHostPort(dialHost(opts.IP), port)
+	}
 
 	sa := map[string]enumspb.IndexedValueType{}
 	for _, k := range workflows.SearchAttributeKeys() {
@@ -113,6 +136,7 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	srv, err := f.DevServer(ctx, DevServerOptions{
 		DBFile: db, IP: opts.IP, Port: opts.TemporalPort, UIPort: opts.UIPort,
 		Namespace: cfg.Temporal.Namespace, SearchAttributes: sa, Logger: log,
+		CodecEndpoint: codecEndpoint,
 	})
 	if err != nil {
 		return fmt.Errorf("dev: start Temporal: %w", err)
@@ -190,6 +214,17 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	ready := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() { errc <- worker.ServeAPI(ctx, opts.APIAddr, api, ready) }()
+	if codecLn != nil && srv.UIURL() != "" {
+		h, err := devCodecHandler(cdc, codecLn, opts.IP, srv.UIURL(), cfg.Codec.CORSOrigins)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := serveHTTP(ctx, "dev codec endpoint", codecLn, h, log); err != nil {
+				log.Error("codec endpoint stopped", "error", err)
+			}
+		}()
+	}
 	var apiAddr string
 	select {
 	case apiAddr = <-ready:
@@ -215,6 +250,10 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 		fmt.Fprintf(w, "  Admin token   %s (new; kept in %s, mode 0600; the CLI reads it from there)\n", devToken, tokenPath)
 	} else {
 		fmt.Fprintf(w, "  Admin token   in %s (the CLI reads it from there; curl -H \"Authorization: Bearer $(cat %s)\")\n", tokenPath, tokenPath)
+	}
+	fmt.Fprintf(w, "  Payloads      %s\n", codecNote)
+	if codecEndpoint != "" && srv.UIURL() != "" {
+		fmt.Fprintf(w, "  Codec         %s (the Web UI decrypts through it)\n", codecEndpoint)
 	}
 	if edrNote != "" {
 		fmt.Fprintf(w, "  EDR           %s\n", edrNote)
@@ -299,4 +338,73 @@ func ensureDevToken(dataDir string) (token string, created bool, err error) {
 		return "", false, fmt.Errorf("dev: %w", err)
 	}
 	return token, true, nil
+}
+
+// ensureDevCodec gives dev a key when none is configured: it creates
+// data_dir/codec.key (mode 0600) on first start and uses it from then on,
+// so histories are encrypted from the first alert, and the CLI (which
+// finds the same file) reads them. It says what dev encrypts with.
+func ensureDevCodec(cfg *config.Config) (string, error) {
+	path := config.LocalCodecKeyPath(cfg.DataDir)
+	if k := cfg.Codec.Keys; len(k) > 0 && !(len(k) == 1 && k[0].ID == config.LocalCodecKeyID && k[0].File == path) {
+		return fmt.Sprintf("encrypted (AES-256-GCM) with key %s of codec.keys", k[0].ID), nil
+	}
+	created := false
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return "", fmt.Errorf("dev: create %s for the codec key: %w", cfg.DataDir, err)
+		}
+		key, err := codec.NewKeyMaterial()
+		if err != nil {
+			return "", err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return "", fmt.Errorf("dev: create the codec key: %w", err)
+		}
+		_, werr := f.Write(key)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			_ = os.Remove(path)
+			return "", fmt.Errorf("dev: write the codec key %s: %w", path, werr)
+		}
+		created = true
+	}
+	if err := cfg.UseLocalCodecKey(); err != nil {
+		return "", err
+	}
+	note := fmt.Sprintf("encrypted (AES-256-GCM) with the local key %s", path)
+	if created {
+		note += " (created now; keep it: without it these histories cannot be read)"
+	}
+	return note, nil
+}
+
+// devCodecHandler is dev's codec endpoint for its Web UI. The UI has no
+// sign-in, so there is no credential to check: the endpoint answers only
+// requests addressed to its own loopback address (a page that rebinds its
+// name to 127.0.0.1 is refused), and browsers only from the UI's origin
+// (and codec.cors_origins). Beyond loopback (--expose-temporal) it is as
+// open as the UI itself, which dev says loudly at start.
+func devCodecHandler(c *codec.Codec, ln net.Listener, ip, uiURL string, extraOrigins []string) (http.Handler, error) {
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	authorize := codec.LoopbackHost(port)
+	if !isLoopback(ip) {
+		authorize = func(*http.Request) error { return nil }
+	}
+	origins := append([]string{uiURL}, extraOrigins...)
+	if u, err := url.Parse(uiURL); err == nil && isLoopback(u.Hostname()) {
+		origins = append(origins, "http://localhost:"+u.Port())
+	}
+	return codec.NewHandler(c, codec.HandlerOptions{Authorize: authorize, CORSOrigins: origins})
+}
+
+// dialHost is where a browser reaches a listener bound to ip.
+func dialHost(ip string) string {
+	if p := net.ParseIP(ip); p != nil && p.IsUnspecified() {
+		return "127.0.0.1"
+	}
+	return ip
 }

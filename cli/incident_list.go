@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/worker"
 )
 
 // IncidentListOptions are `socflow incident list`'s flags.
@@ -45,7 +46,10 @@ func runIncidentList(ctx context.Context, f *Factory, opts *IncidentListOptions)
 		return err
 	}
 	defer c.Close()
-	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
+	svc, err := worker.Incidents(cfg, c, nil)
+	if err != nil {
+		return err
+	}
 	list, err := svc.List(ctx, opts.ListOptions)
 	if err != nil {
 		return unavailable(err)

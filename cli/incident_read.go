@@ -40,7 +40,12 @@ func (f *Factory) openIncidents(ctx context.Context) (IncidentReader, func(), er
 		_ = store.Close()
 		return nil, nil, err
 	}
-	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace, Cases: store}
+	svc, err := worker.Incidents(cfg, c, store)
+	if err != nil {
+		c.Close()
+		_ = store.Close()
+		return nil, nil, err
+	}
 	return svc, func() { c.Close(); _ = store.Close() }, nil
 }
 

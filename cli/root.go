@@ -39,6 +39,8 @@ type DevServerOptions struct {
 	Namespace        string
 	SearchAttributes map[string]enumspb.IndexedValueType
 	Logger           *slog.Logger
+	// CodecEndpoint is the remote codec the Web UI decodes through.
+	CodecEndpoint string
 }
 
 // DevServerStarter starts an embedded Temporal server. The binary injects
@@ -126,6 +128,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newCmdConfig(f),
 		newCmdToken(f),
 		newCmdBench(f, nil),
+		newCmdCodecServer(f, nil),
 	)
 	return root
 }

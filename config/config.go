@@ -38,6 +38,7 @@ type Config struct {
 	Integrations Integrations `yaml:"integrations" json:"integrations"`
 	Correlation  Correlation  `yaml:"correlation" json:"correlation"`
 	Intake       Intake       `yaml:"intake" json:"intake"`
+	Codec        Codec        `yaml:"codec" json:"codec"`
 	// Policy is inlined: triage, scoring, routing and tiers are top-level
 	// keys of the file.
 	Policy policy.Policy `yaml:",inline" json:"policy"`
@@ -696,6 +697,7 @@ func (c *Config) validate(lookup func(string) (string, bool)) []*Error {
 		c.Policy.Correlations = cs
 	}
 
+	errs = append(errs, c.validateCodec(lookup)...)
 	errs = append(errs, validatePolicy(&c.Policy)...)
 	return errs
 }

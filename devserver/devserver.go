@@ -60,6 +60,10 @@ type Options struct {
 	SearchAttributes map[string]enums.IndexedValueType
 	// Retention is the namespace's workflow retention; default 7 days.
 	Retention time.Duration
+	// CodecEndpoint, when set, is the remote codec the Web UI decodes
+	// payloads through (the browser calls {CodecEndpoint}/decode), so that
+	// encrypted histories show in clear.
+	CodecEndpoint string
 	// Logger receives the server's and SDK's logs at Warn and above (their
 	// Info is very chatty) and this package's own messages; nil discards.
 	// Below Error is dropped once Stop begins, as shutdown warns a lot.

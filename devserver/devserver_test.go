@@ -2,6 +2,7 @@ package devserver_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -182,7 +183,8 @@ func TestFileModeResumesAcrossRestart(t *testing.T) {
 
 func TestUI(t *testing.T) {
 	uiPort := freePort(t)
-	srv := start(t, "ephemeral with UI", devserver.Options{UIPort: uiPort})
+	const codecEndpoint = "http://127.0.0.1:1/codec"
+	srv := start(t, "ephemeral with UI", devserver.Options{UIPort: uiPort, CodecEndpoint: codecEndpoint})
 	if want := fmt.Sprintf("http://127.0.0.1:%d", uiPort); srv.UIURL() != want {
 		t.Fatalf("UIURL() = %q, want %q", srv.UIURL(), want)
 	}
@@ -199,6 +201,19 @@ func TestUI(t *testing.T) {
 		}
 		return nil
 	})
+	// The browser learns the codec endpoint from the UI's settings.
+	resp, err := httpClient.Get(srv.UIURL() + "/api/v1/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var settings struct{ Codec struct{ Endpoint string } }
+	if err := json.NewDecoder(resp.Body).Decode(&settings); err != nil {
+		t.Fatal(err)
+	}
+	if settings.Codec.Endpoint != codecEndpoint {
+		t.Errorf("UI codec endpoint = %q, want %q", settings.Codec.Endpoint, codecEndpoint)
+	}
 }
 
 // start runs a server for the test, logs how long it took to become ready

@@ -32,6 +32,9 @@ const (
 // search attributes are visible and, if enabled, the UI accepts connections.
 func (s *Server) waitReady(ctx context.Context, opts Options) error {
 	err := poll(ctx, "dial frontend "+s.frontendAddr, func(ctx context.Context) error {
+		// This client only administers the namespace (retention, search
+		// attributes) and never reads or writes a payload, so it needs no
+		// payload codec; socflow's own clients get theirs in worker.Dial.
 		c, err := client.DialContext(ctx, client.Options{
 			HostPort:  s.frontendAddr,
 			Namespace: s.namespace,

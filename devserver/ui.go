@@ -65,6 +65,9 @@ func newUI(opts Options, frontendAddr string) (ui *uiserver.Server, err error) {
 		// A dev server may run offline; the news feed is an outbound call
 		// on every page load.
 		DisableNewsFetch: true,
+		// The browser calls the endpoint itself; the dev UI has no sign-in,
+		// so there is no access token or cookie to pass along.
+		Codec: uiconfig.Codec{Endpoint: opts.CodecEndpoint},
 	})), nil
 }
 

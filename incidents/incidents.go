@@ -77,6 +77,17 @@ type Service struct {
 	// Cases, when set, pages the timeline, alerts and occurrence IDs from
 	// the case file (pages.go); without it they come from the workflow.
 	Cases CaseReader
+	// Converter reads memos, which the workers' data converter wrote (and
+	// its codec encrypted); nil is the SDK's default. Search attributes
+	// are always in clear and read with the default converter.
+	Converter converter.DataConverter
+}
+
+func (s *Service) converter() converter.DataConverter {
+	if s.Converter == nil {
+		return converter.GetDefaultDataConverter()
+	}
+	return s.Converter
 }
 
 // Summary is one line of an incident list, read from visibility without
@@ -187,10 +198,10 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 				sum.Status = strings.ToLower(strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
 			}
 			if p := e.GetMemo().GetFields()["title"]; p != nil {
-				_ = converter.GetDefaultDataConverter().FromPayload(p, &sum.Title)
+				_ = s.converter().FromPayload(p, &sum.Title)
 			}
 			if p := e.GetMemo().GetFields()["alerts"]; p != nil {
-				_ = converter.GetDefaultDataConverter().FromPayload(p, &sum.Alerts)
+				_ = s.converter().FromPayload(p, &sum.Alerts)
 			}
 			out = append(out, sum)
 			if len(out) == limit {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/codec"
 )
 
 // hostile is what encoding/json escapes most: HTML characters, a control
@@ -164,10 +166,10 @@ func TestCheckEncodedAtTheLimit(t *testing.T) {
 	if jsonBound(reflect.ValueOf(&under))+payloadOverhead <= alert.MaxEncodedBytes {
 		t.Fatal("the test needs an alert the bound cannot clear")
 	}
-	if err := checkEncoded(dc, &under); err != nil {
+	if err := checkEncoded(dc, 0, &under); err != nil {
 		t.Errorf("alert under the limit encoded refused: %v", err)
 	}
-	if err := checkEncoded(dc, &over); !errors.Is(err, ErrTooLarge) {
+	if err := checkEncoded(dc, 0, &over); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("alert over the limit encoded: %v, want ErrTooLarge", err)
 	}
 }
@@ -205,7 +207,7 @@ func BenchmarkCheckEncoded(b *testing.B) {
 	b.Run("bound", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := checkEncoded(dc, a); err != nil {
+			if err := checkEncoded(dc, 0, a); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -218,4 +220,38 @@ func BenchmarkCheckEncoded(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestCheckEncodedWithACodec: an alert just under the limit in clear is
+// over it once encrypted, and the fast path must not wave it through.
+func TestCheckEncodedWithACodec(t *testing.T) {
+	c, err := codec.New([]codec.Key{{ID: "k1", Material: make([]byte, codec.KeySize)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := codec.DataConverter(c)
+	plain := converter.GetDefaultDataConverter()
+	a := alert.Alert{Source: "x", Rule: "r", Title: "t"}
+	size := func() int {
+		p, err := plain.ToPayload(&a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return proto.Size(p)
+	}
+	a.Description = strings.Repeat("a", alert.MaxEncodedBytes-size())
+	a.Description = a.Description[:len(a.Description)-(size()-alert.MaxEncodedBytes)-10]
+	if n := size(); n > alert.MaxEncodedBytes || n < alert.MaxEncodedBytes-20 {
+		t.Fatalf("the test needs an alert just under the limit in clear, got %d bytes", n)
+	}
+	if err := checkEncoded(plain, 0, &a); err != nil {
+		t.Fatalf("in clear: %v", err)
+	}
+	if err := checkEncoded(dc, c.Overhead(), &a); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("encrypted it is over the limit, got %v", err)
+	}
+	small := alert.Alert{Source: "x", Rule: "r", Title: "t", Description: "short"}
+	if err := checkEncoded(dc, c.Overhead(), &small); err != nil {
+		t.Errorf("small alert: %v", err)
+	}
 }

@@ -37,6 +37,13 @@ type Submitter struct {
 	TaskQueue string
 	// Converter must match the workers' data converter.
 	Converter converter.DataConverter
+	// CodecOverhead, when positive, says Converter is the SDK's default
+	// converter wrapped in a payload codec (converter.NewCodecDataConverter)
+	// that adds at most this many bytes to a payload (codec.Codec.Overhead),
+	// so that a small alert is sized without being encrypted. With any
+	// converter but the default and no CodecOverhead, every alert is
+	// encoded to be sized.
+	CodecOverhead int
 	// Fingerprints returns the policy's fingerprint rules in force.
 	Fingerprints func() []policy.FingerprintRule
 	Identity     string
@@ -149,7 +156,7 @@ func (s *Submitter) SubmitItems(ctx context.Context, items []Item) *Response {
 			resp.reject(it, it.Err)
 			continue
 		}
-		if err := checkEncoded(dc, it.Alert); errors.Is(err, ErrTooLarge) {
+		if err := checkEncoded(dc, s.CodecOverhead, it.Alert); errors.Is(err, ErrTooLarge) {
 			resp.reject(it, err)
 			continue
 		} else if err != nil {
@@ -298,10 +305,13 @@ const payloadOverhead = 64
 // which is what Temporal receives: JSON escaping can make an alert several
 // times the size it was sent at.
 //
-// With the SDK's default converter (JSON, no codec) an alert whose
-// jsonBound clears the limit is not encoded at all.
-func checkEncoded(dc converter.DataConverter, a *alert.Alert) error {
-	if dc == converter.GetDefaultDataConverter() && jsonBound(reflect.ValueOf(a))+payloadOverhead <= alert.MaxEncodedBytes {
+// With the SDK's default converter (JSON, no codec), or that converter
+// behind a codec whose growth codecOverhead bounds, an alert whose
+// jsonBound clears the limit is not encoded at all. The codec's overhead
+// counts: an alert just under the limit in clear is over it encrypted.
+func checkEncoded(dc converter.DataConverter, codecOverhead int, a *alert.Alert) error {
+	fast := dc == converter.GetDefaultDataConverter() || codecOverhead > 0
+	if fast && jsonBound(reflect.ValueOf(a))+payloadOverhead+max(codecOverhead, 0) <= alert.MaxEncodedBytes {
 		return nil
 	}
 	p, err := dc.ToPayload(a)

@@ -15,9 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/socflow/socflow/auth"
+	"github.com/socflow/socflow/codec"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/httpapi"
 	"github.com/socflow/socflow/incidents"
@@ -37,15 +37,22 @@ func NewSubmitter(cfg *config.Config, c client.Client) (*intake.Submitter, error
 	if err != nil {
 		return nil, fmt.Errorf("intake formats: %w", err)
 	}
+	cdc, err := Codec(cfg)
+	if err != nil {
+		return nil, err
+	}
 	sub := &intake.Submitter{
 		Formats:      formats,
 		Namespace:    cfg.Temporal.Namespace,
 		TaskQueue:    workflows.TaskQueue,
-		Converter:    converter.GetDefaultDataConverter(),
+		Converter:    codec.DataConverter(cdc),
 		Fingerprints: func() []policy.FingerprintRule { return cfg.Policy.Triage.Fingerprints },
 		Identity:     fmt.Sprintf("socflow-intake@%s", host),
 		Concurrency:  32,
 		MaxAlerts:    cfg.Server.MaxAlertsPerRequest,
+	}
+	if cdc != nil {
+		sub.CodecOverhead = cdc.Overhead()
 	}
 	if c != nil {
 		sub.Service = c.WorkflowService()
@@ -165,7 +172,10 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 	}
 	// The event store holds the case files too: the API pages incidents'
 	// timelines, alerts and occurrence IDs from it.
-	svc := &incidents.Service{Client: o.Client, Namespace: o.Config.Temporal.Namespace, Cases: store}
+	svc, err := Incidents(o.Config, o.Client, store)
+	if err != nil {
+		return nil, nil, err
+	}
 	extra := map[string]http.Handler{}
 	if sl := o.Config.Integrations.Slack; sl.Enabled() && sl.SigningSecret.IsSet() {
 		api := socslack.NewClient(sl.BotToken.Value(), sl.APIURL, &http.Client{Timeout: 15 * time.Second})
@@ -257,7 +267,10 @@ func RunSlackSocketMode(ctx context.Context, cfg *config.Config, c client.Client
 		return nil
 	}
 	api := socslack.NewClient(sl.BotToken.Value(), sl.APIURL, &http.Client{Timeout: 15 * time.Second})
-	svc := &incidents.Service{Client: c, Namespace: cfg.Temporal.Namespace}
+	svc, err := Incidents(cfg, c, nil)
+	if err != nil {
+		return err
+	}
 	sm := &socslack.SocketMode{
 		AppToken: sl.AppToken.Value(), API: api,
 		Decider:         SlackDecider(cfg, svc, socslack.NewApprovers(api, 5*time.Minute)),

@@ -25,6 +25,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/codec"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/auditlog"
 	"github.com/socflow/socflow/integrations/console"
@@ -39,12 +40,20 @@ import (
 )
 
 // Dial connects to the Temporal frontend the configuration names, with TLS
-// and an API key when configured.
+// and an API key when configured, and the payload codec when keys are
+// configured: payloads and failure messages are then encrypted (see
+// [DataConverter]). The worker inherits both converters from its client.
 func Dial(ctx context.Context, cfg *config.Config, logger *slog.Logger) (client.Client, error) {
+	cdc, err := Codec(cfg)
+	if err != nil {
+		return nil, err
+	}
 	opts := client.Options{
-		HostPort:  cfg.Temporal.Address,
-		Namespace: cfg.Temporal.Namespace,
-		Logger:    tlog.NewStructuredLogger(quiet(logger)),
+		HostPort:         cfg.Temporal.Address,
+		Namespace:        cfg.Temporal.Namespace,
+		Logger:           tlog.NewStructuredLogger(quiet(logger)),
+		DataConverter:    codec.DataConverter(cdc),
+		FailureConverter: codec.FailureConverter(cdc),
 	}
 	t := cfg.Temporal.TLS
 	if t.Enabled || t.CertFile != "" || t.CAFile != "" || cfg.Temporal.APIKey.IsSet() {

@@ -24,5 +24,6 @@ func startDevServer(ctx context.Context, o cli.DevServerOptions) (cli.DevServer,
 		Namespace:        o.Namespace,
 		SearchAttributes: o.SearchAttributes,
 		Logger:           o.Logger,
+		CodecEndpoint:    o.CodecEndpoint,
 	})
 }

@@ -83,6 +83,9 @@ type stackOptions struct {
 	httpTimeout time.Duration
 	// limits set where workflow runs continue as new (zero: defaults).
 	limits activities.Limits
+	// extraYAML is appended to the example configuration (sections it
+	// does not have, such as codec).
+	extraYAML string
 }
 
 func quietLogger() *slog.Logger {
@@ -96,7 +99,13 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg, err := config.Load("../../examples/socflow.yaml", func(k string) (string, bool) {
+	const example = "../../examples/socflow.yaml"
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Parsed under the example's path, so its relative data files resolve.
+	cfg, err := config.Parse(append(data, "\n"+o.extraYAML...), example, func(k string) (string, bool) {
 		v, ok := o.env[k]
 		return v, ok
 	})
@@ -199,7 +208,11 @@ func (s *stack) stop() {
 }
 
 func (s *stack) incidents() *incidents.Service {
-	return &incidents.Service{Client: s.client, Namespace: s.cfg.Temporal.Namespace}
+	svc, err := worker.Incidents(s.cfg, s.client, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return svc
 }
 
 // noCredential, as a token, sends no Authorization header.

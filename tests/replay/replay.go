@@ -26,6 +26,7 @@ import (
 
 	"go.temporal.io/sdk/worker"
 
+	"github.com/socflow/socflow/codec"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/workflows"
 )
@@ -201,10 +202,24 @@ func WorkflowTypeOf(path string) (string, error) {
 // built, so that whatever a worker registers (workflows, options, a data
 // converter) the replay suite and the recorder register alike.
 func ReplayFile(reg *playbooks.Registry, path string) error {
+	return ReplayFileWith(reg, path, nil)
+}
+
+// ReplayFileWith is ReplayFile with the payload codec the workers that
+// wrote the history used (their data and failure converters): a history
+// recorded with the codec replays only with its keys. A nil c is the SDK's
+// defaults, which read every history recorded so far (they are in clear).
+func ReplayFileWith(reg *playbooks.Registry, path string, c *codec.Codec) error {
 	if reg == nil {
 		return errors.New("replay: no playbook registry")
 	}
-	r := worker.NewWorkflowReplayer()
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+		DataConverter:    codec.DataConverter(c),
+		FailureConverter: codec.FailureConverter(c),
+	})
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
 	workflows.New(reg).Register(r)
 	return r.ReplayWorkflowHistoryFromJSONFile(nil, path)
 }
