@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/socflow/socflow/auth"
+	"github.com/socflow/socflow/codec"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
@@ -81,6 +82,14 @@ func (o *Options) startStack(ctx context.Context, withSocflow bool) (*stack, err
 	s := &stack{cfg: &cfg, server: srv, http: &http.Client{Timeout: 2 * time.Minute}}
 	s.closers = append(s.closers, srv.Stop)
 	cfg.Temporal.Address = srv.FrontendAddr()
+	if withSocflow && !cfg.Codec.Enabled() {
+		// socflow encrypts its payloads as `socflow dev` does, with a
+		// key of its own; the bare pipeline is the engine alone.
+		if err := useNewCodecKey(&cfg); err != nil {
+			s.stop()
+			return nil, err
+		}
+	}
 	if s.client, err = worker.Dial(ctx, &cfg, o.logger()); err != nil {
 		s.stop()
 		return nil, err
@@ -197,4 +206,16 @@ func (s *stack) post(ctx context.Context, path string, body []byte, want int, ou
 		}
 	}
 	return nil
+}
+
+// useNewCodecKey gives cfg a fresh local codec key in its data directory.
+func useNewCodecKey(cfg *config.Config) error {
+	key, err := codec.NewKeyMaterial()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(config.LocalCodecKeyPath(cfg.DataDir), key, 0o600); err != nil {
+		return fmt.Errorf("bench: codec key: %w", err)
+	}
+	return cfg.UseLocalCodecKey()
 }
