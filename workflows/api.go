@@ -284,6 +284,9 @@ const (
 	StatusDenied        = "denied"
 	StatusFalsePositive = "false_positive"
 	StatusClosed        = "closed"
+	// StatusNoAction is a decision (the policy's timeout default contain)
+	// that approved containment when there was nothing to contain.
+	StatusNoAction = "no_action"
 )
 
 // AlertRef is an incident's record of one fingerprint that joined it.

@@ -164,6 +164,12 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		}
 		if def == policy.DefaultContain {
 			d.Verdict = alert.VerdictApprove
+			if inc.v.carryOut && len(proposal) == 0 {
+				// Approved, and nothing to carry out: say so, rather than
+				// leave the incident awaiting a decision already taken.
+				inc.st.Status = StatusNoAction
+				d.Note += "; nothing to contain"
+			}
 		} else {
 			d.Verdict = alert.VerdictDeny
 			inc.st.Status = StatusClosed
@@ -171,7 +177,7 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		inc.st.Decisions = append(inc.st.Decisions, d)
 		inc.note(ctx, "decide", "policy", d.Note)
 		inc.markDecided(ctx)
-		if d.Verdict == alert.VerdictApprove {
+		if d.Verdict == alert.VerdictApprove && len(proposal) > 0 || !inc.v.carryOut && d.Verdict == alert.VerdictApprove {
 			return playbooks.Outcome{Decision: d, Approved: proposal}, nil
 		}
 		inc.publish(ctx)
@@ -222,9 +228,17 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 	if inc.pol == nil {
 		return errors.New("the incident is starting; try again in a moment")
 	}
-	if in.Verdict == alert.VerdictRevert {
-		if !slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone }) {
+	if inc.v.carryOut && inc.ending {
+		return fmt.Errorf("incident %s is closing as %s and can no longer carry out a decision; undo any containment by hand, or send a new alert to open a new incident", inc.st.ID, inc.st.Status)
+	}
+	contained := slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone })
+	settled := inc.st.Phase == PhaseSettled
+	if in.Verdict == alert.VerdictRevert || (inc.v.carryOut && settled && contained && in.Verdict == alert.VerdictFalsePositive) {
+		if !contained {
 			return fmt.Errorf("incident %s has no containment to revert", inc.st.ID)
+		}
+		if inc.v.carryOut && !settled {
+			return fmt.Errorf("incident %s is %s: its playbook is still running; revert once it has finished", inc.st.ID, inc.st.Status)
 		}
 		if inc.decision != nil {
 			return errors.New("another decision is being applied; try again")
@@ -233,6 +247,12 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 			return fmt.Errorf("%s is not an approver at tier %s", by, inc.st.Tier)
 		}
 		return nil
+	}
+	if inc.v.carryOut && settled {
+		if contained {
+			return fmt.Errorf("incident %s is settled as %s: its playbook has finished; only revert (or false_positive, which reverts) can change it", inc.st.ID, inc.st.Status)
+		}
+		return fmt.Errorf("incident %s is settled as %s: its playbook has finished and there is nothing left to decide", inc.st.ID, inc.st.Status)
 	}
 	if inc.st.Status != StatusAwaiting || inc.decision != nil {
 		return fmt.Errorf("incident %s is %s, not awaiting a decision", inc.st.ID, inc.st.Status)

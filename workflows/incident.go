@@ -89,6 +89,12 @@ type incident struct {
 	// publishDue is set by publish on engine 2 for the publisher loop;
 	// closing makes publish upsert at once (the run is ending).
 	publishDue, closing bool
+	// v says which decision changes this run follows (versions.go).
+	v decisionVersions
+	// ending is set once the quiet window is over: from then on the
+	// validator refuses decisions, which the run could no longer carry
+	// out.
+	ending bool
 }
 
 // newIncident registers the queries and the decide update before anything
@@ -101,6 +107,7 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		Status: StatusOpen,
 		Seen:   map[string]int{},
 	}}
+	inc.v = readDecisionVersions(ctx)
 	if in.Resume != nil {
 		inc.st = *in.Resume
 		inc.received = true
@@ -315,6 +322,11 @@ func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) 
 func (inc *incident) settle(ctx workflow.Context) {
 	inc.st.Phase = PhaseSettled
 	inc.st.Progress = nil
+	if inc.v.carryOut {
+		// Approvals the ladder left pending (a tier that timed out
+		// waiting for a second approver) approve nothing any more.
+		inc.st.Approvals = nil
+	}
 	inc.lastActivity = workflow.Now(ctx)
 	inc.publish(ctx)
 }
@@ -349,7 +361,20 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 			continue
 		}
 		if !workflow.Now(ctx).Before(inc.lastActivity.Add(window)) {
-			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			if !inc.v.carryOut {
+				return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			}
+			// Refuse new decisions, then carry out any accepted while the
+			// window ended: it reopens the window.
+			inc.ending = true
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			if inc.decision == nil {
+				return nil
+			}
+			inc.ending = false
+			continue
 		}
 		if inc.engine >= 1 {
 			if inc.rolloverDue(ctx) {
@@ -397,11 +422,12 @@ func (inc *incident) continueAsNew(ctx workflow.Context) error {
 }
 
 // applyLateDecision handles a decision that arrives after the playbook:
-// only revert is accepted then (the validator refuses the rest).
+// only an undo of the containment (revert, or false positive once
+// contained) is accepted then; the validator refuses the rest.
 func (inc *incident) applyLateDecision(ctx workflow.Context) error {
 	d := *inc.decision
 	inc.decision = nil
-	if d.Verdict == alert.VerdictRevert {
+	if d.Verdict == alert.VerdictRevert || (inc.v.carryOut && d.Verdict == alert.VerdictFalsePositive) {
 		inc.revert(ctx, d)
 	}
 	inc.lastActivity = workflow.Now(ctx)
@@ -410,7 +436,7 @@ func (inc *incident) applyLateDecision(ctx workflow.Context) error {
 
 // close writes the audit record and ends the run.
 func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
-	inc.closing = true
+	inc.closing, inc.ending = true, true
 	inc.flushPublish(ctx)
 	inc.drainSignals(ctx)
 	inc.st.ClosedAt = workflow.Now(ctx)

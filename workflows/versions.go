@@ -31,7 +31,33 @@ const (
 	// approval is recorded, the answer says what each approved, and the
 	// incident waits for more.
 	changeFourEyesExact = "four-eyes-exact"
+	// changeDecisionsCarriedOut: every accepted decision is carried out.
+	// The validator refuses what the incident can no longer do (closing,
+	// settled, a revert while the containment still runs) with the reason;
+	// a decision accepted while the quiet window ends is applied before the
+	// incident closes; a policy (timeout) decision that approves nothing
+	// sets the status no_action instead of leaving awaiting_decision.
+	changeDecisionsCarriedOut = "decisions-carried-out"
 )
+
+// decisionVersions are the change IDs an incident reads once, before its
+// handlers are registered, so that the validator, the handler and the
+// main loop agree on the path from the run's first task.
+type decisionVersions struct {
+	// carryOut: changeDecisionsCarriedOut.
+	carryOut bool
+}
+
+// readDecisionVersions records (or replays) the markers of the decision
+// changes.
+func readDecisionVersions(ctx workflow.Context) decisionVersions {
+	on := func(id string) bool {
+		return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	}
+	return decisionVersions{
+		carryOut: on(changeDecisionsCarriedOut),
+	}
+}
 
 // Engine 2 is recorded under changeBoundedEngine too (GetVersion's maximum
 // rises to 2), so that one marker says which engine a run follows. Engine

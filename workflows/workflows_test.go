@@ -38,12 +38,19 @@ type fakes struct {
 	// failBlock makes BlockIP fail with the given HTTP status.
 	failBlock int
 	intelErr  error
+	// onNotify, when set, runs inside the Notify activity (outside the
+	// workflow), for tests that act while a message is being sent.
+	onNotify func(activities.NotifyKind)
 }
 
 func (f *fakes) Notify(_ context.Context, kind activities.NotifyKind, card activities.IncidentCard, ref string) (string, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.notes = append(f.notes, activities.NotifyInput{Kind: kind, Card: card, Ref: ref})
+	hook := f.onNotify
+	f.mu.Unlock()
+	if hook != nil {
+		hook(kind)
+	}
 	return "msg-" + card.IncidentID, nil
 }
 
