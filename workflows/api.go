@@ -363,14 +363,17 @@ type IncidentState struct {
 	RequestedBy string `json:"requested_by,omitempty"`
 	// Approvals are the approvals given so far for the pending request,
 	// when it needs several (four-eyes).
-	Approvals []alert.Decision     `json:"approvals,omitempty"`
-	Decisions []alert.Decision     `json:"decisions,omitempty"`
-	Results   []alert.ActionResult `json:"results,omitempty"`
-	Drill     bool                 `json:"drill,omitempty"`
-	OpenedAt  time.Time            `json:"opened_at"`
-	UpdatedAt time.Time            `json:"updated_at"`
-	ClosedAt  time.Time            `json:"closed_at,omitzero"`
-	Metrics   Metrics              `json:"metrics"`
+	Approvals []alert.Decision `json:"approvals,omitempty"`
+	// ContainedTier is the tier whose decision approved the containment
+	// in force (the highest, after several): a revert needs its approvers.
+	ContainedTier string               `json:"contained_tier,omitempty"`
+	Decisions     []alert.Decision     `json:"decisions,omitempty"`
+	Results       []alert.ActionResult `json:"results,omitempty"`
+	Drill         bool                 `json:"drill,omitempty"`
+	OpenedAt      time.Time            `json:"opened_at"`
+	UpdatedAt     time.Time            `json:"updated_at"`
+	ClosedAt      time.Time            `json:"closed_at,omitzero"`
+	Metrics       Metrics              `json:"metrics"`
 	// Seen maps an alert run to the last signal Seq applied from it (first
 	// engine; unbounded).
 	Seen map[string]int `json:"seen,omitempty"`

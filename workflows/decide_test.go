@@ -135,3 +135,45 @@ func TestDenyAfterContainmentIsRefused(t *testing.T) {
 		t.Errorf("deny after containment: %v, want refused, naming revert", r2)
 	}
 }
+
+// With four-eyes, undoing an isolation takes two approvers, as the
+// isolation did, each an approver at the tier that approved it. Before,
+// one approver reverted it alone.
+func TestRevertNeedsTheApprovalsOfWhatItUndoes(t *testing.T) {
+	pol := testPolicy(t, func(p *policy.Policy) {
+		p.Approvals.Destructive = 2
+		p.Tiers[2].Approvers = []string{"alice", "bob", "carol"}
+	})
+	h := newHarness(t, pol, nil)
+	a := networkAlert("dc01", "203.0.113.7")
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var r1, r2, r3, r4, r5 error
+	h.decide(t, time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "alice"}, &r1)
+	h.decide(t, 2*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "bob"}, &r2)
+	h.decide(t, 20*time.Minute, workflows.DecideInput{Verdict: alert.VerdictRevert, By: "mallory"}, &r3)
+	h.decide(t, 21*time.Minute, workflows.DecideInput{Verdict: alert.VerdictFalsePositive, By: "alice", Note: "pentest"}, &r4)
+	var mid workflows.IncidentState
+	var midEDR []string
+	h.env.RegisterDelayedCallback(func() { mid, midEDR = h.state(t), slices.Clone(h.f.edrCalls) }, 22*time.Minute)
+	h.decide(t, 23*time.Minute, workflows.DecideInput{Verdict: alert.VerdictRevert, By: "carol"}, &r5)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range []error{r1, r2, r4, r5} {
+		if err != nil {
+			t.Fatalf("decision %d refused: %v", i, err)
+		}
+	}
+	if r3 == nil || !strings.Contains(r3.Error(), "not an approver at tier IR") {
+		t.Errorf("mallory's revert: %v, want refused (not an IR approver)", r3)
+	}
+	if mid.Status != workflows.StatusContained || slices.Contains(midEDR, "release dc01") || len(mid.Approvals) != 1 {
+		t.Fatalf("after one approver: status %s, EDR %v, %d approvals; want still contained, waiting for a second", mid.Status, midEDR, len(mid.Approvals))
+	}
+	if res.Status != workflows.StatusFalsePositive || !slices.Contains(h.f.edrCalls, "release dc01") {
+		t.Fatalf("status %s, EDR %v: want false_positive with dc01 released", res.Status, h.f.edrCalls)
+	}
+}

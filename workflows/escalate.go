@@ -231,9 +231,9 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 	if inc.v.carryOut && inc.ending {
 		return fmt.Errorf("incident %s is closing as %s and can no longer carry out a decision; undo any containment by hand, or send a new alert to open a new incident", inc.st.ID, inc.st.Status)
 	}
-	contained := slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone })
+	contained := inc.contained()
 	settled := inc.st.Phase == PhaseSettled
-	if in.Verdict == alert.VerdictRevert || (inc.v.carryOut && settled && contained && in.Verdict == alert.VerdictFalsePositive) {
+	if inc.isUndo(in.Verdict) {
 		if !contained {
 			return fmt.Errorf("incident %s has no containment to revert", inc.st.ID)
 		}
@@ -243,8 +243,16 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 		if inc.decision != nil {
 			return errors.New("another decision is being applied; try again")
 		}
-		if !inc.pol.MayDecide(inc.st.Tier, by, in.Groups...) {
-			return fmt.Errorf("%s is not an approver at tier %s", by, inc.st.Tier)
+		tier := inc.undoTier()
+		if !inc.pol.MayDecide(tier, by, in.Groups...) {
+			return fmt.Errorf("%s is not an approver at tier %s, which approved the containment", by, tier)
+		}
+		if inc.v.undo {
+			for _, prev := range inc.st.Approvals {
+				if strings.EqualFold(prev.By, by) {
+					return fmt.Errorf("%s has already approved undoing the containment; %d more approver(s) needed", by, inc.undoNeeds()-len(inc.st.Approvals))
+				}
+			}
 		}
 		return nil
 	}
@@ -290,6 +298,40 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 		}
 	}
 	return nil
+}
+
+// contained reports whether a containment action is in force.
+func (inc *incident) contained() bool {
+	return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone })
+}
+
+// isUndo reports whether a verdict undoes the containment: a revert, or
+// (decisions-carried-out) a false positive once the playbook has settled
+// with a containment in force.
+func (inc *incident) isUndo(v alert.Verdict) bool {
+	return v == alert.VerdictRevert ||
+		inc.v.carryOut && v == alert.VerdictFalsePositive && inc.st.Phase == PhaseSettled && inc.contained()
+}
+
+// undoTier is the tier whose approvers may undo the containment: the one
+// that approved it (undo-approvals), before that the current tier.
+func (inc *incident) undoTier() string {
+	if inc.v.undo && inc.st.ContainedTier != "" {
+		return inc.st.ContainedTier
+	}
+	return inc.st.Tier
+}
+
+// undoNeeds is how many distinct approvers an undo needs: as many as the
+// destructive actions it undoes needed (undo-approvals), else one.
+func (inc *incident) undoNeeds() int {
+	if !inc.v.undo {
+		return 1
+	}
+	if slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone && r.Action.Destructive }) {
+		return max(inc.pol.Approvals.Destructive, 1)
+	}
+	return 1
 }
 
 // combineApprovals merges several approvals into one decision: by all of
@@ -379,7 +421,19 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 		Verdict: in.Verdict, Actions: in.Actions, By: strings.TrimSpace(in.By), Via: in.Via,
 		Note: in.Note, Tier: inc.st.Tier, At: workflow.Now(ctx),
 	}
+	if inc.isUndo(d.Verdict) {
+		d.Tier = inc.undoTier()
+	}
 	inc.st.Decisions = append(inc.st.Decisions, d)
+	if need := inc.undoNeeds(); need > 1 && inc.isUndo(d.Verdict) {
+		inc.st.Approvals = append(inc.st.Approvals, d)
+		if len(inc.st.Approvals) < need {
+			inc.note(ctx, "decide", d.By, fmt.Sprintf("%s: approval %d of %d at %s via %s", d.Verdict, len(inc.st.Approvals), need, d.Tier, orNone(d.Via)))
+			return DecideResult{Status: "recorded", Tier: d.Tier, Approvals: len(inc.st.Approvals), Needed: need}, nil
+		}
+		d = combineApprovals(nil, inc.st.Approvals)
+		inc.st.Approvals = nil
+	}
 	if need := inc.pol.Approvals.Destructive; d.Verdict == alert.VerdictApprove && need > 1 &&
 		slices.ContainsFunc(selectActions(inc.st.Proposed, d.Actions), func(a alert.Action) bool { return a.Destructive }) {
 		inc.st.Approvals = append(inc.st.Approvals, d)

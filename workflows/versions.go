@@ -38,6 +38,12 @@ const (
 	// incident closes; a policy (timeout) decision that approves nothing
 	// sets the status no_action instead of leaving awaiting_decision.
 	changeDecisionsCarriedOut = "decisions-carried-out"
+	// changeUndoApprovals: a revert, and a false positive after
+	// containment, need the approvals of what they undo: as many distinct
+	// approvers as a destructive action when a destructive action is in
+	// force, each an approver at the tier that approved the containment.
+	// Before, one approver at the current tier reverted anything.
+	changeUndoApprovals = "undo-approvals"
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -46,6 +52,8 @@ const (
 type decisionVersions struct {
 	// carryOut: changeDecisionsCarriedOut.
 	carryOut bool
+	// undo: changeUndoApprovals.
+	undo bool
 }
 
 // readDecisionVersions records (or replays) the markers of the decision
@@ -56,6 +64,7 @@ func readDecisionVersions(ctx workflow.Context) decisionVersions {
 	}
 	return decisionVersions{
 		carryOut: on(changeDecisionsCarriedOut),
+		undo:     on(changeUndoApprovals),
 	}
 }
 
