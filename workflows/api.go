@@ -364,6 +364,16 @@ type IncidentState struct {
 	// Approvals are the approvals given so far for the pending request,
 	// when it needs several (four-eyes).
 	Approvals []alert.Decision `json:"approvals,omitempty"`
+	// TrustTracked is set when the incident began on code that tracks
+	// the trust of its alerts; UntrustedAlerts counts the alerts whose
+	// submitter is not trusted for automatic containment, and UntrustedBy
+	// names the first one's submitter. The timeout default contains only
+	// when TrustTracked is set and UntrustedAlerts is 0.
+	TrustTracked    bool   `json:"trust_tracked,omitempty"`
+	UntrustedAlerts int    `json:"untrusted_alerts,omitempty"`
+	UntrustedBy     string `json:"untrusted_by,omitempty"`
+	// DefaultAction says whether the timeout default applied, and why.
+	DefaultAction *DefaultAction `json:"default_action,omitempty"`
 	// ContainedTier is the tier whose decision approved the containment
 	// in force (the highest, after several): a revert needs its approvers.
 	ContainedTier string               `json:"contained_tier,omitempty"`
@@ -418,6 +428,16 @@ type IncidentState struct {
 	// TicketKey and TicketURL name the incident's one ticket (Jira).
 	TicketKey string `json:"ticket_key,omitempty"`
 	TicketURL string `json:"ticket_url,omitempty"`
+}
+
+// DefaultAction is the last time the policy's timeout default was
+// considered: which default, whether it applied, and why (for `incident
+// show` and the audit).
+type DefaultAction struct {
+	Action  policy.TimeoutDefault `json:"action"`
+	Applied bool                  `json:"applied"`
+	Reason  string                `json:"reason"`
+	At      time.Time             `json:"at"`
 }
 
 // IncidentResult is how an incident ended.

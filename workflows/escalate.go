@@ -154,6 +154,12 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 			continue
 		}
 		def := inc.pol.TimeoutDefault(inc.st.Score.Priority)
+		if inc.v.trust {
+			if refused := inc.judgeDefault(ctx, def, proposal); refused != "" {
+				ask(tier, fmt.Sprintf("reminder: still no decision; the timeout default %s does not apply: %s", def, refused))
+				continue
+			}
+		}
 		if def == policy.DefaultHold {
 			ask(tier, fmt.Sprintf("reminder: still no decision (%s holds until someone decides)", inc.st.Score.Priority))
 			continue
@@ -184,6 +190,49 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		inc.notify(ctx, activities.NotifyDecision)
 		return playbooks.Outcome{Decision: d}, nil
 	}
+}
+
+// judgeDefault records whether the timeout default applies, and why, and
+// returns why a contain default does not ("" when it does, and for the
+// other defaults). The timeline gets a line when the verdict changes,
+// not at every reminder.
+func (inc *incident) judgeDefault(ctx workflow.Context, def policy.TimeoutDefault, proposal []alert.Action) string {
+	da := DefaultAction{Action: def, Applied: true, At: workflow.Now(ctx)}
+	switch def {
+	case policy.DefaultHold:
+		da.Reason = fmt.Sprintf("%s holds until someone decides", inc.st.Score.Priority)
+	case policy.DefaultClose:
+		da.Reason = fmt.Sprintf("%s closes when nobody answers", inc.st.Score.Priority)
+	case policy.DefaultContain:
+		switch {
+		case len(proposal) == 0:
+			da.Reason = "nothing to contain"
+		case !inc.st.TrustTracked:
+			da.Applied, da.Reason = false, "the incident began before socflow tracked the trust of alerts"
+		case inc.st.UntrustedAlerts > 0:
+			da.Applied, da.Reason = false, fmt.Sprintf("%d alert(s) came from a submitter not trusted for automatic containment (first: %s)",
+				inc.st.UntrustedAlerts, inc.st.UntrustedBy)
+		default:
+			if r := inc.pol.ProtectedTarget(proposal, inc.st.Context.Asset); r != "" {
+				da.Applied, da.Reason = false, r
+			} else {
+				da.Reason = "every alert came from a trusted submitter and no target is protected"
+			}
+		}
+	}
+	prev := inc.st.DefaultAction
+	inc.st.DefaultAction = &da
+	if prev == nil || prev.Applied != da.Applied || prev.Reason != da.Reason {
+		verb := "applies"
+		if !da.Applied {
+			verb = "does not apply"
+		}
+		inc.note(ctx, "decide", "policy", fmt.Sprintf("timeout default %s %s: %s", def, verb, da.Reason))
+	}
+	if da.Applied {
+		return ""
+	}
+	return da.Reason
 }
 
 func (inc *incident) markDecided(ctx workflow.Context) {

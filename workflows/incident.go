@@ -108,6 +108,9 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		Seen:   map[string]int{},
 	}}
 	inc.v = readDecisionVersions(ctx)
+	// A run resumed from one that did not track trust keeps
+	// TrustTracked unset: its earlier alerts are of unknown trust.
+	inc.st.TrustTracked = inc.v.trust
 	if in.Resume != nil {
 		inc.st = *in.Resume
 		inc.received = true

@@ -165,6 +165,15 @@ func (inc *incident) join(ctx workflow.Context, s IncidentAlertSignal, wfID stri
 		inc.buf.upsertAlert(ca)
 		inc.st.Rules = appendCapped(inc.st.Rules, a.Rule, MaxEntities, nil)
 	}
+	if inc.v.trust && !a.AutoContainTrusted {
+		inc.st.UntrustedAlerts++
+		if inc.st.UntrustedBy == "" {
+			inc.st.UntrustedBy = a.SubmittedBy
+			if inc.st.UntrustedBy == "" {
+				inc.st.UntrustedBy = "an unnamed submitter (source " + a.Source + ")"
+			}
+		}
+	}
 	inc.addEntities(a)
 	pkt := alert.ContextPacket{}
 	if s.Context != nil {

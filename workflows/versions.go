@@ -44,6 +44,13 @@ const (
 	// force, each an approver at the tier that approved the containment.
 	// Before, one approver at the current tier reverted anything.
 	changeUndoApprovals = "undo-approvals"
+	// changeTrustedAutoContain: the timeout default "contain" applies only
+	// when every alert that joined was submitted by a principal trusted
+	// for automatic containment (alert.Alert.AutoContainTrusted) and no
+	// target is protected (policy containment.protected); otherwise the
+	// incident holds and reminds the tier. The state says why the
+	// default did or did not apply (DefaultAction).
+	changeTrustedAutoContain = "trusted-auto-contain"
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -54,6 +61,8 @@ type decisionVersions struct {
 	carryOut bool
 	// undo: changeUndoApprovals.
 	undo bool
+	// trust: changeTrustedAutoContain.
+	trust bool
 }
 
 // readDecisionVersions records (or replays) the markers of the decision
@@ -65,6 +74,7 @@ func readDecisionVersions(ctx workflow.Context) decisionVersions {
 	return decisionVersions{
 		carryOut: on(changeDecisionsCarriedOut),
 		undo:     on(changeUndoApprovals),
+		trust:    on(changeTrustedAutoContain),
 	}
 }
 
