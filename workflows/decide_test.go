@@ -177,3 +177,46 @@ func TestRevertNeedsTheApprovalsOfWhatItUndoes(t *testing.T) {
 		t.Fatalf("status %s, EDR %v: want false_positive with dc01 released", res.Status, h.f.edrCalls)
 	}
 }
+
+// A critical ransomware alert joining an incident already marked false
+// positive fires the ransomware trigger: the incident goes back up the
+// ladder, to IR, with a message to IR's channel. Before, the only message
+// was an update, and the incident ended false positive.
+func TestFollowUpAfterSettleReentersTheLadder(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	first := networkAlert("ws-9", "203.0.113.9")
+	sig := incidentSignal(t, pol, first, alert.ContextPacket{}, "alert/fp1/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var r1, r2 error
+	h.decide(t, time.Minute, workflows.DecideInput{Verdict: alert.VerdictFalsePositive, By: "t1-analyst"}, &r1)
+	ransom := networkAlert("ws-9", "203.0.113.9")
+	ransom.ID, ransom.Rule, ransom.Title, ransom.Category, ransom.Severity = "a-2", "Ransomware note written", "Ransomware on ws-9", "ransomware", alert.SeverityCritical
+	follow := incidentSignal(t, pol, ransom, alert.ContextPacket{}, "alert/fp2/run1", 1, 1)
+	follow.Route = sig.Route
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, follow) }, 10*time.Minute)
+	var mid workflows.IncidentState
+	h.env.RegisterDelayedCallback(func() { mid = h.state(t) }, 11*time.Minute)
+	h.decide(t, 12*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "ir-lead"}, &r2)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if r1 != nil || r2 != nil {
+		t.Fatalf("false positive: %v, IR's approval: %v", r1, r2)
+	}
+	if mid.Status != workflows.StatusAwaiting || mid.Tier != "IR" {
+		t.Fatalf("after the ransomware alert: status %s at %s, want awaiting IR", mid.Status, mid.Tier)
+	}
+	var toIR bool
+	for _, n := range h.f.notes {
+		toIR = toIR || n.Kind == activities.NotifyEscalation && n.Card.Channel == "#incident-response"
+	}
+	if !toIR {
+		t.Errorf("no escalation message to IR's channel: %v", h.f.kinds())
+	}
+	if res.Status != workflows.StatusContained || !slices.Contains(h.f.edrCalls, "isolate ws-9") {
+		t.Errorf("ended %s with EDR %v, want contained with ws-9 isolated", res.Status, h.f.edrCalls)
+	}
+}

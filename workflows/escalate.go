@@ -70,6 +70,12 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		// Resumed: the responders were asked about the carried proposal.
 		l, proposal = p.Ladder, inc.st.Proposed
 	} else {
+		if inc.v.reenter {
+			// A later round proposes only what is not already in force.
+			proposal = slices.DeleteFunc(slices.Clone(proposal), func(a alert.Action) bool {
+				return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone && r.Action.ID == a.ID })
+			})
+		}
 		inc.st.Proposed = proposal
 		tier := inc.st.Score.Tier
 		if inc.pol.Tier(tier) == nil && len(inc.pol.Tiers) > 0 {

@@ -30,24 +30,48 @@ func (w *Workflows) Incident(ctx workflow.Context, in IncidentInput) (IncidentRe
 	if err := inc.start(ctx, in); err != nil {
 		return IncidentResult{}, err
 	}
-	if inc.st.Phase != PhaseSettled {
-		if inc.st.Phase == "" {
-			if err := inc.open(ctx); err != nil {
+	for {
+		if inc.st.Phase != PhaseSettled {
+			if inc.st.Phase == "" {
+				if err := inc.open(ctx); err != nil {
+					return IncidentResult{}, err
+				}
+			}
+			if err := inc.runPlaybook(ctx, w.Playbooks); err != nil {
+				if errors.Is(err, errRollover) {
+					return IncidentResult{}, inc.continueAsNew(ctx)
+				}
 				return IncidentResult{}, err
 			}
+			inc.settle(ctx)
 		}
-		if err := inc.runPlaybook(ctx, w.Playbooks); err != nil {
-			if errors.Is(err, errRollover) {
-				return IncidentResult{}, inc.continueAsNew(ctx)
-			}
-			return IncidentResult{}, err
+		err := inc.waitQuiet(ctx)
+		if errors.Is(err, errReopen) {
+			inc.reenter(ctx)
+			continue
 		}
-		inc.settle(ctx)
+		if err != nil {
+			return IncidentResult{}, err // includes continue-as-new
+		}
+		return inc.close(ctx)
 	}
-	if err := inc.waitQuiet(ctx); err != nil {
-		return IncidentResult{}, err // includes continue-as-new
+}
+
+// errReopen is what waitQuiet returns when a follow-up alert sends a
+// settled incident back up the ladder (follow-up-reenters).
+var errReopen = errors.New("incident: a follow-up alert re-enters the ladder")
+
+// reenter runs the playbook again for a follow-up alert: a new round of
+// steps, whose ladder asks the tier the new score names.
+func (inc *incident) reenter(ctx workflow.Context) {
+	inc.note(ctx, "escalate", "policy", fmt.Sprintf("follow-up alert after the playbook settled as %s: %s; re-entering the ladder", inc.st.Status, inc.reopen))
+	inc.reopen = ""
+	inc.st.Phase = PhaseResponding
+	inc.st.Approvals = nil
+	inc.calls = 0
+	if inc.engine >= 1 {
+		inc.st.Progress = &PlaybookProgress{}
 	}
-	return inc.close(ctx)
 }
 
 // errRollover is what every Case call returns once the incident has
@@ -91,6 +115,9 @@ type incident struct {
 	publishDue, closing bool
 	// v says which decision changes this run follows (versions.go).
 	v decisionVersions
+	// reopen says why a follow-up alert sends the settled incident back
+	// up the ladder ("" when none does).
+	reopen string
 	// ending is set once the quiet window is over: from then on the
 	// validator refuses decisions, which the run could no longer carry
 	// out.
@@ -351,11 +378,14 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 				Timeout:      wait,
 				TimerOptions: workflow.TimerOptions{Summary: "incident quiet window"},
 			}, func() bool {
-				return inc.lastActivity != last || inc.decision != nil || (inc.engine >= 1 && inc.rolloverDue(ctx))
+				return inc.lastActivity != last || inc.decision != nil || inc.reopen != "" || (inc.engine >= 1 && inc.rolloverDue(ctx))
 			})
 			if err != nil {
 				return err
 			}
+		}
+		if inc.reopen != "" && inc.decision == nil {
+			return errReopen
 		}
 		if inc.decision != nil {
 			if err := inc.applyLateDecision(ctx); err != nil {
@@ -373,7 +403,7 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
-			if inc.decision == nil {
+			if inc.decision == nil && inc.reopen == "" {
 				return nil
 			}
 			inc.ending = false

@@ -51,6 +51,12 @@ const (
 	// incident holds and reminds the tier. The state says why the
 	// default did or did not apply (DefaultAction).
 	changeTrustedAutoContain = "trusted-auto-contain"
+	// changeFollowUpReenters: a follow-up alert that raises the priority
+	// or fires an escalation trigger after the playbook settled runs the
+	// playbook again: the ladder asks the tier the new score names (the
+	// last on a trigger), with a message to that tier, and proposes only
+	// what is not already in force. Before, it sent only an update.
+	changeFollowUpReenters = "follow-up-reenters"
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -63,6 +69,8 @@ type decisionVersions struct {
 	undo bool
 	// trust: changeTrustedAutoContain.
 	trust bool
+	// reenter: changeFollowUpReenters.
+	reenter bool
 }
 
 // readDecisionVersions records (or replays) the markers of the decision
@@ -75,6 +83,7 @@ func readDecisionVersions(ctx workflow.Context) decisionVersions {
 		carryOut: on(changeDecisionsCarriedOut),
 		undo:     on(changeUndoApprovals),
 		trust:    on(changeTrustedAutoContain),
+		reenter:  on(changeFollowUpReenters),
 	}
 }
 
