@@ -310,6 +310,34 @@ func TestRecordHistoriesDefaultHeld(t *testing.T) {
 	rec.save(s)
 }
 
+// TestRecordHistoriesFollowUp: prn-01 is marked a false positive; a
+// critical ransomware alert on it fires the ransomware trigger and the
+// incident goes back up the ladder to IR, who denies.
+func TestRecordHistoriesFollowUp(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		c.Policy.Routing.Default.Window = 5 * time.Second
+		c.Policy.Routing.Rules[0].Window = 5 * time.Second
+	}})
+	postAlert(t, s, readExample(t, "network-anomaly-printer.json"))
+	rec.keep(workflows.IncidentWorkflowID("host:prn-01"), workflows.IncidentType, "follow_up_reenters")
+	s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusAwaiting)
+	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "false_positive", By: "alice"})
+	s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusFalsePositive)
+	ransom := alert.Alert{ID: "ransom-1", Source: "defender", Rule: "Ransomware note written", Title: "Ransomware on prn-01",
+		Category: "ransomware", Severity: alert.SeverityCritical, Time: time.Now().UTC().Truncate(time.Second),
+		Entities: alert.Entities{Hosts: []alert.Host{{Name: "prn-01"}}}}
+	postAlert(t, s, mustMarshal(t, ransom))
+	eventually(t, 30*time.Second, "prn-01 back at IR", func() (bool, string) {
+		st := s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusAwaiting)
+		return st.Tier == "IR", st.Tier
+	})
+	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "deny", By: "carol"})
+	wantIncident(t, s, "host:prn-01", workflows.StatusDenied)
+	rec.save(s)
+}
+
 // startInput decodes the input the latest run of a workflow started with.
 func startInput(t *testing.T, s *stack, id string, out any) {
 	t.Helper()
