@@ -139,6 +139,7 @@ func (p *Policy) PolicyFor(_ context.Context, in PolicyForInput) (PolicyForResul
 			Tiers:              cur.Tiers,
 			EscalationTriggers: cur.EscalationTriggers,
 			Approvals:          cur.Approvals,
+			Containment:        cur.Containment,
 		}
 	default:
 		return PolicyForResult{}, temporal.NewNonRetryableApplicationError(

@@ -125,6 +125,14 @@ func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.
 			fmt.Fprintln(w)
 		}
 	}
+	if da := st.DefaultAction; da != nil {
+		heading(w, "Timeout default")
+		verb := "applied"
+		if !da.Applied {
+			verb = "not applied"
+		}
+		fmt.Fprintf(w, "  %s  %s %s: %s\n", ts(da.At), da.Action, verb, da.Reason)
+	}
 	if len(st.Results) > 0 {
 		heading(w, "Containment")
 		for _, r := range st.Results {

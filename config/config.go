@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -864,6 +865,17 @@ func validatePolicy(p *policy.Policy) []*Error {
 
 	if p.Approvals.Destructive < 1 || p.Approvals.Destructive > 5 {
 		bad("approvals.destructive", "must be 1-5 approvers, got %d", p.Approvals.Destructive)
+	}
+	pr := p.Containment.Protected
+	for field, list := range map[string][]string{"containment.protected.hosts": pr.Hosts, "containment.protected.users": pr.Users} {
+		for i, g := range list {
+			if _, err := path.Match(g, ""); err != nil || strings.TrimSpace(g) == "" {
+				bad(fmt.Sprintf("%s[%d]", field, i), "%q is not a name or a glob such as dc*", g)
+			}
+		}
+	}
+	if pr.MaxAssetTier < 0 || pr.MaxAssetTier > 4 {
+		bad("containment.protected.max_asset_tier", "must be 0 (off) or 1-4, got %d", pr.MaxAssetTier)
 	}
 	if len(p.Tiers) == 0 {
 		bad("tiers", "must define at least one tier")

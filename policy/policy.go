@@ -27,6 +27,8 @@ type Policy struct {
 	EscalationTriggers []Trigger `yaml:"escalation_triggers" json:"escalation_triggers,omitempty"`
 	// Approvals sets how many people must approve.
 	Approvals Approvals `yaml:"approvals" json:"approvals"`
+	// Containment limits what the timeout default may contain.
+	Containment Containment `yaml:"containment" json:"containment,omitzero"`
 	// Correlations are the Sigma correlation rules, read from the rules
 	// folder named by the configuration.
 	Correlations Correlations `yaml:"-" json:"correlations"`
@@ -114,7 +116,9 @@ type TimeoutDefault string
 // Timeout defaults.
 const (
 	// DefaultContain approves every proposed action on the policy's
-	// authority.
+	// authority, when every alert came from a source trusted for
+	// automatic containment and no target is protected (Containment);
+	// otherwise the incident holds, as with DefaultHold.
 	DefaultContain TimeoutDefault = "contain"
 	// DefaultClose closes the incident without containment.
 	DefaultClose TimeoutDefault = "close"

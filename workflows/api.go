@@ -284,6 +284,9 @@ const (
 	StatusDenied        = "denied"
 	StatusFalsePositive = "false_positive"
 	StatusClosed        = "closed"
+	// StatusNoAction is a decision (the policy's timeout default contain)
+	// that approved containment when there was nothing to contain.
+	StatusNoAction = "no_action"
 )
 
 // AlertRef is an incident's record of one fingerprint that joined it.
@@ -360,14 +363,27 @@ type IncidentState struct {
 	RequestedBy string `json:"requested_by,omitempty"`
 	// Approvals are the approvals given so far for the pending request,
 	// when it needs several (four-eyes).
-	Approvals []alert.Decision     `json:"approvals,omitempty"`
-	Decisions []alert.Decision     `json:"decisions,omitempty"`
-	Results   []alert.ActionResult `json:"results,omitempty"`
-	Drill     bool                 `json:"drill,omitempty"`
-	OpenedAt  time.Time            `json:"opened_at"`
-	UpdatedAt time.Time            `json:"updated_at"`
-	ClosedAt  time.Time            `json:"closed_at,omitzero"`
-	Metrics   Metrics              `json:"metrics"`
+	Approvals []alert.Decision `json:"approvals,omitempty"`
+	// TrustTracked is set when the incident began on code that tracks
+	// the trust of its alerts; UntrustedAlerts counts the alerts whose
+	// submitter is not trusted for automatic containment, and UntrustedBy
+	// names the first one's submitter. The timeout default contains only
+	// when TrustTracked is set and UntrustedAlerts is 0.
+	TrustTracked    bool   `json:"trust_tracked,omitempty"`
+	UntrustedAlerts int    `json:"untrusted_alerts,omitempty"`
+	UntrustedBy     string `json:"untrusted_by,omitempty"`
+	// DefaultAction says whether the timeout default applied, and why.
+	DefaultAction *DefaultAction `json:"default_action,omitempty"`
+	// ContainedTier is the tier whose decision approved the containment
+	// in force (the highest, after several): a revert needs its approvers.
+	ContainedTier string               `json:"contained_tier,omitempty"`
+	Decisions     []alert.Decision     `json:"decisions,omitempty"`
+	Results       []alert.ActionResult `json:"results,omitempty"`
+	Drill         bool                 `json:"drill,omitempty"`
+	OpenedAt      time.Time            `json:"opened_at"`
+	UpdatedAt     time.Time            `json:"updated_at"`
+	ClosedAt      time.Time            `json:"closed_at,omitzero"`
+	Metrics       Metrics              `json:"metrics"`
 	// Seen maps an alert run to the last signal Seq applied from it (first
 	// engine; unbounded).
 	Seen map[string]int `json:"seen,omitempty"`
@@ -412,6 +428,16 @@ type IncidentState struct {
 	// TicketKey and TicketURL name the incident's one ticket (Jira).
 	TicketKey string `json:"ticket_key,omitempty"`
 	TicketURL string `json:"ticket_url,omitempty"`
+}
+
+// DefaultAction is the last time the policy's timeout default was
+// considered: which default, whether it applied, and why (for `incident
+// show` and the audit).
+type DefaultAction struct {
+	Action  policy.TimeoutDefault `json:"action"`
+	Applied bool                  `json:"applied"`
+	Reason  string                `json:"reason"`
+	At      time.Time             `json:"at"`
 }
 
 // IncidentResult is how an incident ended.

@@ -2,12 +2,14 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/policy"
 )
 
 // step is one containment action's activity and its undo.
@@ -56,6 +58,7 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 			p.Saga = sg
 		}
 		inc.st.Status = StatusContaining
+		inc.st.ContainedTier = inc.higherTier(inc.st.ContainedTier, inc.st.Tier)
 		inc.publish(ctx)
 	}
 	var c *activities.Contain
@@ -125,6 +128,18 @@ func (inc *incident) compensate(ctx workflow.Context, idx []int) {
 		r.Status = alert.ActionReverted
 		inc.note(ctx, "contain", "socflow", res.Detail)
 	}
+}
+
+// higherTier returns the later of two tiers on the ladder ("" counts as
+// the lowest).
+func (inc *incident) higherTier(a, b string) string {
+	rank := func(name string) int {
+		return slices.IndexFunc(inc.pol.Tiers, func(t policy.Tier) bool { return t.Name == name })
+	}
+	if a == "" || rank(b) > rank(a) {
+		return b
+	}
+	return a
 }
 
 // revert undoes every containment action still in force, on a responder's

@@ -70,6 +70,12 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		// Resumed: the responders were asked about the carried proposal.
 		l, proposal = p.Ladder, inc.st.Proposed
 	} else {
+		if inc.v.reenter {
+			// A later round proposes only what is not already in force.
+			proposal = slices.DeleteFunc(slices.Clone(proposal), func(a alert.Action) bool {
+				return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone && r.Action.ID == a.ID })
+			})
+		}
 		inc.st.Proposed = proposal
 		tier := inc.st.Score.Tier
 		if inc.pol.Tier(tier) == nil && len(inc.pol.Tiers) > 0 {
@@ -154,6 +160,12 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 			continue
 		}
 		def := inc.pol.TimeoutDefault(inc.st.Score.Priority)
+		if inc.v.trust {
+			if refused := inc.judgeDefault(ctx, def, proposal); refused != "" {
+				ask(tier, fmt.Sprintf("reminder: still no decision; the timeout default %s does not apply: %s", def, refused))
+				continue
+			}
+		}
 		if def == policy.DefaultHold {
 			ask(tier, fmt.Sprintf("reminder: still no decision (%s holds until someone decides)", inc.st.Score.Priority))
 			continue
@@ -164,6 +176,12 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		}
 		if def == policy.DefaultContain {
 			d.Verdict = alert.VerdictApprove
+			if inc.v.carryOut && len(proposal) == 0 {
+				// Approved, and nothing to carry out: say so, rather than
+				// leave the incident awaiting a decision already taken.
+				inc.st.Status = StatusNoAction
+				d.Note += "; nothing to contain"
+			}
 		} else {
 			d.Verdict = alert.VerdictDeny
 			inc.st.Status = StatusClosed
@@ -171,13 +189,56 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		inc.st.Decisions = append(inc.st.Decisions, d)
 		inc.note(ctx, "decide", "policy", d.Note)
 		inc.markDecided(ctx)
-		if d.Verdict == alert.VerdictApprove {
+		if d.Verdict == alert.VerdictApprove && len(proposal) > 0 || !inc.v.carryOut && d.Verdict == alert.VerdictApprove {
 			return playbooks.Outcome{Decision: d, Approved: proposal}, nil
 		}
 		inc.publish(ctx)
 		inc.notify(ctx, activities.NotifyDecision)
 		return playbooks.Outcome{Decision: d}, nil
 	}
+}
+
+// judgeDefault records whether the timeout default applies, and why, and
+// returns why a contain default does not ("" when it does, and for the
+// other defaults). The timeline gets a line when the verdict changes,
+// not at every reminder.
+func (inc *incident) judgeDefault(ctx workflow.Context, def policy.TimeoutDefault, proposal []alert.Action) string {
+	da := DefaultAction{Action: def, Applied: true, At: workflow.Now(ctx)}
+	switch def {
+	case policy.DefaultHold:
+		da.Reason = fmt.Sprintf("%s holds until someone decides", inc.st.Score.Priority)
+	case policy.DefaultClose:
+		da.Reason = fmt.Sprintf("%s closes when nobody answers", inc.st.Score.Priority)
+	case policy.DefaultContain:
+		switch {
+		case len(proposal) == 0:
+			da.Reason = "nothing to contain"
+		case !inc.st.TrustTracked:
+			da.Applied, da.Reason = false, "the incident began before socflow tracked the trust of alerts"
+		case inc.st.UntrustedAlerts > 0:
+			da.Applied, da.Reason = false, fmt.Sprintf("%d alert(s) came from a submitter not trusted for automatic containment (first: %s)",
+				inc.st.UntrustedAlerts, inc.st.UntrustedBy)
+		default:
+			if r := inc.pol.ProtectedTarget(proposal, inc.st.Context.Asset); r != "" {
+				da.Applied, da.Reason = false, r
+			} else {
+				da.Reason = "every alert came from a trusted submitter and no target is protected"
+			}
+		}
+	}
+	prev := inc.st.DefaultAction
+	inc.st.DefaultAction = &da
+	if prev == nil || prev.Applied != da.Applied || prev.Reason != da.Reason {
+		verb := "applies"
+		if !da.Applied {
+			verb = "does not apply"
+		}
+		inc.note(ctx, "decide", "policy", fmt.Sprintf("timeout default %s %s: %s", def, verb, da.Reason))
+	}
+	if da.Applied {
+		return ""
+	}
+	return da.Reason
 }
 
 func (inc *incident) markDecided(ctx workflow.Context) {
@@ -222,17 +283,39 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 	if inc.pol == nil {
 		return errors.New("the incident is starting; try again in a moment")
 	}
-	if in.Verdict == alert.VerdictRevert {
-		if !slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone }) {
+	if inc.v.carryOut && inc.ending {
+		return fmt.Errorf("incident %s is closing as %s and can no longer carry out a decision; undo any containment by hand, or send a new alert to open a new incident", inc.st.ID, inc.st.Status)
+	}
+	contained := inc.contained()
+	settled := inc.st.Phase == PhaseSettled
+	if inc.isUndo(in.Verdict) {
+		if !contained {
 			return fmt.Errorf("incident %s has no containment to revert", inc.st.ID)
+		}
+		if inc.v.carryOut && !settled {
+			return fmt.Errorf("incident %s is %s: its playbook is still running; revert once it has finished", inc.st.ID, inc.st.Status)
 		}
 		if inc.decision != nil {
 			return errors.New("another decision is being applied; try again")
 		}
-		if !inc.pol.MayDecide(inc.st.Tier, by, in.Groups...) {
-			return fmt.Errorf("%s is not an approver at tier %s", by, inc.st.Tier)
+		tier := inc.undoTier()
+		if !inc.pol.MayDecide(tier, by, in.Groups...) {
+			return fmt.Errorf("%s is not an approver at tier %s, which approved the containment", by, tier)
+		}
+		if inc.v.undo {
+			for _, prev := range inc.st.Approvals {
+				if strings.EqualFold(prev.By, by) {
+					return fmt.Errorf("%s has already approved undoing the containment; %d more approver(s) needed", by, inc.undoNeeds()-len(inc.st.Approvals))
+				}
+			}
 		}
 		return nil
+	}
+	if inc.v.carryOut && settled {
+		if contained {
+			return fmt.Errorf("incident %s is settled as %s: its playbook has finished; only revert (or false_positive, which reverts) can change it", inc.st.ID, inc.st.Status)
+		}
+		return fmt.Errorf("incident %s is settled as %s: its playbook has finished and there is nothing left to decide", inc.st.ID, inc.st.Status)
 	}
 	if inc.st.Status != StatusAwaiting || inc.decision != nil {
 		return fmt.Errorf("incident %s is %s, not awaiting a decision", inc.st.ID, inc.st.Status)
@@ -270,6 +353,40 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 		}
 	}
 	return nil
+}
+
+// contained reports whether a containment action is in force.
+func (inc *incident) contained() bool {
+	return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone })
+}
+
+// isUndo reports whether a verdict undoes the containment: a revert, or
+// (decisions-carried-out) a false positive once the playbook has settled
+// with a containment in force.
+func (inc *incident) isUndo(v alert.Verdict) bool {
+	return v == alert.VerdictRevert ||
+		inc.v.carryOut && v == alert.VerdictFalsePositive && inc.st.Phase == PhaseSettled && inc.contained()
+}
+
+// undoTier is the tier whose approvers may undo the containment: the one
+// that approved it (undo-approvals), before that the current tier.
+func (inc *incident) undoTier() string {
+	if inc.v.undo && inc.st.ContainedTier != "" {
+		return inc.st.ContainedTier
+	}
+	return inc.st.Tier
+}
+
+// undoNeeds is how many distinct approvers an undo needs: as many as the
+// destructive actions it undoes needed (undo-approvals), else one.
+func (inc *incident) undoNeeds() int {
+	if !inc.v.undo {
+		return 1
+	}
+	if slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone && r.Action.Destructive }) {
+		return max(inc.pol.Approvals.Destructive, 1)
+	}
+	return 1
 }
 
 // combineApprovals merges several approvals into one decision: by all of
@@ -359,7 +476,19 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 		Verdict: in.Verdict, Actions: in.Actions, By: strings.TrimSpace(in.By), Via: in.Via,
 		Note: in.Note, Tier: inc.st.Tier, At: workflow.Now(ctx),
 	}
+	if inc.isUndo(d.Verdict) {
+		d.Tier = inc.undoTier()
+	}
 	inc.st.Decisions = append(inc.st.Decisions, d)
+	if need := inc.undoNeeds(); need > 1 && inc.isUndo(d.Verdict) {
+		inc.st.Approvals = append(inc.st.Approvals, d)
+		if len(inc.st.Approvals) < need {
+			inc.note(ctx, "decide", d.By, fmt.Sprintf("%s: approval %d of %d at %s via %s", d.Verdict, len(inc.st.Approvals), need, d.Tier, orNone(d.Via)))
+			return DecideResult{Status: "recorded", Tier: d.Tier, Approvals: len(inc.st.Approvals), Needed: need}, nil
+		}
+		d = combineApprovals(nil, inc.st.Approvals)
+		inc.st.Approvals = nil
+	}
 	if need := inc.pol.Approvals.Destructive; d.Verdict == alert.VerdictApprove && need > 1 &&
 		slices.ContainsFunc(selectActions(inc.st.Proposed, d.Actions), func(a alert.Action) bool { return a.Destructive }) {
 		inc.st.Approvals = append(inc.st.Approvals, d)

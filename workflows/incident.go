@@ -30,24 +30,48 @@ func (w *Workflows) Incident(ctx workflow.Context, in IncidentInput) (IncidentRe
 	if err := inc.start(ctx, in); err != nil {
 		return IncidentResult{}, err
 	}
-	if inc.st.Phase != PhaseSettled {
-		if inc.st.Phase == "" {
-			if err := inc.open(ctx); err != nil {
+	for {
+		if inc.st.Phase != PhaseSettled {
+			if inc.st.Phase == "" {
+				if err := inc.open(ctx); err != nil {
+					return IncidentResult{}, err
+				}
+			}
+			if err := inc.runPlaybook(ctx, w.Playbooks); err != nil {
+				if errors.Is(err, errRollover) {
+					return IncidentResult{}, inc.continueAsNew(ctx)
+				}
 				return IncidentResult{}, err
 			}
+			inc.settle(ctx)
 		}
-		if err := inc.runPlaybook(ctx, w.Playbooks); err != nil {
-			if errors.Is(err, errRollover) {
-				return IncidentResult{}, inc.continueAsNew(ctx)
-			}
-			return IncidentResult{}, err
+		err := inc.waitQuiet(ctx)
+		if errors.Is(err, errReopen) {
+			inc.reenter(ctx)
+			continue
 		}
-		inc.settle(ctx)
+		if err != nil {
+			return IncidentResult{}, err // includes continue-as-new
+		}
+		return inc.close(ctx)
 	}
-	if err := inc.waitQuiet(ctx); err != nil {
-		return IncidentResult{}, err // includes continue-as-new
+}
+
+// errReopen is what waitQuiet returns when a follow-up alert sends a
+// settled incident back up the ladder (follow-up-reenters).
+var errReopen = errors.New("incident: a follow-up alert re-enters the ladder")
+
+// reenter runs the playbook again for a follow-up alert: a new round of
+// steps, whose ladder asks the tier the new score names.
+func (inc *incident) reenter(ctx workflow.Context) {
+	inc.note(ctx, "escalate", "policy", fmt.Sprintf("follow-up alert after the playbook settled as %s: %s; re-entering the ladder", inc.st.Status, inc.reopen))
+	inc.reopen = ""
+	inc.st.Phase = PhaseResponding
+	inc.st.Approvals = nil
+	inc.calls = 0
+	if inc.engine >= 1 {
+		inc.st.Progress = &PlaybookProgress{}
 	}
-	return inc.close(ctx)
 }
 
 // errRollover is what every Case call returns once the incident has
@@ -89,6 +113,15 @@ type incident struct {
 	// publishDue is set by publish on engine 2 for the publisher loop;
 	// closing makes publish upsert at once (the run is ending).
 	publishDue, closing bool
+	// v says which decision changes this run follows (versions.go).
+	v decisionVersions
+	// reopen says why a follow-up alert sends the settled incident back
+	// up the ladder ("" when none does).
+	reopen string
+	// ending is set once the quiet window is over: from then on the
+	// validator refuses decisions, which the run could no longer carry
+	// out.
+	ending bool
 }
 
 // newIncident registers the queries and the decide update before anything
@@ -101,6 +134,10 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 		Status: StatusOpen,
 		Seen:   map[string]int{},
 	}}
+	inc.v = readDecisionVersions(ctx)
+	// A run resumed from one that did not track trust keeps
+	// TrustTracked unset: its earlier alerts are of unknown trust.
+	inc.st.TrustTracked = inc.v.trust
 	if in.Resume != nil {
 		inc.st = *in.Resume
 		inc.received = true
@@ -315,6 +352,11 @@ func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) 
 func (inc *incident) settle(ctx workflow.Context) {
 	inc.st.Phase = PhaseSettled
 	inc.st.Progress = nil
+	if inc.v.carryOut {
+		// Approvals the ladder left pending (a tier that timed out
+		// waiting for a second approver) approve nothing any more.
+		inc.st.Approvals = nil
+	}
 	inc.lastActivity = workflow.Now(ctx)
 	inc.publish(ctx)
 }
@@ -336,11 +378,14 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 				Timeout:      wait,
 				TimerOptions: workflow.TimerOptions{Summary: "incident quiet window"},
 			}, func() bool {
-				return inc.lastActivity != last || inc.decision != nil || (inc.engine >= 1 && inc.rolloverDue(ctx))
+				return inc.lastActivity != last || inc.decision != nil || inc.reopen != "" || (inc.engine >= 1 && inc.rolloverDue(ctx))
 			})
 			if err != nil {
 				return err
 			}
+		}
+		if inc.reopen != "" && inc.decision == nil {
+			return errReopen
 		}
 		if inc.decision != nil {
 			if err := inc.applyLateDecision(ctx); err != nil {
@@ -349,7 +394,20 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 			continue
 		}
 		if !workflow.Now(ctx).Before(inc.lastActivity.Add(window)) {
-			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			if !inc.v.carryOut {
+				return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			}
+			// Refuse new decisions, then carry out any accepted while the
+			// window ended: it reopens the window.
+			inc.ending = true
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return err
+			}
+			if inc.decision == nil && inc.reopen == "" {
+				return nil
+			}
+			inc.ending = false
+			continue
 		}
 		if inc.engine >= 1 {
 			if inc.rolloverDue(ctx) {
@@ -397,11 +455,12 @@ func (inc *incident) continueAsNew(ctx workflow.Context) error {
 }
 
 // applyLateDecision handles a decision that arrives after the playbook:
-// only revert is accepted then (the validator refuses the rest).
+// only an undo of the containment (revert, or false positive once
+// contained) is accepted then; the validator refuses the rest.
 func (inc *incident) applyLateDecision(ctx workflow.Context) error {
 	d := *inc.decision
 	inc.decision = nil
-	if d.Verdict == alert.VerdictRevert {
+	if d.Verdict == alert.VerdictRevert || (inc.v.carryOut && d.Verdict == alert.VerdictFalsePositive) {
 		inc.revert(ctx, d)
 	}
 	inc.lastActivity = workflow.Now(ctx)
@@ -410,7 +469,7 @@ func (inc *incident) applyLateDecision(ctx workflow.Context) error {
 
 // close writes the audit record and ends the run.
 func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
-	inc.closing = true
+	inc.closing, inc.ending = true, true
 	inc.flushPublish(ctx)
 	inc.drainSignals(ctx)
 	inc.st.ClosedAt = workflow.Now(ctx)

@@ -71,6 +71,7 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 	if inc.engine >= 1 && len(s.IDs) > 0 {
 		inc.buf.addIDs(inc, wfID, s.IDs)
 	}
+	prevRank, prevTrigger := inc.st.Score.Priority.Rank(), inc.st.Trigger
 	if s.Score.Value > inc.st.Score.Value || inc.st.Score.Priority == "" {
 		if inc.st.Score.Priority != "" && s.Score.Priority != inc.st.Score.Priority {
 			inc.note(ctx, "score", "socflow", fmt.Sprintf("priority raised from %s to %s (score %d)", inc.st.Score.Priority, s.Score.Priority, s.Score.Value))
@@ -82,6 +83,14 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 	}
 	inc.st.UpdatedAt = now
 	inc.evaluateTriggers(ctx)
+	if inc.v.reenter && inc.st.Phase == PhaseSettled && !inc.ending && inc.reopen == "" {
+		switch {
+		case inc.st.Trigger != prevTrigger:
+			inc.reopen = "escalation trigger " + inc.st.Trigger
+		case inc.st.Score.Priority.Rank() > prevRank:
+			inc.reopen = fmt.Sprintf("priority raised to %s (score %d)", inc.st.Score.Priority, inc.st.Score.Value)
+		}
+	}
 	if inc.st.Phase != "" {
 		if inc.engine >= 1 {
 			// Published by the case-file loop, at most once per batch: an
@@ -164,6 +173,15 @@ func (inc *incident) join(ctx workflow.Context, s IncidentAlertSignal, wfID stri
 		ca.Occurrences = max(s.Total, count)
 		inc.buf.upsertAlert(ca)
 		inc.st.Rules = appendCapped(inc.st.Rules, a.Rule, MaxEntities, nil)
+	}
+	if inc.v.trust && !a.AutoContainTrusted {
+		inc.st.UntrustedAlerts++
+		if inc.st.UntrustedBy == "" {
+			inc.st.UntrustedBy = a.SubmittedBy
+			if inc.st.UntrustedBy == "" {
+				inc.st.UntrustedBy = "an unnamed submitter (source " + a.Source + ")"
+			}
+		}
 	}
 	inc.addEntities(a)
 	pkt := alert.ContextPacket{}

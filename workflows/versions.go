@@ -31,7 +31,61 @@ const (
 	// approval is recorded, the answer says what each approved, and the
 	// incident waits for more.
 	changeFourEyesExact = "four-eyes-exact"
+	// changeDecisionsCarriedOut: every accepted decision is carried out.
+	// The validator refuses what the incident can no longer do (closing,
+	// settled, a revert while the containment still runs) with the reason;
+	// a decision accepted while the quiet window ends is applied before the
+	// incident closes; a policy (timeout) decision that approves nothing
+	// sets the status no_action instead of leaving awaiting_decision.
+	changeDecisionsCarriedOut = "decisions-carried-out"
+	// changeUndoApprovals: a revert, and a false positive after
+	// containment, need the approvals of what they undo: as many distinct
+	// approvers as a destructive action when a destructive action is in
+	// force, each an approver at the tier that approved the containment.
+	// Before, one approver at the current tier reverted anything.
+	changeUndoApprovals = "undo-approvals"
+	// changeTrustedAutoContain: the timeout default "contain" applies only
+	// when every alert that joined was submitted by a principal trusted
+	// for automatic containment (alert.Alert.AutoContainTrusted) and no
+	// target is protected (policy containment.protected); otherwise the
+	// incident holds and reminds the tier. The state says why the
+	// default did or did not apply (DefaultAction).
+	changeTrustedAutoContain = "trusted-auto-contain"
+	// changeFollowUpReenters: a follow-up alert that raises the priority
+	// or fires an escalation trigger after the playbook settled runs the
+	// playbook again: the ladder asks the tier the new score names (the
+	// last on a trigger), with a message to that tier, and proposes only
+	// what is not already in force. Before, it sent only an update.
+	changeFollowUpReenters = "follow-up-reenters"
 )
+
+// decisionVersions are the change IDs an incident reads once, before its
+// handlers are registered, so that the validator, the handler and the
+// main loop agree on the path from the run's first task.
+type decisionVersions struct {
+	// carryOut: changeDecisionsCarriedOut.
+	carryOut bool
+	// undo: changeUndoApprovals.
+	undo bool
+	// trust: changeTrustedAutoContain.
+	trust bool
+	// reenter: changeFollowUpReenters.
+	reenter bool
+}
+
+// readDecisionVersions records (or replays) the markers of the decision
+// changes.
+func readDecisionVersions(ctx workflow.Context) decisionVersions {
+	on := func(id string) bool {
+		return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion
+	}
+	return decisionVersions{
+		carryOut: on(changeDecisionsCarriedOut),
+		undo:     on(changeUndoApprovals),
+		trust:    on(changeTrustedAutoContain),
+		reenter:  on(changeFollowUpReenters),
+	}
+}
 
 // Engine 2 is recorded under changeBoundedEngine too (GetVersion's maximum
 // rises to 2), so that one marker says which engine a run follows. Engine

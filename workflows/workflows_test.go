@@ -38,12 +38,19 @@ type fakes struct {
 	// failBlock makes BlockIP fail with the given HTTP status.
 	failBlock int
 	intelErr  error
+	// onNotify, when set, runs inside the Notify activity (outside the
+	// workflow), for tests that act while a message is being sent.
+	onNotify func(activities.NotifyKind)
 }
 
 func (f *fakes) Notify(_ context.Context, kind activities.NotifyKind, card activities.IncidentCard, ref string) (string, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.notes = append(f.notes, activities.NotifyInput{Kind: kind, Card: card, Ref: ref})
+	hook := f.onNotify
+	f.mu.Unlock()
+	if hook != nil {
+		hook(kind)
+	}
 	return "msg-" + card.IncidentID, nil
 }
 
@@ -544,16 +551,41 @@ func TestIncidentTimeoutDefaults(t *testing.T) {
 		want     string
 		wantEDR  int
 		priority alert.Priority
+		trusted  bool
+		// unprotect turns off the default protection of tier-1 assets.
+		unprotect bool
+		// reason, when set, is why the contain default must not apply.
+		reason string
 	}{
-		// P1 on a domain controller: IR's timeout contains.
-		{name: "P1 contains", host: "dc01", want: workflows.StatusContained, wantEDR: 2, priority: alert.P1},
+		// P1 on a domain controller from a trusted submitter, tier-1
+		// assets not protected: IR's timeout contains.
+		{name: "P1 contains", host: "dc01", want: workflows.StatusContained, wantEDR: 2, priority: alert.P1, trusted: true, unprotect: true},
 		// P4 on a printer: T1 -> T2 -> IR, then the P4 default closes.
-		{name: "P4 closes", host: "prn-01", want: workflows.StatusClosed, wantEDR: 0, priority: alert.P4},
+		{name: "P4 closes", host: "prn-01", want: workflows.StatusClosed, wantEDR: 0, priority: alert.P4, trusted: true},
+		// Before trusted-auto-contain, both of these were contained by
+		// the timer. An untrusted submitter: IR decides.
+		{name: "P1 untrusted holds", host: "dc01", want: workflows.StatusDenied, wantEDR: 0, priority: alert.P1, unprotect: true,
+			reason: "not trusted for automatic containment (first: siem-ingest)"},
+		// A protected (tier-1) host: IR decides.
+		{name: "P1 protected holds", host: "dc01", want: workflows.StatusDenied, wantEDR: 0, priority: alert.P1, trusted: true,
+			reason: "host dc01 is protected: a tier-1 asset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pol := testPolicy(t, nil)
+			pol := testPolicy(t, func(p *policy.Policy) {
+				if tc.unprotect {
+					p.Containment.Protected.MaxAssetTier = 0
+				}
+			})
 			h := newHarness(t, pol, nil)
 			a := networkAlert(tc.host, "203.0.113.7")
+			a.AutoContainTrusted, a.SubmittedBy = tc.trusted, "siem-ingest"
+			var held workflows.IncidentState
+			var rejected error
+			if tc.reason != "" {
+				// Past IR's hour the default does not apply; IR denies later.
+				h.env.RegisterDelayedCallback(func() { held = h.state(t) }, 2*time.Hour+30*time.Minute)
+				h.decide(t, 2*time.Hour+31*time.Minute, workflows.DecideInput{Verdict: alert.VerdictDeny, By: "ir-lead"}, &rejected)
+			}
 			ctx := alert.ContextPacket{Asset: h.f.Find([]string{tc.host}, nil)}
 			sig := incidentSignal(t, pol, a, ctx, "alert/fp/run1", 1, 1)
 			if sig.Score.Priority != tc.priority {
@@ -567,6 +599,15 @@ func TestIncidentTimeoutDefaults(t *testing.T) {
 			}
 			if res.Status != tc.want || len(h.f.edrCalls) != tc.wantEDR {
 				t.Fatalf("status %s with EDR calls %v, want %s with %d", res.Status, h.f.edrCalls, tc.want, tc.wantEDR)
+			}
+			if tc.reason != "" {
+				if rejected != nil {
+					t.Fatal(rejected)
+				}
+				da := held.DefaultAction
+				if held.Status != workflows.StatusAwaiting || da == nil || da.Applied || !strings.Contains(da.Reason, tc.reason) {
+					t.Fatalf("held: status %s, default action %+v; want awaiting, not applied because %q", held.Status, da, tc.reason)
+				}
 			}
 		})
 	}

@@ -274,6 +274,70 @@ func TestRecordHistoriesRollover(t *testing.T) {
 	rec.save(s)
 }
 
+// TestRecordHistoriesDefaultHeld: a P1 on dc01 from a submitter not
+// trusted for automatic containment. IR's timeout passes and the contain
+// default does not apply; with four-eyes, two approve the containment and
+// two revert it.
+func TestRecordHistoriesDefaultHeld(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		c.Policy.Routing.Rules[0].Window = 5 * time.Second
+		c.Policy.Approvals.Destructive = 2
+		for i := range c.Policy.Tiers {
+			c.Policy.Tiers[i].Timeout = 2 * time.Second
+		}
+	}})
+	postAlert(t, s, readExample(t, "network-anomaly-dc01.json"))
+	rec.keep(workflows.IncidentWorkflowID("host:dc01"), workflows.IncidentType, "default_held_revert_four_eyes")
+	eventually(t, 30*time.Second, "the contain default refused", func() (bool, string) {
+		st := s.waitStatus("host:dc01", 30*time.Second, workflows.StatusAwaiting)
+		return st.DefaultAction != nil && !st.DefaultAction.Applied, st.Status
+	})
+	decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "approve", By: "alice"})
+	decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "approve", By: "bob"})
+	s.waitStatus("host:dc01", 30*time.Second, workflows.StatusContained)
+	if d := decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "revert", By: "alice"}); d.Status != "recorded" {
+		t.Fatalf("first revert = %+v, want recorded (two approvers needed)", d)
+	}
+	if d := decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "false_positive", By: "bob", Note: "red team"}); d.Status != "accepted" {
+		t.Fatalf("second revert = %+v, want accepted", d)
+	}
+	wantIncident(t, s, "host:dc01", workflows.StatusFalsePositive)
+	if s.edr.Isolated("dc01") {
+		t.Error("dc01 still isolated after two approvers reverted")
+	}
+	rec.save(s)
+}
+
+// TestRecordHistoriesFollowUp: prn-01 is marked a false positive; a
+// critical ransomware alert on it fires the ransomware trigger and the
+// incident goes back up the ladder to IR, who denies.
+func TestRecordHistoriesFollowUp(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		c.Policy.Routing.Default.Window = 5 * time.Second
+		c.Policy.Routing.Rules[0].Window = 5 * time.Second
+	}})
+	postAlert(t, s, readExample(t, "network-anomaly-printer.json"))
+	rec.keep(workflows.IncidentWorkflowID("host:prn-01"), workflows.IncidentType, "follow_up_reenters")
+	s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusAwaiting)
+	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "false_positive", By: "alice"})
+	s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusFalsePositive)
+	ransom := alert.Alert{ID: "ransom-1", Source: "defender", Rule: "Ransomware note written", Title: "Ransomware on prn-01",
+		Category: "ransomware", Severity: alert.SeverityCritical, Time: time.Now().UTC().Truncate(time.Second),
+		Entities: alert.Entities{Hosts: []alert.Host{{Name: "prn-01"}}}}
+	postAlert(t, s, mustMarshal(t, ransom))
+	eventually(t, 30*time.Second, "prn-01 back at IR", func() (bool, string) {
+		st := s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusAwaiting)
+		return st.Tier == "IR", st.Tier
+	})
+	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "deny", By: "carol"})
+	wantIncident(t, s, "host:prn-01", workflows.StatusDenied)
+	rec.save(s)
+}
+
 // startInput decodes the input the latest run of a workflow started with.
 func startInput(t *testing.T, s *stack, id string, out any) {
 	t.Helper()

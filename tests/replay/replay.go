@@ -47,18 +47,20 @@ func (s Scenario) String() string { return s.WorkflowType + "/" + s.Name }
 // them (TestReplayCoversEveryPath). The recorder refuses a scenario that is
 // not listed here, so add a new path here first.
 var Scenarios = []Scenario{
-	{workflows.RespondToAlertType, "new"},                    // one occurrence, enriched, scored, handed off
-	{workflows.RespondToAlertType, "duplicate"},              // a duplicate absorbed and forwarded
-	{workflows.RespondToAlertType, "suppressed"},             // a suppression rule matched
-	{workflows.RespondToAlertType, "correlation_input"},      // feeds a correlation only (generate: false)
-	{workflows.RespondToAlertType, "continue_as_new_resume"}, // the run that resumes a rolled-over one
-	{workflows.IncidentType, "contained_reverted"},           // approved, contained, reverted as a false positive
-	{workflows.IncidentType, "escalated_denied"},             // escalated by one responder, denied by another
-	{workflows.IncidentType, "ladder_timeout"},               // nobody answers: every tier times out, then the default
-	{workflows.IncidentType, "four_eyes"},                    // two approvers for a destructive action
-	{workflows.IncidentType, "saga_compensation"},            // a containment action fails and the earlier ones are undone
-	{workflows.IncidentType, "continue_as_new_mid_ladder"},   // the run that resumes one rolled over while a tier awaited its decision
-	{workflows.CorrelateType, "fired"},                       // a correlation window that raised its alert
+	{workflows.RespondToAlertType, "new"},                     // one occurrence, enriched, scored, handed off
+	{workflows.RespondToAlertType, "duplicate"},               // a duplicate absorbed and forwarded
+	{workflows.RespondToAlertType, "suppressed"},              // a suppression rule matched
+	{workflows.RespondToAlertType, "correlation_input"},       // feeds a correlation only (generate: false)
+	{workflows.RespondToAlertType, "continue_as_new_resume"},  // the run that resumes a rolled-over one
+	{workflows.IncidentType, "contained_reverted"},            // approved, contained, reverted as a false positive
+	{workflows.IncidentType, "escalated_denied"},              // escalated by one responder, denied by another
+	{workflows.IncidentType, "ladder_timeout"},                // nobody answers: every tier times out, then the default
+	{workflows.IncidentType, "four_eyes"},                     // two approvers for a destructive action
+	{workflows.IncidentType, "saga_compensation"},             // a containment action fails and the earlier ones are undone
+	{workflows.IncidentType, "continue_as_new_mid_ladder"},    // the run that resumes one rolled over while a tier awaited its decision
+	{workflows.IncidentType, "default_held_revert_four_eyes"}, // the contain default refused (untrusted), two approve, two revert
+	{workflows.IncidentType, "follow_up_reenters"},            // marked false positive, a ransomware alert sends it back up to IR
+	{workflows.CorrelateType, "fired"},                        // a correlation window that raised its alert
 }
 
 // Known reports whether s is one of Scenarios.
