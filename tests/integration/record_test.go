@@ -280,7 +280,7 @@ func TestRecordHistoriesRollover(t *testing.T) {
 // two revert it.
 func TestRecordHistoriesDefaultHeld(t *testing.T) {
 	rec := newRecorder(t)
-	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+	s := startStack(t, stackOptions{untrustedIngest: true, mutate: func(c *config.Config) {
 		shortWindows(c)
 		c.Policy.Routing.Rules[0].Window = 5 * time.Second
 		c.Policy.Approvals.Destructive = 2

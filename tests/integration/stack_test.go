@@ -50,6 +50,8 @@ type stack struct {
 	console  *syncBuffer
 	tokMu    sync.Mutex
 	tokens   map[string]string
+	// untrusted: ingest tokens are not trusted for automatic containment.
+	untrusted bool
 }
 
 type syncBuffer struct {
@@ -86,6 +88,9 @@ type stackOptions struct {
 	// extraYAML is appended to the example configuration (sections it
 	// does not have, such as codec).
 	extraYAML string
+	// untrustedIngest makes the "siem" ingest token one the policy may
+	// not contain on without a human.
+	untrustedIngest bool
 }
 
 func quietLogger() *slog.Logger {
@@ -172,6 +177,7 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	// ingests (trusted for automatic containment), "admin" reads, and
 	// each decider has a responder token of their name (tokenFor).
 	s.tokens = map[string]string{}
+	s.untrusted = o.untrustedIngest
 	s.tokenFor("siem", auth.RoleIngest)
 	s.tokenFor("admin", auth.RoleAdmin)
 	h, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: log, Events: store})
@@ -231,7 +237,7 @@ func (s *stack) tokenFor(name string, role auth.Role) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	rec := auth.TokenRecord{ID: "tok_" + name, Name: name, Roles: []auth.Role{role}, AutoContain: role == auth.RoleIngest,
+	rec := auth.TokenRecord{ID: "tok_" + name, Name: name, Roles: []auth.Role{role}, AutoContain: role == auth.RoleIngest && !s.untrusted,
 		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), CreatedBy: "test"}
 	if err := s.events.CreateToken(context.Background(), rec, hash); err != nil {
 		s.t.Fatal(err)
