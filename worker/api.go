@@ -232,7 +232,8 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 // workflow's validator cannot make) and passes them along; the validator
 // still decides.
 func SlackDecider(cfg *config.Config, svc *incidents.Service, groups *socslack.Approvers) socslack.Decider {
-	return socslack.DeciderFunc(func(ctx context.Context, incidentID string, in workflows.DecideInput) error {
+	return socslack.DeciderFunc(func(ctx context.Context, incidentID string, req socslack.Request) error {
+		in := workflows.DecideInput{Verdict: req.Verdict, Actions: req.Actions, By: req.By, Via: req.Via, Note: req.Note}
 		if groups != nil {
 			if t := cfg.Policy.Tier(currentTier(ctx, svc, incidentID)); t != nil {
 				for _, entry := range t.Approvers {

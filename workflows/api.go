@@ -274,19 +274,17 @@ type AttemptSignal struct {
 // a storm cannot grow the incident's state past Temporal's payload limits.
 const MaxRefIDs = 500
 
-// Incident statuses.
+// Incident statuses (alert.Status*, which cards show).
 const (
-	StatusOpen          = "open"
-	StatusAwaiting      = "awaiting_decision"
-	StatusContaining    = "containing"
-	StatusContained     = "contained"
-	StatusPartial       = "partially_contained"
-	StatusDenied        = "denied"
-	StatusFalsePositive = "false_positive"
-	StatusClosed        = "closed"
-	// StatusNoAction is a decision (the policy's timeout default contain)
-	// that approved containment when there was nothing to contain.
-	StatusNoAction = "no_action"
+	StatusOpen          = alert.StatusOpen
+	StatusAwaiting      = alert.StatusAwaiting
+	StatusContaining    = alert.StatusContaining
+	StatusContained     = alert.StatusContained
+	StatusPartial       = alert.StatusPartial
+	StatusDenied        = alert.StatusDenied
+	StatusFalsePositive = alert.StatusFalsePositive
+	StatusClosed        = alert.StatusClosed
+	StatusNoAction      = alert.StatusNoAction
 )
 
 // AlertRef is an incident's record of one fingerprint that joined it.

@@ -8,12 +8,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/socflow/socflow/alert"
 	"io"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/socflow/socflow/activities"
 )
 
 // RefPrefix starts every reference this notifier returns.
@@ -34,7 +33,7 @@ func New(w io.Writer) *Notifier {
 // Notify writes the card and returns "console:<incident id>". A console
 // cannot edit what it printed, so a later call for the same incident
 // prints a new block that says which earlier one it updates.
-func (n *Notifier) Notify(ctx context.Context, kind activities.NotifyKind, card activities.IncidentCard, ref string) (string, error) {
+func (n *Notifier) Notify(ctx context.Context, kind alert.NotifyKind, card alert.IncidentCard, ref string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("console: %w", err)
 	}
@@ -60,7 +59,7 @@ func (n *Notifier) Notify(ctx context.Context, kind activities.NotifyKind, card 
 // heading for the kind, the incident, the score and why, the context
 // packet, proposed actions, earlier decisions, results and, for an
 // escalation, the commands that decide it.
-func Render(kind activities.NotifyKind, card activities.IncidentCard) string {
+func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 	var b bytes.Buffer
 	line := func(format string, args ...any) {
 		b.WriteString(oneLine(fmt.Sprintf(format, args...)))
@@ -72,7 +71,7 @@ func Render(kind activities.NotifyKind, card activities.IncidentCard) string {
 	}
 
 	heading := "=== " + headingFor(kind) + " " + card.IncidentID + " "
-	if kind == activities.NotifyEscalation {
+	if kind == alert.NotifyEscalation {
 		heading += "(decision needed) "
 	}
 	line("%s%s", heading, strings.Repeat("=", max(3, 72-len(heading))))
@@ -179,7 +178,7 @@ func Render(kind activities.NotifyKind, card activities.IncidentCard) string {
 		}
 	}
 
-	if kind == activities.NotifyEscalation {
+	if kind == alert.NotifyEscalation {
 		section("to decide, run one of")
 		id := shellQuote(card.IncidentID)
 		for _, verdict := range []string{"--approve", "--deny", "--escalate"} {
@@ -193,17 +192,17 @@ func Render(kind activities.NotifyKind, card activities.IncidentCard) string {
 	return b.String()
 }
 
-func headingFor(kind activities.NotifyKind) string {
+func headingFor(kind alert.NotifyKind) string {
 	switch kind {
-	case activities.NotifyEscalation:
+	case alert.NotifyEscalation:
 		return "ESCALATION"
-	case activities.NotifyUpdate:
+	case alert.NotifyUpdate:
 		return "UPDATE"
-	case activities.NotifyDecision:
+	case alert.NotifyDecision:
 		return "DECISION"
-	case activities.NotifyContainment:
+	case alert.NotifyContainment:
 		return "CONTAINMENT"
-	case activities.NotifyClosed:
+	case alert.NotifyClosed:
 		return "CLOSED"
 	}
 	return strings.ToUpper(string(kind))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/jira"
 	"github.com/socflow/socflow/integrations/jira/jiratest"
@@ -27,7 +26,7 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	card := activities.IncidentCard{
+	card := alert.IncidentCard{
 		IncidentID: "host:dc01",
 		Title:      "Network anomaly on dc01",
 		Score:      alert.Score{Value: 100, Priority: alert.P1},

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 )
 
@@ -20,7 +19,7 @@ const (
 // Summary returns the issue summary, "[P1] <title>" ("[P1] DRILL: <title>"
 // for a drill), on one line and cut to Jira's 255 characters. A summary is
 // plain text in Jira, so it needs no escaping.
-func Summary(card activities.IncidentCard) string {
+func Summary(card alert.IncidentCard) string {
 	p := string(card.Score.Priority)
 	if p == "" {
 		p = "P?"
@@ -44,7 +43,7 @@ func Summary(card activities.IncidentCard) string {
 //
 // Everything that came from an alert, a feed or a responder is escaped, so
 // that a hostile alert cannot plant links, images or macros in the issue.
-func Description(card activities.IncidentCard, uiBaseURL string) string {
+func Description(card alert.IncidentCard, uiBaseURL string) string {
 	var b strings.Builder
 	field := func(name, value string) {
 		fmt.Fprintf(&b, "*%s:* %s\n", name, escape(value))
@@ -106,7 +105,7 @@ func TemporalURL(uiBaseURL, incidentID string) string {
 	if uiBaseURL == "" || incidentID == "" {
 		return ""
 	}
-	// The workflow ID is "incident/<key>" (workflows.IncidentWorkflowID);
+	// The workflow ID is "incident/<key>" (see workflows.IncidentWorkflowID);
 	// integrations cannot import workflows, so the prefix is repeated here.
 	q := url.QueryEscape(`WorkflowId="incident/` + incidentID + `"`)
 	base := strings.TrimRight(uiBaseURL, "/")
@@ -117,7 +116,7 @@ func TemporalURL(uiBaseURL, incidentID string) string {
 
 // AlertComment reports that new alerts joined the incident: the counts,
 // the score now and the context packet.
-func AlertComment(card activities.IncidentCard) string {
+func AlertComment(card alert.IncidentCard) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*New alerts:* the incident now has %d alerts (%d occurrences); score %d/100, %s, tier %s.\n",
 		card.Alerts, card.Occurrences, card.Score.Value, escape(orDash(string(card.Score.Priority))), escape(orDash(card.Tier)))
@@ -128,7 +127,7 @@ func AlertComment(card activities.IncidentCard) string {
 
 // EscalationComment asks the card's tier to decide: where, by when, and
 // the proposed actions.
-func EscalationComment(card activities.IncidentCard) string {
+func EscalationComment(card alert.IncidentCard) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Escalated to %s*", escape(orDash(card.Tier)))
 	if card.Channel != "" {
@@ -167,7 +166,7 @@ func ContainmentComment(results []alert.ActionResult) string {
 
 // ClosedComment reports the incident's end: its final status and what
 // containment did.
-func ClosedComment(card activities.IncidentCard) string {
+func ClosedComment(card alert.IncidentCard) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Closed:* status %s after %d alerts (%d occurrences).\n",
 		escape(orDash(card.Status)), card.Alerts, card.Occurrences)
@@ -181,18 +180,18 @@ func ClosedComment(card activities.IncidentCard) string {
 // CommentFor picks the comment for a notification kind: an escalation, new
 // alerts (update), the latest decision in the card's history, its
 // containment results, or its closing.
-func CommentFor(kind activities.NotifyKind, card activities.IncidentCard) string {
+func CommentFor(kind alert.NotifyKind, card alert.IncidentCard) string {
 	switch kind {
-	case activities.NotifyEscalation:
+	case alert.NotifyEscalation:
 		return EscalationComment(card)
-	case activities.NotifyDecision:
+	case alert.NotifyDecision:
 		if len(card.History) > 0 {
 			return DecisionComment(card.History[len(card.History)-1])
 		}
 		return "*Decision:* " + escape(orDash(card.Status)) + "\n"
-	case activities.NotifyContainment:
+	case alert.NotifyContainment:
 		return ContainmentComment(card.Results)
-	case activities.NotifyClosed:
+	case alert.NotifyClosed:
 		return ClosedComment(card)
 	}
 	return AlertComment(card)

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 )
 
@@ -109,15 +108,15 @@ func TestSummary(t *testing.T) {
 	long := strings.Repeat("é", 300)
 	tests := []struct {
 		name string
-		card activities.IncidentCard
+		card alert.IncidentCard
 		want string
 	}{
-		{"plain", activities.IncidentCard{IncidentID: "host:a", Title: "Brute force", Score: alert.Score{Priority: alert.P2}}, "[P2] Brute force"},
-		{"drill", activities.IncidentCard{IncidentID: "host:a", Title: "Brute force", Score: alert.Score{Priority: alert.P1}, Drill: true}, "[P1] DRILL: Brute force"},
-		{"unscored", activities.IncidentCard{IncidentID: "host:a", Title: "x"}, "[P?] x"},
-		{"no title", activities.IncidentCard{IncidentID: "host:a", Score: alert.Score{Priority: alert.P4}}, "[P4] incident host:a"},
-		{"multi-line", activities.IncidentCard{IncidentID: "host:a", Title: "a\n\tb", Score: alert.Score{Priority: alert.P3}}, "[P3] a b"},
-		{"long", activities.IncidentCard{IncidentID: "host:a", Title: long, Score: alert.Score{Priority: alert.P3}}, "[P3] " + long[:2*(255-5)]},
+		{"plain", alert.IncidentCard{IncidentID: "host:a", Title: "Brute force", Score: alert.Score{Priority: alert.P2}}, "[P2] Brute force"},
+		{"drill", alert.IncidentCard{IncidentID: "host:a", Title: "Brute force", Score: alert.Score{Priority: alert.P1}, Drill: true}, "[P1] DRILL: Brute force"},
+		{"unscored", alert.IncidentCard{IncidentID: "host:a", Title: "x"}, "[P?] x"},
+		{"no title", alert.IncidentCard{IncidentID: "host:a", Score: alert.Score{Priority: alert.P4}}, "[P4] incident host:a"},
+		{"multi-line", alert.IncidentCard{IncidentID: "host:a", Title: "a\n\tb", Score: alert.Score{Priority: alert.P3}}, "[P3] a b"},
+		{"long", alert.IncidentCard{IncidentID: "host:a", Title: long, Score: alert.Score{Priority: alert.P3}}, "[P3] " + long[:2*(255-5)]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,14 +179,14 @@ func TestCommentFor(t *testing.T) {
 	}
 	card.Status = "closed"
 	tests := []struct {
-		kind activities.NotifyKind
+		kind alert.NotifyKind
 		want []string
 	}{
-		{activities.NotifyUpdate, []string{"*New alerts:* the incident now has 2 alerts (5 occurrences); score 100/100, P1, tier IR.", "* asset: dc01 tier 1"}},
-		{activities.NotifyEscalation, []string{"*Escalated to IR* (#soc-ir): a decision is needed within 15m. Score 100/100, P1.", "* isolate_host dc01 (destructive)", "socflow incident decide host:dc01"}},
-		{activities.NotifyDecision, []string{`*Decision:* approve by alice (IR) via cli, actions isolate_host:dc01: go \[now\]`}},
-		{activities.NotifyContainment, []string{"*Containment:*", "* isolate_host dc01: done (ref ma-1)", "* disable_user alice: failed: 403 from Okta"}},
-		{activities.NotifyClosed, []string{"*Closed:* status closed after 2 alerts (5 occurrences).", "h3. Containment results"}},
+		{alert.NotifyUpdate, []string{"*New alerts:* the incident now has 2 alerts (5 occurrences); score 100/100, P1, tier IR.", "* asset: dc01 tier 1"}},
+		{alert.NotifyEscalation, []string{"*Escalated to IR* (#soc-ir): a decision is needed within 15m. Score 100/100, P1.", "* isolate_host dc01 (destructive)", "socflow incident decide host:dc01"}},
+		{alert.NotifyDecision, []string{`*Decision:* approve by alice (IR) via cli, actions isolate_host:dc01: go \[now\]`}},
+		{alert.NotifyContainment, []string{"*Containment:*", "* isolate_host dc01: done (ref ma-1)", "* disable_user alice: failed: 403 from Okta"}},
+		{alert.NotifyClosed, []string{"*Closed:* status closed after 2 alerts (5 occurrences).", "h3. Containment results"}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {

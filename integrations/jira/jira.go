@@ -57,7 +57,6 @@ import (
 
 	gojira "github.com/andygrunwald/go-jira"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
 )
@@ -281,7 +280,7 @@ func IncidentLabel(incidentID string) string {
 
 // Labels returns the labels of the card's issue: socflow's own, the
 // incident's, its priority's and, for a drill, the drill label.
-func Labels(card activities.IncidentCard) []string {
+func Labels(card alert.IncidentCard) []string {
 	ls := []string{LabelSocflow, IncidentLabel(card.IncidentID)}
 	if p := card.Score.Priority; p.Rank() > 0 {
 		ls = append(ls, "priority-"+strings.ToLower(string(p)))
@@ -299,7 +298,7 @@ func Labels(card activities.IncidentCard) []string {
 // again for the same incident, for example when an activity is retried,
 // answers with the same issue; see the package documentation for how, and
 // for the one case that can still open a second issue.
-func (t *Tracker) EnsureIssue(ctx context.Context, card activities.IncidentCard, project string) (key string, created bool, err error) {
+func (t *Tracker) EnsureIssue(ctx context.Context, card alert.IncidentCard, project string) (key string, created bool, err error) {
 	if t.minRank > 0 && card.Score.Priority.Rank() < t.minRank {
 		return "", false, nil
 	}
@@ -361,7 +360,7 @@ func (t *Tracker) EnsureIssue(ctx context.Context, card activities.IncidentCard,
 	return issue.Key, true, nil
 }
 
-func (t *Tracker) newIssue(card activities.IncidentCard, project, label string) *gojira.Issue {
+func (t *Tracker) newIssue(card alert.IncidentCard, project, label string) *gojira.Issue {
 	f := &gojira.IssueFields{
 		Project:     gojira.Project{Key: project},
 		Type:        gojira.IssueType{Name: t.issueType},

@@ -12,9 +12,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackutilsx"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
-	"github.com/socflow/socflow/workflows"
 )
 
 // The action_id of every button socflow puts on a message. They are the
@@ -98,7 +96,7 @@ const (
 
 // summary is one incident's top-level message.
 type summary struct {
-	card activities.IncidentCard
+	card alert.IncidentCard
 	view view
 	// workflowURL and ticketURL are links, or "".
 	workflowURL, ticketURL string
@@ -109,11 +107,11 @@ type summary struct {
 // viewFor decides whether a card still asks for a decision. Only an
 // escalation or an update of an incident awaiting a decision does; an
 // escalation card without a status is treated as awaiting one.
-func viewFor(kind activities.NotifyKind, card activities.IncidentCard) view {
-	if kind != activities.NotifyEscalation && kind != activities.NotifyUpdate {
+func viewFor(kind alert.NotifyKind, card alert.IncidentCard) view {
+	if kind != alert.NotifyEscalation && kind != alert.NotifyUpdate {
 		return viewOutcome
 	}
-	if card.Status == workflows.StatusAwaiting || (card.Status == "" && kind == activities.NotifyEscalation) {
+	if card.Status == alert.StatusAwaiting || (card.Status == "" && kind == alert.NotifyEscalation) {
 		return viewDecide
 	}
 	return viewOutcome
@@ -238,7 +236,7 @@ func (s summary) blocks() []slackapi.Block {
 }
 
 // decisionControls are the note field and the buttons.
-func decisionControls(c activities.IncidentCard) []slackapi.Block {
+func decisionControls(c alert.IncidentCard) []slackapi.Block {
 	note := slackapi.NewPlainTextInputBlockElement(plain("Why (optional): read by the next tier and kept in the audit trail"), ActionNote).
 		WithMaxLength(maxNote)
 	out := []slackapi.Block{
@@ -305,7 +303,7 @@ func decisionControls(c activities.IncidentCard) []slackapi.Block {
 // outcomeBlocks replace the buttons once the incident is decided: the
 // decision, who made it and when, and a way back if something was
 // contained.
-func outcomeBlocks(c activities.IncidentCard) []slackapi.Block {
+func outcomeBlocks(c alert.IncidentCard) []slackapi.Block {
 	var out []slackapi.Block
 	if n := len(c.History); n > 0 {
 		d := c.History[n-1]
@@ -332,8 +330,8 @@ func outcomeBlocks(c activities.IncidentCard) []slackapi.Block {
 
 // revertable reports whether a revert button makes sense: something was
 // contained and the incident is still open to a revert.
-func revertable(c activities.IncidentCard) bool {
-	if c.Drill || c.Status == workflows.StatusClosed {
+func revertable(c alert.IncidentCard) bool {
+	if c.Drill || c.Status == alert.StatusClosed {
 		return false
 	}
 	for _, r := range c.Results {
@@ -346,7 +344,7 @@ func revertable(c activities.IncidentCard) bool {
 
 // fallbackText is the message's text: what notifications, screen readers
 // and clients without Block Kit show.
-func fallbackText(v view, c activities.IncidentCard) string {
+func fallbackText(v view, c alert.IncidentCard) string {
 	s := "[" + orDash(string(c.Score.Priority)) + "] " + oneLine(c.Title) + " (" + c.IncidentID + ")"
 	switch {
 	case v == viewDecide:
@@ -365,23 +363,23 @@ func fallbackText(v view, c activities.IncidentCard) string {
 
 // threadText is the thread reply that tells the channel what changed; an
 // edited message notifies nobody.
-func threadText(kind activities.NotifyKind, c activities.IncidentCard) string {
+func threadText(kind alert.NotifyKind, c alert.IncidentCard) string {
 	switch kind {
-	case activities.NotifyEscalation:
+	case alert.NotifyEscalation:
 		if n := len(c.History); n > 0 && c.History[n-1].Verdict == alert.VerdictEscalate && c.History[n-1].Tier != c.Tier {
 			return fmt.Sprintf(":arrow_up: Now awaiting a decision at *%s*.\n%s", esc(orDash(c.Tier)), decisionLine(c.History[n-1]))
 		}
 		return fmt.Sprintf(":bell: Reminder: still awaiting a decision at *%s*.", esc(orDash(c.Tier)))
-	case activities.NotifyUpdate:
+	case alert.NotifyUpdate:
 		return fmt.Sprintf(":bell: New alerts: now *%d* alert(s) (%d occurrences), score *%d*/100 (%s).",
 			c.Alerts, c.Occurrences, c.Score.Value, esc(orDash(string(c.Score.Priority))))
-	case activities.NotifyContainment:
+	case alert.NotifyContainment:
 		lines := resultLines(c.Results)
 		if len(lines) == 0 {
 			return ":shield: Containment: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
 		}
 		return truncate("*Containment*: "+esc(strings.ReplaceAll(c.Status, "_", " "))+"\n"+strings.Join(lines, "\n"), 3900)
-	case activities.NotifyClosed:
+	case alert.NotifyClosed:
 		return ":lock: Closed: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
 	}
 	if n := len(c.History); n > 0 {

@@ -9,10 +9,8 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/slack/slacktest"
-	"github.com/socflow/socflow/workflows"
 )
 
 func render(t *testing.T, s summary) (slacktest.Message, []slackapi.Block) {
@@ -30,21 +28,21 @@ func render(t *testing.T, s summary) (slacktest.Message, []slackapi.Block) {
 
 func TestViewFor(t *testing.T) {
 	tests := []struct {
-		kind   activities.NotifyKind
+		kind   alert.NotifyKind
 		status string
 		want   view
 	}{
-		{activities.NotifyEscalation, workflows.StatusAwaiting, viewDecide},
-		{activities.NotifyEscalation, "", viewDecide},
-		{activities.NotifyUpdate, workflows.StatusAwaiting, viewDecide},
-		{activities.NotifyUpdate, workflows.StatusContained, viewOutcome},
-		{activities.NotifyUpdate, "", viewOutcome},
-		{activities.NotifyDecision, workflows.StatusAwaiting, viewOutcome},
-		{activities.NotifyContainment, workflows.StatusContained, viewOutcome},
-		{activities.NotifyClosed, workflows.StatusClosed, viewOutcome},
+		{alert.NotifyEscalation, alert.StatusAwaiting, viewDecide},
+		{alert.NotifyEscalation, "", viewDecide},
+		{alert.NotifyUpdate, alert.StatusAwaiting, viewDecide},
+		{alert.NotifyUpdate, alert.StatusContained, viewOutcome},
+		{alert.NotifyUpdate, "", viewOutcome},
+		{alert.NotifyDecision, alert.StatusAwaiting, viewOutcome},
+		{alert.NotifyContainment, alert.StatusContained, viewOutcome},
+		{alert.NotifyClosed, alert.StatusClosed, viewOutcome},
 	}
 	for _, tt := range tests {
-		if got := viewFor(tt.kind, activities.IncidentCard{Status: tt.status}); got != tt.want {
+		if got := viewFor(tt.kind, alert.IncidentCard{Status: tt.status}); got != tt.want {
 			t.Errorf("viewFor(%s, %q) = %d, want %d", tt.kind, tt.status, got, tt.want)
 		}
 	}
@@ -55,7 +53,7 @@ func TestViewFor(t *testing.T) {
 func TestButtonsPerAction(t *testing.T) {
 	for _, n := range []int{0, 1, 3, 21, 22, 60} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			card := activities.IncidentCard{IncidentID: "incident/host:ws-1", Title: "t", Tier: "T1", Status: workflows.StatusAwaiting}
+			card := alert.IncidentCard{IncidentID: "incident/host:ws-1", Title: "t", Tier: "T1", Status: alert.StatusAwaiting}
 			for i := range n {
 				card.Proposed = append(card.Proposed, alert.NewAction(alert.ActionBlockIP, fmt.Sprintf("198.51.100.%d", i), ""))
 			}
@@ -87,9 +85,9 @@ func TestButtonsPerAction(t *testing.T) {
 // Kit's limits.
 func TestLimits(t *testing.T) {
 	long := strings.Repeat("very long text ", 400)
-	card := activities.IncidentCard{
+	card := alert.IncidentCard{
 		IncidentID: "incident/user:" + strings.Repeat("a", 300), Title: long, Tier: "T1",
-		Status: workflows.StatusContained, Hosts: []string{long}, Users: []string{long},
+		Status: alert.StatusContained, Hosts: []string{long}, Users: []string{long},
 	}
 	for i := range 400 {
 		card.Context.Related = append(card.Context.Related, alert.RelatedEvent{Time: time.Unix(1700000000, 0), Kind: "dns", Summary: long[:200]})
@@ -111,8 +109,8 @@ func TestLimits(t *testing.T) {
 // TestAlertTextIsInert: text from alerts cannot mention the channel, forge
 // a link or add lines.
 func TestAlertTextIsInert(t *testing.T) {
-	card := activities.IncidentCard{
-		IncidentID: "incident/host:x", Title: "<!channel> pwned\nsocflow approved", Tier: "T1", Status: workflows.StatusAwaiting,
+	card := alert.IncidentCard{
+		IncidentID: "incident/host:x", Title: "<!channel> pwned\nsocflow approved", Tier: "T1", Status: alert.StatusAwaiting,
 		Hosts:    []string{"<http://evil.example|dc01>"},
 		Proposed: []alert.Action{{ID: "block_ip:1.2.3.4", Kind: alert.ActionBlockIP, Target: "1.2.3.4", Reason: "<@U0ADMIN01> said so & <!here>"}},
 		History:  []alert.Decision{{Verdict: alert.VerdictEscalate, By: "<!everyone>", Note: "line\n*forged* decision"}},

@@ -13,18 +13,17 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/socflow/socflow/alert"
-	"github.com/socflow/socflow/workflows"
 )
 
 // Via is the channel a decision made in Slack is recorded as coming
 // through.
 const Via = "slack"
 
-// Decider hands a responder's decision to the incident. incidents.Service
-// fits through DeciderFunc:
+// Decider hands a responder's decision to the incident. The composition
+// root (worker.SlackDecider) turns a Request into the decide update:
 //
-//	slack.DeciderFunc(func(ctx context.Context, id string, in workflows.DecideInput) error {
-//		_, err := svc.Decide(ctx, id, in)
+//	slack.DeciderFunc(func(ctx context.Context, id string, in slack.Request) error {
+//		_, err := svc.Decide(ctx, id, Request{Verdict: in.Verdict, ...})
 //		return err
 //	})
 //
@@ -32,14 +31,14 @@ const Via = "slack"
 // click changed nothing, so it should say why: "U123 is not an approver at
 // tier T1".
 type Decider interface {
-	Decide(ctx context.Context, incidentID string, in workflows.DecideInput) error
+	Decide(ctx context.Context, incidentID string, in Request) error
 }
 
 // DeciderFunc adapts a function to Decider.
-type DeciderFunc func(ctx context.Context, incidentID string, in workflows.DecideInput) error
+type DeciderFunc func(ctx context.Context, incidentID string, in Request) error
 
 // Decide calls f.
-func (f DeciderFunc) Decide(ctx context.Context, incidentID string, in workflows.DecideInput) error {
+func (f DeciderFunc) Decide(ctx context.Context, incidentID string, in Request) error {
 	return f(ctx, incidentID, in)
 }
 
@@ -66,9 +65,21 @@ type Decision struct {
 	ResponseURL string
 }
 
-// Input is the decide update's input for the decision.
-func (d Decision) Input() workflows.DecideInput {
-	return workflows.DecideInput{Verdict: d.Verdict, Actions: d.Actions, By: d.By, Via: d.Via, Note: d.Note}
+// Request is what a click asks of the incident: the verdict and who gave
+// it. The adapter knows no workflow types; the worker maps it onto the
+// decide update.
+type Request struct {
+	Verdict alert.Verdict
+	Actions []string
+	// By is the Slack user ID; Via is "slack".
+	By   string
+	Via  string
+	Note string
+}
+
+// Input is what the decision asks of the incident.
+func (d Decision) Input() Request {
+	return Request{Verdict: d.Verdict, Actions: d.Actions, By: d.By, Via: d.Via, Note: d.Note}
 }
 
 // DecisionFromCallback reads a decision from an interaction payload. ok is

@@ -7,11 +7,9 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/integrations/slack/slacktest"
-	"github.com/socflow/socflow/workflows"
 )
 
 // A notifier posts the incident once, then edits that message as the
@@ -23,23 +21,23 @@ func ExampleNotifier() {
 
 	api := slack.NewClient(slacktest.DefaultToken, srv.URL, srv.Client())
 	n := slack.New(api, slack.Options{UIBaseURL: "http://127.0.0.1:8233"})
-	card := activities.IncidentCard{
+	card := alert.IncidentCard{
 		IncidentID: "incident/host:prn-01", Title: "Network anomaly on prn-01",
-		Status: workflows.StatusAwaiting, Tier: "T1", Channel: "#soc-t1",
+		Status: alert.StatusAwaiting, Tier: "T1", Channel: "#soc-t1",
 		Score:    alert.Score{Value: 25, Priority: alert.P4},
 		Proposed: []alert.Action{alert.NewAction(alert.ActionBlockIP, "203.0.113.7", "watchlisted")},
 	}
 	ctx := context.Background()
-	ref, err := n.Notify(ctx, activities.NotifyEscalation, card, "")
+	ref, err := n.Notify(ctx, alert.NotifyEscalation, card, "")
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(ref)
 	fmt.Println(fake.Messages("#soc-t1")[0].ActionIDs())
 
-	card.Status = workflows.StatusDenied
+	card.Status = alert.StatusDenied
 	card.History = []alert.Decision{{Verdict: alert.VerdictDeny, By: "U0ALICE01", Via: "slack", Tier: "T1", At: time.Unix(1700000000, 0)}}
-	if _, err := n.Notify(ctx, activities.NotifyDecision, card, ref); err != nil {
+	if _, err := n.Notify(ctx, alert.NotifyDecision, card, ref); err != nil {
 		panic(err)
 	}
 	fmt.Println(fake.Messages("#soc-t1")[0].ActionIDs())
@@ -55,7 +53,7 @@ func ExampleNotifier() {
 // for the decisions still being sent.
 func ExampleNewInteractions() {
 	api := slack.NewClient("xoxb-your-bot-token", "", nil)
-	decide := slack.DeciderFunc(func(ctx context.Context, incidentID string, in workflows.DecideInput) error {
+	decide := slack.DeciderFunc(func(ctx context.Context, incidentID string, in slack.Request) error {
 		// incidents.Service.Decide sends the decide update and waits for it.
 		return nil
 	})

@@ -23,7 +23,6 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/integrations/slack/slacktest"
-	"github.com/socflow/socflow/workflows"
 )
 
 const signingSecret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -83,7 +82,7 @@ func signedRequest(body string, ts int64, sig string) *http.Request {
 
 type decided struct {
 	incident string
-	in       workflows.DecideInput
+	in       slack.Request
 }
 
 // recorder is a Decider that records what it was given and answers err.
@@ -93,7 +92,7 @@ type recorder struct {
 	err error
 }
 
-func (r *recorder) Decide(_ context.Context, id string, in workflows.DecideInput) error {
+func (r *recorder) Decide(_ context.Context, id string, in slack.Request) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, decided{id, in})
@@ -183,7 +182,7 @@ func TestInteractionsSignature(t *testing.T) {
 				t.Fatalf("decider saw %d decisions, want %d: %+v", len(got), wantDecisions, got)
 			}
 			if wantDecisions == 1 {
-				want := decided{"incident/host:dc01", workflows.DecideInput{
+				want := decided{"incident/host:dc01", slack.Request{
 					Verdict: alert.VerdictApprove, Actions: []string{"isolate_host:dc01"},
 					By: "U0ALICE01", Via: "slack", Note: "C2 beacon confirmed in proxy logs",
 				}}
@@ -239,7 +238,7 @@ func TestInteractionsRequests(t *testing.T) {
 // answers while the decider is still blocked.
 func TestAckIsImmediate(t *testing.T) {
 	started, release := make(chan decided, 1), make(chan struct{})
-	d := slack.DeciderFunc(func(ctx context.Context, id string, in workflows.DecideInput) error {
+	d := slack.DeciderFunc(func(ctx context.Context, id string, in slack.Request) error {
 		started <- decided{id, in}
 		select {
 		case <-release:
@@ -382,7 +381,7 @@ func TestAuthorizeWithGroups(t *testing.T) {
 // rather than queued without bound.
 func TestBusy(t *testing.T) {
 	started, release := make(chan struct{}, 3), make(chan struct{})
-	d := slack.DeciderFunc(func(ctx context.Context, _ string, _ workflows.DecideInput) error {
+	d := slack.DeciderFunc(func(ctx context.Context, _ string, _ slack.Request) error {
 		started <- struct{}{}
 		<-release
 		return nil
@@ -418,7 +417,7 @@ func TestBusy(t *testing.T) {
 // is cancelled when Close's context ends.
 func TestCloseCancelsWhenItGivesUp(t *testing.T) {
 	started := make(chan struct{})
-	d := slack.DeciderFunc(func(ctx context.Context, _ string, _ workflows.DecideInput) error {
+	d := slack.DeciderFunc(func(ctx context.Context, _ string, _ slack.Request) error {
 		close(started)
 		<-ctx.Done()
 		return ctx.Err()

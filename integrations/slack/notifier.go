@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/socflow/socflow/alert"
 	"log/slog"
 	"strings"
 	"sync"
 
 	slackapi "github.com/slack-go/slack"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/integrations/httpx"
 )
 
@@ -74,7 +74,7 @@ func New(client *slackapi.Client, opts Options) *Notifier {
 //     buttons give way to the decision, who made it, when, and the results)
 //     and reply in its thread. Without a reference they post a new message,
 //     there being nothing to update.
-func (n *Notifier) Notify(ctx context.Context, kind activities.NotifyKind, card activities.IncidentCard, ref string) (string, error) {
+func (n *Notifier) Notify(ctx context.Context, kind alert.NotifyKind, card alert.IncidentCard, ref string) (string, error) {
 	if n.api == nil {
 		return "", fmt.Errorf("slack: no client: %w", httpx.ErrNotConfigured)
 	}
@@ -95,7 +95,7 @@ func (n *Notifier) Notify(ctx context.Context, kind activities.NotifyKind, card 
 		return got.String(), nil
 	}
 
-	if kind == activities.NotifyEscalation && card.Channel != "" && !n.sameChannel(ctx, r.Channel, card.Channel) {
+	if kind == alert.NotifyEscalation && card.Channel != "" && !n.sameChannel(ctx, r.Channel, card.Channel) {
 		return n.moveTo(ctx, card, r)
 	}
 	got, err := n.update(ctx, kind, card, r)
@@ -115,7 +115,7 @@ func (n *Notifier) Notify(ctx context.Context, kind activities.NotifyKind, card 
 }
 
 // post posts the card as a new top-level message in card.Channel.
-func (n *Notifier) post(ctx context.Context, kind activities.NotifyKind, card activities.IncidentCard) (Ref, error) {
+func (n *Notifier) post(ctx context.Context, kind alert.NotifyKind, card alert.IncidentCard) (Ref, error) {
 	if card.Channel == "" {
 		return Ref{}, fmt.Errorf("slack: tier %q has no Slack channel: %w", card.Tier, httpx.ErrNotConfigured)
 	}
@@ -138,7 +138,7 @@ func (n *Notifier) post(ctx context.Context, kind activities.NotifyKind, card ac
 // update rewrites the top-level message. A message someone deleted is
 // posted again, and the new reference returned, so that the incident keeps
 // a message with its buttons.
-func (n *Notifier) update(ctx context.Context, kind activities.NotifyKind, card activities.IncidentCard, r Ref) (Ref, error) {
+func (n *Notifier) update(ctx context.Context, kind alert.NotifyKind, card alert.IncidentCard, r Ref) (Ref, error) {
 	s := n.summary(kind, card)
 	_, _, _, err := n.api.UpdateMessageContext(ctx, r.Channel, r.TS,
 		slackapi.MsgOptionText(fallbackText(s.view, card), false),
@@ -172,12 +172,12 @@ func (n *Notifier) reply(ctx context.Context, r Ref, text string) error {
 // old message. Only the post can fail the call: were the old message's
 // update to fail the activity after the post, its retry (still holding the
 // old reference) would post in the new channel a second time.
-func (n *Notifier) moveTo(ctx context.Context, card activities.IncidentCard, old Ref) (string, error) {
-	got, err := n.post(ctx, activities.NotifyEscalation, card)
+func (n *Notifier) moveTo(ctx context.Context, card alert.IncidentCard, old Ref) (string, error) {
+	got, err := n.post(ctx, alert.NotifyEscalation, card)
 	if err != nil {
 		return "", err
 	}
-	s := n.summary(activities.NotifyEscalation, card)
+	s := n.summary(alert.NotifyEscalation, card)
 	s.view, s.movedTo = viewMoved, got.Channel
 	if _, _, _, err := n.api.UpdateMessageContext(ctx, old.Channel, old.TS,
 		slackapi.MsgOptionText(esc(fmt.Sprintf("%s escalated to %s", card.IncidentID, card.Tier)), false),
@@ -192,7 +192,7 @@ func (n *Notifier) moveTo(ctx context.Context, card activities.IncidentCard, old
 	return got.String(), nil
 }
 
-func (n *Notifier) summary(kind activities.NotifyKind, card activities.IncidentCard) summary {
+func (n *Notifier) summary(kind alert.NotifyKind, card alert.IncidentCard) summary {
 	s := summary{card: card, view: viewFor(kind, card), workflowURL: workflowURL(n.opts.UIBaseURL, n.opts.Namespace, card.IncidentID)}
 	if n.opts.TicketURL != nil {
 		s.ticketURL = n.opts.TicketURL(card.IncidentID)

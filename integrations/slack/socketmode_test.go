@@ -10,7 +10,6 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/integrations/slack/slacktest"
-	"github.com/socflow/socflow/workflows"
 )
 
 // TestSocketMode runs the Socket Mode client against the fake's
@@ -22,7 +21,7 @@ func TestSocketMode(t *testing.T) {
 	defer cancel()
 
 	got := make(chan decided, 2)
-	d := slack.DeciderFunc(func(_ context.Context, id string, in workflows.DecideInput) error {
+	d := slack.DeciderFunc(func(_ context.Context, id string, in slack.Request) error {
 		got <- decided{id, in}
 		if in.Verdict == alert.VerdictEscalate {
 			return errEscalate
@@ -88,7 +87,7 @@ func TestSocketModeBadAppToken(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := slack.RunSocketMode(ctx, "xapp-wrong", api, slack.DeciderFunc(func(context.Context, string, workflows.DecideInput) error { return nil }))
+	err := slack.RunSocketMode(ctx, "xapp-wrong", api, slack.DeciderFunc(func(context.Context, string, slack.Request) error { return nil }))
 	if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
 		t.Fatalf("RunSocketMode = %v, want invalid_auth", err)
 	}
@@ -96,7 +95,7 @@ func TestSocketModeBadAppToken(t *testing.T) {
 
 func TestSocketModeNeedsItsParts(t *testing.T) {
 	_, api := setup(t)
-	d := slack.DeciderFunc(func(context.Context, string, workflows.DecideInput) error { return nil })
+	d := slack.DeciderFunc(func(context.Context, string, slack.Request) error { return nil })
 	for _, sm := range []*slack.SocketMode{
 		{API: api, Decider: d},
 		{AppToken: slacktest.DefaultAppToken, Decider: d},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 
-	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/jira"
 	"github.com/socflow/socflow/integrations/jira/jiratest"
@@ -28,7 +27,7 @@ func Example() {
 	}
 	// Jira makes the issue, but a proxy answers 502.
 	fake.Fail("POST /rest/api/2/issue", jiratest.Fault{Status: 502, Commit: true})
-	card := activities.IncidentCard{IncidentID: "user:alice", Title: "Impossible travel", Score: alert.Score{Priority: alert.P2}}
+	card := alert.IncidentCard{IncidentID: "user:alice", Title: "Impossible travel", Score: alert.Score{Priority: alert.P2}}
 	// Each attempt stands for one retry of the activity.
 	for attempt := 0; attempt < 5; attempt++ {
 		key, created, err := tracker.EnsureIssue(context.Background(), card, "")

@@ -1,0 +1,79 @@
+package alert
+
+// The cards notifiers render (Slack, Jira, the console) and the incident
+// statuses they show. They live here, with the records that flow, so that
+// adapters in integrations/ speak socflow's model without importing the
+// workflow or activity layers; activities and workflows name the same
+// types (aliases), so payloads and histories are unchanged.
+
+// NotifyKind says why a responder is being told about an incident.
+type NotifyKind string
+
+// Notification kinds.
+const (
+	// NotifyEscalation asks a tier to decide.
+	NotifyEscalation NotifyKind = "escalation"
+	// NotifyUpdate reports new alerts in an incident already announced.
+	NotifyUpdate NotifyKind = "update"
+	// NotifyDecision reports a decision (or a timeout's default).
+	NotifyDecision NotifyKind = "decision"
+	// NotifyContainment reports containment results.
+	NotifyContainment NotifyKind = "containment"
+	// NotifyClosed reports the incident's end.
+	NotifyClosed NotifyKind = "closed"
+)
+
+// IncidentCard is what a responder sees: everything needed to decide
+// without opening another tool.
+type IncidentCard struct {
+	IncidentID  string        `json:"incident_id"`
+	Title       string        `json:"title"`
+	Status      string        `json:"status"`
+	Tier        string        `json:"tier"`
+	Channel     string        `json:"channel,omitempty"`
+	Score       Score         `json:"score"`
+	Hosts       []string      `json:"hosts,omitempty"`
+	Users       []string      `json:"users,omitempty"`
+	Alerts      int           `json:"alerts"`
+	Occurrences int           `json:"occurrences"`
+	Context     ContextPacket `json:"context"`
+	Proposed    []Action      `json:"proposed,omitempty"`
+	// History carries the earlier tiers' decisions, and Notes the
+	// escalation steps (timeouts, triggers, refusals), so that a handoff
+	// loses nothing.
+	History []Decision     `json:"history,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
+	Results []ActionResult `json:"results,omitempty"`
+	Drill   bool           `json:"drill,omitempty"`
+	// Update says what is new since the last notification (kind update).
+	Update *Update `json:"update,omitempty"`
+	// TicketKey and TicketURL name the incident's ticket, for links.
+	TicketKey string `json:"ticket_key,omitempty"`
+	TicketURL string `json:"ticket_url,omitempty"`
+}
+
+// Update is what changed in an incident since it was last announced.
+type Update struct {
+	NewAlerts      int `json:"new_alerts"`
+	NewOccurrences int `json:"new_occurrences"`
+	// Titles of the new alerts, at most a handful.
+	Titles []string `json:"titles,omitempty"`
+	// Summarised is set once the incident is past its overflow threshold:
+	// updates then come at most once per summary interval.
+	Summarised bool `json:"summarised,omitempty"`
+}
+
+// Incident statuses, as the workflows set them and cards show them.
+const (
+	StatusOpen          = "open"
+	StatusAwaiting      = "awaiting_decision"
+	StatusContaining    = "containing"
+	StatusContained     = "contained"
+	StatusPartial       = "partially_contained"
+	StatusDenied        = "denied"
+	StatusFalsePositive = "false_positive"
+	StatusClosed        = "closed"
+	// StatusNoAction is a decision (the policy's timeout default contain)
+	// that approved containment when there was nothing to contain.
+	StatusNoAction = "no_action"
+)
