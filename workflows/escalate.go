@@ -189,7 +189,7 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		inc.st.Decisions = append(inc.st.Decisions, d)
 		inc.note(ctx, "decide", "policy", d.Note)
 		inc.markDecided(ctx)
-		if d.Verdict == alert.VerdictApprove && len(proposal) > 0 || !inc.v.carryOut && d.Verdict == alert.VerdictApprove {
+		if d.Verdict == alert.VerdictApprove && (len(proposal) > 0 || !inc.v.carryOut) {
 			return playbooks.Outcome{Decision: d, Approved: proposal}, nil
 		}
 		inc.publish(ctx)
