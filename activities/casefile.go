@@ -26,6 +26,8 @@ type (
 	// CaseRecord is one batch of writes to an incident's case file; a
 	// store applies a batch (by its Batch ID) once.
 	CaseRecord = events.CaseRecord
+	// CaseLink names an earlier case of the same incident key.
+	CaseLink = events.CaseLink
 )
 
 // CaseWriter stores case records durably.
@@ -33,6 +35,9 @@ type CaseWriter interface {
 	// AppendCase applies one batch; applying a batch already applied is a
 	// no-op. It must be durable when it returns.
 	AppendCase(ctx context.Context, rec CaseRecord) error
+	// PreviousCase returns the case of the incident before caseID, or nil
+	// when caseID is its first.
+	PreviousCase(ctx context.Context, incidentID, caseID string) (*CaseLink, error)
 }
 
 // CaseFile writes incidents' case files.
@@ -43,15 +48,33 @@ type CaseFile struct {
 // RecordCaseInput is one batch for the case file.
 type RecordCaseInput struct {
 	Record CaseRecord `json:"record"`
+	// Link asks for the incident key's previous case, once the batch is
+	// written: a new case asks until it has an answer.
+	Link bool `json:"link,omitempty"`
 }
 
-// RecordCaseResult acknowledges the write.
-type RecordCaseResult struct{}
+// RecordCaseResult acknowledges the write and, when asked, names the
+// previous case of the incident key (nil when there is none).
+type RecordCaseResult struct {
+	Linked   bool      `json:"linked,omitempty"`
+	Previous *CaseLink `json:"previous,omitempty"`
+}
 
 // RecordCase appends one batch to an incident's case file.
 func (c *CaseFile) RecordCase(ctx context.Context, in RecordCaseInput) (RecordCaseResult, error) {
+	prefix := "case file " + in.Record.IncidentID
 	if c.Store == nil {
-		return RecordCaseResult{}, Classify("case file "+in.Record.IncidentID, errNotConfigured("no case store"))
+		return RecordCaseResult{}, Classify(prefix, errNotConfigured("no case store"))
 	}
-	return RecordCaseResult{}, Classify("case file "+in.Record.IncidentID, c.Store.AppendCase(ctx, in.Record))
+	if err := c.Store.AppendCase(ctx, in.Record); err != nil {
+		return RecordCaseResult{}, Classify(prefix, err)
+	}
+	if !in.Link {
+		return RecordCaseResult{}, nil
+	}
+	prev, err := c.Store.PreviousCase(ctx, in.Record.IncidentID, in.Record.CaseID)
+	if err != nil {
+		return RecordCaseResult{}, Classify(prefix+": previous case", err)
+	}
+	return RecordCaseResult{Linked: true, Previous: prev}, nil
 }

@@ -22,6 +22,32 @@ func (c *caseStore) AppendCase(_ context.Context, rec activities.CaseRecord) err
 	return c.err
 }
 
+func (c *caseStore) PreviousCase(_ context.Context, incidentID, caseID string) (*activities.CaseLink, error) {
+	if caseID == "run-2" {
+		return &activities.CaseLink{CaseID: "run-1", Status: "false_positive"}, nil
+	}
+	return nil, nil
+}
+
+// TestRecordCaseLinks asks for the previous case only when told to.
+func TestRecordCaseLinks(t *testing.T) {
+	cf := &activities.CaseFile{Store: &caseStore{}}
+	rec := activities.CaseRecord{IncidentID: "incident/host:dc01", CaseID: "run-2", Batch: "run-2/1"}
+	res, err := cf.RecordCase(context.Background(), activities.RecordCaseInput{Record: rec})
+	if err != nil || res.Linked || res.Previous != nil {
+		t.Fatalf("unasked: %+v, %v", res, err)
+	}
+	res, err = cf.RecordCase(context.Background(), activities.RecordCaseInput{Record: rec, Link: true})
+	if err != nil || !res.Linked || res.Previous == nil || res.Previous.CaseID != "run-1" {
+		t.Fatalf("asked: %+v, %v; want run-1", res, err)
+	}
+	rec.CaseID = "run-1"
+	res, err = cf.RecordCase(context.Background(), activities.RecordCaseInput{Record: rec, Link: true})
+	if err != nil || !res.Linked || res.Previous != nil {
+		t.Fatalf("first case: %+v, %v; want linked to nothing", res, err)
+	}
+}
+
 func TestRecordCase(t *testing.T) {
 	rec := activities.CaseRecord{IncidentID: "incident/host:dc01", CaseID: "run-1", Batch: "run-1/1"}
 	tests := []struct {

@@ -81,6 +81,14 @@ func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.
 	fmt.Fprintf(w, "status %s · %s score %d · tier %s · playbook %s · %d alert(s), %d occurrence(s)\n",
 		st.Status, dash(string(st.Score.Priority)), st.Score.Value, dash(st.Tier), dash(st.Playbook), alerts.Total, st.Occurrences)
 	fmt.Fprintf(w, "opened %s · updated %s · closed %s\n", ts(st.OpenedAt), ts(st.UpdatedAt), ts(st.ClosedAt))
+	if p := st.Previous; p != nil {
+		how := dash(p.Status)
+		if !p.ClosedAt.IsZero() {
+			how = fmt.Sprintf("closed %s as %s", ts(p.ClosedAt), p.Status)
+		}
+		fmt.Fprintf(w, "follows case %s of this key (opened %s, %s): socflow incident timeline %s --case %s\n",
+			p.CaseID, ts(p.OpenedAt), how, workflows.IncidentKey(st.ID), p.CaseID)
+	}
 	if len(st.Hosts)+len(st.Users) > 0 {
 		fmt.Fprintf(w, "hosts %s%s · users %s%s\n", dash(strings.Join(st.Hosts, ", ")), more(st.Omitted.Hosts),
 			dash(strings.Join(st.Users, ", ")), more(st.Omitted.Users))
@@ -149,7 +157,7 @@ func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.
 	fmt.Fprintf(w, "  to enrich %s · to decide %s · to contain %s\n",
 		dur(st.Metrics.TimeToEnrich), dur(st.Metrics.TimeToDecide), dur(st.Metrics.TimeToContain))
 	if st.Status == workflows.StatusAwaiting {
-		fmt.Fprintf(w, "\nDecide: socflow incident decide %s --approve|--deny|--escalate|--false-positive --as YOU\n", st.ID)
+		fmt.Fprintf(w, "\nDecide: socflow incident decide %s --approve|--deny|--escalate|--false-positive\n", workflows.IncidentKey(st.ID))
 	}
 }
 

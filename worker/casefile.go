@@ -24,6 +24,10 @@ func (w caseWriter) AppendCase(ctx context.Context, rec activities.CaseRecord) e
 	return err
 }
 
+func (w caseWriter) PreviousCase(ctx context.Context, incidentID, caseID string) (*activities.CaseLink, error) {
+	return w.store.PreviousCase(ctx, incidentID, caseID)
+}
+
 // eventsPath is the SQLite event store's file: enrichment.events.path
 // (events.db by default) under data_dir unless absolute.
 func eventsPath(cfg *config.Config) string {

@@ -403,6 +403,11 @@ type IncidentState struct {
 	// CaseID is the case file's ID: the first run ID of this incident's
 	// continue-as-new chain.
 	CaseID string `json:"case_id,omitempty"`
+	// Previous is the incident key's case before this one (it closed,
+	// and a later alert opened this case), once the case file has
+	// answered: Linked says it has.
+	Previous *activities.CaseLink `json:"previous_case,omitempty"`
+	Linked   bool                 `json:"linked,omitempty"`
 	// CaseBatches counts the case-file batches written, across runs: batch
 	// IDs ("<case ID>/<n>") never repeat within a case.
 	CaseBatches int `json:"case_batches,omitempty"`

@@ -111,6 +111,9 @@ func (b *caseBuffer) take(inc *incident) *activities.CaseRecord {
 		Alerts: b.alerts, Occurrences: b.occ, Related: b.related,
 		Timeline: b.timeline, TimelineStart: b.start,
 	}
+	if inc.v.link {
+		rec.Status, rec.ClosedAt = inc.st.Status, inc.st.ClosedAt
+	}
 	b.alerts, b.alertIdx, b.occ, b.occIdx, b.ids, b.related, b.timeline = nil, nil, nil, nil, 0, nil, nil
 	return rec
 }
@@ -204,12 +207,13 @@ func (inc *incident) writeRecord(ctx workflow.Context, rec *activities.CaseRecor
 		rec.Batch = fmt.Sprintf("%s/%d", inc.st.CaseID, inc.st.CaseBatches)
 	}
 	var cf *activities.CaseFile
-	in := activities.RecordCaseInput{Record: *rec}
+	in := activities.RecordCaseInput{Record: *rec, Link: inc.v.link && !inc.st.Linked}
+	var res activities.RecordCaseResult
 	var err error
 	if inc.engine >= 2 {
-		err = workflow.ExecuteLocalActivity(caseFileLocalOptions(ctx), cf.RecordCase, in).Get(ctx, nil)
+		err = workflow.ExecuteLocalActivity(caseFileLocalOptions(ctx), cf.RecordCase, in).Get(ctx, &res)
 	} else {
-		err = workflow.ExecuteActivity(caseFileOptions(ctx), cf.RecordCase, in).Get(ctx, nil)
+		err = workflow.ExecuteActivity(caseFileOptions(ctx), cf.RecordCase, in).Get(ctx, &res)
 	}
 	if err != nil {
 		if first {
@@ -217,5 +221,37 @@ func (inc *incident) writeRecord(ctx workflow.Context, rec *activities.CaseRecor
 		}
 		return false
 	}
+	if in.Link && res.Linked {
+		inc.link(ctx, res.Previous)
+	}
 	return true
+}
+
+// link records the case file's answer about the key's previous case.
+// The line goes to the responders' handoff notes (stage escalate): "this
+// host was closed as a false positive yesterday" is what the next tier
+// needs first. A run that is closing keeps the link in its state (the
+// audit record) without a line the case file could no longer take.
+func (inc *incident) link(ctx workflow.Context, prev *activities.CaseLink) {
+	inc.st.Linked = true
+	if prev == nil {
+		return
+	}
+	inc.st.Previous = prev
+	if !inc.closing {
+		inc.note(ctx, "escalate", "socflow", previousCaseLine(IncidentKey(inc.st.ID), prev))
+	}
+}
+
+// previousCaseLine is the timeline line naming the previous case.
+func previousCaseLine(key string, prev *activities.CaseLink) string {
+	how := "its outcome was not recorded"
+	switch {
+	case !prev.ClosedAt.IsZero():
+		how = fmt.Sprintf("closed %s as %s", prev.ClosedAt.UTC().Format(time.RFC3339), prev.Status)
+	case prev.Status != "":
+		how = "last recorded as " + prev.Status
+	}
+	return fmt.Sprintf("%s was a case before: %s, opened %s, %s (socflow incident timeline %s --case %s)",
+		key, prev.CaseID, prev.OpenedAt.UTC().Format(time.RFC3339), how, key, prev.CaseID)
 }

@@ -220,3 +220,51 @@ func TestFollowUpAfterSettleReentersTheLadder(t *testing.T) {
 		t.Errorf("ended %s with EDR %v, want contained with ws-9 isolated", res.Status, h.f.edrCalls)
 	}
 }
+
+// An alert for a key whose incident closed opens a new case that names
+// the earlier one and how it ended, in its state, its timeline and the
+// next tier's handoff notes; the case file learns each batch's status.
+// Before, the new case started from nothing.
+func TestNewCaseNamesThePreviousOne(t *testing.T) {
+	pol := testPolicy(t, nil)
+	cases := &memCases{}
+	opened := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	closed := opened.Add(3 * time.Hour)
+	earlier := activities.CaseRecord{IncidentID: "incident/host:dc01", CaseID: "earlier-run", OpenedAt: opened, Batch: "earlier-run/1",
+		Status: workflows.StatusFalsePositive, ClosedAt: closed}
+	if err := cases.AppendCase(t.Context(), earlier); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessFull(t, pol, nil, nil, activities.Limits{}, cases)
+	a := networkAlert("dc01", "203.0.113.7")
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var st workflows.IncidentState
+	h.env.RegisterDelayedCallback(func() { st = h.state(t) }, 30*time.Second)
+	var r error
+	h.decide(t, time.Minute, workflows.DecideInput{Verdict: alert.VerdictDeny, By: "alice"}, &r)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	var res workflows.IncidentResult
+	if err := h.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	want := activities.CaseLink{CaseID: "earlier-run", OpenedAt: opened, Status: workflows.StatusFalsePositive, ClosedAt: closed}
+	if st.Previous == nil || *st.Previous != want || !st.Linked {
+		t.Fatalf("previous case = %+v (linked %v), want %+v", st.Previous, st.Linked, want)
+	}
+	line := "host:dc01 was a case before: earlier-run, opened 2026-12-01T09:00:00Z, closed 2026-12-01T12:00:00Z as false_positive"
+	if !slices.ContainsFunc(st.Timeline, func(e alert.TimelineEvent) bool { return strings.HasPrefix(e.Message, line) }) {
+		t.Errorf("timeline %+v has no line %q", st.Timeline, line)
+	}
+	if !slices.ContainsFunc(h.f.notes, func(n activities.NotifyInput) bool {
+		return slices.ContainsFunc(n.Card.Notes, func(n string) bool { return strings.Contains(n, line) })
+	}) {
+		t.Errorf("no card's handoff notes name the earlier case")
+	}
+	cases.mu.Lock()
+	defer cases.mu.Unlock()
+	last := cases.records[len(cases.records)-1]
+	if last.CaseID == "earlier-run" || last.Status != workflows.StatusDenied || last.ClosedAt.IsZero() {
+		t.Errorf("last batch of the new case: case %s status %q closed %s; want status denied and the close time", last.CaseID, last.Status, last.ClosedAt)
+	}
+}

@@ -57,6 +57,22 @@ const (
 	// last on a trigger), with a message to that tier, and proposes only
 	// what is not already in force. Before, it sent only an update.
 	changeFollowUpReenters = "follow-up-reenters"
+	// changeIncidentRules numbers the incident's rule changes under one
+	// marker, as changeBoundedEngine numbers the engines: a marker costs
+	// two history events and a search attribute upsert, four of them a
+	// fifth of a unique alert's upserts. Version 1 is the four changes
+	// above together, plus linked cases: the case file records each
+	// batch's status, and a new case of an incident key asks it for the
+	// previous case and names it in the state and the timeline. A run
+	// recorded before it replays the four separate markers. A new change
+	// raises the maximum and tests rules >= its version.
+	changeIncidentRules = "incident-rules"
+)
+
+// Versions of changeIncidentRules.
+const (
+	// rulesLinkedCases: the decision changes and linked cases.
+	rulesLinkedCases workflow.Version = 1
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -71,11 +87,16 @@ type decisionVersions struct {
 	trust bool
 	// reenter: changeFollowUpReenters.
 	reenter bool
+	// link: linked cases (changeIncidentRules >= rulesLinkedCases).
+	link bool
 }
 
-// readDecisionVersions records (or replays) the markers of the decision
-// changes.
+// readDecisionVersions records (or replays) the marker of the incident's
+// rules; a run recorded before it replays the four decision markers.
 func readDecisionVersions(ctx workflow.Context) decisionVersions {
+	if workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesLinkedCases) >= rulesLinkedCases {
+		return decisionVersions{carryOut: true, undo: true, trust: true, reenter: true, link: true}
+	}
 	on := func(id string) bool {
 		return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion
 	}

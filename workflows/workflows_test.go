@@ -199,6 +199,31 @@ type memCases struct {
 	timeline map[int]alert.TimelineEvent
 	ids      map[string][]string
 	alerts   map[string]activities.CaseAlert
+	// cases are the cases written, in the order they opened.
+	cases []memCase
+}
+
+// memCase is one case's link fields.
+type memCase struct {
+	incident string
+	link     activities.CaseLink
+}
+
+func (m *memCases) PreviousCase(_ context.Context, incidentID, caseID string) (*activities.CaseLink, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var prev *activities.CaseLink
+	for _, c := range m.cases {
+		if c.incident != incidentID {
+			continue
+		}
+		if c.link.CaseID == caseID {
+			return prev, nil
+		}
+		l := c.link
+		prev = &l
+	}
+	return nil, fmt.Errorf("no case %s of %s", caseID, incidentID)
 }
 
 func (m *memCases) AppendCase(_ context.Context, rec activities.CaseRecord) error {
@@ -212,6 +237,14 @@ func (m *memCases) AppendCase(_ context.Context, rec activities.CaseRecord) erro
 	}
 	m.batches[rec.Batch] = true
 	m.records = append(m.records, rec)
+	i := slices.IndexFunc(m.cases, func(c memCase) bool { return c.link.CaseID == rec.CaseID })
+	if i < 0 {
+		i = len(m.cases)
+		m.cases = append(m.cases, memCase{incident: rec.IncidentID, link: activities.CaseLink{CaseID: rec.CaseID, OpenedAt: rec.OpenedAt}})
+	}
+	if rec.Status != "" {
+		m.cases[i].link.Status, m.cases[i].link.ClosedAt = rec.Status, rec.ClosedAt
+	}
 	for i, e := range rec.Timeline {
 		m.timeline[rec.TimelineStart+i] = e
 	}

@@ -76,6 +76,12 @@ type CaseRecord struct {
 	Occurrences []CaseOccurrences     `json:"occurrences,omitempty"`
 	Related     []CaseRelated         `json:"related,omitempty"`
 	Timeline    []alert.TimelineEvent `json:"timeline,omitempty"`
+	// Status is the incident's status when the batch was taken, and
+	// ClosedAt when it closed (zero while open): the case file keeps the
+	// latest, for the cases that follow this one (CaseLink). Empty keeps
+	// what an earlier batch said.
+	Status   string    `json:"status,omitempty"`
+	ClosedAt time.Time `json:"closed_at,omitzero"`
 }
 
 // CaseLine is a timeline line as the case file returns it, with its
@@ -244,6 +250,10 @@ func (rec CaseRecord) normalize() (CaseRecord, error) {
 		return bad("timeline_start must not be negative, got %d", rec.TimelineStart)
 	}
 	rec.OpenedAt = storedTime(rec.OpenedAt)
+	rec.Status = validText(rec.Status)
+	if !rec.ClosedAt.IsZero() {
+		rec.ClosedAt = storedTime(rec.ClosedAt)
+	}
 	alerts := make([]CaseAlert, len(rec.Alerts))
 	for i, a := range rec.Alerts {
 		if a.WorkflowID == "" {
@@ -330,8 +340,9 @@ func (s *SQLStore) appendCase(ctx context.Context, tx *sql.Tx, rec CaseRecord) e
 		n, err := res.RowsAffected()
 		return int(n), err
 	}
-	if _, err := exec(`INSERT INTO socflow_cases (case_id, incident_id, opened_at) VALUES (?, ?, ?) ON CONFLICT (case_id) DO NOTHING`,
-		rec.CaseID, rec.IncidentID, s.d.timeArg(rec.OpenedAt)); err != nil {
+	created, err := exec(`INSERT INTO socflow_cases (case_id, incident_id, opened_at) VALUES (?, ?, ?) ON CONFLICT (case_id) DO NOTHING`,
+		rec.CaseID, rec.IncidentID, s.d.timeArg(rec.OpenedAt))
+	if err != nil {
 		return fmt.Errorf("case: %w", err)
 	}
 	var owner string
@@ -340,6 +351,11 @@ func (s *SQLStore) appendCase(ctx context.Context, tx *sql.Tx, rec CaseRecord) e
 	}
 	if owner != rec.IncidentID {
 		return fmt.Errorf("%w: case %q belongs to %q, not %q", ErrInvalidCase, rec.CaseID, owner, rec.IncidentID)
+	}
+	if created == 1 {
+		if err := s.linkCase(ctx, tx, rec); err != nil {
+			return err
+		}
 	}
 	if rec.Batch != "" {
 		// The batch's row is also what serialises two attempts of one
@@ -352,6 +368,9 @@ func (s *SQLStore) appendCase(ctx context.Context, tx *sql.Tx, rec CaseRecord) e
 		if n == 0 {
 			return nil
 		}
+	}
+	if err := s.recordStatus(ctx, tx, rec); err != nil {
+		return err
 	}
 
 	added, err := s.upsertAlerts(ctx, tx, rec.CaseID, rec.Alerts)

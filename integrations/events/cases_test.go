@@ -896,3 +896,49 @@ func BenchmarkAppendCase(b *testing.B) {
 		})
 	}
 }
+
+// TestCaseLinks is an incident key that closes and opens again: the new
+// case names the one before it and how it ended, and a case written before
+// the links existed is still found.
+func TestCaseLinks(t *testing.T) {
+	forEachCaseStore(t, func(t *testing.T, s *SQLStore) {
+		ctx := context.Background()
+		closed := base.Add(2 * time.Hour)
+		first := CaseRecord{IncidentID: incident, CaseID: "run-a", OpenedAt: base, Batch: "run-a/1", Timeline: lines(0, 1), Status: "open"}
+		last := CaseRecord{IncidentID: incident, CaseID: "run-a", OpenedAt: base, Batch: "run-a/2", TimelineStart: 1, Timeline: lines(1, 1),
+			Status: "false_positive", ClosedAt: closed}
+		mustAppendCase(t, s, first, last, first) // a stale retry of the first batch changes nothing
+		if p, err := s.PreviousCase(ctx, incident, "run-a"); err != nil || p != nil {
+			t.Fatalf("previous of the first case = %+v, %v; want none", p, err)
+		}
+		other := CaseRecord{IncidentID: "incident/host:other", CaseID: "run-x", OpenedAt: base.Add(time.Hour), Timeline: lines(0, 1), Status: "open"}
+		second := CaseRecord{IncidentID: incident, CaseID: "run-b", OpenedAt: base.Add(24 * time.Hour), Batch: "run-b/1", Timeline: lines(0, 1), Status: "awaiting_decision"}
+		mustAppendCase(t, s, other, second, second)
+		p, err := s.PreviousCase(ctx, incident, "run-b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &CaseLink{CaseID: "run-a", OpenedAt: base, Status: "false_positive", ClosedAt: closed}
+		if !reflect.DeepEqual(p, want) {
+			t.Errorf("previous of run-b = %+v, want %+v", p, want)
+		}
+		if _, err := s.PreviousCase(ctx, "incident/host:other", "run-b"); !errors.Is(err, ErrNoCase) {
+			t.Errorf("run-b under another incident: %v, want ErrNoCase", err)
+		}
+
+		// A case from before schema version 4 has no link row of its own.
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM socflow_case_links`); err != nil {
+			t.Fatal(err)
+		}
+		third := CaseRecord{IncidentID: incident, CaseID: "run-c", OpenedAt: base.Add(48 * time.Hour), Batch: "run-c/1", Timeline: lines(0, 1)}
+		mustAppendCase(t, s, third)
+		p, err = s.PreviousCase(ctx, incident, "run-c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = &CaseLink{CaseID: "run-b", OpenedAt: base.Add(24 * time.Hour)}
+		if !reflect.DeepEqual(p, want) {
+			t.Errorf("previous of run-c = %+v, want %+v", p, want)
+		}
+	})
+}

@@ -3,13 +3,16 @@ package integration
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/incidents"
@@ -214,6 +217,25 @@ func TestIncidentClosesWithAuditRecord(t *testing.T) {
 		}
 		return desc.GetWorkflowExecutionInfo().GetCloseTime() != nil, desc.GetWorkflowExecutionInfo().GetStatus().String()
 	})
+
+	// The printer alerts again: a new case, which names the closed one.
+	s.post("/v1/alerts", "application/json", readExample(t, "network-anomaly-printer.json"), &resp)
+	var again workflows.IncidentState
+	eventually(t, 30*time.Second, "a new case, linked", func() (bool, string) {
+		if code := s.get("/v1/incidents/host:prn-01", &again); code != http.StatusOK {
+			return false, fmt.Sprintf("HTTP %d", code)
+		}
+		return again.Status == workflows.StatusAwaiting && again.Linked, again.Status
+	})
+	if again.CaseID == rec.CaseID || again.Previous == nil || again.Previous.CaseID != rec.CaseID ||
+		again.Previous.Status != workflows.StatusFalsePositive || !again.Previous.ClosedAt.Equal(rec.ClosedAt.UTC().Truncate(time.Microsecond)) {
+		t.Fatalf("new case %s follows %+v; want case %s, false_positive, closed %s", again.CaseID, again.Previous, rec.CaseID, rec.ClosedAt)
+	}
+	var tl incidents.TimelinePage
+	if code := s.get("/v1/incidents/host:prn-01/timeline?case="+rec.CaseID, &tl); code != http.StatusOK ||
+		!slices.ContainsFunc(tl.Events, func(e alert.TimelineEvent) bool { return strings.HasPrefix(e.Message, "closed as false_positive") }) {
+		t.Errorf("the earlier case's timeline (%d): %+v", code, tl.Events)
+	}
 }
 
 // shortWindows makes runs end within seconds instead of an hour.
