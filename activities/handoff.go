@@ -31,6 +31,9 @@ type SignalWithStartInput struct {
 	StartArg     json.RawMessage `json:"start_arg"`
 	Signal       string          `json:"signal"`
 	SignalArg    json.RawMessage `json:"signal_arg"`
+	// StartSignalArg, when set, is sent instead of SignalArg if the
+	// workflow is not running: a delta means nothing to a run it starts.
+	StartSignalArg json.RawMessage `json:"start_signal_arg,omitempty"`
 }
 
 // SignalWithStartResult names the run that received the signal.
@@ -39,22 +42,42 @@ type SignalWithStartResult struct {
 }
 
 // SignalWithStart delivers the signal, starting the workflow if it is not
-// running. A retry may deliver the signal twice; receivers deduplicate.
+// running (with StartSignalArg, when set). A retry may deliver the signal
+// twice; receivers deduplicate.
 func (h *Handoff) SignalWithStart(ctx context.Context, in SignalWithStartInput) (SignalWithStartResult, error) {
-	run, err := h.Client.SignalWithStartWorkflow(ctx, in.WorkflowID, in.Signal, in.SignalArg,
+	prefix := fmt.Sprintf("handoff: signal-with-start %s", in.WorkflowID)
+	sig := in.SignalArg
+	if len(in.StartSignalArg) > 0 {
+		// Signal the running workflow; only when none runs, start one with
+		// the start signal. Should another handoff start it between the
+		// two calls, it receives the start signal, which it takes as well.
+		err := h.Client.SignalWorkflow(ctx, in.WorkflowID, "", in.Signal, in.SignalArg)
+		var nf *serviceerror.NotFound
+		switch {
+		case err == nil:
+			return SignalWithStartResult{}, nil
+		case !errors.As(err, &nf):
+			return SignalWithStartResult{}, h.classify(prefix, err)
+		}
+		sig = in.StartSignalArg
+	}
+	run, err := h.Client.SignalWithStartWorkflow(ctx, in.WorkflowID, in.Signal, sig,
 		client.StartWorkflowOptions{ID: in.WorkflowID, TaskQueue: in.TaskQueue},
 		in.WorkflowType, in.StartArg)
 	if err != nil {
-		prefix := fmt.Sprintf("handoff: signal-with-start %s", in.WorkflowID)
-		if permanentTemporalError(err) {
-			// Retrying an argument Temporal refuses, or a payload over its
-			// limits, would retry forever: say so once, for good.
-			return SignalWithStartResult{}, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("%s: %v", prefix, err), ErrTemporalLimit, err)
-		}
-		return SignalWithStartResult{}, Classify(prefix, err)
+		return SignalWithStartResult{}, h.classify(prefix, err)
 	}
 	return SignalWithStartResult{RunID: run.GetRunID()}, nil
+}
+
+// classify marks what Temporal refuses for good as permanent: retrying an
+// argument Temporal refuses, or a payload over its limits, would retry
+// forever, so it is said once, for good.
+func (h *Handoff) classify(prefix string, err error) error {
+	if permanentTemporalError(err) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", prefix, err), ErrTemporalLimit, err)
+	}
+	return Classify(prefix, err)
 }
 
 // permanentTemporalError reports whether Temporal refused a call for a

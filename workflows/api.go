@@ -156,7 +156,8 @@ type AlertState struct {
 	// Engine is the workflow engine version whose rules this state follows
 	// (0: the first engine, which kept every ID in IDs with IDsForwarded as
 	// an index; 1: IDs holds only the IDs not yet forwarded; 2: as 1, with
-	// in-process steps as local activities, see versions.go).
+	// in-process steps as local activities; 3: as 2, with reopening
+	// handoffs; see versions.go).
 	Engine int `json:"engine,omitempty"`
 	// Pending counts occurrences received but not yet acted on, carried
 	// across continue-as-new so that none is dropped.
@@ -398,7 +399,8 @@ type IncidentState struct {
 	TimelineTotal int `json:"timeline_total,omitempty"`
 	// Engine is the workflow engine version whose rules this state
 	// follows (0: the first engine, unbounded; 1: bounded, case file; 2:
-	// as 1, with in-process steps as local activities, see versions.go).
+	// as 1, with in-process steps as local activities; 3: as 2, with
+	// reopening handoffs; see versions.go).
 	Engine int `json:"engine,omitempty"`
 	// CaseID is the case file's ID: the first run ID of this incident's
 	// continue-as-new chain.

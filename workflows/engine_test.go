@@ -489,7 +489,7 @@ func TestNewIncidentsFollowTheCurrentEngine(t *testing.T) {
 	var st workflows.IncidentState
 	h.env.RegisterDelayedCallback(func() { st = h.state(t) }, time.Minute)
 	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
-	if st.Engine != 2 || st.CaseID == "" || st.PolicyVersion == "" {
-		t.Fatalf("engine %d, case %q, policy %q: want engine 2 with a case ID and a policy version", st.Engine, st.CaseID, st.PolicyVersion)
+	if st.Engine != 3 || st.CaseID == "" || st.PolicyVersion == "" {
+		t.Fatalf("engine %d, case %q, policy %q: want engine 3 with a case ID and a policy version", st.Engine, st.CaseID, st.PolicyVersion)
 	}
 }

@@ -430,11 +430,18 @@ func (r *responder) forward(ctx workflow.Context) error {
 			EnrichedAt: r.st.EnrichedAt,
 			SentAt:     workflow.Now(ctx),
 		}
+		var reopen any
+		a, pkt := r.st.Alert, r.st.Context
 		if r.st.Disposition != DispositionHandedOff {
-			a, pkt := r.st.Alert, r.st.Context
 			sig.Alert, sig.Context, sig.First = &a, &pkt, true
+		} else if r.engine >= 3 {
+			// Should the incident have closed, the delta would start a run
+			// with no alert to open with: the new case gets the alert.
+			full := sig
+			full.Alert, full.Context, full.First = &a, &pkt, true
+			reopen = full
 		}
-		if err := signalWithStart(ctx, r.engine >= 2, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig); err != nil {
+		if err := signalWithStart(ctx, r.engine >= 2, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig, reopen); err != nil {
 			// Temporal refused it for good, or an hour of retries ran out:
 			// say why in the run's status, then fail the run (visible as
 			// failed in the UI and in `incident list` of alert runs).

@@ -82,7 +82,7 @@ func (r *responder) handoffEngine0(ctx workflow.Context) error {
 		EnrichedAt: r.st.EnrichedAt,
 		SentAt:     workflow.Now(ctx),
 	}
-	if err := signalWithStart(ctx, false, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig); err != nil {
+	if err := signalWithStart(ctx, false, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig, nil); err != nil {
 		return err
 	}
 	r.st.Forwarded += count

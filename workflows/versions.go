@@ -108,8 +108,14 @@ func readDecisionVersions(ctx workflow.Context) decisionVersions {
 	}
 }
 
-// Engine 2 is recorded under changeBoundedEngine too (GetVersion's maximum
-// rises to 2), so that one marker says which engine a run follows. Engine
+// Engines 2 and 3 are recorded under changeBoundedEngine too (GetVersion's
+// maximum rises with each), so that one marker says which engine a run
+// follows. Engine 3, reopening handoffs: an alert run's delta handoff
+// carries the alert's full first signal beside the delta, which the
+// Handoff activity sends instead when the incident is not running (it
+// closed while the alert run still counted duplicates). Before, the delta
+// started a new incident run that had no alert to open with: it waited a
+// day for one and failed, and nobody heard of the duplicates. Engine
 // 2, the lean pipeline: what runs in the worker's process is a local
 // activity, not a task through the server (the handoff's SignalWithStart,
 // related events and login history from socflow's own store, the case
@@ -118,9 +124,9 @@ func readDecisionVersions(ctx workflow.Context) decisionVersions {
 // "Performance").
 
 // engineVersion returns the engine a run follows: 0 for runs recorded
-// before changeBoundedEngine, 1 or 2 after (see above).
+// before changeBoundedEngine, 1 to 3 after (see above).
 func engineVersion(ctx workflow.Context) int {
-	if v := workflow.GetVersion(ctx, changeBoundedEngine, workflow.DefaultVersion, 2); v != workflow.DefaultVersion {
+	if v := workflow.GetVersion(ctx, changeBoundedEngine, workflow.DefaultVersion, 3); v != workflow.DefaultVersion {
 		return int(v)
 	}
 	return 0

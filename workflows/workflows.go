@@ -38,16 +38,18 @@ func (w *Workflows) Register(r worker.WorkflowRegistry) {
 // With local set (engine 2) the call runs as a local activity, in the
 // worker's process: the same retries, without a round trip through the
 // server's task queue.
-func signalWithStart(ctx workflow.Context, local bool, id, workflowType string, startArg, signalArg any) error {
-	return handoff(ctx, local, id, workflowType, SignalAlert, startArg, signalArg)
+// A non-nil startSignal is what to send instead of signalArg when the
+// workflow is not running and the call starts it (engine 3).
+func signalWithStart(ctx workflow.Context, local bool, id, workflowType string, startArg, signalArg, startSignal any) error {
+	return handoff(ctx, local, id, workflowType, SignalAlert, startArg, signalArg, startSignal)
 }
 
 // signalEventWithStart feeds a correlation window, starting it if needed.
 func signalEventWithStart(ctx workflow.Context, id string, startArg CorrelateInput, sig CorrelationSignal) error {
-	return handoff(ctx, false, id, CorrelateType, SignalEvent, startArg, sig)
+	return handoff(ctx, false, id, CorrelateType, SignalEvent, startArg, sig, nil)
 }
 
-func handoff(ctx workflow.Context, local bool, id, workflowType, signal string, startArg, signalArg any) error {
+func handoff(ctx workflow.Context, local bool, id, workflowType, signal string, startArg, signalArg, startSignal any) error {
 	start, err := json.Marshal(startArg)
 	if err != nil {
 		return fmt.Errorf("handoff: encode start argument: %w", err)
@@ -56,14 +58,21 @@ func handoff(ctx workflow.Context, local bool, id, workflowType, signal string, 
 	if err != nil {
 		return fmt.Errorf("handoff: encode signal: %w", err)
 	}
+	var startSig json.RawMessage
+	if startSignal != nil {
+		if startSig, err = json.Marshal(startSignal); err != nil {
+			return fmt.Errorf("handoff: encode start signal: %w", err)
+		}
+	}
 	var h *activities.Handoff
 	in := activities.SignalWithStartInput{
-		WorkflowID:   id,
-		WorkflowType: workflowType,
-		TaskQueue:    workflow.GetInfo(ctx).TaskQueueName,
-		StartArg:     start,
-		Signal:       signal,
-		SignalArg:    sig,
+		WorkflowID:     id,
+		WorkflowType:   workflowType,
+		TaskQueue:      workflow.GetInfo(ctx).TaskQueueName,
+		StartArg:       start,
+		Signal:         signal,
+		SignalArg:      sig,
+		StartSignalArg: startSig,
 	}
 	if local {
 		return workflow.ExecuteLocalActivity(handoffLocalOptions(ctx), h.SignalWithStart, in).Get(ctx, nil)

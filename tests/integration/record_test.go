@@ -338,6 +338,37 @@ func TestRecordHistoriesFollowUp(t *testing.T) {
 	rec.save(s)
 }
 
+// TestRecordHistoriesLinkedCase: prn-01 closes as a false positive while
+// its alert run still counts duplicates, and the next duplicate opens a
+// new case (engine 3's reopening handoff) that names the closed one.
+func TestRecordHistoriesLinkedCase(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		c.Policy.Triage.DedupeWindow = time.Hour
+	}})
+	prn := readExample(t, "network-anomaly-printer.json")
+	postAlert(t, s, prn)
+	s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusAwaiting)
+	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "false_positive", By: "alice"})
+	waitClosed(t, s.client, workflows.IncidentWorkflowID("host:prn-01"))
+	postAlert(t, s, prn)
+	rec.keep(workflows.IncidentWorkflowID("host:prn-01"), workflows.IncidentType, "follows_closed_case")
+	var st workflows.IncidentState
+	eventually(t, 30*time.Second, "prn-01's new case linked", func() (bool, string) {
+		if code := s.get("/v1/incidents/host:prn-01", &st); code != http.StatusOK {
+			return false, fmt.Sprintf("HTTP %d", code)
+		}
+		return st.Status == workflows.StatusAwaiting && st.Linked, st.Status
+	})
+	if st.Previous == nil || st.Previous.Status != workflows.StatusFalsePositive {
+		t.Fatalf("prn-01's new case follows %+v, want the false positive", st.Previous)
+	}
+	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "deny", By: "carol"})
+	wantIncident(t, s, "host:prn-01", workflows.StatusDenied)
+	rec.save(s)
+}
+
 // startInput decodes the input the latest run of a workflow started with.
 func startInput(t *testing.T, s *stack, id string, out any) {
 	t.Helper()

@@ -251,3 +251,46 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestDuplicateAfterCloseOpensANewCase: the incident closes while its
+// alert run still counts duplicates (a dedupe window longer than the
+// routing window); the next duplicate opens a new case, with the alert,
+// linked to the closed one. Before, the duplicate's delta started an
+// incident run with no alert to open with, which waited a day and failed:
+// nobody heard of the alert again.
+func TestDuplicateAfterCloseOpensANewCase(t *testing.T) {
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		c.Policy.Triage.DedupeWindow = time.Hour
+	}})
+	prn := readExample(t, "network-anomaly-printer.json")
+	var resp intake.Response
+	s.post("/v1/alerts", "application/json", prn, &resp)
+	first := s.waitStatus("host:prn-01", 30*time.Second, workflows.StatusAwaiting)
+	body, _ := json.Marshal(workflows.DecideInput{Verdict: "false_positive", By: "carol"})
+	if code := s.post("/v1/incidents/host:prn-01/decision", "application/json", body, nil); code != http.StatusOK {
+		t.Fatalf("decision = %d", code)
+	}
+	eventually(t, 30*time.Second, "prn-01's incident closed", func() (bool, string) {
+		desc, err := s.client.DescribeWorkflowExecution(t.Context(), workflows.IncidentWorkflowID("host:prn-01"), "")
+		if err != nil {
+			return false, err.Error()
+		}
+		return desc.GetWorkflowExecutionInfo().GetCloseTime() != nil, desc.GetWorkflowExecutionInfo().GetStatus().String()
+	})
+	if desc, err := s.client.DescribeWorkflowExecution(t.Context(), resp.Results[0].WorkflowID, ""); err != nil || desc.GetWorkflowExecutionInfo().GetCloseTime() != nil {
+		t.Fatalf("the alert run should still be counting duplicates: %v", err)
+	}
+
+	s.post("/v1/alerts", "application/json", prn, nil)
+	var again workflows.IncidentState
+	eventually(t, 30*time.Second, "a new case with the alert", func() (bool, string) {
+		if code := s.get("/v1/incidents/host:prn-01", &again); code != http.StatusOK {
+			return false, fmt.Sprintf("HTTP %d", code)
+		}
+		return again.Status == workflows.StatusAwaiting && again.Linked, fmt.Sprintf("%s, title %q", again.Status, again.Title)
+	})
+	if again.CaseID == first.CaseID || again.Title != first.Title || again.Previous == nil || again.Previous.CaseID != first.CaseID {
+		t.Fatalf("new case %s %q follows %+v; want the alert's title, following case %s", again.CaseID, again.Title, again.Previous, first.CaseID)
+	}
+}

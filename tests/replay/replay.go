@@ -60,6 +60,7 @@ var Scenarios = []Scenario{
 	{workflows.IncidentType, "continue_as_new_mid_ladder"},    // the run that resumes one rolled over while a tier awaited its decision
 	{workflows.IncidentType, "default_held_revert_four_eyes"}, // the contain default refused (untrusted), two approve, two revert
 	{workflows.IncidentType, "follow_up_reenters"},            // marked false positive, a ransomware alert sends it back up to IR
+	{workflows.IncidentType, "follows_closed_case"},           // a new case of a key whose incident closed, naming the earlier one
 	{workflows.CorrelateType, "fired"},                        // a correlation window that raised its alert
 }
 
