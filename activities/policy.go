@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"slices"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -36,18 +37,55 @@ type Policy struct {
 // so that they schedule only those (an unconfigured source is not a gap),
 // and the timeout of each remote source.
 type EnrichmentPlan struct {
-	Intel      bool `json:"intel,omitempty"`
-	Assets     bool `json:"assets,omitempty"`
-	LiveAssets bool `json:"live_assets,omitempty"`
-	Users      bool `json:"users,omitempty"`
-	Related    bool `json:"related,omitempty"`
-	Hosts      bool `json:"hosts,omitempty"`
+	// Sources names the configured sources of the enrichment table
+	// (workflows/enrich: "intel", "assets", "cmdb", "users", "events",
+	// "edr").
+	Sources []string `json:"sources,omitempty"`
 	// Online names the online intel providers ("virustotal", "abuseipdb").
 	Online []string `json:"online,omitempty"`
 	// Timeout bounds each remote source's call.
 	Timeout time.Duration `json:"timeout,omitempty"`
 	// Window is how far back related events are looked for.
 	Window time.Duration `json:"window,omitempty"`
+
+	// The flags said the same as Sources before it: plans recorded in
+	// histories and carried across continue-as-new still hold them, and
+	// Has reads them when Sources is empty.
+	Intel      bool `json:"intel,omitempty"`
+	Assets     bool `json:"assets,omitempty"`
+	LiveAssets bool `json:"live_assets,omitempty"`
+	Users      bool `json:"users,omitempty"`
+	Related    bool `json:"related,omitempty"`
+	Hosts      bool `json:"hosts,omitempty"`
+}
+
+// Add names a configured source, once.
+func (p *EnrichmentPlan) Add(source string) {
+	if !slices.Contains(p.Sources, source) {
+		p.Sources = append(p.Sources, source)
+	}
+}
+
+// Has reports whether the plan names the source.
+func (p EnrichmentPlan) Has(source string) bool {
+	if len(p.Sources) > 0 {
+		return slices.Contains(p.Sources, source)
+	}
+	switch source {
+	case "intel":
+		return p.Intel
+	case "assets":
+		return p.Assets
+	case "cmdb":
+		return p.LiveAssets
+	case "users":
+		return p.Users
+	case "events":
+		return p.Related
+	case "edr":
+		return p.Hosts
+	}
+	return false
 }
 
 // GetPolicyInput asks for the current policy.

@@ -14,6 +14,7 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
+	wfenrich "github.com/socflow/socflow/workflows/enrich"
 	"github.com/socflow/socflow/integrations/abuseipdb"
 	"github.com/socflow/socflow/integrations/cmdb"
 	"github.com/socflow/socflow/integrations/defender"
@@ -79,7 +80,8 @@ func enrichment(cfg *config.Config, o Options, hc *http.Client, store *events.SQ
 		if err != nil {
 			return nil, plan, closers, fmt.Errorf("intel: %w", err)
 		}
-		e.Intel, plan.Intel = feeds, true
+		e.Intel = feeds
+		plan.Add(wfenrich.Intel)
 		if en.Intel.Reload > 0 {
 			background(func(ctx context.Context) error { return feeds.Watch(ctx, en.Intel.Reload) })
 		}
@@ -90,7 +92,8 @@ func enrichment(cfg *config.Config, o Options, hc *http.Client, store *events.SQ
 		if err != nil {
 			return nil, plan, closers, err
 		}
-		e.Assets, plan.Assets = inv, true
+		e.Assets = inv
+		plan.Add(wfenrich.Assets)
 	}
 
 	if sn := en.Assets.ServiceNow; sn.URL != "" {
@@ -105,11 +108,13 @@ func enrichment(cfg *config.Config, o Options, hc *http.Client, store *events.SQ
 		if err != nil {
 			return nil, plan, closers, fmt.Errorf("servicenow: %w", err)
 		}
-		e.LiveAssets, plan.LiveAssets = c, true
+		e.LiveAssets = c
+		plan.Add(wfenrich.CMDB)
 	}
 
 	if store != nil {
-		e.Events, plan.Related = relatedEvents{store}, true
+		e.Events = relatedEvents{store}
+		plan.Add(wfenrich.Events)
 		var geo *geoip.DB
 		if en.GeoIP.City != "" || en.GeoIP.ASN != "" {
 			db, err := geoip.Open(resolve(cfg, en.GeoIP.City), resolve(cfg, en.GeoIP.ASN))
@@ -120,7 +125,7 @@ func enrichment(cfg *config.Config, o Options, hc *http.Client, store *events.SQ
 			closers = append(closers, db.Close)
 		}
 		e.Users = userHistory{logins.New(store, geo, logins.Options{MaxSpeedKmh: en.Logins.MaxSpeedKmh}), geo}
-		plan.Users = true
+		plan.Add(wfenrich.Users)
 		background(func(ctx context.Context) error {
 			return events.Retain(ctx, store, en.Events.Retention, time.Hour, log)
 		})

@@ -27,6 +27,7 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/codec"
 	"github.com/socflow/socflow/config"
+	wfenrich "github.com/socflow/socflow/workflows/enrich"
 	"github.com/socflow/socflow/integrations/auditlog"
 	"github.com/socflow/socflow/integrations/console"
 	"github.com/socflow/socflow/integrations/defender"
@@ -204,7 +205,8 @@ func New(o Options) (*Worker, error) {
 		wk.closers = append(wk.closers, closerFunc(c))
 	}
 	if d, ok := contain.EDR.(*defender.Client); ok && cfg.Enrichment.HostDetails {
-		enrich.Hosts, plan.Hosts = hostDirectory{d}, true
+		enrich.Hosts = hostDirectory{d}
+		plan.Add(wfenrich.EDR)
 	}
 
 	out := o.Console

@@ -1,17 +1,15 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/activities"
-	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/policy"
+	"github.com/socflow/socflow/workflows/enrich"
 )
 
 // RespondToAlert is the pipeline for one alert fingerprint:
@@ -241,155 +239,33 @@ func (r *responder) feed(ctx workflow.Context, at time.Time) error {
 	return nil
 }
 
-// enrich runs every configured source in parallel, each with its own
-// timeout and retries. A source that fails or times out becomes a named
-// gap in the packet; it never fails the alert. In-memory lookups (intel
-// index, inventory) are local activities; remote sources are activities.
+// enrich runs the plan's sources (workflows/enrich) in parallel, each
+// with its own timeout and retries. A source that fails or times out
+// becomes a named gap in the packet; it never fails the alert. In-memory
+// lookups (intel index, inventory) are local activities, remote sources
+// activities, and sources in socflow's own store local activities from
+// engine 2 on.
 func (r *responder) enrich(ctx workflow.Context, plan activities.EnrichmentPlan) {
-	a := &r.st.Alert
 	pkt := &r.st.Context
-	pkt.Hashes = a.Hashes()
-	lctx := enrichLocalOptions(ctx)
+	pkt.Hashes = r.st.Alert.Hashes()
 	timeout := plan.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	remote := func(summary string) workflow.Context { return enrichRemoteOptions(ctx, timeout, summary) }
-	var e *activities.Enrich
-	// store runs a source in socflow's own store: a local activity from
-	// engine 2 on.
-	store := func(summary string, fn, in any) workflow.Future {
+	lctx := enrichLocalOptions(ctx)
+	in := enrich.NewInput(&r.st.Alert, plan)
+	in.Local = func(fn, arg any) workflow.Future { return workflow.ExecuteLocalActivity(lctx, fn, arg) }
+	in.Remote = func(summary string, fn, arg any) workflow.Future {
+		return workflow.ExecuteActivity(enrichRemoteOptions(ctx, timeout, summary), fn, arg)
+	}
+	in.Store = func(summary string, fn, arg any) workflow.Future {
 		if r.engine >= 2 {
-			return workflow.ExecuteLocalActivity(enrichStoreOptions(ctx, timeout), fn, in)
+			return workflow.ExecuteLocalActivity(enrichStoreOptions(ctx, timeout), fn, arg)
 		}
-		return workflow.ExecuteActivity(remote(summary), fn, in)
+		return in.Remote(summary, fn, arg)
 	}
-
-	var hosts, hostIPs []string
-	for _, h := range a.Entities.Hosts {
-		hosts = append(hosts, h.Name)
-		hostIPs = append(hostIPs, h.IP...)
-	}
-	if dst := a.DestinationIP(); len(hosts) == 0 && dst != "" {
-		hostIPs = append(hostIPs, dst)
-	}
-	var users []string
-	for _, u := range a.Entities.Users {
-		users = append(users, u.Name)
-	}
-	var ips []string
-	for _, ip := range a.Entities.IPs {
-		ips = append(ips, ip.Addr)
-	}
-	assetIn := activities.LookupAssetInput{Hosts: hosts, IPs: hostIPs}
-	inds := indicators(a)
-
-	// Each source: its name (the gap's), its future, what to do with it.
-	type source struct {
-		name  string
-		f     workflow.Future
-		apply func(workflow.Future) error
-	}
-	var sources []source
-	add := func(name string, f workflow.Future, apply func(workflow.Future) error) {
-		sources = append(sources, source{name, f, apply})
-	}
-	if plan.Intel {
-		add("intel", workflow.ExecuteLocalActivity(lctx, e.LookupIntel, activities.LookupIntelInput{Indicators: inds}),
-			func(f workflow.Future) error {
-				var res activities.LookupIntelResult
-				err := f.Get(ctx, &res)
-				pkt.IntelHits = append(pkt.IntelHits, res.Hits...)
-				return err
-			})
-	}
-	for _, p := range plan.Online {
-		if len(inds) == 0 {
-			break
-		}
-		add(p, workflow.ExecuteActivity(remote("intel "+p), e.LookupOnlineIntel, activities.LookupOnlineIntelInput{Provider: p, Indicators: firstN(inds, 10)}),
-			func(f workflow.Future) error {
-				var res activities.LookupIntelResult
-				err := f.Get(ctx, &res)
-				pkt.IntelHits = append(pkt.IntelHits, res.Hits...)
-				if err == nil && res.Partial != "" {
-					err = errors.New(res.Partial)
-				}
-				return err
-			})
-	}
-	if plan.Assets {
-		add("assets", workflow.ExecuteLocalActivity(lctx, e.LookupAsset, assetIn), func(f workflow.Future) error {
-			var res activities.LookupAssetResult
-			err := f.Get(ctx, &res)
-			pkt.Asset = res.Asset
-			return err
-		})
-	}
-	if plan.LiveAssets && len(hosts)+len(hostIPs) > 0 {
-		add("cmdb", workflow.ExecuteActivity(remote("cmdb"), e.LookupLiveAsset, assetIn), func(f workflow.Future) error {
-			var res activities.LookupAssetResult
-			err := f.Get(ctx, &res)
-			// The static inventory is the site's deliberate record; the
-			// live CMDB fills in what it does not know.
-			if pkt.Asset == nil {
-				pkt.Asset = res.Asset
-			}
-			return err
-		})
-	}
-	if plan.Users && len(users) > 0 {
-		in := activities.AssessUsersInput{Users: users, IP: a.SourceIP(), At: a.Time, Source: a.Source}
-		switch strings.ToLower(a.Labels["outcome"]) {
-		case "success":
-			ok := true
-			in.Success = &ok
-		case "failure":
-			ok := false
-			in.Success = &ok
-		}
-		add("users", store("login history", e.AssessUsers, in), func(f workflow.Future) error {
-			var res activities.AssessUsersResult
-			err := f.Get(ctx, &res)
-			pkt.Users = res.Users
-			return err
-		})
-	}
-	if plan.Related {
-		window := plan.Window
-		if window <= 0 {
-			window = 30 * time.Minute
-		}
-		q := activities.RelatedQuery{Hosts: hosts, Users: users, IPs: ips, Before: a.Time, Window: window, Limit: 20}
-		add("events", store("related events", e.FindRelated, q), func(f workflow.Future) error {
-			var res activities.FindRelatedResult
-			err := f.Get(ctx, &res)
-			pkt.Related = res.Events
-			return err
-		})
-	}
-	if plan.Hosts && len(hosts) > 0 {
-		add("edr", workflow.ExecuteActivity(remote("edr host"), e.DescribeHost, activities.DescribeHostInput{Host: hosts[0]}),
-			func(f workflow.Future) error {
-				var res activities.DescribeHostResult
-				err := f.Get(ctx, &res)
-				pkt.Host = res.Host
-				return err
-			})
-	}
-	for _, s := range sources {
-		if err := s.apply(s.f); err != nil {
-			pkt.Gaps = append(pkt.Gaps, alert.Gap{Source: s.name, Reason: errText(err)})
-		}
-	}
+	enrich.Run(ctx, in, enrich.For(plan), pkt, errText)
 	r.st.EnrichedAt = workflow.Now(ctx)
-}
-
-func firstN(s []string, n int) []string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // score applies the scoring schema.
@@ -636,19 +512,4 @@ func (r *responder) publish(ctx workflow.Context) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
 	}
-}
-
-// indicators lists what intel can match on: addresses, domains, URLs and
-// hashes.
-func indicators(a *alert.Alert) []string {
-	var out []string
-	for _, ip := range a.Entities.IPs {
-		out = append(out, ip.Addr)
-	}
-	for _, h := range a.Entities.Hosts {
-		out = append(out, h.IP...)
-	}
-	out = append(out, a.Entities.Domains...)
-	out = append(out, a.Entities.URLs...)
-	return append(out, a.Hashes()...)
 }
