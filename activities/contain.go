@@ -7,27 +7,38 @@ import (
 	"github.com/socflow/socflow/alert"
 )
 
-// EDR isolates hosts and blocks addresses.
-type EDR interface {
+// Containment providers are found by what they can do, not by what they
+// are: the worker asks each configured client which of these it
+// implements, so an isolation-only EDR need not fake IP blocking.
+
+// HostIsolator cuts hosts off the network (the EDR's own channel
+// excepted) and lets them back.
+type HostIsolator interface {
 	IsolateHost(ctx context.Context, host, comment string) (ref string, err error)
 	ReleaseHost(ctx context.Context, host, comment string) (ref string, err error)
+}
+
+// IPBlocker blocks addresses and lifts the blocks.
+type IPBlocker interface {
 	BlockIP(ctx context.Context, ip, comment string) (ref string, err error)
 	// UnblockIP removes the block; ref is what BlockIP returned.
 	UnblockIP(ctx context.Context, ip, ref string) error
 }
 
-// IdentityProvider disables and re-enables accounts.
-type IdentityProvider interface {
+// AccountDisabler disables and re-enables accounts.
+type AccountDisabler interface {
 	DisableUser(ctx context.Context, user string) error
 	EnableUser(ctx context.Context, user string) error
 }
 
-// Contain carries out containment actions and their undos. Every method is
-// safe to retry: the EDR and IdP calls it makes are idempotent (isolating an
-// isolated host, suspending a suspended user, succeed or report the state).
+// Contain carries out containment actions and their undos, each with the
+// provider that has the capability (nil: none configured). Every method is
+// safe to retry: the calls it makes are idempotent (isolating an isolated
+// host, suspending a suspended user, succeed or report the state).
 type Contain struct {
-	EDR EDR
-	IDP IdentityProvider
+	Isolator HostIsolator
+	Blocker  IPBlocker
+	Accounts AccountDisabler
 }
 
 // ContainInput is one action on behalf of an incident.
@@ -51,18 +62,25 @@ func (c *Contain) comment(in ContainInput, verb string) string {
 	return fmt.Sprintf("socflow %s: %s %s (%s)", in.IncidentID, verb, in.Action.Target, in.Action.Reason)
 }
 
-func (c *Contain) edr() (EDR, error) {
-	if c.EDR == nil {
-		return nil, errNotConfigured("no EDR integration (integrations.edr)")
+func (c *Contain) isolator() (HostIsolator, error) {
+	if c.Isolator == nil {
+		return nil, errNotConfigured("no EDR integration that isolates hosts (integrations.edr)")
 	}
-	return c.EDR, nil
+	return c.Isolator, nil
 }
 
-func (c *Contain) idp() (IdentityProvider, error) {
-	if c.IDP == nil {
+func (c *Contain) blocker() (IPBlocker, error) {
+	if c.Blocker == nil {
+		return nil, errNotConfigured("no EDR integration that blocks addresses (integrations.edr)")
+	}
+	return c.Blocker, nil
+}
+
+func (c *Contain) accounts() (AccountDisabler, error) {
+	if c.Accounts == nil {
 		return nil, errNotConfigured("no identity provider integration (integrations.idp)")
 	}
-	return c.IDP, nil
+	return c.Accounts, nil
 }
 
 func drill(in ContainInput, verb string) (ContainResult, bool) {
@@ -77,7 +95,7 @@ func (c *Contain) IsolateHost(ctx context.Context, in ContainInput) (ContainResu
 	if r, ok := drill(in, "isolate"); ok {
 		return r, nil
 	}
-	edr, err := c.edr()
+	edr, err := c.isolator()
 	if err == nil {
 		var ref string
 		ref, err = edr.IsolateHost(ctx, in.Action.Target, c.comment(in, "isolate"))
@@ -93,7 +111,7 @@ func (c *Contain) ReleaseHost(ctx context.Context, in ContainInput) (ContainResu
 	if r, ok := drill(in, "release"); ok {
 		return r, nil
 	}
-	edr, err := c.edr()
+	edr, err := c.isolator()
 	if err == nil {
 		var ref string
 		ref, err = edr.ReleaseHost(ctx, in.Action.Target, c.comment(in, "release"))
@@ -109,7 +127,7 @@ func (c *Contain) BlockIP(ctx context.Context, in ContainInput) (ContainResult, 
 	if r, ok := drill(in, "block"); ok {
 		return r, nil
 	}
-	edr, err := c.edr()
+	edr, err := c.blocker()
 	if err == nil {
 		var ref string
 		ref, err = edr.BlockIP(ctx, in.Action.Target, c.comment(in, "block"))
@@ -125,7 +143,7 @@ func (c *Contain) UnblockIP(ctx context.Context, in ContainInput) (ContainResult
 	if r, ok := drill(in, "unblock"); ok {
 		return r, nil
 	}
-	edr, err := c.edr()
+	edr, err := c.blocker()
 	if err == nil {
 		err = edr.UnblockIP(ctx, in.Action.Target, in.Reference)
 		if err == nil {
@@ -140,7 +158,7 @@ func (c *Contain) DisableUser(ctx context.Context, in ContainInput) (ContainResu
 	if r, ok := drill(in, "disable"); ok {
 		return r, nil
 	}
-	idp, err := c.idp()
+	idp, err := c.accounts()
 	if err == nil {
 		err = idp.DisableUser(ctx, in.Action.Target)
 		if err == nil {
@@ -155,7 +173,7 @@ func (c *Contain) EnableUser(ctx context.Context, in ContainInput) (ContainResul
 	if r, ok := drill(in, "enable"); ok {
 		return r, nil
 	}
-	idp, err := c.idp()
+	idp, err := c.accounts()
 	if err == nil {
 		err = idp.EnableUser(ctx, in.Action.Target)
 		if err == nil {

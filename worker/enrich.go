@@ -17,7 +17,6 @@ import (
 	wfenrich "github.com/socflow/socflow/workflows/enrich"
 	"github.com/socflow/socflow/integrations/abuseipdb"
 	"github.com/socflow/socflow/integrations/cmdb"
-	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/integrations/geoip"
 	"github.com/socflow/socflow/integrations/intel"
@@ -203,17 +202,3 @@ func (u userHistory) Record(ctx context.Context, user, ip string, at time.Time, 
 	return u.h.Record(ctx, user, ip, at, success, source)
 }
 
-// hostDirectory adapts the Defender client's machine lookup.
-type hostDirectory struct{ c *defender.Client }
-
-func (h hostDirectory) HostDetails(ctx context.Context, host string) (*alert.HostDetails, error) {
-	m, err := h.c.FindMachine(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	d := &alert.HostDetails{Name: m.ComputerDNSName, ID: m.ID, OS: m.OSPlatform, Health: m.HealthStatus, Source: "defender"}
-	if t, err := time.Parse(time.RFC3339Nano, m.LastSeen); err == nil {
-		d.LastSeen = t
-	}
-	return d, nil
-}

@@ -30,10 +30,8 @@ import (
 	wfenrich "github.com/socflow/socflow/workflows/enrich"
 	"github.com/socflow/socflow/integrations/auditlog"
 	"github.com/socflow/socflow/integrations/console"
-	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/integrations/jira"
-	"github.com/socflow/socflow/integrations/okta"
 	socslack "github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/policy"
@@ -118,9 +116,11 @@ type Options struct {
 	// Console receives the console notifier's output (stdout).
 	Console io.Writer
 	// EDR and IDP override the configured integrations (`socflow dev`
-	// points them at its built-in loopback fakes).
-	EDR activities.EDR
-	IDP activities.IdentityProvider
+	// points them at its built-in loopback fakes): clients offering any
+	// of activities.HostIsolator, IPBlocker, AccountDisabler and
+	// HostDirectory.
+	EDR any
+	IDP any
 	// HTTPClient is shared by every integration; nil builds one with a
 	// 30-second timeout.
 	HTTPClient *http.Client
@@ -160,21 +160,16 @@ func New(o Options) (*Worker, error) {
 	wk := &Worker{}
 	wk.policy.Store(&cfg.Policy)
 
-	contain := &activities.Contain{EDR: o.EDR, IDP: o.IDP}
-	if contain.EDR == nil && cfg.Integrations.EDR.Provider == "defender" {
-		c, err := defender.New(hc, cfg.Integrations.EDR.URL, cfg.Integrations.EDR.Token.Value())
-		if err != nil {
-			return nil, fmt.Errorf("worker: edr: %w", err)
-		}
-		contain.EDR = c
+	edr, err := build("worker: edr", edrProviders(), hc, cfg.Integrations.EDR, o.EDR)
+	if err != nil {
+		return nil, err
 	}
-	if contain.IDP == nil && cfg.Integrations.IDP.Provider == "okta" {
-		c, err := okta.New(hc, cfg.Integrations.IDP.URL, cfg.Integrations.IDP.Token.Value())
-		if err != nil {
-			return nil, fmt.Errorf("worker: idp: %w", err)
-		}
-		contain.IDP = c
+	idp, err := build("worker: idp", idpProviders(), hc, cfg.Integrations.IDP, o.IDP)
+	if err != nil {
+		return nil, err
 	}
+	caps := findCapabilities(edr, idp)
+	contain := &caps.contain
 
 	store := o.Events
 	if store == nil {
@@ -204,8 +199,8 @@ func New(o Options) (*Worker, error) {
 	for _, c := range closers {
 		wk.closers = append(wk.closers, closerFunc(c))
 	}
-	if d, ok := contain.EDR.(*defender.Client); ok && cfg.Enrichment.HostDetails {
-		enrich.Hosts = hostDirectory{d}
+	if caps.hosts != nil && cfg.Enrichment.HostDetails {
+		enrich.Hosts = caps.hosts
 		plan.Add(wfenrich.EDR)
 	}
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
 )
 
@@ -39,7 +40,8 @@ const (
 )
 
 // Client calls the Defender for Endpoint API with a bearer token. It
-// satisfies activities.EDR.
+// isolates hosts, blocks addresses and describes machines (the worker
+// finds each capability by interface).
 type Client struct {
 	hc    *http.Client
 	base  string
@@ -218,6 +220,20 @@ func (c *Client) lastIsolationAction(ctx context.Context, machineID string) (*Ma
 		}
 	}
 	return last, nil
+}
+
+// HostDetails is the machine as socflow's context packet shows it: its
+// name, ID, OS, health and when Defender last saw it.
+func (c *Client) HostDetails(ctx context.Context, host string) (*alert.HostDetails, error) {
+	m, err := c.FindMachine(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	d := &alert.HostDetails{Name: m.ComputerDNSName, ID: m.ID, OS: m.OSPlatform, Health: m.HealthStatus, Source: "defender"}
+	if t, err := time.Parse(time.RFC3339Nano, m.LastSeen); err == nil {
+		d.LastSeen = t
+	}
+	return d, nil
 }
 
 // FindMachine returns the machine Defender knows as host. The name is

@@ -17,7 +17,12 @@ import (
 	"github.com/socflow/socflow/integrations/httpx"
 )
 
-var _ activities.EDR = (*defender.Client)(nil)
+// The capabilities the worker finds on a Defender client.
+var (
+	_ activities.HostIsolator  = (*defender.Client)(nil)
+	_ activities.IPBlocker     = (*defender.Client)(nil)
+	_ activities.HostDirectory = (*defender.Client)(nil)
+)
 
 // setup serves h on a loopback server and returns a client for it.
 func setup(t *testing.T, h http.Handler, token string) *defender.Client {

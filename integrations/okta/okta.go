@@ -33,8 +33,8 @@ const (
 	StatusDeprovisioned   = "DEPROVISIONED"
 )
 
-// Client calls an Okta org's Users API with an API token. It satisfies
-// activities.IdentityProvider.
+// Client calls an Okta org's Users API with an API token. It disables
+// and re-enables accounts (activities.AccountDisabler).
 type Client struct {
 	hc    *http.Client
 	base  string

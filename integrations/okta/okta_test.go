@@ -17,7 +17,7 @@ import (
 	"github.com/socflow/socflow/integrations/okta/oktatest"
 )
 
-var _ activities.IdentityProvider = (*okta.Client)(nil)
+var _ activities.AccountDisabler = (*okta.Client)(nil)
 
 // setup serves h on a loopback server and returns a client for it.
 func setup(t *testing.T, h http.Handler, token string) *okta.Client {

@@ -1,0 +1,80 @@
+package worker
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/defender"
+	"github.com/socflow/socflow/integrations/okta"
+)
+
+// A provider builds one integration's client from its configuration
+// block. What the client can do is found by interface assertion
+// (activities.HostIsolator, IPBlocker, AccountDisabler, HostDirectory),
+// so that adding a provider is its package, one entry here and its name
+// in config's list.
+type provider func(hc *http.Client, s config.Service) (any, error)
+
+// edrProviders are the EDRs integrations.edr.provider names.
+func edrProviders() map[string]provider {
+	return map[string]provider{
+		"defender": func(hc *http.Client, s config.Service) (any, error) { return defender.New(hc, s.URL, s.Token.Value()) },
+	}
+}
+
+// idpProviders are the identity providers integrations.idp.provider names.
+func idpProviders() map[string]provider {
+	return map[string]provider{
+		"okta": func(hc *http.Client, s config.Service) (any, error) { return okta.New(hc, s.URL, s.Token.Value()) },
+	}
+}
+
+// build returns the configured client of one integration (nil when the
+// block names no provider), or override when it is set.
+func build(kind string, providers map[string]provider, hc *http.Client, s config.Service, override any) (any, error) {
+	if override != nil {
+		return override, nil
+	}
+	if s.Provider == "" {
+		return nil, nil
+	}
+	p, ok := providers[s.Provider]
+	if !ok {
+		// config.Validate refuses unknown names first; this is a
+		// registry that lags config's list.
+		return nil, fmt.Errorf("%s: no provider %q in this build", kind, s.Provider)
+	}
+	c, err := p(hc, s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	return c, nil
+}
+
+// capabilities are what the configured clients can do, the first client
+// with a capability providing it.
+type capabilities struct {
+	contain activities.Contain
+	hosts   activities.HostDirectory
+}
+
+func findCapabilities(clients ...any) capabilities {
+	var c capabilities
+	for _, cl := range clients {
+		if v, ok := cl.(activities.HostIsolator); ok && c.contain.Isolator == nil {
+			c.contain.Isolator = v
+		}
+		if v, ok := cl.(activities.IPBlocker); ok && c.contain.Blocker == nil {
+			c.contain.Blocker = v
+		}
+		if v, ok := cl.(activities.AccountDisabler); ok && c.contain.Accounts == nil {
+			c.contain.Accounts = v
+		}
+		if v, ok := cl.(activities.HostDirectory); ok && c.hosts == nil {
+			c.hosts = v
+		}
+	}
+	return c
+}
