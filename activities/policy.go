@@ -1,12 +1,12 @@
 package activities
 
 import (
-	"slices"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 

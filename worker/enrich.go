@@ -14,7 +14,6 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
-	wfenrich "github.com/socflow/socflow/workflows/enrich"
 	"github.com/socflow/socflow/integrations/abuseipdb"
 	"github.com/socflow/socflow/integrations/cmdb"
 	"github.com/socflow/socflow/integrations/events"
@@ -24,6 +23,7 @@ import (
 	"github.com/socflow/socflow/integrations/servicenow"
 	"github.com/socflow/socflow/integrations/taxii"
 	"github.com/socflow/socflow/integrations/virustotal"
+	wfenrich "github.com/socflow/socflow/workflows/enrich"
 )
 
 // OpenEvents opens the configured event store: PostgreSQL when a DSN is
@@ -201,4 +201,3 @@ func (u userHistory) Assess(ctx context.Context, user, ip string, at time.Time) 
 func (u userHistory) Record(ctx context.Context, user, ip string, at time.Time, success bool, source string) error {
 	return u.h.Record(ctx, user, ip, at, success, source)
 }
-

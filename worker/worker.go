@@ -27,7 +27,6 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/codec"
 	"github.com/socflow/socflow/config"
-	wfenrich "github.com/socflow/socflow/workflows/enrich"
 	"github.com/socflow/socflow/integrations/auditlog"
 	"github.com/socflow/socflow/integrations/console"
 	"github.com/socflow/socflow/integrations/events"
@@ -36,6 +35,7 @@ import (
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
+	wfenrich "github.com/socflow/socflow/workflows/enrich"
 )
 
 // Dial connects to the Temporal frontend the configuration names, with TLS
