@@ -263,12 +263,32 @@ type Decision struct {
 	At   time.Time `json:"at"`
 }
 
+// Stage is a timeline line's pipeline stage; the timeline, the case file
+// and the handoff notes group lines by it.
+type Stage string
+
+// The stages, in pipeline order.
+const (
+	StageIngest   Stage = "ingest"
+	StageTriage   Stage = "triage"
+	StageEnrich   Stage = "enrich"
+	StageScore    Stage = "score"
+	StageRoute    Stage = "route"
+	StagePlaybook Stage = "playbook"
+	StageEscalate Stage = "escalate"
+	StageDecide   Stage = "decide"
+	StageContain  Stage = "contain"
+	StageTicket   Stage = "ticket"
+	StageNotify   Stage = "notify"
+	StageCase     Stage = "case"
+	StageClose    Stage = "close"
+)
+
 // TimelineEvent is one entry of an incident's audit trail.
 type TimelineEvent struct {
 	At time.Time `json:"at"`
-	// Stage is the pipeline stage: ingest, triage, enrich, score, route,
-	// escalate, decide, contain, ticket, notify, close.
-	Stage string `json:"stage"`
+	// Stage is the pipeline stage (the Stage constants).
+	Stage Stage `json:"stage"`
 	// Actor is who acted: "socflow", a responder's identity, or "timer".
 	Actor   string `json:"actor"`
 	Message string `json:"message"`

@@ -217,7 +217,7 @@ func (inc *incident) writeRecord(ctx workflow.Context, rec *activities.CaseRecor
 	}
 	if err != nil {
 		if first {
-			inc.note(ctx, "case", "socflow", "case file not written, will retry: "+errText(err))
+			inc.note(ctx, alert.StageCase, "socflow", "case file not written, will retry: "+errText(err))
 		}
 		return false
 	}
@@ -239,7 +239,7 @@ func (inc *incident) link(ctx workflow.Context, prev *activities.CaseLink) {
 	}
 	inc.st.Previous = prev
 	if !inc.closing {
-		inc.note(ctx, "escalate", "socflow", previousCaseLine(IncidentKey(inc.st.ID), prev))
+		inc.note(ctx, alert.StageEscalate, "socflow", previousCaseLine(IncidentKey(inc.st.ID), prev))
 	}
 }
 

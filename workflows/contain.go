@@ -70,7 +70,7 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 		a := sg.Actions[sg.Next]
 		s, ok := steps[a.Kind]
 		if !ok {
-			inc.note(ctx, "contain", "socflow", fmt.Sprintf("unknown action kind %q skipped", a.Kind))
+			inc.note(ctx, alert.StageContain, "socflow", fmt.Sprintf("unknown action kind %q skipped", a.Kind))
 			continue
 		}
 		var res activities.ContainResult
@@ -85,11 +85,11 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 			r.Status, r.Detail = alert.ActionFailed, errText(err)
 			inc.st.Results = append(inc.st.Results, r)
 			sg.Results = append(sg.Results, r)
-			inc.note(ctx, "contain", "socflow", fmt.Sprintf("%s failed: %s", a.ID, r.Detail))
+			inc.note(ctx, alert.StageContain, "socflow", fmt.Sprintf("%s failed: %s", a.ID, r.Detail))
 			inc.compensate(ctx, sg.Done)
 			inc.st.Status = StatusPartial
 			if len(sg.Done) > 0 {
-				inc.note(ctx, "contain", "socflow", fmt.Sprintf("saga: undid %d earlier action(s); containment needs a human", len(sg.Done)))
+				inc.note(ctx, alert.StageContain, "socflow", fmt.Sprintf("saga: undid %d earlier action(s); containment needs a human", len(sg.Done)))
 			}
 			inc.publish(ctx)
 			inc.notify(ctx, activities.NotifyContainment)
@@ -100,7 +100,7 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 		inc.st.Results = append(inc.st.Results, r)
 		sg.Done = append(sg.Done, len(inc.st.Results)-1)
 		sg.Results = append(sg.Results, r)
-		inc.note(ctx, "contain", "socflow", r.Detail)
+		inc.note(ctx, alert.StageContain, "socflow", r.Detail)
 	}
 	inc.st.Status = StatusContained
 	inc.st.Metrics.TimeToContain = workflow.Now(ctx).Sub(inc.st.OpenedAt)
@@ -122,11 +122,11 @@ func (inc *incident) compensate(ctx workflow.Context, idx []int) {
 			IncidentID: inc.st.ID, Action: r.Action, Reference: r.Reference, Drill: inc.st.Drill,
 		}).Get(ctx, &res)
 		if err != nil {
-			inc.note(ctx, "contain", "socflow", fmt.Sprintf("undo of %s failed: %s", r.Action.ID, errText(err)))
+			inc.note(ctx, alert.StageContain, "socflow", fmt.Sprintf("undo of %s failed: %s", r.Action.ID, errText(err)))
 			continue
 		}
 		r.Status = alert.ActionReverted
-		inc.note(ctx, "contain", "socflow", res.Detail)
+		inc.note(ctx, alert.StageContain, "socflow", res.Detail)
 	}
 }
 
@@ -153,7 +153,7 @@ func (inc *incident) revert(ctx workflow.Context, d alert.Decision) {
 	}
 	inc.compensate(ctx, idx)
 	inc.st.Status = StatusFalsePositive
-	inc.note(ctx, "contain", d.By, fmt.Sprintf("reverted %d action(s)", len(idx)))
+	inc.note(ctx, alert.StageContain, d.By, fmt.Sprintf("reverted %d action(s)", len(idx)))
 	inc.publish(ctx)
 	inc.notify(ctx, activities.NotifyContainment)
 }

@@ -36,7 +36,7 @@ func (inc *incident) Note(ctx workflow.Context, message string) {
 	if err != nil || done != nil {
 		return
 	}
-	inc.note(ctx, "playbook", "playbook:"+inc.st.Playbook, message)
+	inc.note(ctx, alert.StagePlaybook, "playbook:"+inc.st.Playbook, message)
 	inc.endStep(StepOutcome{Step: pos, Kind: StepNote})
 }
 
@@ -103,7 +103,7 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 			}
 			inc.st.Tier, inc.st.Status = l.Tier, StatusAwaiting
 			inc.decision = nil
-			inc.note(ctx, "escalate", "socflow", fmt.Sprintf("asked %s (%s) to decide on %d proposed action(s): %s; answer within %s",
+			inc.note(ctx, alert.StageEscalate, "socflow", fmt.Sprintf("asked %s (%s) to decide on %d proposed action(s): %s; answer within %s",
 				l.Tier, orNone(t.Channel), len(proposal), l.Reason, t.Timeout))
 			inc.publish(ctx)
 			inc.notify(ctx, activities.NotifyEscalation)
@@ -154,7 +154,7 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 			return playbooks.Outcome{Decision: d}, nil
 		}
 
-		inc.note(ctx, "escalate", "timer", fmt.Sprintf("%s did not answer within %s", tier, t.Timeout))
+		inc.note(ctx, alert.StageEscalate, "timer", fmt.Sprintf("%s did not answer within %s", tier, t.Timeout))
 		if next := inc.pol.NextTier(tier); t.OnTimeout == policy.OnTimeoutEscalate && next != nil {
 			ask(next.Name, fmt.Sprintf("%s did not answer in %s", t.Name, t.Timeout))
 			continue
@@ -187,7 +187,7 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 			inc.st.Status = StatusClosed
 		}
 		inc.st.Decisions = append(inc.st.Decisions, d)
-		inc.note(ctx, "decide", "policy", d.Note)
+		inc.note(ctx, alert.StageDecide, "policy", d.Note)
 		inc.markDecided(ctx)
 		if d.Verdict == alert.VerdictApprove && (len(proposal) > 0 || !inc.v.carryOut) {
 			return playbooks.Outcome{Decision: d, Approved: proposal}, nil
@@ -233,7 +233,7 @@ func (inc *incident) judgeDefault(ctx workflow.Context, def policy.TimeoutDefaul
 		if !da.Applied {
 			verb = "does not apply"
 		}
-		inc.note(ctx, "decide", "policy", fmt.Sprintf("timeout default %s %s: %s", def, verb, da.Reason))
+		inc.note(ctx, alert.StageDecide, "policy", fmt.Sprintf("timeout default %s %s: %s", def, verb, da.Reason))
 	}
 	if da.Applied {
 		return ""
@@ -483,7 +483,7 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 	if need := inc.undoNeeds(); need > 1 && inc.isUndo(d.Verdict) {
 		inc.st.Approvals = append(inc.st.Approvals, d)
 		if len(inc.st.Approvals) < need {
-			inc.note(ctx, "decide", d.By, fmt.Sprintf("%s: approval %d of %d at %s via %s", d.Verdict, len(inc.st.Approvals), need, d.Tier, orNone(d.Via)))
+			inc.note(ctx, alert.StageDecide, d.By, fmt.Sprintf("%s: approval %d of %d at %s via %s", d.Verdict, len(inc.st.Approvals), need, d.Tier, orNone(d.Via)))
 			return DecideResult{Status: "recorded", Tier: d.Tier, Approvals: len(inc.st.Approvals), Needed: need}, nil
 		}
 		d = combineApprovals(nil, inc.st.Approvals)
@@ -493,7 +493,7 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 		slices.ContainsFunc(selectActions(inc.st.Proposed, d.Actions), func(a alert.Action) bool { return a.Destructive }) {
 		inc.st.Approvals = append(inc.st.Approvals, d)
 		if len(inc.st.Approvals) < need {
-			inc.note(ctx, "decide", d.By, fmt.Sprintf("approval %d of %d at %s via %s", len(inc.st.Approvals), need, d.Tier, orNone(d.Via)))
+			inc.note(ctx, alert.StageDecide, d.By, fmt.Sprintf("approval %d of %d at %s via %s", len(inc.st.Approvals), need, d.Tier, orNone(d.Via)))
 			return DecideResult{Status: "recorded", Tier: d.Tier, Approvals: len(inc.st.Approvals), Needed: need}, nil
 		}
 		if workflow.GetVersion(ctx, changeFourEyesExact, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
@@ -502,7 +502,7 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 			ids := approvedByEnough(inc.st.Proposed, inc.st.Approvals, need)
 			if len(ids) == 0 {
 				approved := approvedBy(inc.st.Proposed, inc.st.Approvals)
-				inc.note(ctx, "decide", d.By, fmt.Sprintf("approval %d at %s via %s; no action has %d approvers yet (%s): waiting for more",
+				inc.note(ctx, alert.StageDecide, d.By, fmt.Sprintf("approval %d at %s via %s; no action has %d approvers yet (%s): waiting for more",
 					len(inc.st.Approvals), d.Tier, orNone(d.Via), need, describeApproved(inc.st.Approvals, approved)))
 				return DecideResult{Status: "recorded", Tier: d.Tier, Approvals: len(inc.st.Approvals), Needed: need, Approved: approved}, nil
 			}
@@ -518,7 +518,7 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 	if d.Note != "" {
 		msg += ": " + d.Note
 	}
-	inc.note(ctx, "decide", d.By, msg)
+	inc.note(ctx, alert.StageDecide, d.By, msg)
 	inc.decision = &d
 	return DecideResult{Status: "accepted", Tier: d.Tier}, nil
 }

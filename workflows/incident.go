@@ -64,7 +64,7 @@ var errReopen = errors.New("incident: a follow-up alert re-enters the ladder")
 // reenter runs the playbook again for a follow-up alert: a new round of
 // steps, whose ladder asks the tier the new score names.
 func (inc *incident) reenter(ctx workflow.Context) {
-	inc.note(ctx, "escalate", "policy", fmt.Sprintf("follow-up alert after the playbook settled as %s: %s; re-entering the ladder", inc.st.Status, inc.reopen))
+	inc.note(ctx, alert.StageEscalate, "policy", fmt.Sprintf("follow-up alert after the playbook settled as %s: %s; re-entering the ladder", inc.st.Status, inc.reopen))
 	inc.reopen = ""
 	inc.st.Phase = PhaseResponding
 	inc.st.Approvals = nil
@@ -265,7 +265,7 @@ func (inc *incident) adoptEngine0State() {
 
 // attempt records a refused decision.
 func (inc *incident) attempt(ctx workflow.Context, a AttemptSignal) {
-	inc.note(ctx, "decide", a.By, fmt.Sprintf("refused %s via %s: %s", a.Verdict, orNone(a.Via), a.Reason))
+	inc.note(ctx, alert.StageDecide, a.By, fmt.Sprintf("refused %s via %s: %s", a.Verdict, orNone(a.Via), a.Reason))
 }
 
 // sendUpdates tells responders about alerts that join an incident they
@@ -313,7 +313,7 @@ func (inc *incident) open(ctx workflow.Context) error {
 		return temporal.NewNonRetryableApplicationError("no alert arrived: incidents are started by RespondToAlert", "NoAlert", nil)
 	}
 	inc.st.Phase = PhaseResponding
-	inc.note(ctx, "route", "socflow", fmt.Sprintf("incident opened by routing rule %q (group by %s), playbook %s",
+	inc.note(ctx, alert.StageRoute, "socflow", fmt.Sprintf("incident opened by routing rule %q (group by %s), playbook %s",
 		inc.st.Route.Rule, inc.st.Route.GroupBy, inc.st.Playbook))
 	inc.publish(ctx)
 	return nil
@@ -325,7 +325,7 @@ func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) 
 	pb, ok := reg.Get(inc.st.Playbook)
 	if !ok {
 		if inc.st.Progress == nil || inc.st.Progress.Steps == 0 && inc.st.Progress.Ladder == nil {
-			inc.note(ctx, "route", "socflow", fmt.Sprintf("playbook %q is not registered; using standard", inc.st.Playbook))
+			inc.note(ctx, alert.StageRoute, "socflow", fmt.Sprintf("playbook %q is not registered; using standard", inc.st.Playbook))
 		}
 		pb, _ = reg.Get("standard")
 	}
@@ -343,7 +343,7 @@ func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) 
 		if temporal.IsCanceledError(err) {
 			return err
 		}
-		inc.note(ctx, "playbook", "socflow", "playbook "+pb.Name+" failed: "+err.Error())
+		inc.note(ctx, alert.StagePlaybook, "socflow", "playbook "+pb.Name+" failed: "+err.Error())
 	}
 	return nil
 }
@@ -477,7 +477,7 @@ func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
 	case StatusAwaiting, StatusOpen, StatusContaining:
 		inc.st.Status = StatusClosed
 	}
-	inc.note(ctx, "close", "socflow", fmt.Sprintf("closed as %s after %s quiet", inc.st.Status, inc.st.Route.Window))
+	inc.note(ctx, alert.StageClose, "socflow", fmt.Sprintf("closed as %s after %s quiet", inc.st.Status, inc.st.Route.Window))
 	inc.notify(ctx, activities.NotifyClosed)
 	inc.publish(ctx)
 	if inc.engine >= 1 {
@@ -538,7 +538,7 @@ func (inc *incident) drainSignals(ctx workflow.Context) {
 }
 
 // note appends a line about the case itself to the timeline.
-func (inc *incident) note(ctx workflow.Context, stage, actor, msg string) {
+func (inc *incident) note(ctx workflow.Context, stage alert.Stage, actor, msg string) {
 	inc.addTimeline(alert.TimelineEvent{At: workflow.Now(ctx), Stage: stage, Actor: actor, Message: msg}, true)
 }
 

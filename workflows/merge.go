@@ -57,7 +57,7 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 		inc.news.NewOccurrences += count
 		ref.LastSeen = s.SentAt
 		ref.Score = s.Score.Value
-		inc.noteAlert(ctx, "ingest", fmt.Sprintf("%d more occurrence(s) of %q (now %d)", count, ref.Title, ref.Occurrences), ref.AlertID)
+		inc.noteAlert(ctx, alert.StageIngest, fmt.Sprintf("%d more occurrence(s) of %q (now %d)", count, ref.Title, ref.Occurrences), ref.AlertID)
 		inc.buf.upsertAlert(caseAlert(*ref))
 	default:
 		// A delta for an alert outside the top alerts kept in state: the
@@ -65,7 +65,7 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 		inc.news.NewOccurrences += count
 		inc.buf.upsertAlert(activities.CaseAlert{WorkflowID: wfID, Score: s.Score.Value, Occurrences: s.Total, LastSeen: s.SentAt})
 		if count > 0 {
-			inc.noteAlert(ctx, "ingest", fmt.Sprintf("%d more occurrence(s) of %s", count, wfID), "")
+			inc.noteAlert(ctx, alert.StageIngest, fmt.Sprintf("%d more occurrence(s) of %s", count, wfID), "")
 		}
 	}
 	if inc.engine >= 1 && len(s.IDs) > 0 {
@@ -74,7 +74,7 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 	prevRank, prevTrigger := inc.st.Score.Priority.Rank(), inc.st.Trigger
 	if s.Score.Value > inc.st.Score.Value || inc.st.Score.Priority == "" {
 		if inc.st.Score.Priority != "" && s.Score.Priority != inc.st.Score.Priority {
-			inc.note(ctx, "score", "socflow", fmt.Sprintf("priority raised from %s to %s (score %d)", inc.st.Score.Priority, s.Score.Priority, s.Score.Value))
+			inc.note(ctx, alert.StageScore, "socflow", fmt.Sprintf("priority raised from %s to %s (score %d)", inc.st.Score.Priority, s.Score.Priority, s.Score.Value))
 		}
 		inc.st.Score = s.Score
 	}
@@ -267,7 +267,7 @@ func (inc *incident) evaluateTriggers(ctx workflow.Context) {
 	}
 	inc.st.Trigger = t.Name
 	inc.triggered = true
-	inc.note(ctx, "escalate", "policy", fmt.Sprintf("escalation trigger %s (%s): %s", t.Name, t.When.Describe(), t.Reason))
+	inc.note(ctx, alert.StageEscalate, "policy", fmt.Sprintf("escalation trigger %s (%s): %s", t.Name, t.When.Describe(), t.Reason))
 }
 
 // pipeline records the alert's own pipeline steps (done in its
@@ -275,13 +275,13 @@ func (inc *incident) evaluateTriggers(ctx workflow.Context) {
 // happened, so the timeline tells the whole story from ingest on.
 func (inc *incident) pipeline(ctx workflow.Context, s IncidentAlertSignal, pkt *alert.ContextPacket) {
 	a := s.Alert
-	add := func(at time.Time, stage, msg string) {
+	add := func(at time.Time, stage alert.Stage, msg string) {
 		if at.IsZero() {
 			at = workflow.Now(ctx)
 		}
 		inc.addTimeline(alert.TimelineEvent{At: at, Stage: stage, Actor: "socflow", Message: msg, AlertID: a.ID}, false)
 	}
-	add(s.ReceivedAt, "ingest", fmt.Sprintf("received %q from %s (rule %s, severity %s)", a.Title, a.Source, a.Rule, a.Severity))
+	add(s.ReceivedAt, alert.StageIngest, fmt.Sprintf("received %q from %s (rule %s, severity %s)", a.Title, a.Source, a.Rule, a.Severity))
 	enriched := fmt.Sprintf("context packet: %d intel hit(s)", len(pkt.IntelHits))
 	if pkt.Asset != nil {
 		enriched += fmt.Sprintf(", asset %s tier %d", pkt.Asset.Name, pkt.Asset.Tier)
@@ -294,14 +294,14 @@ func (inc *incident) pipeline(ctx workflow.Context, s IncidentAlertSignal, pkt *
 	if !s.ReceivedAt.IsZero() && s.EnrichedAt.After(s.ReceivedAt) {
 		enriched += fmt.Sprintf(" (%s)", s.EnrichedAt.Sub(s.ReceivedAt).Round(time.Millisecond))
 	}
-	add(s.EnrichedAt, "enrich", enriched)
-	add(s.EnrichedAt, "score", fmt.Sprintf("score %d, %s, first tier %s", s.Score.Value, s.Score.Priority, s.Score.Tier))
-	add(workflow.Now(ctx), "route", fmt.Sprintf("joined %s (rule %q, group by %s)", inc.st.ID, s.Route.Rule, s.Route.GroupBy))
+	add(s.EnrichedAt, alert.StageEnrich, enriched)
+	add(s.EnrichedAt, alert.StageScore, fmt.Sprintf("score %d, %s, first tier %s", s.Score.Value, s.Score.Priority, s.Score.Tier))
+	add(workflow.Now(ctx), alert.StageRoute, fmt.Sprintf("joined %s (rule %q, group by %s)", inc.st.ID, s.Route.Rule, s.Route.GroupBy))
 }
 
 // noteAlert records a line about one alert: in the state on the first
 // engine, in the case file only on the current one.
-func (inc *incident) noteAlert(ctx workflow.Context, stage, msg, alertID string) {
+func (inc *incident) noteAlert(ctx workflow.Context, stage alert.Stage, msg, alertID string) {
 	inc.addTimeline(alert.TimelineEvent{At: workflow.Now(ctx), Stage: stage, Actor: "socflow", Message: msg, AlertID: alertID}, false)
 }
 

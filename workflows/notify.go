@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
 )
 
 // publish sets the search attributes and memo the UI and `incident list`
@@ -137,7 +138,7 @@ func (inc *incident) card() activities.IncidentCard {
 func (inc *incident) handoffNotes() []string {
 	var notes []string
 	for _, e := range inc.st.Timeline {
-		if e.Stage == "escalate" || e.Stage == "decide" {
+		if e.Stage == alert.StageEscalate || e.Stage == alert.StageDecide {
 			notes = append(notes, fmt.Sprintf("%s %s: %s", e.At.UTC().Format("15:04:05"), e.Actor, e.Message))
 		}
 	}
@@ -173,7 +174,7 @@ func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind
 		Kind: kind, Card: card, Ref: inc.st.NotifyRef,
 	}).Get(ctx, &res)
 	if err != nil {
-		inc.note(ctx, "notify", "socflow", fmt.Sprintf("%s notification failed: %s", kind, errText(err)))
+		inc.note(ctx, alert.StageNotify, "socflow", fmt.Sprintf("%s notification failed: %s", kind, errText(err)))
 		return
 	}
 	if res.Ref != "" {
@@ -196,7 +197,7 @@ func (inc *incident) ensureTicket(ctx workflow.Context) {
 		Card: inc.card(), Project: project,
 	}).Get(ctx, &res)
 	if err != nil {
-		inc.note(ctx, "ticket", "socflow", "ticket not opened: "+errText(err))
+		inc.note(ctx, alert.StageTicket, "socflow", "ticket not opened: "+errText(err))
 		return
 	}
 	if res.Key != "" {
@@ -205,7 +206,7 @@ func (inc *incident) ensureTicket(ctx workflow.Context) {
 		if res.Created {
 			verb = "opened"
 		}
-		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("%s ticket %s", verb, res.Key))
+		inc.note(ctx, alert.StageTicket, "socflow", fmt.Sprintf("%s ticket %s", verb, res.Key))
 	}
 }
 
@@ -226,6 +227,6 @@ func (inc *incident) updateTicket(ctx workflow.Context, kind activities.NotifyKi
 		Key: inc.st.TicketKey, Kind: kind, Card: card,
 	}).Get(ctx, nil)
 	if err != nil {
-		inc.note(ctx, "ticket", "socflow", fmt.Sprintf("ticket %s not updated (%s): %s", inc.st.TicketKey, kind, errText(err)))
+		inc.note(ctx, alert.StageTicket, "socflow", fmt.Sprintf("ticket %s not updated (%s): %s", inc.st.TicketKey, kind, errText(err)))
 	}
 }

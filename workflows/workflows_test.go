@@ -524,7 +524,7 @@ func TestIncidentApprovedIsContainedAndAudited(t *testing.T) {
 		if e.At.IsZero() || e.Actor == "" {
 			t.Errorf("timeline event without time or actor: %+v", e)
 		}
-		actors = append(actors, e.Stage+"/"+e.Actor)
+		actors = append(actors, string(e.Stage)+"/"+e.Actor)
 	}
 	if !strings.Contains(strings.Join(actors, " "), "decide/alice") {
 		t.Errorf("timeline %v lacks alice's decision", actors)

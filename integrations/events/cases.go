@@ -293,7 +293,7 @@ func (rec CaseRecord) normalize() (CaseRecord, error) {
 	timeline := make([]alert.TimelineEvent, len(rec.Timeline))
 	for i, e := range rec.Timeline {
 		timeline[i] = alert.TimelineEvent{
-			At: storedTime(e.At), Stage: validText(e.Stage), Actor: validText(e.Actor),
+			At: storedTime(e.At), Stage: alert.Stage(validText(string(e.Stage))), Actor: validText(e.Actor),
 			Message: validText(e.Message), AlertID: validText(e.AlertID),
 		}
 	}

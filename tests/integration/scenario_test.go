@@ -94,7 +94,7 @@ func TestReadmeScenario(t *testing.T) {
 		if e.At.IsZero() || e.Actor == "" {
 			t.Errorf("timeline event without time or actor: %+v", e)
 		}
-		steps = append(steps, e.Stage+"/"+e.Actor)
+		steps = append(steps, string(e.Stage)+"/"+e.Actor)
 	}
 	for _, want := range []string{"ingest/socflow", "enrich/socflow", "score/socflow", "escalate/socflow", "decide/alice", "contain/socflow"} {
 		if !contains(steps, want) {
