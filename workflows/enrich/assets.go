@@ -15,11 +15,6 @@ func assets() Source {
 		Start: func(in *Input) workflow.Future {
 			return in.Local(e.LookupAsset, activities.LookupAssetInput{Hosts: in.Hosts, IPs: in.HostIPs})
 		},
-		Fold: func(ctx workflow.Context, f workflow.Future, pkt *alert.ContextPacket) error {
-			var res activities.LookupAssetResult
-			err := f.Get(ctx, &res)
-			pkt.Asset = res.Asset
-			return err
-		},
+		Fold: foldInto(func(pkt *alert.ContextPacket, res activities.LookupAssetResult) { pkt.Asset = res.Asset }),
 	}
 }

@@ -17,16 +17,13 @@ func cmdb() Source {
 			}
 			return in.Remote("cmdb", e.LookupLiveAsset, activities.LookupAssetInput{Hosts: in.Hosts, IPs: in.HostIPs})
 		},
-		Fold: func(ctx workflow.Context, f workflow.Future, pkt *alert.ContextPacket) error {
-			var res activities.LookupAssetResult
-			err := f.Get(ctx, &res)
+		Fold: foldInto(func(pkt *alert.ContextPacket, res activities.LookupAssetResult) {
 			// The static inventory is the site's deliberate record; the
 			// live CMDB fills in what it does not know (assets folds
 			// first).
 			if pkt.Asset == nil {
 				pkt.Asset = res.Asset
 			}
-			return err
-		},
+		}),
 	}
 }

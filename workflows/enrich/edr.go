@@ -18,11 +18,6 @@ func edr() Source {
 			}
 			return in.Remote("edr host", e.DescribeHost, activities.DescribeHostInput{Host: in.Hosts[0]})
 		},
-		Fold: func(ctx workflow.Context, f workflow.Future, pkt *alert.ContextPacket) error {
-			var res activities.DescribeHostResult
-			err := f.Get(ctx, &res)
-			pkt.Host = res.Host
-			return err
-		},
+		Fold: foldInto(func(pkt *alert.ContextPacket, res activities.DescribeHostResult) { pkt.Host = res.Host }),
 	}
 }

@@ -59,6 +59,17 @@ type Source struct {
 	Fold func(ctx workflow.Context, f workflow.Future, pkt *alert.ContextPacket) error
 }
 
+// foldInto is a Fold that decodes the activity's result R and sets the
+// packet's field from it.
+func foldInto[R any](set func(pkt *alert.ContextPacket, res R)) func(workflow.Context, workflow.Future, *alert.ContextPacket) error {
+	return func(ctx workflow.Context, f workflow.Future, pkt *alert.ContextPacket) error {
+		var res R
+		err := f.Get(ctx, &res)
+		set(pkt, res)
+		return err
+	}
+}
+
 // e names the Enrich activities' methods; it is never dereferenced.
 var e *activities.Enrich
 

@@ -21,11 +21,6 @@ func events() Source {
 				Window: window(in.Plan), Limit: maxRelated}
 			return in.Store("related events", e.FindRelated, q)
 		},
-		Fold: func(ctx workflow.Context, f workflow.Future, pkt *alert.ContextPacket) error {
-			var res activities.FindRelatedResult
-			err := f.Get(ctx, &res)
-			pkt.Related = res.Events
-			return err
-		},
+		Fold: foldInto(func(pkt *alert.ContextPacket, res activities.FindRelatedResult) { pkt.Related = res.Events }),
 	}
 }

@@ -15,11 +15,8 @@ func intel() Source {
 		Start: func(in *Input) workflow.Future {
 			return in.Local(e.LookupIntel, activities.LookupIntelInput{Indicators: in.Indicators})
 		},
-		Fold: func(ctx workflow.Context, f workflow.Future, pkt *alert.ContextPacket) error {
-			var res activities.LookupIntelResult
-			err := f.Get(ctx, &res)
+		Fold: foldInto(func(pkt *alert.ContextPacket, res activities.LookupIntelResult) {
 			pkt.IntelHits = append(pkt.IntelHits, res.Hits...)
-			return err
-		},
+		}),
 	}
 }

@@ -31,11 +31,6 @@ func users() Source {
 			}
 			return in.Store("login history", e.AssessUsers, q)
 		},
-		Fold: func(ctx workflow.Context, f workflow.Future, pkt *alert.ContextPacket) error {
-			var res activities.AssessUsersResult
-			err := f.Get(ctx, &res)
-			pkt.Users = res.Users
-			return err
-		},
+		Fold: foldInto(func(pkt *alert.ContextPacket, res activities.AssessUsersResult) { pkt.Users = res.Users }),
 	}
 }
