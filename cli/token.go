@@ -40,10 +40,9 @@ func newCmdToken(f *Factory) *cobra.Command {
 credential ($SOCFLOW_TOKEN, the token socflow dev writes, or the bootstrap
 $SOCFLOW_ADMIN_TOKEN of socflow serve). A token is shown once, when created;
 socflow keeps only its hash.`,
-		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newCmdTokenCreate(f, nil), newCmdTokenList(f, nil), newCmdTokenRevoke(f, nil))
-	return cmd
+	return group(cmd)
 }
 
 func newCmdTokenCreate(f *Factory, runF func(context.Context, *TokenCreateOptions) error) *cobra.Command {
