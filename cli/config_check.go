@@ -22,14 +22,19 @@ func newCmdConfig(f *Factory) *cobra.Command {
 	return group(cmd)
 }
 
-// ConfigCheckOptions are `socflow config check`'s arguments.
+// ConfigCheckOptions are what `socflow config check` reads and prints.
 type ConfigCheckOptions struct {
-	// Now dates the suppression expiry warnings.
+	// Now dates the suppression expiry warnings: the factory's clock when
+	// the command runs.
 	Now time.Time
+
+	IO IOStreams
+	// Config loads the configuration.
+	Config func() (*config.Config, error)
 }
 
 func newCmdConfigCheck(f *Factory, runF func(context.Context, *ConfigCheckOptions) error) *cobra.Command {
-	opts := &ConfigCheckOptions{}
+	opts := &ConfigCheckOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }}
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Validate socflow.yaml and print what socflow understood from it",
@@ -39,17 +44,17 @@ its file, line and field, and exits 3 if there is any. Otherwise it prints the
 effective policy: tiers, routing, scoring, suppressions and integrations.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Now = time.Now()
+			opts.Now, opts.IO = f.now(), f.streams()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runConfigCheck(f, opts)
+			return runConfigCheck(opts)
 		},
 	}
 }
 
-func runConfigCheck(f *Factory, opts *ConfigCheckOptions) error {
-	cfg, err := f.loadConfig("")
+func runConfigCheck(opts *ConfigCheckOptions) error {
+	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
@@ -57,10 +62,10 @@ func runConfigCheck(f *Factory, opts *ConfigCheckOptions) error {
 	if err := cfg.ValidatePlaybooks(reg.Has); err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return printJSON(f.Out, cfg)
+	if opts.IO.JSON {
+		return printJSON(opts.IO.Out, cfg)
 	}
-	renderConfig(f.Out, cfg, reg, opts.Now)
+	renderConfig(opts.IO.Out, cfg, reg, opts.Now)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -47,14 +48,30 @@ type DevServerOptions struct {
 // it, so that this package (and its tests) does not link the Temporal server.
 type DevServerStarter func(ctx context.Context, o DevServerOptions) (DevServer, error)
 
-// Factory carries what every command needs: I/O, the environment, and the
-// global flags.
+// Factory carries what every command needs: I/O, the environment, the
+// global flags, and the services the commands talk to. The incident,
+// alert and config commands copy what they need into their options when
+// they are built (and the I/O when they run, once -o is parsed), so that
+// their run functions see only their options and a test hands them fakes,
+// here or in the options. A nil service is the configured one.
 type Factory struct {
 	In        io.Reader
 	Out       io.Writer
 	ErrOut    io.Writer
 	LookupEnv func(string) (string, bool)
 	DevServer DevServerStarter
+
+	// Now is the clock the commands date things by; nil is time.Now.
+	Now func() time.Time
+	// Incidents opens the incident service; nil opens the configured
+	// case files and Temporal.
+	Incidents OpenIncidents
+	// API returns a client of the HTTP API; nil is the configured API
+	// with the CLI's credential.
+	API func(APIFlags) (APIClient, error)
+	// Alerts connects the alert submitter; nil dials the configured
+	// Temporal.
+	Alerts ConnectSubmitter
 
 	Global GlobalOptions
 }
@@ -141,6 +158,20 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		}
 	}
 	return root
+}
+
+// now reads the factory's clock.
+func (f *Factory) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// streams are the factory's I/O in the format the flags chose; the flags
+// are parsed only when the command runs, so a RunE calls it.
+func (f *Factory) streams() IOStreams {
+	return IOStreams{In: f.In, Out: f.Out, ErrOut: f.ErrOut, JSON: f.Global.JSON()}
 }
 
 // logger builds the process logger (stderr, text).
