@@ -104,11 +104,12 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 	_ = tw.Flush()
 
 	heading(w, "Scoring: clamp(base x asset(tier) + intel + anomaly + correlation + repetition, 0, 100)")
-	fmt.Fprintf(w, "  severity base: ")
+	var bases []string
 	for _, s := range alert.SeverityNames() {
-		fmt.Fprintf(w, "%s=%g ", s, p.Scoring.SeverityBase[alert.Severity(s)])
+		bases = append(bases, fmt.Sprintf("%s=%g", s, p.Scoring.SeverityBase[alert.Severity(s)]))
 	}
-	fmt.Fprintf(w, "\n  asset tier multiplier: 1=x%g 2=x%g 3=x%g 4=x%g unknown=x%g\n",
+	fmt.Fprintf(w, "  severity base: %s\n", strings.Join(bases, " "))
+	fmt.Fprintf(w, "  asset tier multiplier: 1=x%g 2=x%g 3=x%g 4=x%g unknown=x%g\n",
 		p.Scoring.AssetTierMultiplier[1], p.Scoring.AssetTierMultiplier[2], p.Scoring.AssetTierMultiplier[3],
 		p.Scoring.AssetTierMultiplier[4], p.Scoring.UnknownAssetMultiplier)
 	fmt.Fprintf(w, "  intel: +confidence x %g · anomaly: +%g each (max %g) · correlation: +%g · repetition: +%g per doubling (max %g)\n",
