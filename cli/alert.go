@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/intake"
 	"github.com/socflow/socflow/worker"
 )
@@ -30,10 +32,46 @@ type AlertSubmitOptions struct {
 	MaxBytes int64
 	// Format forces a vendor format; "" detects it per entry.
 	Format string
+
+	IO IOStreams
+	// Config loads the configuration.
+	Config func() (*config.Config, error)
+	// Connect connects the submitter to Temporal once the file parsed.
+	Connect ConnectSubmitter
+	// Now dates the alerts' receipt.
+	Now func() time.Time
+}
+
+// AlertSubmitter hands parsed alerts to Temporal (intake.Submitter, once
+// connected).
+type AlertSubmitter interface {
+	SubmitItems(ctx context.Context, items []intake.Item) *intake.Response
+}
+
+// ConnectSubmitter connects sub, built from cfg, to Temporal and returns
+// what submits through it and the function that disconnects.
+type ConnectSubmitter func(ctx context.Context, cfg *config.Config, sub *intake.Submitter) (AlertSubmitter, func(), error)
+
+// connectSubmitter is the factory's ConnectSubmitter: Factory.Alerts,
+// else the configured Temporal.
+func (f *Factory) connectSubmitter(ctx context.Context, cfg *config.Config, sub *intake.Submitter) (AlertSubmitter, func(), error) {
+	if f.Alerts != nil {
+		return f.Alerts(ctx, cfg, sub)
+	}
+	c, err := f.connect(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	sub.Service = c.WorkflowService()
+	return sub, c.Close, nil
 }
 
 func newCmdAlertSubmit(f *Factory, runF func(context.Context, *AlertSubmitOptions) error) *cobra.Command {
-	opts := &AlertSubmitOptions{}
+	opts := &AlertSubmitOptions{
+		Config:  func() (*config.Config, error) { return f.loadConfig("") },
+		Connect: f.connectSubmitter,
+		Now:     f.now,
+	}
 	cmd := &cobra.Command{
 		Use:   "submit FILE|-",
 		Short: "Submit one alert, a JSON array of alerts, or NDJSON, straight to Temporal",
@@ -48,11 +86,11 @@ rejected, 6 if Temporal did not accept them.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.File = args[0]
+			opts.File, opts.IO = args[0], f.streams()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runAlertSubmit(cmd.Context(), f, opts)
+			return runAlertSubmit(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().Int64Var(&opts.MaxBytes, "max-bytes", 64<<20, "refuse input larger than this")
@@ -60,8 +98,8 @@ rejected, 6 if Temporal did not accept them.`,
 	return cmd
 }
 
-func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) error {
-	var r io.Reader = f.In
+func runAlertSubmit(ctx context.Context, opts *AlertSubmitOptions) error {
+	var r io.Reader = opts.IO.In
 	if opts.File != "-" {
 		file, err := os.Open(opts.File)
 		if err != nil {
@@ -77,7 +115,7 @@ func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) e
 	if int64(len(body)) > opts.MaxBytes {
 		return usageErrorf("%s is larger than --max-bytes %d: split it", opts.File, opts.MaxBytes)
 	}
-	cfg, err := f.loadConfig("")
+	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
@@ -85,6 +123,7 @@ func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) e
 	if err != nil {
 		return err
 	}
+	sub.Now = opts.Now
 	if err := sub.CheckFormat(opts.Format); err != nil {
 		return usageErrorf("--format: %v", err)
 	}
@@ -96,15 +135,14 @@ func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) e
 	if err != nil {
 		return &rejectedError{msg: fmt.Sprintf("%s: %v", opts.File, err)}
 	}
-	c, err := f.connect(ctx, cfg)
+	submitter, done, err := opts.Connect(ctx, cfg, sub)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	sub.Service = c.WorkflowService()
-	resp := sub.SubmitItems(ctx, batch.Items)
+	defer done()
+	resp := submitter.SubmitItems(ctx, batch.Items)
 	resp.Skipped, resp.SkipReasons = batch.Skipped, batch.SkipReasons
-	if err := printSubmit(f, opts.File, resp); err != nil {
+	if err := printSubmit(opts.IO, opts.File, resp); err != nil {
 		return err
 	}
 	switch {
@@ -116,31 +154,31 @@ func runAlertSubmit(ctx context.Context, f *Factory, opts *AlertSubmitOptions) e
 	return nil
 }
 
-func printSubmit(f *Factory, file string, resp *intake.Response) error {
-	if f.Global.JSON() {
-		return printJSON(f.Out, resp)
+func printSubmit(ios IOStreams, file string, resp *intake.Response) error {
+	if ios.JSON {
+		return printJSON(ios.Out, resp)
 	}
 	for _, r := range resp.Results {
 		kind := "new"
 		if r.Duplicate {
 			kind = "duplicate"
 		}
-		fmt.Fprintf(f.Out, "%s\t%s\n", r.WorkflowID, kind)
+		fmt.Fprintf(ios.Out, "%s\t%s\n", r.WorkflowID, kind)
 	}
 	for _, r := range resp.Rejected {
 		where := fmt.Sprintf("entry %d", r.Index)
 		if r.Line > 0 {
 			where = fmt.Sprintf("line %d", r.Line)
 		}
-		fmt.Fprintf(f.ErrOut, "rejected %s:%s: %s\n", file, where, r.Error)
+		fmt.Fprintf(ios.ErrOut, "rejected %s:%s: %s\n", file, where, r.Error)
 	}
 	for _, r := range resp.Failed {
-		fmt.Fprintf(f.ErrOut, "not accepted (resend) entry %d: %s\n", r.Index, r.Error)
+		fmt.Fprintf(ios.ErrOut, "not accepted (resend) entry %d: %s\n", r.Index, r.Error)
 	}
-	fmt.Fprintf(f.ErrOut, "accepted %d (%d duplicates), rejected %d", resp.Accepted, resp.Duplicates, len(resp.Rejected))
+	fmt.Fprintf(ios.ErrOut, "accepted %d (%d duplicates), rejected %d", resp.Accepted, resp.Duplicates, len(resp.Rejected))
 	if resp.Skipped > 0 {
-		fmt.Fprintf(f.ErrOut, ", skipped %d non-alert event(s) %v", resp.Skipped, resp.SkipReasons)
+		fmt.Fprintf(ios.ErrOut, ", skipped %d non-alert event(s) %v", resp.Skipped, resp.SkipReasons)
 	}
-	fmt.Fprintln(f.ErrOut)
+	fmt.Fprintln(ios.ErrOut)
 	return nil
 }

@@ -31,6 +31,13 @@ func (a *APIFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&a.URL, "api", "", "socflow API base URL (default $SOCFLOW_API, else http://<server.addr>, the local socflow dev)")
 }
 
+// APIClient calls the socflow HTTP API: in goes as JSON when not nil, and
+// a 2xx answer is decoded into out. Another answer is an error that
+// ExitCode maps (401 and 403 to ExitAuth, 404 to ExitNotFound, ...).
+type APIClient interface {
+	Do(ctx context.Context, method, path string, in, out any) error
+}
+
 // apiClient calls the HTTP API with the CLI's credential.
 type apiClient struct {
 	base  string
@@ -57,6 +64,18 @@ type apiStatusError struct {
 }
 
 func (e *apiStatusError) Error() string { return fmt.Sprintf("API answered %d: %s", e.Status, e.Msg) }
+
+// apiClient is the factory's API: Factory.API, else the configured one.
+func (f *Factory) apiClient(flags APIFlags) (APIClient, error) {
+	if f.API != nil {
+		return f.API(flags)
+	}
+	c, err := f.api(flags)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
 // api returns a client for the configured API, reading the credential
 // from SOCFLOW_TOKEN or the token file `socflow dev` writes in the data
@@ -89,8 +108,8 @@ func (f *Factory) api(flags APIFlags) (*apiClient, error) {
 	return &apiClient{base: strings.TrimRight(base, "/"), token: token, via: "cli", http: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
-// do sends in (JSON, when not nil) and decodes a 2xx answer into out.
-func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
+// Do sends in (JSON, when not nil) and decodes a 2xx answer into out.
+func (c *apiClient) Do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)

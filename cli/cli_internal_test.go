@@ -121,6 +121,10 @@ func TestIncidentDecideFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if got.IO.Out != f.Out || got.Client == nil {
+				t.Errorf("the factory did not hand the command its output and API client: %+v", got)
+			}
+			got.IO, got.Client = IOStreams{}, nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("options = %+v\nwant      %+v", got, tt.want)
 			}
@@ -205,8 +209,14 @@ func TestAlertSubmitFlags(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || *got != tt.want {
-				t.Errorf("options = %+v, %v; want %+v", got, err, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Config == nil || got.Connect == nil || got.Now == nil || got.IO.In != f.In {
+				t.Errorf("the factory did not hand the command its dependencies: %+v", got)
+			}
+			if got.File != tt.want.File || got.MaxBytes != tt.want.MaxBytes || got.Format != tt.want.Format {
+				t.Errorf("options = %+v; want %+v", got, tt.want)
 			}
 		})
 	}
@@ -447,7 +457,7 @@ func TestPrintSubmit(t *testing.T) {
 		Results:  []intake.Result{{Index: 0, WorkflowID: "alert/a"}, {Index: 2, WorkflowID: "alert/a", Duplicate: true}},
 		Rejected: []intake.Rejection{{Index: 1, Line: 2, Error: "rule: is required"}},
 	}
-	if err := printSubmit(f, "alerts.ndjson", resp); err != nil {
+	if err := printSubmit(f.streams(), "alerts.ndjson", resp); err != nil {
 		t.Fatal(err)
 	}
 	if want := "alert/a\tnew\nalert/a\tduplicate\n"; out.String() != want {

@@ -22,14 +22,19 @@ func newCmdConfig(f *Factory) *cobra.Command {
 	return group(cmd)
 }
 
-// ConfigCheckOptions are `socflow config check`'s arguments.
+// ConfigCheckOptions are what `socflow config check` reads and prints.
 type ConfigCheckOptions struct {
-	// Now dates the suppression expiry warnings.
+	// Now dates the suppression expiry warnings: the factory's clock when
+	// the command runs.
 	Now time.Time
+
+	IO IOStreams
+	// Config loads the configuration.
+	Config func() (*config.Config, error)
 }
 
 func newCmdConfigCheck(f *Factory, runF func(context.Context, *ConfigCheckOptions) error) *cobra.Command {
-	opts := &ConfigCheckOptions{}
+	opts := &ConfigCheckOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }}
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Validate socflow.yaml and print what socflow understood from it",
@@ -39,17 +44,17 @@ its file, line and field, and exits 3 if there is any. Otherwise it prints the
 effective policy: tiers, routing, scoring, suppressions and integrations.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.Now = time.Now()
+			opts.Now, opts.IO = f.now(), f.streams()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runConfigCheck(f, opts)
+			return runConfigCheck(opts)
 		},
 	}
 }
 
-func runConfigCheck(f *Factory, opts *ConfigCheckOptions) error {
-	cfg, err := f.loadConfig("")
+func runConfigCheck(opts *ConfigCheckOptions) error {
+	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
@@ -57,10 +62,10 @@ func runConfigCheck(f *Factory, opts *ConfigCheckOptions) error {
 	if err := cfg.ValidatePlaybooks(reg.Has); err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return printJSON(f.Out, cfg)
+	if opts.IO.JSON {
+		return printJSON(opts.IO.Out, cfg)
 	}
-	renderConfig(f.Out, cfg, reg, opts.Now)
+	renderConfig(opts.IO.Out, cfg, reg, opts.Now)
 	return nil
 }
 
@@ -99,11 +104,12 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 	_ = tw.Flush()
 
 	heading(w, "Scoring: clamp(base x asset(tier) + intel + anomaly + correlation + repetition, 0, 100)")
-	fmt.Fprintf(w, "  severity base: ")
+	var bases []string
 	for _, s := range alert.SeverityNames() {
-		fmt.Fprintf(w, "%s=%g ", s, p.Scoring.SeverityBase[alert.Severity(s)])
+		bases = append(bases, fmt.Sprintf("%s=%g", s, p.Scoring.SeverityBase[alert.Severity(s)]))
 	}
-	fmt.Fprintf(w, "\n  asset tier multiplier: 1=x%g 2=x%g 3=x%g 4=x%g unknown=x%g\n",
+	fmt.Fprintf(w, "  severity base: %s\n", strings.Join(bases, " "))
+	fmt.Fprintf(w, "  asset tier multiplier: 1=x%g 2=x%g 3=x%g 4=x%g unknown=x%g\n",
 		p.Scoring.AssetTierMultiplier[1], p.Scoring.AssetTierMultiplier[2], p.Scoring.AssetTierMultiplier[3],
 		p.Scoring.AssetTierMultiplier[4], p.Scoring.UnknownAssetMultiplier)
 	fmt.Fprintf(w, "  intel: +confidence x %g · anomaly: +%g each (max %g) · correlation: +%g · repetition: +%g per doubling (max %g)\n",

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,7 +17,8 @@ import (
 	"github.com/socflow/socflow/workflows"
 )
 
-// IncidentDecideOptions are `socflow incident decide`'s flags.
+// IncidentDecideOptions are `socflow incident decide`'s flags and the API
+// it decides through.
 type IncidentDecideOptions struct {
 	Incident      string
 	Approve       bool
@@ -28,6 +31,10 @@ type IncidentDecideOptions struct {
 	OnBehalfOf string
 	Note       string
 	API        APIFlags
+
+	IO IOStreams
+	// Client returns the client of the API the flags name.
+	Client func() (APIClient, error)
 }
 
 // Verdict returns the one verdict the flags chose.
@@ -52,6 +59,7 @@ func (o *IncidentDecideOptions) Verdict() (alert.Verdict, error) {
 
 func newCmdIncidentDecide(f *Factory, runF func(context.Context, *IncidentDecideOptions) error) *cobra.Command {
 	opts := &IncidentDecideOptions{}
+	opts.Client = func() (APIClient, error) { return f.apiClient(opts.API) }
 	cmd := &cobra.Command{
 		Use:   "decide INCIDENT (--approve [--action ID]... | --deny | --escalate | --false-positive | --revert)",
 		Short: "Decide on an incident awaiting a decision, as Slack's buttons do",
@@ -63,14 +71,14 @@ accepts; a refusal says why and exits 5. An admin records a decision made by
 someone else with --on-behalf-of NAME; the timeline shows both names.`,
 		Args: exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Incident = args[0]
+			opts.Incident, opts.IO = args[0], f.streams()
 			if _, err := opts.Verdict(); err != nil {
 				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runIncidentDecide(cmd.Context(), f, opts)
+			return runIncidentDecide(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -86,18 +94,18 @@ someone else with --on-behalf-of NAME; the timeline shows both names.`,
 	return cmd
 }
 
-func runIncidentDecide(ctx context.Context, f *Factory, opts *IncidentDecideOptions) error {
+func runIncidentDecide(ctx context.Context, opts *IncidentDecideOptions) error {
 	verdict, err := opts.Verdict()
 	if err != nil {
 		return err
 	}
-	api, err := f.api(opts.API)
+	api, err := opts.Client()
 	if err != nil {
 		return err
 	}
 	key := workflows.IncidentKey(opts.Incident)
 	var res workflows.DecideResult
-	err = api.do(ctx, http.MethodPost, "/v1/incidents/"+url.PathEscape(key)+"/decision", httpapi.DecisionRequest{
+	err = api.Do(ctx, http.MethodPost, "/v1/incidents/"+url.PathEscape(key)+"/decision", httpapi.DecisionRequest{
 		Verdict: verdict, Actions: opts.Actions, Note: opts.Note, OnBehalfOf: opts.OnBehalfOf,
 	}, &res)
 	if asAPIError(err, http.StatusConflict) {
@@ -109,16 +117,16 @@ func runIncidentDecide(ctx context.Context, f *Factory, opts *IncidentDecideOpti
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return printJSON(f.Out, res)
+	if opts.IO.JSON {
+		return printJSON(opts.IO.Out, res)
 	}
 	what := "accepted"
 	if res.Status == "recorded" {
 		what = fmt.Sprintf("recorded (%d of %d approvals)", res.Approvals, res.Needed)
 	}
-	fmt.Fprintf(f.Out, "%s: %s %s at tier %s\n", workflows.IncidentWorkflowID(key), verdict, what, res.Tier)
-	for by, ids := range res.Approved {
-		fmt.Fprintf(f.Out, "  %s approved %s\n", by, strings.Join(ids, ", "))
+	fmt.Fprintf(opts.IO.Out, "%s: %s %s at tier %s\n", workflows.IncidentWorkflowID(key), verdict, what, res.Tier)
+	for _, by := range slices.Sorted(maps.Keys(res.Approved)) {
+		fmt.Fprintf(opts.IO.Out, "  %s approved %s\n", by, strings.Join(res.Approved[by], ", "))
 	}
 	return nil
 }

@@ -9,16 +9,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/socflow/socflow/incidents"
-	"github.com/socflow/socflow/worker"
 )
 
-// IncidentListOptions are `socflow incident list`'s flags.
+// IncidentListOptions are `socflow incident list`'s flags and what it
+// reads through.
 type IncidentListOptions struct {
 	incidents.ListOptions
+
+	IO        IOStreams
+	Incidents OpenIncidents
 }
 
 func newCmdIncidentList(f *Factory, runF func(context.Context, *IncidentListOptions) error) *cobra.Command {
-	opts := &IncidentListOptions{}
+	opts := &IncidentListOptions{Incidents: f.openIncidents}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List incidents, newest first",
@@ -27,10 +30,11 @@ func newCmdIncidentList(f *Factory, runF func(context.Context, *IncidentListOpti
 			if p := opts.Priority; p != "" && !slices.Contains([]string{"P1", "P2", "P3", "P4"}, strings.ToUpper(p)) {
 				return usageErrorf("--priority must be P1, P2, P3 or P4, got %q", p)
 			}
+			opts.IO = f.streams()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runIncidentList(cmd.Context(), f, opts)
+			return runIncidentList(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only incidents in this status (awaiting_decision, contained, ...)")
@@ -40,27 +44,23 @@ func newCmdIncidentList(f *Factory, runF func(context.Context, *IncidentListOpti
 	return cmd
 }
 
-func runIncidentList(ctx context.Context, f *Factory, opts *IncidentListOptions) error {
-	cfg, c, err := f.dial(ctx)
+func runIncidentList(ctx context.Context, opts *IncidentListOptions) error {
+	svc, done, err := opts.Incidents(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	svc, err := worker.Incidents(cfg, c, nil)
-	if err != nil {
-		return err
-	}
+	defer done()
 	list, err := svc.List(ctx, opts.ListOptions)
 	if err != nil {
 		return unavailable(err)
 	}
-	if f.Global.JSON() {
+	if opts.IO.JSON {
 		if list == nil {
 			list = []incidents.Summary{}
 		}
-		return printJSON(f.Out, list)
+		return printJSON(opts.IO.Out, list)
 	}
-	tw := table(f.Out)
+	tw := table(opts.IO.Out)
 	fmt.Fprintln(tw, "INCIDENT\tPRIORITY\tSCORE\tSTATUS\tTIER\tALERTS\tSTARTED\tTITLE")
 	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", s.ID, dash(s.Priority), s.Score, dash(s.Status), dash(s.Tier), s.Alerts, ts(s.StartedAt), s.Title)

@@ -59,7 +59,7 @@ func readerWith(t *testing.T, n, alerts int) OpenIncidents {
 	state := &workflows.IncidentState{ID: "incident/host:dc01", Key: "host:dc01", Title: "Inbound SMB to dc01", Status: workflows.StatusAwaiting,
 		Alerts: []workflows.AlertRef{{WorkflowID: "alert/suricata-000", Source: "suricata", Score: 100}}}
 	r := caseFileReader{&incidents.Service{Cases: store}, state}
-	return func(context.Context) (IncidentReader, func(), error) { return r, func() {}, nil }
+	return func(context.Context, bool) (IncidentReader, func(), error) { return r, func() {}, nil }
 }
 
 func TestIncidentTimelineFlags(t *testing.T) {
@@ -102,6 +102,10 @@ func TestIncidentTimelineFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if got.IO.Out != f.Out || got.Incidents == nil {
+				t.Errorf("the factory did not hand the command its output and incidents: %+v", got)
+			}
+			got.IO, got.Incidents = IOStreams{}, nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("options = %+v\nwant      %+v", got, tt.want)
 			}
@@ -117,11 +121,11 @@ func TestIncidentTimelineRun(t *testing.T) {
 		if json {
 			f.Global.Output = "json"
 		}
-		opts.Incident, opts.Incidents = "host:dc01", open
+		opts.Incident, opts.Incidents, opts.IO = "host:dc01", open, f.streams()
 		if opts.Limit == 0 {
 			opts.Limit = 100
 		}
-		err := runIncidentTimeline(context.Background(), f, &opts)
+		err := runIncidentTimeline(context.Background(), &opts)
 		return out.String(), errOut.String(), err
 	}
 
@@ -197,7 +201,7 @@ func TestIncidentShowRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, out, _ := testFactory(nil)
-			if err := runIncidentShow(context.Background(), f, &IncidentShowOptions{Incident: "host:dc01", Incidents: readerWith(t, 1, tt.alerts)}); err != nil {
+			if err := runIncidentShow(context.Background(), &IncidentShowOptions{Incident: "host:dc01", IO: f.streams(), Incidents: readerWith(t, 1, tt.alerts)}); err != nil {
 				t.Fatal(err)
 			}
 			for _, s := range tt.has {
@@ -215,7 +219,7 @@ func TestIncidentShowRun(t *testing.T) {
 
 	f, out, _ := testFactory(nil)
 	f.Global.Output = "json"
-	if err := runIncidentShow(context.Background(), f, &IncidentShowOptions{Incident: "host:dc01", Incidents: readerWith(t, 1, 3)}); err != nil {
+	if err := runIncidentShow(context.Background(), &IncidentShowOptions{Incident: "host:dc01", IO: f.streams(), Incidents: readerWith(t, 1, 3)}); err != nil {
 		t.Fatal(err)
 	}
 	var shown struct {
@@ -233,7 +237,7 @@ func TestIncidentShowRun(t *testing.T) {
 	}
 
 	f, _, _ = testFactory(nil)
-	err := runIncidentShow(context.Background(), f, &IncidentShowOptions{Incident: "host:nope", Incidents: readerWith(t, 1, 1)})
+	err := runIncidentShow(context.Background(), &IncidentShowOptions{Incident: "host:nope", IO: f.streams(), Incidents: readerWith(t, 1, 1)})
 	if ExitCode(err) != ExitNotFound {
 		t.Errorf("an unknown incident: %v (exit %d)", err, ExitCode(err))
 	}
@@ -263,6 +267,16 @@ func TestIncidentReadsNeedTheCaseFile(t *testing.T) {
 				t.Errorf("stdout %q", out)
 			}
 		})
+	}
+}
+
+// TestIncidentListNeedsNoCaseFile: list reads Temporal's visibility only,
+// so a data folder without an event store gets as far as Temporal.
+func TestIncidentListNeedsNoCaseFile(t *testing.T) {
+	cfg := writeFile(t, "socflow.yaml", "data_dir: "+t.TempDir()+"\n")
+	f, _, errOut := testFactory(nil)
+	if code := Run(f, []string{"incident", "list", "--config", cfg}); code != ExitUnavailable || strings.Contains(errOut.String(), "events") {
+		t.Errorf("exit %d, want %d from dialling Temporal, not the case file:\n%s", code, ExitUnavailable, errOut)
 	}
 }
 

@@ -12,25 +12,27 @@ import (
 	"github.com/socflow/socflow/workflows"
 )
 
-// IncidentShowOptions are `socflow incident show`'s arguments.
+// IncidentShowOptions are `socflow incident show`'s arguments and what it
+// reads through.
 type IncidentShowOptions struct {
 	Incident string
-	// Incidents opens what the command reads; nil is the factory's.
+
+	IO        IOStreams
 	Incidents OpenIncidents
 }
 
 func newCmdIncidentShow(f *Factory, runF func(context.Context, *IncidentShowOptions) error) *cobra.Command {
-	opts := &IncidentShowOptions{}
+	opts := &IncidentShowOptions{Incidents: f.openIncidents}
 	cmd := &cobra.Command{
 		Use:   "show INCIDENT",
 		Short: "Show an incident: score and why, context, alerts, decisions, containment",
 		Args:  exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Incident = args[0]
+			opts.Incident, opts.IO = args[0], f.streams()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runIncidentShow(cmd.Context(), f, opts)
+			return runIncidentShow(cmd.Context(), opts)
 		},
 	}
 	return cmd
@@ -51,12 +53,8 @@ type shownIncident struct {
 	AlertPage *incidents.AlertsPage `json:"alert_page"`
 }
 
-func runIncidentShow(ctx context.Context, f *Factory, opts *IncidentShowOptions) error {
-	open := opts.Incidents
-	if open == nil {
-		open = f.openIncidents
-	}
-	svc, done, err := open(ctx)
+func runIncidentShow(ctx context.Context, opts *IncidentShowOptions) error {
+	svc, done, err := opts.Incidents(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -69,10 +67,10 @@ func runIncidentShow(ctx context.Context, f *Factory, opts *IncidentShowOptions)
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return printJSON(f.Out, shownIncident{st, alerts})
+	if opts.IO.JSON {
+		return printJSON(opts.IO.Out, shownIncident{st, alerts})
 	}
-	renderIncident(f.Out, st, alerts)
+	renderIncident(opts.IO.Out, st, alerts)
 	return nil
 }
 

@@ -10,7 +10,8 @@ import (
 	"github.com/socflow/socflow/integrations/events"
 )
 
-// IncidentTimelineOptions are `socflow incident timeline`'s arguments.
+// IncidentTimelineOptions are `socflow incident timeline`'s arguments and
+// what it reads through.
 type IncidentTimelineOptions struct {
 	Incident string
 	// Limit, Cursor and Case choose the page; All follows the cursors to
@@ -19,12 +20,13 @@ type IncidentTimelineOptions struct {
 	Cursor string
 	Case   string
 	All    bool
-	// Incidents opens what the command reads; nil is the factory's.
+
+	IO        IOStreams
 	Incidents OpenIncidents
 }
 
 func newCmdIncidentTimeline(f *Factory, runF func(context.Context, *IncidentTimelineOptions) error) *cobra.Command {
-	opts := &IncidentTimelineOptions{}
+	opts := &IncidentTimelineOptions{Incidents: f.openIncidents}
 	cmd := &cobra.Command{
 		Use:   "timeline INCIDENT",
 		Short: "Print an incident's audit trail: every step, when, and who",
@@ -34,14 +36,14 @@ not have). The end of a page says how to ask for the next one; --all prints
 every page.`,
 		Args: exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Incident = args[0]
+			opts.Incident, opts.IO = args[0], f.streams()
 			if err := pageLimit(opts.Limit); err != nil {
 				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return runIncidentTimeline(cmd.Context(), f, opts)
+			return runIncidentTimeline(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().IntVar(&opts.Limit, "limit", events.DefaultCaseLimit, fmt.Sprintf("lines per page, at most %d", maxPage))
@@ -51,20 +53,16 @@ every page.`,
 	return cmd
 }
 
-func runIncidentTimeline(ctx context.Context, f *Factory, opts *IncidentTimelineOptions) error {
-	open := opts.Incidents
-	if open == nil {
-		open = f.openIncidents
-	}
-	svc, done, err := open(ctx)
+func runIncidentTimeline(ctx context.Context, opts *IncidentTimelineOptions) error {
+	svc, done, err := opts.Incidents(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer done()
 	p := incidents.Page{CaseID: opts.Case, Cursor: opts.Cursor, Limit: opts.Limit}
 	var all *incidents.TimelinePage
-	tw := table(f.Out)
-	if !f.Global.JSON() {
+	tw := table(opts.IO.Out)
+	if !opts.IO.JSON {
 		fmt.Fprintln(tw, "TIME\tSTAGE\tACTOR\tEVENT")
 	}
 	shown := 0
@@ -80,7 +78,7 @@ func runIncidentTimeline(ctx context.Context, f *Factory, opts *IncidentTimeline
 			all.Events = append(all.Events, tl.Events...)
 			all.NextCursor, all.Total = tl.NextCursor, tl.Total
 		}
-		if !f.Global.JSON() {
+		if !opts.IO.JSON {
 			for _, e := range tl.Events {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ts(e.At), e.Stage, e.Actor, e.Message)
 			}
@@ -91,15 +89,15 @@ func runIncidentTimeline(ctx context.Context, f *Factory, opts *IncidentTimeline
 		// Later pages follow the cursor, which already names the case.
 		p = incidents.Page{Cursor: tl.NextCursor, Limit: opts.Limit}
 	}
-	if f.Global.JSON() {
-		return printJSON(f.Out, all)
+	if opts.IO.JSON {
+		return printJSON(opts.IO.Out, all)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if all.NextCursor != "" {
 		// On stderr, so that the table on stdout stays a table.
-		fmt.Fprintf(f.ErrOut, "%d of %d lines; next: socflow incident timeline %s --cursor %s (or --all)\n",
+		fmt.Fprintf(opts.IO.ErrOut, "%d of %d lines; next: socflow incident timeline %s --cursor %s (or --all)\n",
 			shown, all.Total, all.ID, all.NextCursor)
 	}
 	return nil

@@ -9,6 +9,15 @@ import (
 	"time"
 )
 
+// IOStreams are where a command reads and prints, and in which format.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// JSON is -o json.
+	JSON bool
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

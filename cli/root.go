@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -47,14 +48,30 @@ type DevServerOptions struct {
 // it, so that this package (and its tests) does not link the Temporal server.
 type DevServerStarter func(ctx context.Context, o DevServerOptions) (DevServer, error)
 
-// Factory carries what every command needs: I/O, the environment, and the
-// global flags.
+// Factory carries what every command needs: I/O, the environment, the
+// global flags, and the services the commands talk to. The incident,
+// alert and config commands copy what they need into their options when
+// they are built (and the I/O when they run, once -o is parsed), so that
+// their run functions see only their options and a test hands them fakes,
+// here or in the options. A nil service is the configured one.
 type Factory struct {
 	In        io.Reader
 	Out       io.Writer
 	ErrOut    io.Writer
 	LookupEnv func(string) (string, bool)
 	DevServer DevServerStarter
+
+	// Now is the clock the commands date things by; nil is time.Now.
+	Now func() time.Time
+	// Incidents opens the incident service; nil opens the configured
+	// case files and Temporal.
+	Incidents OpenIncidents
+	// API returns a client of the HTTP API; nil is the configured API
+	// with the CLI's credential.
+	API func(APIFlags) (APIClient, error)
+	// Alerts connects the alert submitter; nil dials the configured
+	// Temporal.
+	Alerts ConnectSubmitter
 
 	Global GlobalOptions
 }
@@ -85,8 +102,10 @@ func Run(f *Factory, args []string) int {
 	cmd.SetOut(f.Out)
 	cmd.SetErr(f.ErrOut)
 	err := cmd.Execute()
-	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
-		err = usageErrorf("%v", err)
+	var ue *usageError
+	if err != nil && !errors.As(err, &ue) && strings.HasPrefix(err.Error(), "unknown command") {
+		// Cobra's own, for the root (see group).
+		err = usageErrorf("%v\nRun 'socflow --help' for usage.", err)
 	}
 	if err != nil {
 		fmt.Fprintln(f.ErrOut, "socflow: "+strings.TrimSpace(err.Error()))
@@ -109,9 +128,9 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
-	// A bare group command ("socflow incident") or an unknown subcommand is
-	// a usage error, not a success: scripts must notice a typo.
-	root.Args = cobra.NoArgs
+	// The root has no Args and no Run: cobra's legacy argument check then
+	// refuses an unknown command, with suggestions, and a bare socflow
+	// prints the help. Every other group refuses typos through group.
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.Global.ConfigPath, "config", "", "configuration file (default $SOCFLOW_CONFIG, else ./socflow.yaml if present, else built-in defaults)")
 	pf.StringVar(&f.Global.TemporalAddress, "temporal-address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS, else the configuration's)")
@@ -130,7 +149,29 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newCmdBench(f, nil),
 		newCmdCodecServer(f, nil),
 	)
+	// Cobra adds its completion command as it executes; added now, it
+	// refuses an unknown shell as the other groups refuse their typos.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			group(c)
+		}
+	}
 	return root
+}
+
+// now reads the factory's clock.
+func (f *Factory) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// streams are the factory's I/O in the format the flags chose; the flags
+// are parsed only when the command runs, so a RunE calls it.
+func (f *Factory) streams() IOStreams {
+	return IOStreams{In: f.In, Out: f.Out, ErrOut: f.ErrOut, JSON: f.Global.JSON()}
 }
 
 // logger builds the process logger (stderr, text).
@@ -207,22 +248,43 @@ func (f *Factory) connect(ctx context.Context, cfg *config.Config) (client.Clien
 }
 
 // group makes a command that only holds subcommands refuse to run bare or
-// with an unknown subcommand, with a usage error that lists the valid ones.
+// with an unknown subcommand: a usage error, not a success, so that a
+// script notices a typo. Cobra reports an unknown subcommand itself only
+// for the root (when the root has no Args); for any other group it prints
+// the help and succeeds. The message is cobra's, with its suggestions.
 func group(cmd *cobra.Command) *cobra.Command {
 	cmd.Args = cobra.ArbitraryArgs
 	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return unknownCommand(c, args[0])
+		}
 		var names []string
 		for _, sub := range c.Commands() {
 			if sub.IsAvailableCommand() {
 				names = append(names, sub.Name())
 			}
 		}
-		if len(args) > 0 {
-			return usageErrorf("unknown command %q for %q; use one of: %s", args[0], c.CommandPath(), strings.Join(names, ", "))
-		}
 		return usageErrorf("%q needs a subcommand: %s", c.CommandPath(), strings.Join(names, ", "))
 	}
 	return cmd
+}
+
+// unknownCommand is cobra's "unknown command" error with its "Did you
+// mean this?" suggestions, and where to find the commands.
+func unknownCommand(c *cobra.Command, name string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "unknown command %q for %q", name, c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
+	if s := c.SuggestionsFor(name); len(s) > 0 {
+		b.WriteString("\n\nDid you mean this?\n")
+		for _, n := range s {
+			fmt.Fprintf(&b, "\t%s\n", n)
+		}
+	}
+	fmt.Fprintf(&b, "\nRun '%s --help' for usage.", c.CommandPath())
+	return usageErrorf("%s", b.String())
 }
 
 // errNoDevServer is what dev and bench say in a build without the embedded

@@ -40,10 +40,9 @@ func newCmdToken(f *Factory) *cobra.Command {
 credential ($SOCFLOW_TOKEN, the token socflow dev writes, or the bootstrap
 $SOCFLOW_ADMIN_TOKEN of socflow serve). A token is shown once, when created;
 socflow keeps only its hash.`,
-		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newCmdTokenCreate(f, nil), newCmdTokenList(f, nil), newCmdTokenRevoke(f, nil))
-	return cmd
+	return group(cmd)
 }
 
 func newCmdTokenCreate(f *Factory, runF func(context.Context, *TokenCreateOptions) error) *cobra.Command {
@@ -82,7 +81,7 @@ func newCmdTokenCreate(f *Factory, runF func(context.Context, *TokenCreateOption
 }
 
 func runTokenCreate(ctx context.Context, f *Factory, opts *TokenCreateOptions) error {
-	api, err := f.api(opts.API)
+	api, err := f.apiClient(opts.API)
 	if err != nil {
 		return err
 	}
@@ -92,7 +91,7 @@ func runTokenCreate(ctx context.Context, f *Factory, opts *TokenCreateOptions) e
 		req.Roles = append(req.Roles, role)
 	}
 	var res httpapi.TokenCreated
-	if err := api.do(ctx, http.MethodPost, "/v1/tokens", req, &res); err != nil {
+	if err := api.Do(ctx, http.MethodPost, "/v1/tokens", req, &res); err != nil {
 		return err
 	}
 	if f.Global.JSON() {
@@ -121,14 +120,14 @@ func newCmdTokenList(f *Factory, runF func(context.Context, *TokenListOptions) e
 }
 
 func runTokenList(ctx context.Context, f *Factory, opts *TokenListOptions) error {
-	api, err := f.api(opts.API)
+	api, err := f.apiClient(opts.API)
 	if err != nil {
 		return err
 	}
 	var res struct {
 		Tokens []auth.TokenRecord `json:"tokens"`
 	}
-	if err := api.do(ctx, http.MethodGet, "/v1/tokens", nil, &res); err != nil {
+	if err := api.Do(ctx, http.MethodGet, "/v1/tokens", nil, &res); err != nil {
 		return err
 	}
 	if f.Global.JSON() {
@@ -175,12 +174,12 @@ func newCmdTokenRevoke(f *Factory, runF func(context.Context, *TokenRevokeOption
 }
 
 func runTokenRevoke(ctx context.Context, f *Factory, opts *TokenRevokeOptions) error {
-	api, err := f.api(opts.API)
+	api, err := f.apiClient(opts.API)
 	if err != nil {
 		return err
 	}
 	var rec auth.TokenRecord
-	if err := api.do(ctx, http.MethodDelete, "/v1/tokens/"+url.PathEscape(opts.Token), nil, &rec); err != nil {
+	if err := api.Do(ctx, http.MethodDelete, "/v1/tokens/"+url.PathEscape(opts.Token), nil, &rec); err != nil {
 		return err
 	}
 	if f.Global.JSON() {
