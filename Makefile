@@ -1,5 +1,8 @@
 # The two commands a newcomer needs: `make dev` runs socflow, `make test`
-# runs every test (the same command .ci/run runs).
+# runs every test (the same command .ci/run runs). The tests run with a
+# throwaway PostgreSQL server (scripts/with-postgres installs Debian's when
+# absent, starts it on a free port and stops it afterwards), so that the
+# PostgreSQL store and topology tests run too.
 
 .PHONY: dev test build bench fuzz record-histories
 
@@ -21,7 +24,7 @@ dev:
 test:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
-	go test -race -count=1 -timeout 30m ./...
+	scripts/with-postgres go test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz
 
 fuzz:
