@@ -162,7 +162,7 @@ func TestReadmeScenarioAcrossProcesses(t *testing.T) {
 		}
 		steps = steps[:0]
 		for _, e := range tl.Events {
-			steps = append(steps, e.Stage+"/"+e.Actor)
+			steps = append(steps, string(e.Stage)+"/"+e.Actor)
 		}
 		for _, want := range []string{"ingest/socflow", "escalate/socflow", "decide/alice", "contain/socflow"} {
 			if !slices.Contains(steps, want) {
