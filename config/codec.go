@@ -143,8 +143,8 @@ func (cc Codec) validate(p *problems) {
 		}
 	}
 	for i, o := range cc.CORSOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || o != u.Scheme+"://"+u.Host {
+		// An origin is an http(s) URL that is exactly scheme://host[:port].
+		if u, err := url.Parse(o); CheckHTTPURL(o) != nil || err != nil || o != u.Scheme+"://"+u.Host {
 			p.add(fmt.Sprintf("codec.cors_origins[%d]", i), "%q is not an origin such as https://temporal.example.com (scheme and host, no path)", o)
 		}
 	}

@@ -114,8 +114,8 @@ func (s Server) validate(p *problems) {
 }
 
 func (o OIDC) validate(p *problems) {
-	if u, err := url.Parse(o.Issuer); err != nil || (u.Scheme != "https" && !isLoopbackURL(u)) || u.Host == "" {
-		p.add("server.oidc.issuer", "%q is not an https URL (http only on loopback)", o.Issuer)
+	if err := CheckHTTPSURL(o.Issuer); err != nil {
+		p.add("server.oidc.issuer", "%v", err)
 	}
 	if o.Audience == "" {
 		p.add("server.oidc.audience", "is required: the client ID tokens are issued for")
@@ -138,8 +138,8 @@ func (en Enrichment) validate(p *problems) {
 	}
 	for i, tx := range en.Intel.TAXII {
 		field := fmt.Sprintf("enrichment.intel.taxii[%d]", i)
-		if u, err := url.Parse(tx.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.add(field+".url", "%q is not an http(s) URL", tx.URL)
+		if err := CheckHTTPURL(tx.URL); err != nil {
+			p.add(field+".url", "%v", err)
 		}
 		for _, sec := range []Secret{tx.Password, tx.Token} {
 			if sec.Ref != "" && !sec.IsSet() {
@@ -148,8 +148,8 @@ func (en Enrichment) validate(p *problems) {
 		}
 	}
 	if sn := en.Assets.ServiceNow; sn.URL != "" {
-		if u, err := url.Parse(sn.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.add("enrichment.assets.servicenow.url", "%q is not an http(s) URL", sn.URL)
+		if err := CheckHTTPURL(sn.URL); err != nil {
+			p.add("enrichment.assets.servicenow.url", "%v", err)
 		}
 		if !sn.Token.IsSet() && (sn.User == "" || !sn.Password.IsSet()) {
 			p.add("enrichment.assets.servicenow", "needs user and password ($%s), or token", sn.Password.Ref)
@@ -183,8 +183,8 @@ func (s Service) validate(field string, providers []string, p *problems) {
 	if s.Provider == "" {
 		return
 	}
-	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add(field+".url", "%q is not an http(s) URL", s.URL)
+	if err := CheckHTTPURL(s.URL); err != nil {
+		p.add(field+".url", "%v", err)
 	}
 	if s.Token.Ref == "" {
 		p.add(field+".token", "is required: name the environment variable, as in $%s_TOKEN", strings.ToUpper(s.Provider))
@@ -208,8 +208,8 @@ func (j Jira) validate(p *problems) {
 	if !j.Enabled() {
 		return
 	}
-	if u, err := url.Parse(j.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add("integrations.jira.url", "%q is not an http(s) URL", j.URL)
+	if err := CheckHTTPURL(j.URL); err != nil {
+		p.add("integrations.jira.url", "%v", err)
 	}
 	cloud, dc := j.Email != "" || j.APIToken.IsSet(), j.PAT.IsSet()
 	switch {
