@@ -276,7 +276,13 @@ type Service struct {
 	// for Endpoint); for the IdP "okta". Empty disables the integration.
 	Provider string `yaml:"provider" json:"provider"`
 	URL      string `yaml:"url" json:"url,omitempty"`
-	Token    Secret `yaml:"token" json:"token"`
+	// Token is the API token, the older spelling of auth.token. Once the
+	// configuration is loaded it holds the token whichever spelling the
+	// file used, so that readers of Token keep working.
+	Token Secret `yaml:"token" json:"token"`
+	// Auth says how to authenticate: a token, OAuth2 client credentials or
+	// basic, exactly one.
+	Auth Auth `yaml:"auth" json:"auth"`
 }
 
 // Providers each integration accepts.

@@ -76,6 +76,8 @@ func parse(data []byte, path string, lookup func(string) (string, bool)) (*Confi
 		}
 		return nil, errors.Join(joined...)
 	}
+	c.Integrations.EDR.settleToken()
+	c.Integrations.IDP.settleToken()
 	return &c, nil
 }
 

@@ -186,11 +186,7 @@ func (s Service) validate(field string, providers []string, p *problems) {
 	if err := CheckHTTPURL(s.URL); err != nil {
 		p.add(field+".url", "%v", err)
 	}
-	if s.Token.Ref == "" {
-		p.add(field+".token", "is required: name the environment variable, as in $%s_TOKEN", strings.ToUpper(s.Provider))
-	} else if !s.Token.IsSet() {
-		p.add(field+".token", "environment variable %s is not set", s.Token.Ref)
-	}
+	s.validateAuth(field, p)
 }
 
 func (sl Slack) validate(p *problems) {
