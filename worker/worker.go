@@ -32,7 +32,6 @@ import (
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/integrations/jira"
-	"github.com/socflow/socflow/integrations/okta"
 	socslack "github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/policy"
@@ -161,14 +160,14 @@ func New(o Options) (*Worker, error) {
 
 	contain := &activities.Contain{EDR: o.EDR, IDP: o.IDP}
 	if contain.EDR == nil && cfg.Integrations.EDR.Provider == "defender" {
-		c, err := defender.New(hc, cfg.Integrations.EDR.URL, cfg.Integrations.EDR.Token.Value())
+		c, err := newDefender(hc, cfg.Integrations.EDR)
 		if err != nil {
 			return nil, fmt.Errorf("worker: edr: %w", err)
 		}
 		contain.EDR = c
 	}
 	if contain.IDP == nil && cfg.Integrations.IDP.Provider == "okta" {
-		c, err := okta.New(hc, cfg.Integrations.IDP.URL, cfg.Integrations.IDP.Token.Value())
+		c, err := newOkta(hc, cfg.Integrations.IDP)
 		if err != nil {
 			return nil, fmt.Errorf("worker: idp: %w", err)
 		}
