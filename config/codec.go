@@ -81,67 +81,74 @@ func (c *Config) UseLocalCodecKey() error {
 	return nil
 }
 
-// validateCodec reads every key and checks the ring, the origins and the
-// address; errors name the key and where its material came from, never
-// the material.
-func (c *Config) validateCodec(lookup func(string) (string, bool)) []*Error {
-	var errs []*Error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &Error{Field: field, Msg: fmt.Sprintf(format, args...)})
-	}
+// loadCodecKeys reads the material of every key that names exactly one
+// source, and falls back to the local key `socflow dev` created when no
+// keys are configured. Errors name the key and where its material came
+// from, never the material.
+func (c *Config) loadCodecKeys(p *problems) {
 	cc := &c.Codec
-	seen := map[string]bool{}
 	for i := range cc.Keys {
 		k := &cc.Keys[i]
 		field := fmt.Sprintf("codec.keys[%d]", i)
-		if err := codec.CheckKeyID(k.ID); err != nil {
-			bad(field+".id", "%v", err)
-		} else if seen[k.ID] {
-			bad(field+".id", "%q is used twice", k.ID)
-		}
-		seen[k.ID] = true
 		switch {
 		case k.File != "" && k.Key.Ref != "":
-			bad(field, "key %q: set file or key ($ENV), not both", k.ID)
+			// Reported by validate.
 		case k.File != "":
 			data, err := os.ReadFile(c.Resolve(k.File))
 			if err != nil {
-				bad(field+".file", "key %q: %v", k.ID, err)
+				p.add(field+".file", "key %q: %v", k.ID, err)
 				continue
 			}
 			if k.material, err = codec.ParseKey(data); err != nil {
-				bad(field+".file", "key %q: file %s %v", k.ID, c.Resolve(k.File), err)
+				p.add(field+".file", "key %q: file %s %v", k.ID, c.Resolve(k.File), err)
 			}
 		case k.Key.Ref != "":
-			if !k.Key.resolve(lookup) {
-				bad(field+".key", "key %q: environment variable %s is not set", k.ID, k.Key.Ref)
+			if !k.Key.IsSet() {
+				p.add(field+".key", "key %q: environment variable %s is not set", k.ID, k.Key.Ref)
 				continue
 			}
 			var err error
 			if k.material, err = codec.ParseKey([]byte(k.Key.Value())); err != nil {
-				bad(field+".key", "key %q: environment variable %s %v", k.ID, k.Key.Ref, err)
+				p.add(field+".key", "key %q: environment variable %s %v", k.ID, k.Key.Ref, err)
 			}
-		default:
-			bad(field, "key %q: set file (a path) or key (an environment reference such as $SOCFLOW_CODEC_KEY)", k.ID)
+		}
+	}
+	if len(cc.Keys) == 0 && c.DataDir != "" {
+		// The key `socflow dev` created, so that the CLI reads what dev's
+		// worker wrote.
+		if _, err := os.Stat(LocalCodecKeyPath(c.DataDir)); err == nil {
+			if err := c.UseLocalCodecKey(); err != nil {
+				p.add("data_dir", "%v", err)
+			}
+		}
+	}
+}
+
+// validate checks the ring's IDs and sources, the origins and the address.
+func (cc Codec) validate(p *problems) {
+	seen := map[string]bool{}
+	for i, k := range cc.Keys {
+		field := fmt.Sprintf("codec.keys[%d]", i)
+		if err := codec.CheckKeyID(k.ID); err != nil {
+			p.add(field+".id", "%v", err)
+		} else if seen[k.ID] {
+			p.add(field+".id", "%q is used twice", k.ID)
+		}
+		seen[k.ID] = true
+		switch {
+		case k.File != "" && k.Key.Ref != "":
+			p.add(field, "key %q: set file or key ($ENV), not both", k.ID)
+		case k.File == "" && k.Key.Ref == "":
+			p.add(field, "key %q: set file (a path) or key (an environment reference such as $SOCFLOW_CODEC_KEY)", k.ID)
 		}
 	}
 	for i, o := range cc.CORSOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || o != u.Scheme+"://"+u.Host {
-			bad(fmt.Sprintf("codec.cors_origins[%d]", i), "%q is not an origin such as https://temporal.example.com (scheme and host, no path)", o)
+		// An origin is an http(s) URL that is exactly scheme://host[:port].
+		if u, err := url.Parse(o); CheckHTTPURL(o) != nil || err != nil || o != u.Scheme+"://"+u.Host {
+			p.add(fmt.Sprintf("codec.cors_origins[%d]", i), "%q is not an origin such as https://temporal.example.com (scheme and host, no path)", o)
 		}
 	}
 	if _, _, err := net.SplitHostPort(cc.Addr); err != nil {
-		bad("codec.addr", "%q is not host:port", cc.Addr)
+		p.add("codec.addr", "%q is not host:port", cc.Addr)
 	}
-	if len(cc.Keys) == 0 && len(errs) == 0 {
-		// The key `socflow dev` created, so that the CLI reads what dev's
-		// worker wrote.
-		if _, err := os.Stat(LocalCodecKeyPath(c.DataDir)); err == nil && c.DataDir != "" {
-			if err := c.UseLocalCodecKey(); err != nil {
-				bad("data_dir", "%v", err)
-			}
-		}
-	}
-	return errs
 }

@@ -6,8 +6,6 @@ import (
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/config"
-	"github.com/socflow/socflow/integrations/defender"
-	"github.com/socflow/socflow/integrations/okta"
 )
 
 // A provider builds one integration's client from its configuration
@@ -20,14 +18,14 @@ type provider func(hc *http.Client, s config.Service) (any, error)
 // edrProviders are the EDRs integrations.edr.provider names.
 func edrProviders() map[string]provider {
 	return map[string]provider{
-		"defender": func(hc *http.Client, s config.Service) (any, error) { return defender.New(hc, s.URL, s.Token.Value()) },
+		"defender": func(hc *http.Client, s config.Service) (any, error) { return newDefender(hc, s) },
 	}
 }
 
 // idpProviders are the identity providers integrations.idp.provider names.
 func idpProviders() map[string]provider {
 	return map[string]provider{
-		"okta": func(hc *http.Client, s config.Service) (any, error) { return okta.New(hc, s.URL, s.Token.Value()) },
+		"okta": func(hc *http.Client, s config.Service) (any, error) { return newOkta(hc, s) },
 	}
 }
 

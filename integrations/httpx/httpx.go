@@ -1,7 +1,9 @@
 // Package httpx is the little HTTP plumbing every integration shares: a JSON
 // round trip that turns a non-2xx answer into a *StatusError carrying the
 // status, the service's own error text and its Retry-After, so that the
-// activity boundary can classify it once.
+// activity boundary can classify it once; and [Authenticated], which puts a
+// service's credential (token, basic or OAuth2 client credentials) in a
+// client's transport.
 package httpx
 
 import (

@@ -1,0 +1,54 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+)
+
+// CheckHTTPURL checks that raw is an absolute http or https URL with a
+// host, the form of every service address in the configuration. The error
+// quotes raw and says what was wanted, so that it reads as the message of
+// the field's problem; integrations that check their base URL can use it
+// too.
+func CheckHTTPURL(raw string) error {
+	if !isHTTPURL(raw, func(*url.URL) bool { return true }) {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return nil
+}
+
+// CheckHTTPSURL is [CheckHTTPURL] for endpoints that are sent credentials
+// or vouch for identities (an OIDC issuer, an OAuth2 token URL): https, or
+// plain http only on a loopback host, where no one else can listen in.
+func CheckHTTPSURL(raw string) error {
+	if !isHTTPURL(raw, isLoopbackURL) {
+		return fmt.Errorf("%q is not an https URL (http only on loopback)", raw)
+	}
+	return nil
+}
+
+// isHTTPURL is the one URL check: plainOK says whether an http URL is
+// acceptable.
+func isHTTPURL(raw string, plainOK func(*url.URL) bool) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		return plainOK(u)
+	}
+	return false
+}
+
+func isLoopbackURL(u *url.URL) bool {
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
