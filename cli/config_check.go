@@ -212,7 +212,7 @@ func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now 
 			fmt.Fprintf(w, "  %s: not configured (containment through it will fail; `socflow dev` uses a built-in fake)\n", name)
 			continue
 		}
-		fmt.Fprintf(w, "  %s: %s at %s (token $%s %s)\n", name, s.Provider, s.URL, s.Token.Ref, setOrNot(s.Token.IsSet()))
+		fmt.Fprintf(w, "  %s: %s at %s (%s)\n", name, s.Provider, s.URL, authSummary(s))
 	}
 
 	heading(w, "Playbooks")
@@ -252,4 +252,22 @@ func matchText(m map[string]string) string {
 		parts[i] = k + "=" + m[k]
 	}
 	return strings.Join(parts, " ")
+}
+
+// authSummary says how a service authenticates, naming the variables that
+// hold its secrets and whether they are set, never their values.
+func authSummary(s config.Service) string {
+	switch s.AuthMethod() {
+	case config.AuthOAuth2:
+		o := s.Auth.OAuth2
+		return fmt.Sprintf("oauth2 client %s at %s, secret $%s %s", o.ClientID, o.TokenURL, o.ClientSecret.Ref, setOrNot(o.ClientSecret.IsSet()))
+	case config.AuthBasic:
+		b := s.Auth.Basic
+		return fmt.Sprintf("basic as %s, password $%s %s", b.Username, b.Password.Ref, setOrNot(b.Password.IsSet()))
+	}
+	tok := s.Token
+	if tok.Ref == "" && !tok.IsSet() {
+		tok = s.Auth.Token
+	}
+	return fmt.Sprintf("token $%s %s", tok.Ref, setOrNot(tok.IsSet()))
 }
