@@ -77,6 +77,9 @@ type Options struct {
 	// Registry receives the API's metrics and is served on /metrics; nil
 	// makes a private one.
 	Registry *prometheus.Registry
+	// Metrics, when set, is served on /metrics too (the Temporal SDK's,
+	// whose registry is one per process while Registry is one per API).
+	Metrics prometheus.Gatherer
 	// Extra mounts more handlers by pattern ("POST /slack/interactions");
 	// they do their own authentication (Slack signs its requests).
 	Extra map[string]http.Handler
@@ -156,6 +159,10 @@ type route struct {
 // routes are the API's own routes (Extra's come on top). openapi.json
 // describes each; TestOpenAPIRoutes holds the two to each other.
 func (s *server) routes() []route {
+	metrics := prometheus.Gatherers{s.Registry}
+	if s.Metrics != nil {
+		metrics = append(metrics, s.Metrics)
+	}
 	return []route{
 		{"POST /v1/alerts", auth.RoleIngest, s.postAlerts},
 		{"POST /v1/events", auth.RoleIngest, s.postEvents},
@@ -176,7 +183,7 @@ func (s *server) routes() []route {
 		{"GET /healthz", "", s.healthz},
 		// Metrics name rules, sources and volumes: viewers only. Prometheus
 		// sends a bearer token (authorization.credentials_file).
-		{"GET /metrics", auth.RoleViewer, promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}).ServeHTTP},
+		{"GET /metrics", auth.RoleViewer, promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}).ServeHTTP},
 	}
 }
 
