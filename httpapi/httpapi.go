@@ -77,6 +77,9 @@ type Options struct {
 	// Registry receives the API's metrics and is served on /metrics; nil
 	// makes a private one.
 	Registry *prometheus.Registry
+	// Metrics, when set, is served on /metrics too (the Temporal SDK's,
+	// whose registry is one per process while Registry is one per API).
+	Metrics prometheus.Gatherer
 	// Extra mounts more handlers by pattern ("POST /slack/interactions");
 	// they do their own authentication (Slack signs its requests).
 	Extra map[string]http.Handler
@@ -130,29 +133,13 @@ func New(o Options) http.Handler {
 	}
 
 	mux := http.NewServeMux()
-	// Every route names the role it needs; "" is public.
-	handle := func(pattern string, role auth.Role, h http.HandlerFunc) {
-		if role != "" {
-			h = s.authenticated(role, h)
+	for _, rt := range s.routes() {
+		h := rt.handler
+		if rt.role != "" {
+			h = s.authenticated(rt.role, h)
 		}
-		mux.Handle(pattern, s.instrument(pattern, h))
+		mux.Handle(rt.pattern, s.instrument(rt.pattern, h))
 	}
-	handle("POST /v1/alerts", auth.RoleIngest, s.postAlerts)
-	handle("POST /v1/events", auth.RoleIngest, s.postEvents)
-	handle("GET /v1/incidents", auth.RoleViewer, s.listIncidents)
-	handle("GET /v1/incidents/{key}", auth.RoleViewer, s.getIncident)
-	handle("GET /v1/incidents/{key}/timeline", auth.RoleViewer, s.getTimeline)
-	handle("GET /v1/incidents/{key}/alerts", auth.RoleViewer, s.getAlerts)
-	handle("GET /v1/incidents/{key}/alerts/{fingerprint}/ids", auth.RoleViewer, s.getAlertIDs)
-	handle("POST /v1/incidents/{key}/decision", auth.RoleResponder, s.postDecision)
-	handle("GET /v1/whoami", anyRole, s.whoami)
-	handle("POST /v1/tokens", auth.RoleAdmin, s.createToken)
-	handle("GET /v1/tokens", auth.RoleAdmin, s.listTokens)
-	handle("DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken)
-	handle("GET /healthz", "", s.healthz)
-	// Metrics name rules, sources and volumes: viewers only. Prometheus
-	// sends a bearer token (authorization.credentials_file).
-	handle("GET /metrics", auth.RoleViewer, promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{}).ServeHTTP)
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, s.instrument(pattern, h))
 	}
@@ -160,6 +147,44 @@ func New(o Options) http.Handler {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
 	return s.checkHost(mux)
+}
+
+// route is one of the API's routes and the role it needs; "" is public.
+type route struct {
+	pattern string
+	role    auth.Role
+	handler http.HandlerFunc
+}
+
+// routes are the API's own routes (Extra's come on top). openapi.json
+// describes each; TestOpenAPIRoutes holds the two to each other.
+func (s *server) routes() []route {
+	metrics := prometheus.Gatherers{s.Registry}
+	if s.Metrics != nil {
+		metrics = append(metrics, s.Metrics)
+	}
+	return []route{
+		{"POST /v1/alerts", auth.RoleIngest, s.postAlerts},
+		{"POST /v1/events", auth.RoleIngest, s.postEvents},
+		{"GET /v1/incidents", auth.RoleViewer, s.listIncidents},
+		{"GET /v1/incidents/{key}", auth.RoleViewer, s.getIncident},
+		{"GET /v1/incidents/{key}/timeline", auth.RoleViewer, s.getTimeline},
+		{"GET /v1/incidents/{key}/alerts", auth.RoleViewer, s.getAlerts},
+		{"GET /v1/incidents/{key}/alerts/{fingerprint}/ids", auth.RoleViewer, s.getAlertIDs},
+		{"POST /v1/incidents/{key}/decision", auth.RoleResponder, s.postDecision},
+		{"GET /v1/whoami", anyRole, s.whoami},
+		{"POST /v1/tokens", auth.RoleAdmin, s.createToken},
+		{"GET /v1/tokens", auth.RoleAdmin, s.listTokens},
+		{"DELETE /v1/tokens/{id}", auth.RoleAdmin, s.revokeToken},
+		// The API's description is public: it is the same for every
+		// deployment, names nothing of this one, and a client reads it
+		// before it holds a credential.
+		{"GET /v1/openapi.json", "", serveOpenAPI},
+		{"GET /healthz", "", s.healthz},
+		// Metrics name rules, sources and volumes: viewers only. Prometheus
+		// sends a bearer token (authorization.credentials_file).
+		{"GET /metrics", auth.RoleViewer, promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}).ServeHTTP},
+	}
 }
 
 // checkHost refuses a request whose Host header names neither a loopback

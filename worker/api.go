@@ -215,6 +215,7 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 		AllowedHosts: AllowedHosts(o.Config.Server),
 		Logger:       o.Logger,
 		Registry:     reg,
+		Metrics:      sdkRegistry,
 		Ready: func(ctx context.Context) error {
 			if _, err := o.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 				return fmt.Errorf("temporal: %w", err)

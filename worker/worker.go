@@ -41,7 +41,8 @@ import (
 // Dial connects to the Temporal frontend the configuration names, with TLS
 // and an API key when configured, and the payload codec when keys are
 // configured: payloads and failure messages are then encrypted (see
-// [DataConverter]). The worker inherits both converters from its client.
+// [DataConverter]). The worker inherits both converters from its client,
+// and its metrics handler, which reports to [TemporalMetrics].
 func Dial(ctx context.Context, cfg *config.Config, logger *slog.Logger) (client.Client, error) {
 	cdc, err := Codec(cfg)
 	if err != nil {
@@ -53,6 +54,7 @@ func Dial(ctx context.Context, cfg *config.Config, logger *slog.Logger) (client.
 		Logger:           tlog.NewStructuredLogger(quiet(logger)),
 		DataConverter:    codec.DataConverter(cdc),
 		FailureConverter: codec.FailureConverter(cdc),
+		MetricsHandler:   metricsHandler(logger),
 	}
 	t := cfg.Temporal.TLS
 	if t.Enabled || t.CertFile != "" || t.CAFile != "" || cfg.Temporal.APIKey.IsSet() {

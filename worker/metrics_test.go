@@ -1,0 +1,122 @@
+package worker_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/devserver"
+	"github.com/socflow/socflow/integrations/events"
+	"github.com/socflow/socflow/worker"
+)
+
+// TestTemporalMetricsOnAPI: the SDK metrics of a client Dial makes are on
+// the API's /metrics beside socflow's own: after a worker of that client
+// ran a workflow on the embedded server, a scrape shows the workflow task
+// latency of its task queue and the client's requests.
+func TestTemporalMetricsOnAPI(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := devserver.Start(ctx, devserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Stop() }()
+	cfg, err := config.Parse([]byte("{}\n"), "socflow.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	cfg.Temporal.Address, cfg.Temporal.Namespace = srv.FrontendAddr(), srv.Namespace()
+	c, err := worker.Dial(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	const queue = "metrics-test"
+	w := sdkworker.New(c, queue, sdkworker.Options{})
+	w.RegisterWorkflowWithOptions(func(workflow.Context) (string, error) { return "ok", nil }, workflow.RegisterOptions{Name: "Hello"})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue}, "Hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	store, err := events.OpenSQLite("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	const token = "sft_metrics-test"
+	h, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Events: store, DevToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = closeAPI(ctx) }()
+	api := httptest.NewServer(h)
+	defer api.Close()
+
+	want := []string{
+		`temporal_workflow_task_execution_latency_seconds_bucket{`,
+		`task_queue="` + queue + `"`,
+		`temporal_request_total{`,
+		`socflow_http_requests_total{`,
+	}
+	// Tally hands the SDK's metrics to Prometheus once a second.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var page string
+	for {
+		page = scrape(t, api.URL+"/metrics", token)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(page, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("/metrics never showed %s:\n%s", missing, page)
+		case <-tick.C:
+		}
+	}
+}
+
+func scrape(t *testing.T, url, token string) string {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %v\n%s", resp.StatusCode, err, b)
+	}
+	return string(b)
+}
