@@ -3,6 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +19,9 @@ import (
 // WorkerOptions are `socflow worker`'s flags.
 type WorkerOptions struct {
 	MaxConcurrentActivities int
+	// MetricsAddr serves the Temporal SDK's metrics for Prometheus ("":
+	// off). A worker serves no API, so its /metrics is its own.
+	MetricsAddr string
 }
 
 func newCmdWorker(f *Factory, runF func(context.Context, *WorkerOptions) error) *cobra.Command {
@@ -33,6 +42,7 @@ and runs socflow's workflows and activities. Run as many as you need.`,
 		},
 	}
 	cmd.Flags().IntVar(&opts.MaxConcurrentActivities, "max-concurrent-activities", 0, "bound on activities run at once (0: the SDK's default)")
+	cmd.Flags().StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve the Temporal SDK's metrics at http://ADDR/metrics for Prometheus (default: off)")
 	return cmd
 }
 
@@ -49,6 +59,14 @@ func runWorker(ctx context.Context, f *Factory, opts *WorkerOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.MetricsAddr != "" {
+		addr, stop, err := serveMetrics(opts.MetricsAddr, worker.TemporalMetrics())
+		if err != nil {
+			return err
+		}
+		defer stop()
+		log.Info("metrics served", "url", "http://"+addr+"/metrics")
+	}
 	if err := wk.Start(); err != nil {
 		return unavailable(err)
 	}
@@ -57,4 +75,18 @@ func runWorker(ctx context.Context, f *Factory, opts *WorkerOptions) error {
 	<-ctx.Done()
 	fmt.Fprintln(f.ErrOut, "socflow worker: stopping")
 	return wk.Stop()
+}
+
+// serveMetrics serves g at /metrics on addr until stop, returning the
+// address it listens on (addr may name port 0).
+func serveMetrics(addr string, g prometheus.Gatherer) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, usageErrorf("--metrics-addr: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
