@@ -377,7 +377,7 @@ func TestErrors(t *testing.T) {
 		t.Run(http.StatusText(tt.status)+" "+tt.retryAfter, func(t *testing.T) {
 			fake := servicenowtest.New(inventory()...)
 			c := setup(t, fake)
-			fake.FailNext(tt.status, 1, tt.retryAfter)
+			fake.FailNext("", tt.status, 1, tt.retryAfter)
 			a, err := c.Find(context.Background(), []string{"dc01"}, nil)
 			var se *httpx.StatusError
 			if a != nil || !errors.As(err, &se) {
@@ -509,7 +509,7 @@ func TestCache(t *testing.T) {
 	}
 
 	// Errors are not cached.
-	fake.FailNext(http.StatusServiceUnavailable, 1, "")
+	fake.FailNext("", http.StatusServiceUnavailable, 1, "")
 	if _, err := c.Find(ctx, []string{"web01"}, nil); err == nil {
 		t.Fatal("no error from the injected 503")
 	}
@@ -575,7 +575,7 @@ func TestFallback(t *testing.T) {
 			fake := servicenowtest.New(inventory()...)
 			live := setup(t, fake)
 			if tt.fail {
-				fake.FailNext(http.StatusInternalServerError, 1, "")
+				fake.FailNext("", http.StatusInternalServerError, 1, "")
 			}
 			var s servicenow.Lookup = static
 			if tt.nilStatic {
