@@ -157,8 +157,7 @@ func hitText(h alert.IntelHit) string {
 }
 
 func TestLookupCaches(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)}
-	c, fake := setup(t, virustotal.WithCache(100, time.Hour), virustotal.WithClock(clk.Now))
+	c, fake := setup(t, virustotal.WithCache(100, time.Hour))
 	ctx := context.Background()
 	for _, ind := range []string{fileSHA256, fileSHA256, strings.Repeat("cd", 32), strings.Repeat("cd", 32), strings.Repeat("CD", 32)} {
 		if _, err := c.Lookup(ctx, ind); err != nil {
@@ -168,12 +167,20 @@ func TestLookupCaches(t *testing.T) {
 	if n := len(fake.Calls()); n != 2 {
 		t.Errorf("calls = %d, want 2: a hit and a 404 are each asked once", n)
 	}
-	clk.Add(time.Hour)
-	if _, err := c.Lookup(ctx, fileSHA256); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(fake.Calls()); n != 3 {
-		t.Errorf("calls = %d after the TTL, want 3", n)
+
+	// The cache keeps real time: an answer is asked again once its TTL
+	// has passed.
+	const ttl = 20 * time.Millisecond
+	c, fake = setup(t, virustotal.WithCache(100, ttl))
+	deadline := time.Now().Add(10 * time.Second)
+	for len(fake.Calls()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the answer was still cached long after its TTL")
+		}
+		if _, err := c.Lookup(ctx, fileSHA256); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(ttl / 4)
 	}
 }
 
