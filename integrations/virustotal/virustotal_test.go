@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/integrations/internal/testclock"
 	"github.com/socflow/socflow/integrations/virustotal"
 	"github.com/socflow/socflow/integrations/virustotal/vttest"
 )
@@ -28,24 +28,6 @@ const (
 	fileMD5    = "b61a4b8883ba9b9d4d85bdaecab71722"
 	fileSHA1   = "0c7fc8364e7ead164b5b612982984737fb50fc81"
 )
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // setup starts a fake with the fixtures and returns a client without a
 // rate limit.
@@ -186,7 +168,7 @@ func TestLookupCaches(t *testing.T) {
 
 func TestLookupErrors(t *testing.T) {
 	t.Run("429 pauses the calls for its Retry-After", func(t *testing.T) {
-		clk := &fakeClock{t: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)}
+		clk := testclock.New(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC))
 		c, fake := setup(t, virustotal.WithClock(clk.Now))
 		fake.FailNext("/api/v3/files/*", http.StatusTooManyRequests, 1, "30")
 		ctx := context.Background()

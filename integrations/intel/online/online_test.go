@@ -16,27 +16,10 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
 	"github.com/socflow/socflow/integrations/intel/online"
+	"github.com/socflow/socflow/integrations/internal/testclock"
 )
 
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)} }
+func newClock() *testclock.Clock { return testclock.New(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)) }
 
 // counter is a fetch that answers from a table and counts its calls.
 type counter struct {
