@@ -2,6 +2,7 @@ package alert
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -45,6 +46,19 @@ func isOneLine(s string) bool {
 // isBlank is what OneLine collapses: white space (U+2028 and U+2029
 // included) and control characters (C1's, which terminals obey, too).
 func isBlank(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// ShortDuration prints a duration for a reader: 1h, 15m or 1h30m rather
+// than 1h0m0s.
+func ShortDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
 
 // truncationMark ends text that Truncate cut.
 const truncationMark = "…"

@@ -3,6 +3,7 @@ package alert_test
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/socflow/socflow/alert"
@@ -89,6 +90,26 @@ func TestTruncateEveryBoundary(t *testing.T) {
 		}
 		if n < len(s) && n >= 3 && !strings.HasSuffix(got, "…") {
 			t.Errorf("Truncate(%q, %d) = %q, want the mark", s, n, got)
+		}
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{time.Hour, "1h"},
+		{15 * time.Minute, "15m"},
+		{90 * time.Minute, "1h30m"},
+		{45 * time.Second, "45s"},
+		{time.Hour + 2*time.Second, "1h0m2s"},
+		{1500 * time.Millisecond, "2s"},
+		{0, "0s"},
+	}
+	for _, tt := range tests {
+		if got := alert.ShortDuration(tt.d); got != tt.want {
+			t.Errorf("ShortDuration(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

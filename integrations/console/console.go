@@ -99,7 +99,7 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 		tier += " in " + card.Channel
 	}
 	if card.Score.SLA > 0 {
-		tier += " (respond within " + shortDuration(card.Score.SLA) + ")"
+		tier += " (respond within " + alert.ShortDuration(card.Score.SLA) + ")"
 	}
 	field("tier", "%s", tier)
 	field("hosts", "%s", orDash(strings.Join(card.Hosts, ", ")))
@@ -228,18 +228,6 @@ func timestamp(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// shortDuration prints 1h, 15m or 1h30m rather than 1h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // shellQuote makes an incident ID safe to paste into a shell: IDs are

@@ -58,7 +58,7 @@ func Description(card alert.IncidentCard, uiBaseURL string) string {
 		tier += " in " + card.Channel
 	}
 	if card.Score.SLA > 0 {
-		tier += " (respond within " + shortDuration(card.Score.SLA) + ")"
+		tier += " (respond within " + alert.ShortDuration(card.Score.SLA) + ")"
 	}
 	field("Tier", tier)
 	if card.Status != "" {
@@ -135,7 +135,7 @@ func EscalationComment(card alert.IncidentCard) string {
 	}
 	b.WriteString(": a decision is needed")
 	if card.Score.SLA > 0 {
-		b.WriteString(" within " + shortDuration(card.Score.SLA))
+		b.WriteString(" within " + alert.ShortDuration(card.Score.SLA))
 	}
 	fmt.Fprintf(&b, ". Score %d/100, %s.\n", card.Score.Value, escape(orDash(string(card.Score.Priority))))
 	if len(card.Proposed) > 0 {
@@ -333,15 +333,3 @@ func orDash(s string) string {
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// shortDuration prints 1h, 15m or 1h30m rather than 1h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}

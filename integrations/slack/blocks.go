@@ -140,7 +140,7 @@ func (s summary) blocks() []slackapi.Block {
 		tier += " in " + channelText(c.Channel)
 	}
 	if c.Score.SLA > 0 {
-		tier += " (respond within " + shortDuration(c.Score.SLA) + ")"
+		tier += " (respond within " + alert.ShortDuration(c.Score.SLA) + ")"
 	}
 	fields := []*slackapi.TextBlockObject{
 		field("Priority", priorityEmoji(c.Score.Priority)+" "+esc(orDash(string(c.Score.Priority)))),
@@ -545,18 +545,6 @@ func slackDate(t time.Time) string {
 		return "-"
 	}
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time_secs}|%s>", t.Unix(), t.UTC().Format(time.RFC3339))
-}
-
-// shortDuration prints 1h, 15m or 1h30m rather than 1h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 func priorityEmoji(p alert.Priority) string {
