@@ -272,59 +272,63 @@ func (s *Server) route(r *http.Request, filter string, body []byte) response {
 }
 
 func (s *Server) listMachines(base, filter string) response {
-	cs, err := parseFilter(filter)
-	if err == nil {
-		err = checkFields(cs, (&machine{}).field)
-	}
+	found, cs, err := filtered(filter, s.machines, (*machine).field)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
 	}
-	var out []machineJSON
-	for _, m := range s.machines {
-		if matchAll(cs, m.field) {
-			out = append(out, m.machineJSON)
-		}
-	}
 	// The dev server knows every host: a lookup by exact name is the
 	// moment a machine comes into being.
-	if len(out) == 0 && !s.fixed && len(cs) == 1 && cs[0].fn == "eq" && strings.EqualFold(cs[0].field, "computerDnsName") && cs[0].value != "" {
-		out = append(out, s.addMachine(Machine{ComputerDNSName: strings.ToLower(cs[0].value)}).machineJSON)
+	if len(found) == 0 && !s.fixed && len(cs) == 1 && cs[0].fn == "eq" && strings.EqualFold(cs[0].field, "computerDnsName") && cs[0].value != "" {
+		found = append(found, s.addMachine(Machine{ComputerDNSName: strings.ToLower(cs[0].value)}))
+	}
+	out := make([]machineJSON, len(found))
+	for i, m := range found {
+		out[i] = m.machineJSON
 	}
 	return jsonResponse(http.StatusOK, collection(base+"Machines", out))
 }
 
 func (s *Server) listActions(base, filter string) response {
-	cs, err := parseFilter(filter)
-	if err == nil {
-		err = checkFields(cs, (&actionJSON{}).field)
-	}
+	found, _, err := filtered(filter, s.actions, (*actionJSON).field)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
 	}
-	var out []actionJSON
-	for _, a := range s.actions {
-		if matchAll(cs, a.field) {
-			out = append(out, *a)
-		}
-	}
-	return jsonResponse(http.StatusOK, collection(base+"MachineActions", out))
+	return jsonResponse(http.StatusOK, collection(base+"MachineActions", values(found)))
 }
 
 func (s *Server) listIndicators(base, filter string) response {
-	cs, err := parseFilter(filter)
-	if err == nil {
-		err = checkFields(cs, (&indicatorJSON{}).field)
-	}
+	found, _, err := filtered(filter, s.indicators, (*indicatorJSON).field)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
 	}
-	var out []indicatorJSON
-	for _, ind := range s.indicators {
-		if matchAll(cs, ind.field) {
-			out = append(out, *ind)
+	return jsonResponse(http.StatusOK, collection(base+"Indicators", values(found)))
+}
+
+// filtered returns the entities that pass an OData $filter, reading each
+// entity's properties through field, and the filter's clauses.
+func filtered[T any](filter string, items []*T, field func(*T, string) (string, bool)) ([]*T, []clause, error) {
+	cs, err := parseFilter(filter)
+	if err == nil {
+		err = checkFields(cs, func(name string) (string, bool) { return field(new(T), name) })
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*T
+	for _, it := range items {
+		if matchAll(cs, func(name string) (string, bool) { return field(it, name) }) {
+			out = append(out, it)
 		}
 	}
-	return jsonResponse(http.StatusOK, collection(base+"Indicators", out))
+	return out, cs, nil
+}
+
+func values[T any](ps []*T) []T {
+	out := make([]T, len(ps))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	return out
 }
 
 func (s *Server) machineAction(base, id, verb string, body []byte) response {
