@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // Bounds on what one alert carries. Every field below reaches Temporal (a
@@ -43,33 +42,6 @@ const (
 // were cut to their bound ("title,entities.processes.command_line"), so
 // that a responder knows the full text is only in the source (or in Raw).
 const LabelTruncated = "socflow.truncated"
-
-// truncationMark ends text that Truncate cut.
-const truncationMark = "…"
-
-// Truncate returns s cut to at most n bytes on a UTF-8 boundary, ending in
-// "…" when it was cut. Every bound on text in socflow uses it.
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	if n < len(truncationMark) {
-		return cutUTF8(s, n)
-	}
-	return cutUTF8(s, n-len(truncationMark)) + truncationMark
-}
-
-// cutUTF8 returns the longest prefix of s of at most n bytes that does not
-// split a UTF-8 sequence.
-func cutUTF8[T string | []byte](s T, n int) T {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
 
 // NoteTruncated adds field to the LabelTruncated label, once.
 func (a *Alert) NoteTruncated(field string) {

@@ -5,39 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/socflow/socflow/alert"
 )
-
-func TestTruncate(t *testing.T) {
-	tests := []struct {
-		name string
-		s    string
-		n    int
-		want string
-	}{
-		{"fits", "dc01", 4, "dc01"},
-		{"empty", "", 0, ""},
-		{"ascii", "abcdefgh", 6, "abc…"},
-		{"two-byte runes are not split", "éééé", 6, "é…"},
-		{"four-byte runes are not split", "🔥🔥🔥", 9, "🔥…"},
-		{"room for the mark only", "abcdef", 3, "…"},
-		{"no room for the mark", "abcdef", 2, "ab"},
-		{"no room for the mark, multi-byte", "éé", 1, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := alert.Truncate(tt.s, tt.n)
-			if got != tt.want {
-				t.Errorf("Truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
-			}
-			if len(got) > tt.n || !utf8.ValidString(got) {
-				t.Errorf("Truncate(%q, %d) = %q: %d bytes, valid UTF-8 %v", tt.s, tt.n, got, len(got), utf8.ValidString(got))
-			}
-		})
-	}
-}
 
 func boundable() *alert.Alert {
 	return &alert.Alert{

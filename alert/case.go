@@ -151,11 +151,12 @@ type Factor struct {
 	Effect string `json:"effect"`
 }
 
-// Explain renders the factors as one line per factor.
+// Explain renders the factors as one line per factor, in columns; each
+// factor's text is flattened with OneLine, so a line holds one factor.
 func (s Score) Explain() string {
 	var b strings.Builder
 	for _, f := range s.Factors {
-		fmt.Fprintf(&b, "  %-18s %-8s %s\n", f.Name, f.Effect, f.Detail)
+		fmt.Fprintf(&b, "  %-18s %-8s %s\n", OneLine(f.Name), OneLine(f.Effect), OneLine(f.Detail))
 	}
 	return b.String()
 }

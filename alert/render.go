@@ -155,20 +155,3 @@ func intelText(h IntelHit) string {
 	}
 	return b.String()
 }
-
-// OneLine replaces line breaks and other control characters with spaces
-// and collapses the runs they leave, so that text from outside (an alert
-// title, a feed description) cannot forge lines in a notification. With
-// Truncate it is the one helper for shaping outside text.
-func OneLine(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return isControl(r) || r == ' '
-	}), " ")
-}
-
-func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029
-}

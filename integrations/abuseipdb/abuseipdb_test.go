@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,25 +17,8 @@ import (
 	"github.com/socflow/socflow/integrations/abuseipdb"
 	"github.com/socflow/socflow/integrations/abuseipdb/abuseipdbtest"
 	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/integrations/internal/testclock"
 )
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func setup(t *testing.T, fake *abuseipdbtest.Server, opts ...abuseipdb.Option) *abuseipdb.Client {
 	t.Helper()
@@ -163,7 +145,7 @@ func TestLookupErrors(t *testing.T) {
 		}
 	})
 	t.Run("daily limit pauses the calls", func(t *testing.T) {
-		clk := &fakeClock{t: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)}
+		clk := testclock.New(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC))
 		fake := abuseipdbtest.New(abuseipdbtest.WithDailyLimit(1))
 		c := setup(t, fake, abuseipdb.WithClock(clk.Now))
 		ctx := context.Background()

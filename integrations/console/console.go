@@ -61,20 +61,28 @@ func (n *Notifier) Notify(ctx context.Context, kind alert.NotifyKind, card alert
 // escalation, the commands that decide it.
 func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 	var b bytes.Buffer
+	// line writes one line of the card. Its string arguments came from
+	// outside, or carry what did, and are flattened so that an alert title
+	// cannot forge lines of the card (such as a different command); the
+	// layout (indents, columns) is the format's.
 	line := func(format string, args ...any) {
-		b.WriteString(oneLine(fmt.Sprintf(format, args...)))
-		b.WriteByte('\n')
+		for i, a := range args {
+			if s, ok := a.(string); ok {
+				args[i] = alert.OneLine(s)
+			}
+		}
+		fmt.Fprintf(&b, format+"\n", args...)
 	}
 	section := func(title string) {
 		b.WriteByte('\n')
 		b.WriteString(title + ":\n")
 	}
 
-	heading := "=== " + headingFor(kind) + " " + card.IncidentID + " "
+	heading := "=== " + headingFor(kind) + " " + alert.OneLine(card.IncidentID)
 	if kind == alert.NotifyEscalation {
-		heading += "(decision needed) "
+		heading += " (decision needed)"
 	}
-	line("%s%s", heading, strings.Repeat("=", max(3, 72-len(heading))))
+	line("%s %s", heading, strings.Repeat("=", max(3, 72-len(heading)-1)))
 	if card.Drill {
 		line("DRILL: a rehearsal; nothing will be contained")
 	}
@@ -91,7 +99,7 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 		tier += " in " + card.Channel
 	}
 	if card.Score.SLA > 0 {
-		tier += " (respond within " + shortDuration(card.Score.SLA) + ")"
+		tier += " (respond within " + alert.ShortDuration(card.Score.SLA) + ")"
 	}
 	field("tier", "%s", tier)
 	field("hosts", "%s", orDash(strings.Join(card.Hosts, ", ")))
@@ -111,9 +119,9 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 
 	if len(card.Score.Factors) > 0 {
 		section("why this score")
-		for _, l := range strings.Split(strings.TrimSuffix(card.Score.Explain(), "\n"), "\n") {
-			line("%s", l)
-		}
+		// Explain puts one factor on a line, in columns line would
+		// collapse.
+		b.WriteString(card.Score.Explain())
 	}
 
 	// The packet's lines are shared with every other channel, so a
@@ -126,21 +134,21 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 	if len(card.Proposed) > 0 {
 		section("proposed actions")
 		for _, a := range card.Proposed {
-			text := fmt.Sprintf("  [%s] %s %s", a.ID, a.Kind, a.Target)
+			text := fmt.Sprintf("[%s] %s %s", a.ID, a.Kind, a.Target)
 			if a.Destructive {
 				text += " (destructive)"
 			}
 			if a.Reason != "" {
 				text += ": " + a.Reason
 			}
-			line("%s", text)
+			line("  %s", text)
 		}
 	}
 
 	if len(card.History) > 0 {
 		section("earlier decisions")
 		for _, d := range card.History {
-			text := fmt.Sprintf("  %s %s by %s", timestamp(d.At), d.Verdict, orDash(d.By))
+			text := fmt.Sprintf("%s %s by %s", timestamp(d.At), d.Verdict, orDash(d.By))
 			if d.Tier != "" {
 				text += " (" + d.Tier + ")"
 			}
@@ -153,7 +161,7 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 			if d.Note != "" {
 				text += ": " + d.Note
 			}
-			line("%s", text)
+			line("  %s", text)
 		}
 	}
 
@@ -167,14 +175,14 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 	if len(card.Results) > 0 {
 		section("results")
 		for _, r := range card.Results {
-			text := fmt.Sprintf("  %s [%s] %s", timestamp(r.At), r.Action.ID, r.Status)
+			text := fmt.Sprintf("%s [%s] %s", timestamp(r.At), r.Action.ID, r.Status)
 			if r.Reference != "" {
 				text += " (ref " + r.Reference + ")"
 			}
 			if r.Detail != "" {
 				text += ": " + r.Detail
 			}
-			line("%s", text)
+			line("  %s", text)
 		}
 	}
 
@@ -222,18 +230,6 @@ func timestamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// shortDuration prints 1h, 15m or 1h30m rather than 1h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 // shellQuote makes an incident ID safe to paste into a shell: IDs are
 // built from alert fields (a host name, a user), which an attacker may
 // choose.
@@ -245,19 +241,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// oneLine keeps text that came from alerts on its own line, so an alert
-// title cannot forge lines of the card (such as a different command).
-func oneLine(s string) string {
-	isControl := func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 }
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }

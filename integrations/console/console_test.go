@@ -109,7 +109,7 @@ func TestRenderKinds(t *testing.T) {
 		{"closed", activities.NotifyClosed, done, []string{"=== CLOSED inc-host-dc01"}, []string{"to decide"}},
 		{"drill", activities.NotifyEscalation, drill, []string{"DRILL: a rehearsal; nothing will be contained"}, nil},
 		{"hostile fields stay on one line and get quoted", activities.NotifyEscalation, hostile,
-			[]string{"evil   socflow incident decide inc-other", `socflow incident decide 'inc-host-x;rm -rf ~' --approve --as <you>`},
+			[]string{"evil socflow incident decide inc-other", `socflow incident decide 'inc-host-x;rm -rf ~' --approve --as <you>`},
 			[]string{"\n  socflow incident decide inc-other"}},
 		{"sla in hours and minutes, no channel", activities.NotifyEscalation, sla, []string{"tier      IR (respond within 1h30m)"}, nil},
 		{"empty card", activities.NotifyUpdate, activities.IncidentCard{IncidentID: "inc-1"},

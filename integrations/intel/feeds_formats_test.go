@@ -353,22 +353,18 @@ func realData(t *testing.T, parts ...string) string {
 	return dir
 }
 
-func TestRealSTIXBundles(t *testing.T) {
-	dir := realData(t, "stix2.1")
-	tests := []struct {
-		file   string
-		loaded int
-		query  string
-	}{
-		{"indicator-for-c2-ip-address.json", 1, "10.0.0.0"},
-		{"apt1.json", 10, "112.64.1.2"},                    // [ipv4-addr:value = '112.64.0.0/15']
-		{"poisonivy.json", 64, "www.webserver.dynssl.com"}, // and one invalid domain with a space
-		{"indicators-for-C2-with-COA.json", 2, ""},
-		{"malicious-email-indicator-with-attachment.json", 0, ""},
-		{"infrastructure.json", 0, ""},
-		{"interop-objectmarking-test.json", 0, ""}, // a lone campaign object
-	}
-	for _, tt := range tests {
+// realFile is a file of real data, how many indicators it loads and one
+// it must find ("" for none).
+type realFile struct {
+	file   string
+	loaded int
+	query  string
+}
+
+// loadRealFiles loads each file into its own index and checks it.
+func loadRealFiles(t *testing.T, dir string, files []realFile) {
+	t.Helper()
+	for _, tt := range files {
 		t.Run(tt.file, func(t *testing.T) {
 			ix := intel.New()
 			rep, err := ix.AddPath(filepath.Join(dir, tt.file))
@@ -385,32 +381,28 @@ func TestRealSTIXBundles(t *testing.T) {
 	}
 }
 
+func TestRealSTIXBundles(t *testing.T) {
+	dir := realData(t, "stix2.1")
+	tests := []realFile{
+		{"indicator-for-c2-ip-address.json", 1, "10.0.0.0"},
+		{"apt1.json", 10, "112.64.1.2"},                    // [ipv4-addr:value = '112.64.0.0/15']
+		{"poisonivy.json", 64, "www.webserver.dynssl.com"}, // and one invalid domain with a space
+		{"indicators-for-C2-with-COA.json", 2, ""},
+		{"malicious-email-indicator-with-attachment.json", 0, ""},
+		{"infrastructure.json", 0, ""},
+		{"interop-objectmarking-test.json", 0, ""}, // a lone campaign object
+	}
+	loadRealFiles(t, dir, tests)
+}
+
 func TestRealMISPEvents(t *testing.T) {
 	dir := realData(t, "misp")
-	tests := []struct {
-		file   string
-		loaded int
-		query  string
-	}{
+	tests := []realFile{
 		{"event_57c4445b-c548-4654-af0b-4be3950d210f_ransomware_xorist.json", 3, "b3c4ae251f8094fa15b510051835c657eaef2a6cea46075d3aec964b14a99f68"},
 		{"event_circl_osint_sednit_fancy_bear_2017.json", 68, ""},
 		{"event_circl_osint_sunorcal_2017.json", 50, ""},
 		{"event_ursnif_with_sightings.json", 5, "ooiasjdnqjwbeasdasd.com"},
 		{"event_minimal_random.json", 0, ""}, // nothing is to_ids
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			ix := intel.New()
-			rep, err := ix.AddPath(filepath.Join(dir, tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Loaded != tt.loaded {
-				t.Errorf("report %s, want %d loaded", rep, tt.loaded)
-			}
-			if tt.query != "" && len(ix.Lookup(tt.query)) == 0 {
-				t.Errorf("Lookup(%q) found nothing", tt.query)
-			}
-		})
-	}
+	loadRealFiles(t, dir, tests)
 }

@@ -24,15 +24,15 @@ func Summary(card alert.IncidentCard) string {
 	if p == "" {
 		p = "P?"
 	}
-	title := oneLine(card.Title)
+	title := alert.OneLine(card.Title)
 	if title == "" {
-		title = "incident " + oneLine(card.IncidentID)
+		title = "incident " + alert.OneLine(card.IncidentID)
 	}
 	s := "[" + p + "] "
 	if card.Drill {
 		s += "DRILL: "
 	}
-	return cutRunes(s+title, maxSummary)
+	return alert.Truncate(s+title, maxSummary)
 }
 
 // Description renders the card as Jira wiki markup (REST v2): the facts,
@@ -58,7 +58,7 @@ func Description(card alert.IncidentCard, uiBaseURL string) string {
 		tier += " in " + card.Channel
 	}
 	if card.Score.SLA > 0 {
-		tier += " (respond within " + shortDuration(card.Score.SLA) + ")"
+		tier += " (respond within " + alert.ShortDuration(card.Score.SLA) + ")"
 	}
 	field("Tier", tier)
 	if card.Status != "" {
@@ -93,7 +93,7 @@ func Description(card alert.IncidentCard, uiBaseURL string) string {
 		fmt.Fprintf(&b, "[Incident %s in the Temporal Web UI|%s]\n", escape(card.IncidentID), u)
 	}
 	fmt.Fprintf(&b, "Details: socflow incident show %s\n", escape(card.IncidentID))
-	return cutRunes(b.String(), maxText)
+	return alert.Truncate(b.String(), maxText)
 }
 
 // TemporalURL links to the incident's workflow in the Temporal Web UI:
@@ -122,7 +122,7 @@ func AlertComment(card alert.IncidentCard) string {
 		card.Alerts, card.Occurrences, card.Score.Value, escape(orDash(string(card.Score.Priority))), escape(orDash(card.Tier)))
 	section(&b, "Context")
 	bullets(&b, contextLines(card.Context))
-	return cutRunes(b.String(), maxText)
+	return alert.Truncate(b.String(), maxText)
 }
 
 // EscalationComment asks the card's tier to decide: where, by when, and
@@ -135,7 +135,7 @@ func EscalationComment(card alert.IncidentCard) string {
 	}
 	b.WriteString(": a decision is needed")
 	if card.Score.SLA > 0 {
-		b.WriteString(" within " + shortDuration(card.Score.SLA))
+		b.WriteString(" within " + alert.ShortDuration(card.Score.SLA))
 	}
 	fmt.Fprintf(&b, ". Score %d/100, %s.\n", card.Score.Value, escape(orDash(string(card.Score.Priority))))
 	if len(card.Proposed) > 0 {
@@ -143,7 +143,7 @@ func EscalationComment(card alert.IncidentCard) string {
 		bullets(&b, actionLines(card.Proposed))
 	}
 	fmt.Fprintf(&b, "Decide with: socflow incident decide %s --approve|--deny|--escalate --as <you>\n", escape(card.IncidentID))
-	return cutRunes(b.String(), maxText)
+	return alert.Truncate(b.String(), maxText)
 }
 
 // DecisionComment records one decision: verdict, who, tier, channel,
@@ -161,7 +161,7 @@ func ContainmentComment(results []alert.ActionResult) string {
 		return b.String()
 	}
 	bullets(&b, resultLines(results))
-	return cutRunes(b.String(), maxText)
+	return alert.Truncate(b.String(), maxText)
 }
 
 // ClosedComment reports the incident's end: its final status and what
@@ -174,7 +174,7 @@ func ClosedComment(card alert.IncidentCard) string {
 		section(&b, "Containment results")
 		bullets(&b, resultLines(card.Results))
 	}
-	return cutRunes(b.String(), maxText)
+	return alert.Truncate(b.String(), maxText)
 }
 
 // CommentFor picks the comment for a notification kind: an escalation, new
@@ -306,7 +306,7 @@ func resultLines(rs []alert.ActionResult) []string {
 // - + ^ ~) are left alone: at worst they restyle a word, and escaping them
 // would make every host name unreadable in the raw text.
 func escape(s string) string {
-	s = oneLine(s)
+	s = alert.OneLine(s)
 	if !strings.ContainsAny(s, `\[]{}!|`) {
 		return s
 	}
@@ -325,33 +325,6 @@ func escape(s string) string {
 	return b.String()
 }
 
-// oneLine replaces line breaks and other control characters with spaces
-// and collapses the runs they leave.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return strings.TrimSpace(s)
-	}
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return isControl(r) || r == ' '
-	}), " ")
-}
-
-func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029
-}
-
-// cutRunes cuts s to at most n characters.
-func cutRunes(s string, n int) string {
-	i := 0
-	for pos := range s {
-		if i == n {
-			return s[:pos]
-		}
-		i++
-	}
-	return s
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -360,15 +333,3 @@ func orDash(s string) string {
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// shortDuration prints 1h, 15m or 1h30m rather than 1h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}

@@ -116,7 +116,8 @@ func TestSummary(t *testing.T) {
 		{"unscored", alert.IncidentCard{IncidentID: "host:a", Title: "x"}, "[P?] x"},
 		{"no title", alert.IncidentCard{IncidentID: "host:a", Score: alert.Score{Priority: alert.P4}}, "[P4] incident host:a"},
 		{"multi-line", alert.IncidentCard{IncidentID: "host:a", Title: "a\n\tb", Score: alert.Score{Priority: alert.P3}}, "[P3] a b"},
-		{"long", alert.IncidentCard{IncidentID: "host:a", Title: long, Score: alert.Score{Priority: alert.P3}}, "[P3] " + long[:2*(255-5)]},
+		// Cut to 255 bytes, which holds Jira's 255 characters, with a mark.
+		{"long", alert.IncidentCard{IncidentID: "host:a", Title: long, Score: alert.Score{Priority: alert.P3}}, "[P3] " + long[:2*123] + "…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,8 +125,8 @@ func TestSummary(t *testing.T) {
 			if got != tt.want {
 				t.Errorf("Summary = %q, want %q", got, tt.want)
 			}
-			if n := len([]rune(got)); n > 255 {
-				t.Errorf("%d characters", n)
+			if n := len(got); n > 255 {
+				t.Errorf("%d bytes", n)
 			}
 		})
 	}
@@ -236,7 +237,7 @@ func TestErrorText(t *testing.T) {
 			t.Errorf("errorText(%s) = %q, want %q", tt.body, got, tt.want)
 		}
 	}
-	if got := errorText([]byte(strings.Repeat("é", 2000))); len(got) > maxErrorBody || !strings.HasSuffix(got, "é") {
+	if got := errorText([]byte(strings.Repeat("é", 2000))); len(got) > maxErrorBody || !strings.HasSuffix(got, "é…") {
 		t.Errorf("long body cut badly: %d bytes", len(got))
 	}
 }

@@ -269,8 +269,9 @@ func IncidentLabel(incidentID string) string {
 		b.WriteRune(r)
 	}
 	slug := strings.TrimRight(b.String(), "-")
-	// Jira caps a label at 255 characters.
-	slug = cutRunes(slug, 200)
+	// Jira caps a label at 255 characters; the slug is ASCII, and a
+	// label must not change, so it is cut without a mark.
+	slug = slug[:min(len(slug), 200)]
 	sum := sha256.Sum256([]byte(incidentID))
 	if slug == "" {
 		return incidentLabelPrefix + hex.EncodeToString(sum[:4])
@@ -467,7 +468,7 @@ func (t *Tracker) Comment(ctx context.Context, key, text string) error {
 	}
 	// go-jira's Comment type would also send empty author and visibility
 	// objects; the documented body is just this.
-	req, err := t.api.NewRequestWithContext(ctx, http.MethodPost, strings.TrimPrefix(path, "/"), map[string]string{"body": cutRunes(text, maxText)})
+	req, err := t.api.NewRequestWithContext(ctx, http.MethodPost, strings.TrimPrefix(path, "/"), map[string]string{"body": alert.Truncate(text, maxText)})
 	if err != nil {
 		return fmt.Errorf("jira: comment on %s: %w", key, err)
 	}

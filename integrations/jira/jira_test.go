@@ -19,6 +19,7 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/integrations/internal/testclock"
 	"github.com/socflow/socflow/integrations/jira/jiratest"
 )
 
@@ -76,24 +77,6 @@ func (e *env) tracker(t *testing.T, cfg Config) *Tracker {
 		t.Fatal(err)
 	}
 	return tr
-}
-
-// clock is a settable time source for the search-lag window.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 func testCard() activities.IncidentCard {
@@ -321,7 +304,7 @@ func TestEnsureIssueAfterLostAnswer(t *testing.T) {
 func TestEnsureIssueResidualRisk(t *testing.T) {
 	e := newEnv(t, jiratest.WithSearchLag(1000))
 	tr := e.tracker(t, e.cloud())
-	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	tr.now = c.Now
 	ctx := context.Background()
 
@@ -331,11 +314,11 @@ func TestEnsureIssueResidualRisk(t *testing.T) {
 	if se := statusError(t, err); se.Code != http.StatusBadGateway || se.Body != "<html>502 Bad Gateway</html>" {
 		t.Fatalf("err = %v", err)
 	}
-	c.Advance(59 * time.Second)
+	c.Add(59 * time.Second)
 	if _, _, err := tr.EnsureIssue(ctx, testCard(), ""); !errors.Is(err, ErrCreateUnconfirmed) {
 		t.Fatalf("within SearchLag: err = %v, want ErrCreateUnconfirmed", err)
 	}
-	c.Advance(2 * time.Second)
+	c.Add(2 * time.Second)
 	second, created, err := tr.EnsureIssue(ctx, testCard(), "")
 	if err != nil || !created {
 		t.Fatalf("after SearchLag = %q, %v, %v", second, created, err)

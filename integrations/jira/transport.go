@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
 )
 
@@ -101,19 +101,8 @@ func errorText(body []byte) string {
 			parts = append(parts, m)
 		}
 		if len(parts) > 0 {
-			return truncate(strings.Join(parts, "; "), maxErrorBody)
+			return alert.Truncate(strings.Join(parts, "; "), maxErrorBody)
 		}
 	}
-	return truncate(strings.TrimSpace(string(body)), maxErrorBody)
-}
-
-// truncate cuts s to at most n bytes on a UTF-8 boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return alert.Truncate(strings.TrimSpace(string(body)), maxErrorBody)
 }

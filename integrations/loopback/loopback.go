@@ -1,7 +1,9 @@
-// Package loopback serves the integrations' fakes on a local address, for
-// the long-running use `socflow dev` makes of them (tests mount the fakes
-// on httptest servers instead). Every fake shares this one piece of
-// plumbing rather than its own copy.
+// Package loopback is the plumbing every integration fake shares rather
+// than its own copy: a [Recorder] of the calls received and of the faults
+// scripted for the next ones (fail with a status and body, hang, commit
+// then fail), [Respond] to answer a request under those faults, and a
+// [Server] for the long-running use `socflow dev` makes of the fakes
+// (tests mount them on httptest servers instead).
 package loopback
 
 import (
@@ -9,8 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	pathpkg "path"
-	"slices"
 	"sync"
 	"time"
 )
@@ -51,43 +51,4 @@ func (s *Server) Close() error {
 		return nil
 	}
 	return srv.Close()
-}
-
-// Fault is a scripted failure: the next Times requests whose path matches
-// Pattern (a path.Match pattern; empty matches every path) are answered
-// with Status, and Retry-After when RetryAfter is set.
-type Fault struct {
-	Pattern    string
-	Status     int
-	RetryAfter string
-	Times      int
-}
-
-// Faults is the queue behind the fakes' FailNext. The zero value is ready
-// to use; it is not safe for concurrent use on its own, because every fake
-// consults it under its own lock.
-type Faults struct {
-	list []Fault
-}
-
-// Add scripts n (at least 1) failures.
-func (q *Faults) Add(pattern string, status, n int, retryAfter string) {
-	q.list = append(q.list, Fault{Pattern: pattern, Status: status, RetryAfter: retryAfter, Times: max(n, 1)})
-}
-
-// Take returns the first scripted failure that matches path and uses it
-// up, in the order they were added.
-func (q *Faults) Take(path string) (Fault, bool) {
-	for i := range q.list {
-		f := q.list[i]
-		if ok, _ := pathpkg.Match(f.Pattern, path); f.Pattern != "" && !ok {
-			continue
-		}
-		q.list[i].Times--
-		if q.list[i].Times <= 0 {
-			q.list = slices.Delete(q.list, i, i+1)
-		}
-		return f, true
-	}
-	return Fault{}, false
 }

@@ -37,22 +37,3 @@ func TestStartServeClose(t *testing.T) {
 		t.Fatal("a second Close must be harmless")
 	}
 }
-
-func TestFaultsAreTakenInOrderAndUsedUp(t *testing.T) {
-	var q loopback.Faults
-	q.Add("/api/*", 429, 2, "3")
-	q.Add("", 500, 0, "")
-	for i, want := range []int{429, 429, 500} {
-		f, ok := q.Take("/api/x")
-		if !ok || f.Status != want {
-			t.Fatalf("take %d = %+v %v, want %d", i, f, ok, want)
-		}
-	}
-	if _, ok := q.Take("/api/x"); ok {
-		t.Fatal("faults not used up")
-	}
-	q.Add("/other", 503, 1, "")
-	if _, ok := q.Take("/api/x"); ok {
-		t.Fatal("a fault for another path matched")
-	}
-}

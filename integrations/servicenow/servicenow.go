@@ -95,7 +95,6 @@ type options struct {
 	criticality map[string]int
 	cacheSize   int
 	cacheTTL    time.Duration
-	now         func() time.Time
 }
 
 // Option configures a Client.
@@ -127,11 +126,6 @@ func WithCache(size int, ttl time.Duration) Option {
 	return func(o *options) { o.cacheSize, o.cacheTTL = size, ttl }
 }
 
-// WithClock sets the cache's clock, for tests.
-func WithClock(now func() time.Time) Option {
-	return func(o *options) { o.now = now }
-}
-
 // Client looks assets up in one ServiceNow instance. It is safe for
 // concurrent use.
 type Client struct {
@@ -150,7 +144,7 @@ type Client struct {
 // token. A nil hc gets a private client with a 30s timeout. A missing URL
 // or missing credentials are httpx.ErrNotConfigured.
 func New(hc *http.Client, baseURL, user, password string, opts ...Option) (*Client, error) {
-	o := options{table: DefaultTable, criticality: DefaultCriticality(), cacheSize: DefaultCacheSize, cacheTTL: DefaultCacheTTL, now: time.Now}
+	o := options{table: DefaultTable, criticality: DefaultCriticality(), cacheSize: DefaultCacheSize, cacheTTL: DefaultCacheTTL}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -206,7 +200,7 @@ func New(hc *http.Client, baseURL, user, password string, opts ...Option) (*Clie
 		if ttl <= 0 {
 			ttl = DefaultCacheTTL
 		}
-		c.cache = newCache(size, ttl, o.now)
+		c.cache = newCache(size, ttl)
 	}
 	return c, nil
 }

@@ -122,7 +122,7 @@ func (s summary) blocks() []slackapi.Block {
 	c := s.card
 	var out []slackapi.Block
 
-	title := oneLine(c.Title)
+	title := alert.OneLine(c.Title)
 	if title == "" {
 		title = c.IncidentID
 	}
@@ -130,7 +130,7 @@ func (s summary) blocks() []slackapi.Block {
 	if c.Drill {
 		head = "[DRILL] " + head
 	}
-	out = append(out, slackapi.NewHeaderBlock(plain(truncate(head, maxHeader))))
+	out = append(out, slackapi.NewHeaderBlock(plain(alert.Truncate(head, maxHeader))))
 	if c.Drill {
 		out = append(out, slackapi.NewContextBlock("", mrkdwn(":test_tube: *Drill*: a rehearsal; nothing will be contained.")))
 	}
@@ -140,7 +140,7 @@ func (s summary) blocks() []slackapi.Block {
 		tier += " in " + channelText(c.Channel)
 	}
 	if c.Score.SLA > 0 {
-		tier += " (respond within " + shortDuration(c.Score.SLA) + ")"
+		tier += " (respond within " + alert.ShortDuration(c.Score.SLA) + ")"
 	}
 	fields := []*slackapi.TextBlockObject{
 		field("Priority", priorityEmoji(c.Score.Priority)+" "+esc(orDash(string(c.Score.Priority)))),
@@ -155,12 +155,13 @@ func (s summary) blocks() []slackapi.Block {
 	out = append(out, slackapi.NewSectionBlock(nil, fields, nil))
 
 	if len(c.Score.Factors) > 0 {
-		// esc flattens lines, so escape the explanation line by line.
+		// Explain puts one factor on a line, in columns that esc would
+		// collapse: escape the lines only.
 		lines := strings.Split(strings.TrimRight(c.Score.Explain(), "\n"), "\n")
 		for i, l := range lines {
-			lines[i] = esc(l)
+			lines[i] = slackutilsx.EscapeMessage(l)
 		}
-		out = append(out, section("*Why this score*\n```"+truncate(strings.Join(lines, "\n"), maxSectionText-40)+"```"))
+		out = append(out, section("*Why this score*\n```"+alert.Truncate(strings.Join(lines, "\n"), maxSectionText-40)+"```"))
 	}
 
 	// The packet's lines are the same in every channel (console, Slack,
@@ -198,7 +199,7 @@ func (s summary) blocks() []slackapi.Block {
 	if len(c.Notes) > 0 {
 		var lines []string
 		for _, n := range c.Notes {
-			lines = append(lines, "• "+esc(oneLine(n)))
+			lines = append(lines, "• "+esc(alert.OneLine(n)))
 		}
 		out = append(out, listSections("Handoff notes", lines, 2)...)
 	}
@@ -258,7 +259,7 @@ func decisionControls(c alert.IncidentCard) []slackapi.Block {
 			// all" still covers it.
 			continue
 		}
-		b := slackapi.NewButtonBlockElement(ActionApprove+":"+strconv.Itoa(i), v, plain(truncate("Approve "+a.ID, maxButtonText)))
+		b := slackapi.NewButtonBlockElement(ActionApprove+":"+strconv.Itoa(i), v, plain(alert.Truncate("Approve "+a.ID, maxButtonText)))
 		if a.Destructive {
 			b = b.WithStyle(slackapi.StyleDanger).WithConfirm(confirm(
 				"Approve "+string(a.Kind)+"?",
@@ -315,7 +316,7 @@ func outcomeBlocks(c alert.IncidentCard) []slackapi.Block {
 		if d.Note != "" {
 			text += "\n> " + esc(d.Note)
 		}
-		out = append(out, section(truncate(text, maxSectionText)))
+		out = append(out, section(alert.Truncate(text, maxSectionText)))
 	} else {
 		out = append(out, section(":information_source: Status: *"+esc(orDash(strings.ReplaceAll(c.Status, "_", " ")))+"*"))
 	}
@@ -345,7 +346,7 @@ func revertable(c alert.IncidentCard) bool {
 // fallbackText is the message's text: what notifications, screen readers
 // and clients without Block Kit show.
 func fallbackText(v view, c alert.IncidentCard) string {
-	s := "[" + orDash(string(c.Score.Priority)) + "] " + oneLine(c.Title) + " (" + c.IncidentID + ")"
+	s := "[" + orDash(string(c.Score.Priority)) + "] " + alert.OneLine(c.Title) + " (" + c.IncidentID + ")"
 	switch {
 	case v == viewDecide:
 		s += ": awaiting a decision at " + orDash(c.Tier)
@@ -358,7 +359,7 @@ func fallbackText(v view, c alert.IncidentCard) string {
 	if c.Drill {
 		s = "[DRILL] " + s
 	}
-	return esc(truncate(s, 3000))
+	return esc(alert.Truncate(s, 3000))
 }
 
 // threadText is the thread reply that tells the channel what changed; an
@@ -378,12 +379,12 @@ func threadText(kind alert.NotifyKind, c alert.IncidentCard) string {
 		if len(lines) == 0 {
 			return ":shield: Containment: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
 		}
-		return truncate("*Containment*: "+esc(strings.ReplaceAll(c.Status, "_", " "))+"\n"+strings.Join(lines, "\n"), 3900)
+		return alert.Truncate("*Containment*: "+esc(strings.ReplaceAll(c.Status, "_", " "))+"\n"+strings.Join(lines, "\n"), 3900)
 	case alert.NotifyClosed:
 		return ":lock: Closed: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
 	}
 	if n := len(c.History); n > 0 {
-		return truncate(decisionLine(c.History[n-1]), 3900)
+		return alert.Truncate(decisionLine(c.History[n-1]), 3900)
 	}
 	return ":information_source: Status: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
 }
@@ -397,7 +398,7 @@ func decisionLine(d alert.Decision) string {
 		s += ", actions " + esc(strings.Join(d.Actions, ", "))
 	}
 	if d.Note != "" {
-		s += ": " + esc(truncate(oneLine(d.Note), maxLine))
+		s += ": " + esc(alert.Truncate(alert.OneLine(d.Note), maxLine))
 	}
 	return s
 }
@@ -451,7 +452,7 @@ func listSections(title string, lines []string, maxBlocks int) []slackapi.Block 
 		b.WriteString("\n-")
 	}
 	for i, l := range lines {
-		l = truncate(l, maxLine)
+		l = alert.Truncate(l, maxLine)
 		if utf8.RuneCountInString(b.String())+1+utf8.RuneCountInString(l) > room {
 			if len(out)+1 == maxBlocks {
 				fmt.Fprintf(&b, "\n_… %d more; see the Temporal UI or `socflow incident show`_", len(lines)-i)
@@ -468,11 +469,11 @@ func listSections(title string, lines []string, maxBlocks int) []slackapi.Block 
 }
 
 func section(text string) *slackapi.SectionBlock {
-	return slackapi.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil)
+	return slackapi.NewSectionBlock(mrkdwn(alert.Truncate(text, maxSectionText)), nil, nil)
 }
 
 func field(name, value string) *slackapi.TextBlockObject {
-	return mrkdwn(truncate("*"+name+"*\n"+value, maxFieldText))
+	return mrkdwn(alert.Truncate("*"+name+"*\n"+value, maxFieldText))
 }
 
 func plain(s string) *slackapi.TextBlockObject {
@@ -485,8 +486,8 @@ func mrkdwn(s string) *slackapi.TextBlockObject {
 
 func confirm(title, text, ok string) *slackapi.ConfirmationBlockObject {
 	return slackapi.NewConfirmationBlockObject(
-		plain(truncate(title, maxConfirmTitle)),
-		plain(truncate(oneLine(text), maxConfirmText)),
+		plain(alert.Truncate(title, maxConfirmTitle)),
+		plain(alert.Truncate(alert.OneLine(text), maxConfirmText)),
 		plain(ok), plain("Cancel"),
 	).WithStyle(slackapi.StyleDanger)
 }
@@ -511,30 +512,7 @@ func workflowURL(base, namespace, workflowID string) string {
 // esc makes text from alerts inert in mrkdwn: on one line, with &, < and >
 // escaped, so an alert title cannot forge a link, a mention (<!channel>)
 // or extra lines.
-func esc(s string) string { return slackutilsx.EscapeMessage(oneLine(s)) }
-
-// oneLine replaces control characters (line breaks included) with spaces.
-func oneLine(s string) string {
-	isControl := func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 }
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// truncate cuts s to at most n runes, ending in "…" when it cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
+func esc(s string) string { return slackutilsx.EscapeMessage(alert.OneLine(s)) }
 
 func orDash(s string) string {
 	if strings.TrimSpace(s) == "" {
@@ -567,18 +545,6 @@ func slackDate(t time.Time) string {
 		return "-"
 	}
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time_secs}|%s>", t.Unix(), t.UTC().Format(time.RFC3339))
-}
-
-// shortDuration prints 1h, 15m or 1h30m rather than 1h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 func priorityEmoji(p alert.Priority) string {

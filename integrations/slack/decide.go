@@ -101,7 +101,7 @@ func DecisionFromCallback(cb slackapi.InteractionCallback) (d Decision, ok bool,
 		}
 		var v buttonValue
 		if err := json.Unmarshal([]byte(a.Value), &v); err != nil || strings.TrimSpace(v.Incident) == "" {
-			return Decision{}, true, fmt.Errorf("slack: button %s carries no incident (value %q)", a.ActionID, truncate(a.Value, 100))
+			return Decision{}, true, fmt.Errorf("slack: button %s carries no incident (value %q)", a.ActionID, alert.Truncate(a.Value, 100))
 		}
 		if cb.User.ID == "" {
 			return Decision{}, true, fmt.Errorf("slack: click on %s names no user", a.ActionID)
@@ -160,7 +160,7 @@ func noteFrom(cb slackapi.InteractionCallback) string {
 	if !ok {
 		return ""
 	}
-	return truncate(strings.TrimSpace(oneLine(a.Value)), maxNote)
+	return alert.Truncate(alert.OneLine(a.Value), maxNote)
 }
 
 // DispatchOptions tune how decisions are handed to the Decider, the same
@@ -267,7 +267,7 @@ func (d *dispatcher) handle(dec Decision) {
 	}
 	if err := d.decide.Decide(ctx, dec.IncidentID, dec.Input()); err != nil {
 		log.InfoContext(ctx, "slack: decision refused", "error", err)
-		d.tell(ctx, dec, fmt.Sprintf(":warning: Your *%s* on `%s` was not recorded: %s", dec.Verdict, esc(dec.IncidentID), esc(truncate(err.Error(), 1000))))
+		d.tell(ctx, dec, fmt.Sprintf(":warning: Your *%s* on `%s` was not recorded: %s", dec.Verdict, esc(dec.IncidentID), esc(alert.Truncate(err.Error(), 1000))))
 		return
 	}
 	log.InfoContext(ctx, "slack: decision recorded")

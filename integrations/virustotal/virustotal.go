@@ -61,7 +61,8 @@ func WithCache(size int, ttl time.Duration) Option {
 	return func(c *online.Config) { c.CacheSize, c.TTL = size, ttl }
 }
 
-// WithClock sets the clock of the cache and the 429 pause, for tests.
+// WithClock sets the clock of the 429 pause, for tests; the cache keeps
+// real time.
 func WithClock(now func() time.Time) Option {
 	return func(c *online.Config) { c.Now = now }
 }

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/integrations/internal/testclock"
 	"github.com/socflow/socflow/integrations/virustotal"
 	"github.com/socflow/socflow/integrations/virustotal/vttest"
 )
@@ -28,24 +28,6 @@ const (
 	fileMD5    = "b61a4b8883ba9b9d4d85bdaecab71722"
 	fileSHA1   = "0c7fc8364e7ead164b5b612982984737fb50fc81"
 )
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // setup starts a fake with the fixtures and returns a client without a
 // rate limit.
@@ -157,8 +139,7 @@ func hitText(h alert.IntelHit) string {
 }
 
 func TestLookupCaches(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)}
-	c, fake := setup(t, virustotal.WithCache(100, time.Hour), virustotal.WithClock(clk.Now))
+	c, fake := setup(t, virustotal.WithCache(100, time.Hour))
 	ctx := context.Background()
 	for _, ind := range []string{fileSHA256, fileSHA256, strings.Repeat("cd", 32), strings.Repeat("cd", 32), strings.Repeat("CD", 32)} {
 		if _, err := c.Lookup(ctx, ind); err != nil {
@@ -168,18 +149,26 @@ func TestLookupCaches(t *testing.T) {
 	if n := len(fake.Calls()); n != 2 {
 		t.Errorf("calls = %d, want 2: a hit and a 404 are each asked once", n)
 	}
-	clk.Add(time.Hour)
-	if _, err := c.Lookup(ctx, fileSHA256); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(fake.Calls()); n != 3 {
-		t.Errorf("calls = %d after the TTL, want 3", n)
+
+	// The cache keeps real time: an answer is asked again once its TTL
+	// has passed.
+	const ttl = 20 * time.Millisecond
+	c, fake = setup(t, virustotal.WithCache(100, ttl))
+	deadline := time.Now().Add(10 * time.Second)
+	for len(fake.Calls()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the answer was still cached long after its TTL")
+		}
+		if _, err := c.Lookup(ctx, fileSHA256); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(ttl / 4)
 	}
 }
 
 func TestLookupErrors(t *testing.T) {
 	t.Run("429 pauses the calls for its Retry-After", func(t *testing.T) {
-		clk := &fakeClock{t: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)}
+		clk := testclock.New(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC))
 		c, fake := setup(t, virustotal.WithClock(clk.Now))
 		fake.FailNext("/api/v3/files/*", http.StatusTooManyRequests, 1, "30")
 		ctx := context.Background()

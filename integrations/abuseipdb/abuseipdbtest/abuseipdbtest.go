@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -66,16 +65,15 @@ func WithDailyLimit(n int) Option {
 }
 
 // Server is the fake API. It is an http.Handler and is safe for concurrent
-// use.
+// use. Calls, FailNext, Fail and Close come with its loopback.Recorder.
 type Server struct {
+	loopback.Recorder[Call]
+
 	mu      sync.Mutex
 	key     string
 	limit   int
 	served  int
 	reports map[netip.Addr]Report
-	calls   []Call
-	faults  loopback.Faults
-	loop    loopback.Server // serves Start
 }
 
 // New returns a fake that accepts DefaultKey and has no reports.
@@ -95,60 +93,34 @@ func (s *Server) SetReport(ip string, r Report) {
 	s.reports[a] = r
 }
 
-// FailNext makes the next n requests whose path matches pattern (a
-// path.Match pattern; empty matches all) fail with status, sending
-// retryAfter as Retry-After when not empty.
-func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(pattern, status, n, retryAfter)
-}
-
-// Calls returns the requests received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
-
 // Start serves the fake on addr ("127.0.0.1:0" when empty) and returns its
 // base URL, for long-running use; tests can mount the Server on
 // httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	return s.loop.Start("abuseipdbtest", addr, s)
-}
-
-// Close stops what Start started.
-func (s *Server) Close() error {
-	return s.loop.Close()
+	return s.Recorder.Start("abuseipdbtest", addr, s)
 }
 
 // ServeHTTP answers one API call.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	status, header, body := s.route(r)
-	s.calls = append(s.calls, Call{
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Key: r.Header.Get("Key"), Accept: r.Header.Get("Accept"), Status: status,
+	resp, answered := loopback.Respond(&s.Recorder, r, r.URL.Path, func() loopback.Response {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		status, h, body := s.route(r)
+		return loopback.Response{Status: status, Header: h, Body: body}
+	}, func(f loopback.Fault) loopback.Response {
+		return f.Answer(loopback.Response{Status: f.Status, Body: errorBody(f.Status, "Injected failure.", "")})
 	})
-	s.mu.Unlock()
-	for k, vs := range header {
-		w.Header()[k] = vs
+	s.Record(Call{
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
+		Key: r.Header.Get("Key"), Accept: r.Header.Get("Accept"), Status: resp.Status,
+	})
+	if answered {
+		resp.Write(w, "application/json")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }
 
 // route works out the answer; s.mu is held.
 func (s *Server) route(r *http.Request) (int, http.Header, []byte) {
-	if f, ok := s.faults.Take(r.URL.Path); ok {
-		var h http.Header
-		if f.RetryAfter != "" {
-			h = http.Header{"Retry-After": {f.RetryAfter}}
-		}
-		return f.Status, h, errorBody(f.Status, "Injected failure.", "")
-	}
 	if r.URL.Path != "/api/v2/check" {
 		return http.StatusNotFound, nil, errorBody(http.StatusNotFound, "The requested endpoint does not exist.", "")
 	}

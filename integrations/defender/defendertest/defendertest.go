@@ -7,7 +7,6 @@
 package defendertest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
@@ -15,7 +14,6 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,16 +60,9 @@ type Call struct {
 	Status int
 }
 
-// Fault is a scripted failure.
-type Fault struct {
-	Status int
-	// RetryAfter is sent as the Retry-After header when not empty.
-	RetryAfter string
-	// Body replaces the OData error body the fake derives from Status.
-	Body string
-	// Times is how many matching requests fail; less than 1 means one.
-	Times int
-}
+// Fault is a scripted failure; its Body replaces the OData error body the
+// fake derives from Status.
+type Fault = loopback.Fault
 
 // Option configures a Server.
 type Option func(*Server)
@@ -101,8 +92,12 @@ func WithPendingActions() Option {
 }
 
 // Server is the fake API. It is an http.Handler and is safe for concurrent
-// use.
+// use. Calls, FailNext (whose pattern is an optional method and a path,
+// such as "POST /api/machines/*/isolate"), Fail and Close come with its
+// loopback.Recorder.
 type Server struct {
+	loopback.Recorder[Call]
+
 	mu         sync.Mutex
 	token      string
 	fixed      bool
@@ -111,19 +106,11 @@ type Server struct {
 	actions    []*actionJSON
 	indicators []*indicatorJSON
 	nextInd    int
-	calls      []Call
-	faults     []fault
-	loop       loopback.Server // serves Start
 }
 
 type machine struct {
 	machineJSON
 	isolated bool
-}
-
-type fault struct {
-	method, pattern string
-	Fault
 }
 
 // New returns a fake that accepts DefaultToken and knows any host name.
@@ -139,44 +126,7 @@ func New(opts ...Option) *Server {
 // base URL. It is for long-running use such as `socflow dev`; tests can
 // mount the Server on httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	return s.loop.Start("defendertest", addr, s)
-}
-
-// Close stops what Start started.
-func (s *Server) Close() error {
-	return s.loop.Close()
-}
-
-// FailNext makes the next n requests whose path matches pattern fail with
-// status, sending retryAfter as Retry-After when not empty. The pattern is
-// an optional method and a path.Match pattern over the path, such as
-// "/api/indicators" or "POST /api/machines/*/isolate"; an empty path
-// matches every request.
-func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
-	s.Fail(pattern, Fault{Status: status, Times: n, RetryAfter: retryAfter})
-}
-
-// Fail is FailNext with every detail of the failure under control.
-// Failures are served in the order they were scripted, before the token is
-// checked.
-func (s *Server) Fail(pattern string, f Fault) {
-	method, p, ok := strings.Cut(pattern, " ")
-	if !ok {
-		method, p = "", pattern
-	}
-	if f.Times < 1 {
-		f.Times = 1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method: method, pattern: p, Fault: f})
-}
-
-// Calls returns the requests received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
+	return s.Recorder.Start("defendertest", addr, s)
 }
 
 // Isolated reports whether a machine called host is isolated. Names match
@@ -228,48 +178,29 @@ func sameHost(known, asked string) bool {
 	return kfq != afq && ks == as
 }
 
-// response is an answer worked out under the lock and written after it.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = loopback.Response
 
 // ServeHTTP answers one API call.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	resp := s.serve(r, body)
-	for k, vs := range resp.header {
-		w.Header()[k] = vs
-	}
-	if resp.body != nil {
-		w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; charset=utf-8")
-	}
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
-}
-
-func (s *Server) serve(r *http.Request, body []byte) response {
 	filter := r.URL.Query().Get("$filter")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Filter: filter, Body: string(body)})
-	resp := s.route(r, filter, body)
-	s.calls[len(s.calls)-1].Status = resp.status
-	return resp
+	resp, answered := loopback.Respond(&s.Recorder, r, r.URL.Path, func() response {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.route(r, filter, body)
+	}, faultResponse)
+	s.Record(Call{Method: r.Method, Path: r.URL.Path, Filter: filter, Body: string(body), Status: resp.Status})
+	if answered {
+		resp.Write(w, "application/json; odata.metadata=minimal; charset=utf-8")
+	}
 }
 
+func faultResponse(f Fault) response {
+	return f.Answer(errorResponse(f.Status, codeFor(f.Status), "Injected failure"))
+}
+
+// route works out the answer; s.mu is held.
 func (s *Server) route(r *http.Request, filter string, body []byte) response {
-	if f, ok := s.takeFault(r); ok {
-		resp := errorResponse(f.Status, codeFor(f.Status), "Injected failure")
-		if f.Body != "" {
-			resp.body = []byte(f.Body)
-		}
-		if f.RetryAfter != "" {
-			resp.header = http.Header{"Retry-After": {f.RetryAfter}}
-		}
-		return resp
-	}
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") || token != s.token || token == "" {
 		return errorResponse(http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request.")
@@ -335,84 +266,69 @@ func (s *Server) route(r *http.Request, filter string, body []byte) response {
 			return errorResponse(http.StatusNotFound, "ResourceNotFound", "Indicator "+seg[2]+" was not found")
 		}
 		s.indicators = slices.Delete(s.indicators, i, i+1)
-		return response{status: http.StatusNoContent}
+		return response{Status: http.StatusNoContent}
 	}
 	return errorResponse(http.StatusNotFound, "ResourceNotFound", "No route for "+r.URL.Path)
 }
 
-func (s *Server) takeFault(r *http.Request) (Fault, bool) {
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.method != "" && !strings.EqualFold(f.method, r.Method) {
-			continue
-		}
-		if ok, _ := path.Match(f.pattern, r.URL.Path); !ok && f.pattern != "" {
-			continue
-		}
-		out := f.Fault
-		f.Times--
-		if f.Times == 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		return out, true
-	}
-	return Fault{}, false
-}
-
 func (s *Server) listMachines(base, filter string) response {
-	cs, err := parseFilter(filter)
-	if err == nil {
-		err = checkFields(cs, (&machine{}).field)
-	}
+	found, cs, err := filtered(filter, s.machines, (*machine).field)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
 	}
-	var out []machineJSON
-	for _, m := range s.machines {
-		if matchAll(cs, m.field) {
-			out = append(out, m.machineJSON)
-		}
-	}
 	// The dev server knows every host: a lookup by exact name is the
 	// moment a machine comes into being.
-	if len(out) == 0 && !s.fixed && len(cs) == 1 && cs[0].fn == "eq" && strings.EqualFold(cs[0].field, "computerDnsName") && cs[0].value != "" {
-		out = append(out, s.addMachine(Machine{ComputerDNSName: strings.ToLower(cs[0].value)}).machineJSON)
+	if len(found) == 0 && !s.fixed && len(cs) == 1 && cs[0].fn == "eq" && strings.EqualFold(cs[0].field, "computerDnsName") && cs[0].value != "" {
+		found = append(found, s.addMachine(Machine{ComputerDNSName: strings.ToLower(cs[0].value)}))
+	}
+	out := make([]machineJSON, len(found))
+	for i, m := range found {
+		out[i] = m.machineJSON
 	}
 	return jsonResponse(http.StatusOK, collection(base+"Machines", out))
 }
 
 func (s *Server) listActions(base, filter string) response {
-	cs, err := parseFilter(filter)
-	if err == nil {
-		err = checkFields(cs, (&actionJSON{}).field)
-	}
+	found, _, err := filtered(filter, s.actions, (*actionJSON).field)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
 	}
-	var out []actionJSON
-	for _, a := range s.actions {
-		if matchAll(cs, a.field) {
-			out = append(out, *a)
-		}
-	}
-	return jsonResponse(http.StatusOK, collection(base+"MachineActions", out))
+	return jsonResponse(http.StatusOK, collection(base+"MachineActions", values(found)))
 }
 
 func (s *Server) listIndicators(base, filter string) response {
-	cs, err := parseFilter(filter)
-	if err == nil {
-		err = checkFields(cs, (&indicatorJSON{}).field)
-	}
+	found, _, err := filtered(filter, s.indicators, (*indicatorJSON).field)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, "InvalidFilter", err.Error())
 	}
-	var out []indicatorJSON
-	for _, ind := range s.indicators {
-		if matchAll(cs, ind.field) {
-			out = append(out, *ind)
+	return jsonResponse(http.StatusOK, collection(base+"Indicators", values(found)))
+}
+
+// filtered returns the entities that pass an OData $filter, reading each
+// entity's properties through field, and the filter's clauses.
+func filtered[T any](filter string, items []*T, field func(*T, string) (string, bool)) ([]*T, []clause, error) {
+	cs, err := parseFilter(filter)
+	if err == nil {
+		err = checkFields(cs, func(name string) (string, bool) { return field(new(T), name) })
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*T
+	for _, it := range items {
+		if matchAll(cs, func(name string) (string, bool) { return field(it, name) }) {
+			out = append(out, it)
 		}
 	}
-	return jsonResponse(http.StatusOK, collection(base+"Indicators", out))
+	return out, cs, nil
+}
+
+func values[T any](ps []*T) []T {
+	out := make([]T, len(ps))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	return out
 }
 
 func (s *Server) machineAction(base, id, verb string, body []byte) response {
@@ -643,15 +559,7 @@ func errorResponse(status int, code, msg string) response {
 	}})
 }
 
-func jsonResponse(status int, v any) response {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return response{status: http.StatusInternalServerError, body: []byte(`{"error":{"code":"InternalServerError","message":"encode"}}`)}
-	}
-	return response{status: status, body: buf.Bytes()}
-}
+func jsonResponse(status int, v any) response { return loopback.JSON(status, v) }
 
 // collection is OData's list wrapper.
 func collection[T any](context string, items []T) any {

@@ -13,7 +13,6 @@
 package online
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/time/rate"
 
 	"github.com/socflow/socflow/alert"
@@ -44,10 +44,10 @@ type Config struct {
 	// CacheSize bounds the cache, least recently used out first; 0 means
 	// 10,000 and a negative size disables the cache.
 	CacheSize int
-	// TTL is how long an answer is kept; 0 means an hour.
+	// TTL is how long an answer is kept, by the real clock; 0 means an
+	// hour.
 	TTL time.Duration
-	// Now is the clock for the cache and the 429 pause; nil means
-	// time.Now.
+	// Now is the clock for the 429 pause; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -57,22 +57,14 @@ type Guard struct {
 	name    string
 	limiter *rate.Limiter
 	now     func() time.Time
-	ttl     time.Duration
-	size    int
+	// cache is nil when disabled.
+	cache *expirable.LRU[string, []alert.IntelHit]
 
 	mu       sync.Mutex
-	lru      *list.List // of *cached, most recent first
-	byKey    map[string]*list.Element
 	inflight map[string]*call
 	paused   time.Time
 	// pauseErr is the 429 that started the pause.
 	pauseErr *httpx.StatusError
-}
-
-type cached struct {
-	key     string
-	hits    []alert.IntelHit
-	expires time.Time
 }
 
 // call is a fetch in progress that other lookups of the same key wait for.
@@ -84,26 +76,22 @@ type call struct {
 
 // New returns a Guard configured by c.
 func New(c Config) *Guard {
-	g := &Guard{
-		name:     c.Name,
-		now:      c.Now,
-		ttl:      c.TTL,
-		size:     c.CacheSize,
-		lru:      list.New(),
-		byKey:    map[string]*list.Element{},
-		inflight: map[string]*call{},
-	}
+	g := &Guard{name: c.Name, now: c.Now, inflight: map[string]*call{}}
 	if g.name == "" {
 		g.name = "online"
 	}
 	if g.now == nil {
 		g.now = time.Now
 	}
-	if g.ttl <= 0 {
-		g.ttl = time.Hour
-	}
-	if g.size == 0 {
-		g.size = 10_000
+	if c.CacheSize >= 0 {
+		size, ttl := c.CacheSize, c.TTL
+		if size == 0 {
+			size = 10_000
+		}
+		if ttl <= 0 {
+			ttl = time.Hour
+		}
+		g.cache = expirable.NewLRU[string, []alert.IntelHit](size, nil, ttl)
 	}
 	if c.Limit > 0 && c.Limit != rate.Inf {
 		g.limiter = rate.NewLimiter(c.Limit, max(c.Burst, 1))
@@ -188,45 +176,26 @@ func (g *Guard) pausedErr() error {
 }
 
 // Len returns the number of cached answers, expired ones included until
-// they are next touched or evicted.
+// the cache's cleanup drops them.
 func (g *Guard) Len() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.lru.Len()
+	if g.cache == nil {
+		return 0
+	}
+	return g.cache.Len()
 }
 
-// get returns the cached answer for key; g.mu is held.
+// get returns the cached answer for key.
 func (g *Guard) get(key string) ([]alert.IntelHit, bool) {
-	el, ok := g.byKey[key]
-	if !ok {
+	if g.cache == nil {
 		return nil, false
 	}
-	c := el.Value.(*cached)
-	if !g.now().Before(c.expires) {
-		g.lru.Remove(el)
-		delete(g.byKey, key)
-		return nil, false
-	}
-	g.lru.MoveToFront(el)
-	return c.hits, true
+	return g.cache.Get(key)
 }
 
-// put caches an answer; g.mu is held.
+// put caches a copy of an answer.
 func (g *Guard) put(key string, hits []alert.IntelHit) {
-	if g.size < 0 {
-		return
-	}
-	c := &cached{key: key, hits: cloneHits(hits), expires: g.now().Add(g.ttl)}
-	if el, ok := g.byKey[key]; ok {
-		el.Value = c
-		g.lru.MoveToFront(el)
-		return
-	}
-	g.byKey[key] = g.lru.PushFront(c)
-	for g.lru.Len() > g.size {
-		last := g.lru.Back()
-		g.lru.Remove(last)
-		delete(g.byKey, last.Value.(*cached).key)
+	if g.cache != nil {
+		g.cache.Add(key, cloneHits(hits))
 	}
 }
 

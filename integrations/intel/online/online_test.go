@@ -16,27 +16,10 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
 	"github.com/socflow/socflow/integrations/intel/online"
+	"github.com/socflow/socflow/integrations/internal/testclock"
 )
 
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)} }
+func newClock() *testclock.Clock { return testclock.New(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)) }
 
 // counter is a fetch that answers from a table and counts its calls.
 type counter struct {
@@ -60,8 +43,7 @@ func hit(ind string) []alert.IntelHit {
 }
 
 func TestCache(t *testing.T) {
-	clk := newClock()
-	g := online.New(online.Config{Name: "test", CacheSize: 2, TTL: time.Hour, Now: clk.Now})
+	g := online.New(online.Config{Name: "test", CacheSize: 2, TTL: time.Hour})
 	f := &counter{answer: map[string][]alert.IntelHit{"a": hit("a"), "b": hit("b"), "c": hit("c")}}
 	ctx := context.Background()
 	look := func(key string) []alert.IntelHit {
@@ -75,21 +57,18 @@ func TestCache(t *testing.T) {
 	tests := []struct {
 		name      string
 		key       string
-		advance   time.Duration
 		wantCalls int32
 		wantHits  int
 	}{
-		{"first lookup calls", "a", 0, 1, 1},
-		{"second is cached", "a", 0, 1, 1},
-		{"unknown calls", "x", 0, 2, 0},
-		{"unknown is cached too", "x", 0, 2, 0},
-		{"a third key evicts the least recently used (a)", "b", 0, 3, 1},
-		{"x is still cached", "x", 0, 3, 0},
-		{"a was evicted", "a", 0, 4, 1},
-		{"expired after the TTL", "a", time.Hour, 5, 1},
+		{"first lookup calls", "a", 1, 1},
+		{"second is cached", "a", 1, 1},
+		{"unknown calls", "x", 2, 0},
+		{"unknown is cached too", "x", 2, 0},
+		{"a third key evicts the least recently used (a)", "b", 3, 1},
+		{"x is still cached", "x", 3, 0},
+		{"a was evicted", "a", 4, 1},
 	}
 	for _, tt := range tests {
-		clk.Add(tt.advance)
 		hs := look(tt.key)
 		if got := f.calls.Load(); got != tt.wantCalls || len(hs) != tt.wantHits {
 			t.Errorf("%s: calls = %d, hits = %d; want %d, %d", tt.name, got, len(hs), tt.wantCalls, tt.wantHits)
@@ -103,6 +82,49 @@ func TestCache(t *testing.T) {
 	}
 	if g.Len() != 2 {
 		t.Errorf("Len() = %d, want 2", g.Len())
+	}
+}
+
+// TestCacheExpires checks the TTL on the real clock the cache keeps: an
+// answer is served from the cache within it, and fetched again once it has
+// passed.
+func TestCacheExpires(t *testing.T) {
+	const ttl = 20 * time.Millisecond
+	g := online.New(online.Config{Name: "test", TTL: ttl})
+	f := &counter{answer: map[string][]alert.IntelHit{"a": hit("a")}}
+	look := func() {
+		t.Helper()
+		if _, err := g.Lookup(context.Background(), "a", f.fetch("a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	look()
+	look()
+	// Only a second lookup made within the TTL proves the cache served it.
+	if time.Since(start) < ttl && f.calls.Load() != 1 {
+		t.Errorf("calls = %d within the TTL, want 1", f.calls.Load())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.calls.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the answer was still cached long after its TTL")
+		}
+		time.Sleep(ttl / 4)
+		look()
+	}
+}
+
+func TestDisabledCache(t *testing.T) {
+	g := online.New(online.Config{Name: "test", CacheSize: -1})
+	f := &counter{answer: map[string][]alert.IntelHit{"a": hit("a")}}
+	for range 2 {
+		if _, err := g.Lookup(context.Background(), "a", f.fetch("a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.calls.Load() != 2 || g.Len() != 0 {
+		t.Errorf("calls = %d, Len() = %d; want 2 calls and nothing cached", f.calls.Load(), g.Len())
 	}
 }
 

@@ -16,16 +16,10 @@
 package jiratest
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"path"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,24 +95,9 @@ type Call struct {
 	Status int
 }
 
-// Fault is a scripted failure.
-type Fault struct {
-	// Status is the status answered (unless Hang).
-	Status int
-	// RetryAfter is sent as the Retry-After header when not empty.
-	RetryAfter string
-	// Body replaces the Jira error collection the fake derives from
-	// Status.
-	Body string
-	// Hang holds the request without answering until the client gives up
-	// or the Server is closed.
-	Hang bool
-	// Commit carries the request out before failing it, so that the change
-	// is made but the client never learns of it: a lost answer.
-	Commit bool
-	// Times is how many matching requests fail; less than 1 means one.
-	Times int
-}
+// Fault is a scripted failure; its Body replaces the Jira error collection
+// the fake derives from Status.
+type Fault = loopback.Fault
 
 // Option configures a Server.
 type Option func(*Server)
@@ -182,8 +161,13 @@ func WithSearchLag(n int) Option {
 }
 
 // Server is the fake API. It is an http.Handler and is safe for concurrent
-// use.
+// use. Calls, FailNext (whose pattern is an optional method and a path,
+// such as "POST /rest/api/2/issue" or "GET
+// /rest/api/2/issue/*/transitions"), Fail, Release and Close come with its
+// loopback.Recorder.
 type Server struct {
+	loopback.Recorder[Call]
+
 	mu            sync.Mutex
 	email         string
 	apiToken      string
@@ -199,11 +183,6 @@ type Server struct {
 	issues        []*issue
 	nextID        int
 	nextComment   int
-	calls         []Call
-	faults        []fault
-	loop          loopback.Server // serves Start
-	stopOnce      sync.Once
-	stop          chan struct{}
 }
 
 type project struct {
@@ -235,11 +214,6 @@ type comment struct {
 	created time.Time
 }
 
-type fault struct {
-	method, pattern string
-	Fault
-}
-
 // New returns a fake that accepts DefaultEmail with DefaultAPIToken and
 // DefaultPAT, serves both search endpoints and makes up projects.
 func New(opts ...Option) *Server {
@@ -258,7 +232,6 @@ func New(opts ...Option) *Server {
 		},
 		nextID:      10000,
 		nextComment: 10000,
-		stop:        make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -269,37 +242,7 @@ func New(opts ...Option) *Server {
 // Start serves the fake on addr ("127.0.0.1:0" when empty) and returns its
 // base URL. Tests can mount the Server on httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	return s.loop.Start("jiratest", addr, s)
-}
-
-// Close releases every hanging request and stops what Start started. Call
-// it before closing an httptest.Server the fake is mounted on, whose Close
-// waits for hanging requests.
-func (s *Server) Close() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	return s.loop.Close()
-}
-
-// FailNext makes the next n requests matching pattern fail with status,
-// sending retryAfter as Retry-After when not empty. The pattern is an
-// optional method and a path.Match pattern over the unescaped path, such
-// as "POST /rest/api/2/issue" or "GET /rest/api/2/issue/*/transitions"; an
-// empty path matches every request.
-func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
-	s.Fail(pattern, Fault{Status: status, Times: n, RetryAfter: retryAfter})
-}
-
-// Fail is FailNext with every detail of the failure under control.
-// Failures are served in the order they were scripted, before credentials
-// are checked.
-func (s *Server) Fail(pattern string, f Fault) {
-	method, p := splitPattern(pattern)
-	if f.Times < 1 {
-		f.Times = 1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method: method, pattern: p, Fault: f})
+	return s.Recorder.Start("jiratest", addr, s)
 }
 
 // SetSearchLag changes how many searches miss each issue created from now
@@ -333,20 +276,12 @@ func (s *Server) SetStatus(keyOrID, status string) bool {
 	return true
 }
 
-// Calls returns the requests received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
-
 // Count returns how many requests received so far match pattern (as in
 // FailNext).
 func (s *Server) Count(pattern string) int {
-	method, p := splitPattern(pattern)
 	n := 0
 	for _, c := range s.Calls() {
-		if matches(method, p, c.Method, c.Path) {
+		if loopback.MatchPattern(pattern, c.Method, c.Path) {
 			n++
 		}
 	}
@@ -386,104 +321,32 @@ func (is *issue) snapshot() Issue {
 	return out
 }
 
-// ServeHTTP answers one API call.
+// ServeHTTP answers one API call. A call is recorded as it arrives, and its
+// status once it is answered.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	idx, f, faulted := s.begin(r, body)
-	var resp response
-	if !faulted || f.Commit {
-		resp = s.serve(r, body)
-	}
-	if faulted {
-		if f.Hang {
-			// Nothing is answered: the client sees a timeout, and cannot
-			// tell whether a committed change was made.
-			select {
-			case <-r.Context().Done():
-			case <-s.stop:
-			}
-			return
-		}
-		resp = faultResponse(f.Fault)
-	}
-	s.mu.Lock()
-	s.calls[idx].Status = resp.status
-	s.mu.Unlock()
-
-	h := w.Header()
-	for k, vs := range resp.header {
-		h[k] = vs
-	}
-	if resp.body != nil && h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/json;charset=UTF-8")
-	}
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
-}
-
-// begin records the call and takes the first scripted fault that matches
-// it.
-func (s *Server) begin(r *http.Request, body []byte) (int, fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{
+	idx := s.Record(Call{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Auth: s.principal(r),
 	})
-	idx := len(s.calls) - 1
-	for i := range s.faults {
-		f := &s.faults[i]
-		if !matches(f.method, f.pattern, r.Method, r.URL.Path) {
-			continue
-		}
-		taken := *f
-		f.Times--
-		if f.Times == 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		return idx, taken, true
+	// A held request is answered nothing, even once released: the client
+	// sees a timeout, and cannot tell whether a committed change was made.
+	resp, answered := loopback.Respond(&s.Recorder, r, r.URL.Path, func() response { return s.serve(r, body) }, faultResponse)
+	if !answered {
+		return
 	}
-	return idx, fault{}, false
-}
-
-func splitPattern(pattern string) (method, p string) {
-	method, p, ok := strings.Cut(pattern, " ")
-	if !ok {
-		return "", pattern
-	}
-	return method, p
-}
-
-func matches(method, pattern, reqMethod, reqPath string) bool {
-	if method != "" && !strings.EqualFold(method, reqMethod) {
-		return false
-	}
-	if pattern == "" {
-		return true
-	}
-	ok, err := path.Match(pattern, reqPath)
-	return err == nil && ok
+	s.Update(idx, func(c *Call) { c.Status = resp.Status })
+	resp.Write(w, "application/json;charset=UTF-8")
 }
 
 func faultResponse(f Fault) response {
-	resp := messageResponse(f.Status, http.StatusText(f.Status))
+	msg := http.StatusText(f.Status)
 	switch f.Status {
 	case http.StatusTooManyRequests:
-		resp = messageResponse(f.Status, "Rate limit exceeded.")
+		msg = "Rate limit exceeded."
 	case http.StatusInternalServerError:
-		resp = messageResponse(f.Status, "Internal server error")
+		msg = "Internal server error"
 	}
-	resp.header = http.Header{}
-	if f.Body != "" {
-		resp.body = []byte(f.Body)
-		if b := strings.TrimSpace(f.Body); !strings.HasPrefix(b, "{") && !strings.HasPrefix(b, "[") {
-			// Such bodies come from a proxy in front of Jira.
-			resp.header.Set("Content-Type", "text/html;charset=UTF-8")
-		}
-	}
-	if f.RetryAfter != "" {
-		resp.header.Set("Retry-After", f.RetryAfter)
-	}
-	return resp
+	return f.Answer(messageResponse(f.Status, msg))
 }
 
 // principal names the caller when its credentials are accepted.
@@ -575,451 +438,5 @@ func notFound(r *http.Request) response {
 }
 
 func methodNotAllowed() response {
-	return response{status: http.StatusMethodNotAllowed}
-}
-
-func (s *Server) find(keyOrID string) *issue {
-	for _, is := range s.issues {
-		if strings.EqualFold(is.key, keyOrID) || itoa(is.id) == keyOrID {
-			return is
-		}
-	}
-	return nil
-}
-
-// validProjectKey reports whether key has the form Jira requires of a
-// project key by default: an upper-case letter, then 1 to 9 upper-case
-// letters, digits or underscores.
-func validProjectKey(key string) bool {
-	if len(key) < 2 || len(key) > 10 || key[0] < 'A' || key[0] > 'Z' {
-		return false
-	}
-	for _, c := range key[1:] {
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
-			return false
-		}
-	}
-	return true
-}
-
-func (s *Server) addProject(key string) *project {
-	p := &project{ID: itoa(10000 + len(s.projects)), Key: key, Name: key, next: 1}
-	s.projects = append(s.projects, p)
-	return p
-}
-
-func (s *Server) findProject(keyOrID string, create bool) *project {
-	for _, p := range s.projects {
-		if p.Key == keyOrID || p.ID == keyOrID {
-			return p
-		}
-	}
-	if create && !s.fixedProjects && validProjectKey(keyOrID) {
-		return s.addProject(keyOrID)
-	}
-	return nil
-}
-
-// createRequest is the body of POST /rest/api/2/issue.
-type createRequest struct {
-	Fields map[string]json.RawMessage `json:"fields"`
-	Update map[string]json.RawMessage `json:"update"`
-}
-
-// ref is how Jira names an object in a request: by ID, key or name.
-type ref struct {
-	ID   string `json:"id"`
-	Key  string `json:"key"`
-	Name string `json:"name"`
-}
-
-func (s *Server) createIssue(base string, body []byte) response {
-	var req createRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return messageResponse(http.StatusBadRequest, "Unexpected character in the request body: "+err.Error())
-	}
-	errs := map[string]string{}
-	for name := range req.Fields {
-		switch name {
-		case "project", "summary", "issuetype", "priority", "labels", "description":
-		default:
-			errs[name] = fmt.Sprintf("Field '%s' cannot be set. It is not on the appropriate screen, or unknown.", name)
-		}
-	}
-
-	var p *project
-	if raw, ok := req.Fields["project"]; !ok {
-		errs["project"] = "project is required"
-	} else {
-		var pr ref
-		if json.Unmarshal(raw, &pr) != nil {
-			errs["project"] = "Specify a valid project ID or key"
-		} else if p = s.findProject(firstOf(pr.Key, pr.ID), true); p == nil {
-			errs["project"] = "Specify a valid project ID or key"
-		}
-	}
-
-	var summary string
-	if raw, ok := req.Fields["summary"]; ok && json.Unmarshal(raw, &summary) != nil {
-		errs["summary"] = "Operation value must be a string"
-	}
-	switch {
-	case errs["summary"] != "":
-	case strings.TrimSpace(summary) == "":
-		errs["summary"] = "You must specify a summary of the issue."
-	case strings.ContainsAny(summary, "\r\n"):
-		errs["summary"] = "The summary is invalid because it contains newline characters."
-	case len([]rune(summary)) > 255:
-		errs["summary"] = "Summary must be less than 255 characters."
-	}
-
-	issueType := ""
-	if raw, ok := req.Fields["issuetype"]; !ok {
-		errs["issuetype"] = "Specify an issue type"
-	} else {
-		var it ref
-		_ = json.Unmarshal(raw, &it)
-		if issueType = s.issueType(firstOf(it.Name, it.ID)); issueType == "" {
-			errs["issuetype"] = "Specify a valid issue type"
-		}
-	}
-
-	priority := s.priorities[len(s.priorities)/2]
-	if raw, ok := req.Fields["priority"]; ok {
-		var pr ref
-		_ = json.Unmarshal(raw, &pr)
-		if priority = s.priority(firstOf(pr.Name, pr.ID)); priority == "" {
-			errs["priority"] = "The priority selected is invalid."
-		}
-	}
-
-	var labels []string
-	if raw, ok := req.Fields["labels"]; ok {
-		if json.Unmarshal(raw, &labels) != nil {
-			errs["labels"] = "Operation value must be an array of strings"
-		}
-		for _, l := range labels {
-			switch {
-			case strings.ContainsFunc(l, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }):
-				errs["labels"] = fmt.Sprintf("The label '%s' contains spaces which is invalid.", l)
-			case len([]rune(l)) > 255:
-				errs["labels"] = fmt.Sprintf("The label '%s' exceeds the maximum length for a single label of 255 characters.", l)
-			case l == "":
-				errs["labels"] = "Labels cannot be empty."
-			}
-		}
-	}
-
-	var description string
-	if raw, ok := req.Fields["description"]; ok && !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		if json.Unmarshal(raw, &description) != nil {
-			errs["description"] = "Operation value must be a string"
-		}
-	}
-
-	if len(errs) > 0 {
-		return fieldErrors(errs)
-	}
-
-	now := time.Now()
-	is := &issue{
-		id:          s.nextID,
-		key:         p.Key + "-" + itoa(p.next),
-		project:     p,
-		summary:     summary,
-		description: description,
-		issueType:   issueType,
-		priority:    priority,
-		status:      s.initial,
-		labels:      labels,
-		created:     now,
-		updated:     now,
-		hidden:      s.lag,
-	}
-	s.nextID++
-	p.next++
-	s.issues = append(s.issues, is)
-	return jsonResponse(http.StatusCreated, createdJSON{ID: itoa(is.id), Key: is.key, Self: base + apiPrefix + "issue/" + itoa(is.id)})
-}
-
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func (s *Server) issueType(nameOrID string) string {
-	for i, t := range s.issueTypes {
-		if strings.EqualFold(t, nameOrID) || itoa(10001+i) == nameOrID {
-			return t
-		}
-	}
-	return ""
-}
-
-func (s *Server) priority(nameOrID string) string {
-	for i, p := range s.priorities {
-		// Jira matches priority names exactly.
-		if p == nameOrID || itoa(i+1) == nameOrID {
-			return p
-		}
-	}
-	return ""
-}
-
-// fieldSet reads the fields parameter; nil means every field.
-func fieldSet(param string, allByDefault bool) map[string]bool {
-	if param == "" {
-		if allByDefault {
-			return nil
-		}
-		return map[string]bool{}
-	}
-	set := map[string]bool{}
-	for _, f := range strings.Split(param, ",") {
-		f = strings.TrimSpace(f)
-		if f == "*all" || f == "*navigable" {
-			return nil
-		}
-		set[f] = true
-	}
-	return set
-}
-
-func (s *Server) render(base string, is *issue, fields map[string]bool) issueJSON {
-	out := issueJSON{
-		Expand: "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
-		ID:     itoa(is.id),
-		Self:   base + apiPrefix + "issue/" + itoa(is.id),
-		Key:    is.key,
-	}
-	all := map[string]any{
-		"summary":     is.summary,
-		"description": nullIfEmpty(is.description),
-		"issuetype":   issueTypeJSON{Self: base + apiPrefix + "issuetype/" + s.issueTypeID(is.issueType), ID: s.issueTypeID(is.issueType), Name: is.issueType},
-		"project":     projectJSON{Self: base + apiPrefix + "project/" + is.project.ID, ID: is.project.ID, Key: is.project.Key, Name: is.project.Name},
-		"priority":    s.priorityJSON(base, is.priority),
-		"labels":      nonNil(is.labels),
-		"status":      s.statusJSON(base, is.status),
-		"created":     jiraTime(is.created),
-		"updated":     jiraTime(is.updated),
-	}
-	f := map[string]any{}
-	for k, v := range all {
-		if fields == nil || fields[k] {
-			f[k] = v
-		}
-	}
-	if len(f) > 0 {
-		out.Fields = f
-	}
-	return out
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nonNil(ls []string) []string {
-	if ls == nil {
-		return []string{}
-	}
-	return ls
-}
-
-func (s *Server) issueTypeID(name string) string {
-	for i, t := range s.issueTypes {
-		if t == name {
-			return itoa(10001 + i)
-		}
-	}
-	return "10000"
-}
-
-func (s *Server) priorityJSON(base, name string) priorityJSON {
-	id := "0"
-	for i, p := range s.priorities {
-		if p == name {
-			id = itoa(i + 1)
-		}
-	}
-	return priorityJSON{Self: base + apiPrefix + "priority/" + id, IconURL: base + "/images/icons/priorities/" + strings.ToLower(name) + ".svg", Name: name, ID: id}
-}
-
-// statuses lists every status the workflow names, the initial one first.
-func (s *Server) statuses() []string {
-	out := []string{s.initial}
-	for _, t := range s.transitions {
-		for _, st := range append(slices.Clone(t.From), t.To) {
-			if !slices.Contains(out, st) {
-				out = append(out, st)
-			}
-		}
-	}
-	return out
-}
-
-func (s *Server) statusJSON(base, name string) statusJSON {
-	id := itoa(10000 + max(0, slices.Index(s.statuses(), name)))
-	cat := statusCategoryJSON{ID: 4, Key: "indeterminate", ColorName: "yellow", Name: "In Progress"}
-	switch {
-	case name == s.initial:
-		cat = statusCategoryJSON{ID: 2, Key: "new", ColorName: "blue-gray", Name: "To Do"}
-	case slices.ContainsFunc([]string{"closed", "done", "resolved"}, func(d string) bool { return strings.EqualFold(d, name) }):
-		cat = statusCategoryJSON{ID: 3, Key: "done", ColorName: "green", Name: "Done"}
-	}
-	cat.Self = base + apiPrefix + "statuscategory/" + itoa(cat.ID)
-	return statusJSON{Self: base + apiPrefix + "status/" + id, Name: name, ID: id, IconURL: base + "/images/icons/statuses/generic.png", StatusCategory: cat}
-}
-
-func (s *Server) search(base string, q url.Values, enhanced bool) response {
-	jql := q.Get("jql")
-	if enhanced && strings.TrimSpace(jql) == "" {
-		return messageResponse(http.StatusBadRequest, "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.")
-	}
-	parsed, err := parseJQL(jql)
-	if err != nil {
-		return messageResponse(http.StatusBadRequest, err.Error())
-	}
-	for _, c := range parsed.clauses {
-		if c.field != "project" || c.op == "!=" {
-			continue
-		}
-		for _, v := range c.values {
-			if s.findProject(v, false) == nil && s.fixedProjects {
-				return messageResponse(http.StatusBadRequest, fmt.Sprintf("The value '%s' does not exist for the field 'project'.", v))
-			}
-		}
-	}
-
-	var hits []*issue
-	for _, is := range s.issues {
-		if is.hidden == 0 && parsed.match(is) {
-			hits = append(hits, is)
-		}
-	}
-	// The index catches up one search at a time.
-	for _, is := range s.issues {
-		if is.hidden > 0 {
-			is.hidden--
-		}
-	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if parsed.desc {
-			return hits[i].id > hits[j].id
-		}
-		return hits[i].id < hits[j].id
-	})
-
-	limit := 50
-	if v, err := strconv.Atoi(q.Get("maxResults")); err == nil && v >= 0 {
-		limit = v
-	}
-	start := 0
-	param := "startAt"
-	if enhanced {
-		param = "nextPageToken"
-	}
-	if v := q.Get(param); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return messageResponse(http.StatusBadRequest, fmt.Sprintf("Invalid %s: %q", param, v))
-		}
-		start = n
-	}
-	start = min(start, len(hits))
-	end := min(start+limit, len(hits))
-	fields := fieldSet(q.Get("fields"), !enhanced)
-	page := []issueJSON{}
-	for _, is := range hits[start:end] {
-		page = append(page, s.render(base, is, fields))
-	}
-	if enhanced {
-		out := searchJQLJSON{Issues: page, IsLast: end == len(hits)}
-		if !out.IsLast {
-			out.NextPageToken = itoa(end)
-		}
-		return jsonResponse(http.StatusOK, out)
-	}
-	return jsonResponse(http.StatusOK, searchJSON{Expand: "schema,names", StartAt: start, MaxResults: limit, Total: len(hits), Issues: page})
-}
-
-func (s *Server) addComment(base string, is *issue, who string, body []byte) response {
-	var req struct {
-		Body *string `json:"body"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		return messageResponse(http.StatusBadRequest, "Unexpected character in the request body: "+err.Error())
-	}
-	if req.Body == nil || strings.TrimSpace(*req.Body) == "" {
-		return fieldErrors(map[string]string{"comment": "Comment body can not be empty!"})
-	}
-	now := time.Now()
-	c := comment{id: s.nextComment, body: *req.Body, author: who, created: now}
-	s.nextComment++
-	is.comments = append(is.comments, c)
-	is.updated = now
-	author := userJSON{Self: base + apiPrefix + "myself", DisplayName: "socflow", Active: true}
-	if email, ok := strings.CutPrefix(who, "basic "); ok {
-		author.AccountID = "5b10a2844c20165700ede21g"
-		author.EmailAddress = email
-	} else {
-		author.Name = "socflow"
-	}
-	return jsonResponse(http.StatusCreated, commentJSON{
-		Self:   base + apiPrefix + "issue/" + itoa(is.id) + "/comment/" + itoa(c.id),
-		ID:     itoa(c.id),
-		Author: author, UpdateAuthor: author,
-		Body:    c.body,
-		Created: jiraTime(now), Updated: jiraTime(now),
-	})
-}
-
-// offered returns the transitions available from the issue's status.
-func (s *Server) offered(is *issue) []Transition {
-	var out []Transition
-	for _, t := range s.transitions {
-		if len(t.From) == 0 || slices.ContainsFunc(t.From, func(f string) bool { return strings.EqualFold(f, is.status) }) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-func (s *Server) listTransitions(base string, is *issue, withFields bool) response {
-	out := transitionsJSON{Expand: "transitions", Transitions: []transitionJSON{}}
-	for _, t := range s.offered(is) {
-		tj := transitionJSON{ID: t.ID, Name: t.Name, To: s.statusJSON(base, t.To), IsGlobal: len(t.From) == 0, IsAvailable: true}
-		if withFields {
-			tj.Fields = &map[string]any{}
-		}
-		out.Transitions = append(out.Transitions, tj)
-	}
-	return jsonResponse(http.StatusOK, out)
-}
-
-func (s *Server) doTransition(is *issue, body []byte) response {
-	var req struct {
-		Transition *ref `json:"transition"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		return messageResponse(http.StatusBadRequest, "Unexpected character in the request body: "+err.Error())
-	}
-	if req.Transition == nil || req.Transition.ID == "" {
-		return messageResponse(http.StatusBadRequest, "Missing 'transition' identifier")
-	}
-	for _, t := range s.offered(is) {
-		if t.ID == req.Transition.ID {
-			is.status = t.To
-			is.updated = time.Now()
-			return response{status: http.StatusNoContent}
-		}
-	}
-	return messageResponse(http.StatusBadRequest, fmt.Sprintf("Transition id '%s' is not valid for this issue.", req.Transition.ID))
+	return response{Status: http.StatusMethodNotAllowed}
 }

@@ -1,10 +1,11 @@
 package jiratest
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/socflow/socflow/integrations/loopback"
 )
 
 // The wire types below spell out Jira REST v2's documented shapes
@@ -131,19 +132,9 @@ type searchJQLJSON struct {
 }
 
 // response is an answer worked out under the lock and written after it.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = loopback.Response
 
-func jsonResponse(status int, v any) response {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return response{status: http.StatusInternalServerError, body: []byte(`{"errorMessages":["jiratest: encode answer"],"errors":{}}`)}
-	}
-	return response{status: status, body: b}
-}
+func jsonResponse(status int, v any) response { return loopback.JSON(status, v) }
 
 // errorResponse is Jira's error collection: messages about the request as
 // a whole, and errors keyed by the field they concern.

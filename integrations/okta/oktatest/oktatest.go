@@ -7,7 +7,6 @@
 package oktatest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/json"
@@ -15,8 +14,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
-	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,18 +54,11 @@ type Call struct {
 	Status int
 }
 
-// Fault is a scripted failure.
-type Fault struct {
-	Status int
-	// RetryAfter is sent as the Retry-After header when not empty. Okta
-	// itself sends none: a 429 always carries X-Rate-Limit-Reset, set
-	// RetryAfter seconds ahead (60 when RetryAfter is empty or a date).
-	RetryAfter string
-	// Body replaces the Okta error body the fake derives from Status.
-	Body string
-	// Times is how many matching requests fail; less than 1 means one.
-	Times int
-}
+// Fault is a scripted failure; its Body replaces the Okta error body the
+// fake derives from Status. Okta itself sends no Retry-After: a 429 always
+// carries X-Rate-Limit-Reset, set RetryAfter seconds ahead (60 when
+// RetryAfter is empty or a date).
+type Fault = loopback.Fault
 
 // Option configures a Server.
 type Option func(*Server)
@@ -91,20 +81,17 @@ func WithUsers(us ...User) Option {
 }
 
 // Server is the fake API. It is an http.Handler and is safe for concurrent
-// use.
+// use. Calls, FailNext (whose pattern is an optional method and a path
+// over the unescaped path, such as "POST
+// /api/v1/users/*/lifecycle/suspend"), Fail and Close come with its
+// loopback.Recorder.
 type Server struct {
-	mu     sync.Mutex
-	token  string
-	fixed  bool
-	users  []*userJSON
-	calls  []Call
-	faults []fault
-	loop   loopback.Server // serves Start
-}
+	loopback.Recorder[Call]
 
-type fault struct {
-	method, pattern string
-	Fault
+	mu    sync.Mutex
+	token string
+	fixed bool
+	users []*userJSON
 }
 
 // New returns a fake that accepts DefaultToken and knows any login.
@@ -120,44 +107,7 @@ func New(opts ...Option) *Server {
 // base URL. It is for long-running use such as `socflow dev`; tests can
 // mount the Server on httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	return s.loop.Start("oktatest", addr, s)
-}
-
-// Close stops what Start started.
-func (s *Server) Close() error {
-	return s.loop.Close()
-}
-
-// FailNext makes the next n requests whose path matches pattern fail with
-// status, sending retryAfter as Retry-After when not empty. The pattern is
-// an optional method and a path.Match pattern over the unescaped path, such
-// as "GET /api/v1/users/*" or "POST /api/v1/users/*/lifecycle/suspend"; an
-// empty path matches every request.
-func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
-	s.Fail(pattern, Fault{Status: status, Times: n, RetryAfter: retryAfter})
-}
-
-// Fail is FailNext with every detail of the failure under control.
-// Failures are served in the order they were scripted, before the token is
-// checked.
-func (s *Server) Fail(pattern string, f Fault) {
-	method, p, ok := strings.Cut(pattern, " ")
-	if !ok {
-		method, p = "", pattern
-	}
-	if f.Times < 1 {
-		f.Times = 1
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method: method, pattern: p, Fault: f})
-}
-
-// Calls returns the requests received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
+	return s.Recorder.Start("oktatest", addr, s)
 }
 
 // Status returns the status of the user with this login or ID, or "" for
@@ -176,50 +126,39 @@ func (s *Server) Suspended(user string) bool {
 	return s.Status(user) == "SUSPENDED"
 }
 
-// response is an answer worked out under the lock and written after it.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = loopback.Response
 
 // ServeHTTP answers one API call.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	now := time.Now()
-	resp := s.serve(r, body, now)
-	h := w.Header()
-	for k, vs := range resp.header {
-		h[k] = vs
+	resp, answered := loopback.Respond(&s.Recorder, r, r.URL.Path, func() response {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.route(r, now)
+	}, func(f Fault) response { return faultResponse(f, now) })
+	s.Record(Call{Method: r.Method, Path: r.URL.Path, Body: string(body), Status: resp.Status})
+	if !answered {
+		return
 	}
 	// Okta reports its rate limit on every answer, and the time it
 	// measured the reset against.
+	h := resp.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
 	h.Set("Date", now.UTC().Format(http.TimeFormat))
 	h.Set("X-Rate-Limit-Limit", strconv.Itoa(rateLimit))
 	if h.Get("X-Rate-Limit-Reset") == "" {
 		h.Set("X-Rate-Limit-Remaining", strconv.Itoa(rateLimit-1))
 		h.Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(time.Minute).Unix(), 10))
 	}
-	if resp.body != nil {
-		h.Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
+	resp.Header = h
+	resp.Write(w, "application/json")
 }
 
-func (s *Server) serve(r *http.Request, body []byte, now time.Time) response {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Body: string(body)})
-	resp := s.route(r, now)
-	s.calls[len(s.calls)-1].Status = resp.status
-	return resp
-}
-
+// route works out the answer; s.mu is held.
 func (s *Server) route(r *http.Request, now time.Time) response {
-	if f, ok := s.takeFault(r); ok {
-		return faultResponse(f, now)
-	}
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if scheme != "SSWS" || token != s.token || token == "" {
 		return errorResponse(http.StatusUnauthorized, "E0000011", "Invalid token provided")
@@ -277,25 +216,6 @@ func (s *Server) route(r *http.Request, now time.Time) response {
 		return jsonResponse(http.StatusOK, struct{}{})
 	}
 	return errorResponse(http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path)
-}
-
-func (s *Server) takeFault(r *http.Request) (Fault, bool) {
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.method != "" && !strings.EqualFold(f.method, r.Method) {
-			continue
-		}
-		if ok, _ := path.Match(f.pattern, r.URL.Path); !ok && f.pattern != "" {
-			continue
-		}
-		out := f.Fault
-		f.Times--
-		if f.Times == 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		return out, true
-	}
-	return Fault{}, false
 }
 
 // find looks a user up by ID or by login; logins ignore case, as Okta's do.
@@ -436,21 +356,14 @@ func faultResponse(f Fault, now time.Time) response {
 			code, summary = "E0000009", "Internal Server Error"
 		}
 	}
-	resp := errorResponse(f.Status, code, summary)
-	if f.Body != "" {
-		resp.body = []byte(f.Body)
-	}
-	resp.header = http.Header{}
-	if f.RetryAfter != "" {
-		resp.header.Set("Retry-After", f.RetryAfter)
-	}
+	resp := f.Answer(errorResponse(f.Status, code, summary))
 	if f.Status == http.StatusTooManyRequests {
 		wait := 60
 		if n, err := strconv.Atoi(f.RetryAfter); err == nil {
 			wait = n
 		}
-		resp.header.Set("X-Rate-Limit-Remaining", "0")
-		resp.header.Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(time.Duration(wait)*time.Second).Unix(), 10))
+		resp.Header.Set("X-Rate-Limit-Remaining", "0")
+		resp.Header.Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(time.Duration(wait)*time.Second).Unix(), 10))
 	}
 	return resp
 }
@@ -466,15 +379,7 @@ func errorResponse(status int, code, summary string) response {
 	})
 }
 
-func jsonResponse(status int, v any) response {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return response{status: http.StatusInternalServerError, body: []byte(`{"errorCode":"E0000009","errorSummary":"Internal Server Error"}`)}
-	}
-	return response{status: status, body: buf.Bytes()}
-}
+func jsonResponse(status int, v any) response { return loopback.JSON(status, v) }
 
 func randomID(n int) string {
 	b := make([]byte, n)

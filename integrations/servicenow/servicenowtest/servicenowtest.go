@@ -20,7 +20,6 @@ package servicenowtest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -88,22 +87,15 @@ type Call struct {
 }
 
 // Server is the fake API. It is an http.Handler and is safe for concurrent
-// use.
+// use. Calls, FailNext, Fail and Close come with its loopback.Recorder.
 type Server struct {
+	loopback.Recorder[Call]
+
 	mu       sync.Mutex
 	user     string
 	password string
 	token    string
 	records  []Record
-	calls    []Call
-	faults   []fault
-	loop     loopback.Server // serves Start
-}
-
-type fault struct {
-	status     int
-	retryAfter string
-	times      int
 }
 
 // New returns a fake holding records that accepts DefaultUser and
@@ -146,30 +138,10 @@ func (s *Server) SetToken(token string) {
 	s.token = token
 }
 
-// FailNext makes the next n requests fail with status and ServiceNow's
-// error body, sending retryAfter as Retry-After when not empty.
-func (s *Server) FailNext(status, n int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{status: status, retryAfter: retryAfter, times: max(n, 1)})
-}
-
-// Calls returns the requests received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
-
 // Start serves the fake on addr ("127.0.0.1:0" when empty) and returns its
 // base URL.
 func (s *Server) Start(addr string) (string, error) {
-	return s.loop.Start("servicenowtest", addr, s)
-}
-
-// Close stops what Start started.
-func (s *Server) Close() error {
-	return s.loop.Close()
+	return s.Recorder.Start("servicenowtest", addr, s)
 }
 
 // ServeHTTP answers one API call.
@@ -179,19 +151,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		call.Table, _, _ = strings.Cut(rest, "/")
 	}
 	call.Auth, call.User = authOf(r)
-
-	s.mu.Lock()
-	a := s.route(r)
-	call.Status = a.status
-	s.calls = append(s.calls, call)
-	s.mu.Unlock()
-
-	for k, vs := range a.header {
-		w.Header()[k] = vs
+	a, answered := loopback.Respond(&s.Recorder, r, r.URL.Path, func() answer {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.route(r)
+	}, func(f loopback.Fault) answer {
+		return f.Answer(failure(f.Status, http.StatusText(f.Status), "Injected by servicenowtest.FailNext"))
+	})
+	call.Status = a.Status
+	s.Record(call)
+	if answered {
+		a.Write(w, "application/json;charset=UTF-8")
 	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(a.status)
-	_ = json.NewEncoder(w).Encode(a.body)
 }
 
 func authOf(r *http.Request) (scheme, user string) {
@@ -204,40 +175,24 @@ func authOf(r *http.Request) (scheme, user string) {
 	return "", ""
 }
 
-type answer struct {
-	status int
-	header http.Header
-	body   any
-}
+type answer = loopback.Response
 
 func failure(status int, message string, detail any) answer {
-	return answer{status: status, body: map[string]any{
+	return loopback.JSON(status, map[string]any{
 		"error":  map[string]any{"message": message, "detail": detail},
 		"status": "failure",
-	}}
+	})
 }
 
 // route works out the answer; s.mu is held.
 func (s *Server) route(r *http.Request) answer {
-	if len(s.faults) > 0 {
-		f := &s.faults[0]
-		f.times--
-		a := failure(f.status, http.StatusText(f.status), "Injected by servicenowtest.FailNext")
-		if f.retryAfter != "" {
-			a.header = http.Header{"Retry-After": {f.retryAfter}}
-		}
-		if f.times <= 0 {
-			s.faults = s.faults[1:]
-		}
-		return a
-	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/api/now/table/")
 	if !ok {
 		return failure(http.StatusBadRequest, "Requested URI does not represent any resource", nil)
 	}
 	if !s.authorized(r) {
 		a := failure(http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
-		a.header = http.Header{"Www-Authenticate": {`Basic realm="Service-now"`}}
+		a.Header = http.Header{"Www-Authenticate": {`Basic realm="Service-now"`}}
 		return a
 	}
 	if r.Method != http.MethodGet {
@@ -258,7 +213,7 @@ func (s *Server) route(r *http.Request) answer {
 	if sysID != "" {
 		for i := range s.records {
 			if rec := &s.records[i]; rec.SysID == sysID && inTable(rec.Class, table) {
-				return answer{status: http.StatusOK, body: map[string]any{"result": rend.record(rec)}}
+				return loopback.JSON(http.StatusOK, map[string]any{"result": rend.record(rec)})
 			}
 		}
 		return failure(http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
@@ -284,11 +239,9 @@ func (s *Server) route(r *http.Request) answer {
 	for i, rec := range matched {
 		result[i] = rend.record(rec)
 	}
-	return answer{
-		status: http.StatusOK,
-		header: http.Header{"X-Total-Count": {strconv.Itoa(total)}},
-		body:   map[string]any{"result": result},
-	}
+	a := loopback.JSON(http.StatusOK, map[string]any{"result": result})
+	a.Header = http.Header{"X-Total-Count": {strconv.Itoa(total)}}
+	return a
 }
 
 func (s *Server) authorized(r *http.Request) bool {

@@ -205,7 +205,7 @@ func TestErrors(t *testing.T) {
 
 func TestFailNextAndCalls(t *testing.T) {
 	s := New(records()...)
-	s.FailNext(http.StatusTooManyRequests, 2, "7")
+	s.FailNext("", http.StatusTooManyRequests, 2, "7")
 	for range 2 {
 		if r := get(t, s, "/api/now/table/cmdb_ci", basic); r.code != 429 || r.header.Get("Retry-After") != "7" {
 			t.Fatalf("fault = %d, Retry-After %q", r.code, r.header.Get("Retry-After"))

@@ -156,22 +156,21 @@ func WithGroups(gs ...Group) Option {
 func WithPingInterval(d time.Duration) Option { return func(s *Server) { s.pingEvery = d } }
 
 // Server is the fake. It is an http.Handler and safe for concurrent use.
+// Calls, FailNext (whose pattern is an API method, such as
+// "chat.postMessage") and Release come with its loopback.Recorder.
 type Server struct {
+	loopback.Recorder[Call]
+
 	mu            sync.Mutex
 	token         string
 	appToken      string
 	fixedChannels bool
 	channels      []Channel
 	groups        []Group
-	calls         []Call
-	faults        []fault
 	messages      []*Message
 	updates       []Message
 	ephemerals    []Message
 	seq           int64
-	release       chan struct{}
-	released      bool
-	loop          loopback.Server // serves Start
 
 	pingEvery time.Duration
 	upgrader  websocket.Upgrader
@@ -184,17 +183,11 @@ type Server struct {
 	envelopes   int
 }
 
-type fault struct {
-	method string
-	Fault
-}
-
 // New returns a fake that accepts DefaultToken and knows any channel.
 func New(opts ...Option) *Server {
 	s := &Server{
 		token:       DefaultToken,
 		appToken:    DefaultAppToken,
-		release:     make(chan struct{}),
 		pingEvery:   5 * time.Second,
 		socketAdded: make(chan struct{}),
 		acks:        map[string]json.RawMessage{},
@@ -216,7 +209,7 @@ func New(opts ...Option) *Server {
 // API URL to give slack.NewClient ("http://127.0.0.1:port/api/"). Tests
 // can mount the Server on httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	u, err := s.loop.Start("slacktest", addr, s)
+	u, err := s.Recorder.Start("slacktest", addr, s)
 	if err != nil {
 		return "", err
 	}
@@ -234,37 +227,25 @@ func (s *Server) Close() error {
 	for _, c := range socks {
 		c.close()
 	}
-	return s.loop.Close()
-}
-
-// Release lets every call held by a Hang fault return (with a 503), now
-// and later.
-func (s *Server) Release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.released {
-		s.released = true
-		close(s.release)
-	}
+	return s.Recorder.Close()
 }
 
 // Fail scripts a failure of method ("chat.postMessage"; "" matches every
 // method). Faults are served in the order scripted, before the token is
-// checked.
+// checked. A call a Hang fault holds is answered 503 once released.
 func (s *Server) Fail(method string, f Fault) {
-	if f.Times < 1 {
-		f.Times = 1
+	lf := loopback.Fault{Status: f.Status, RetryAfter: f.RetryAfter, Hang: f.Hang, Times: f.Times}
+	switch {
+	case f.Error != "":
+		b, _ := json.Marshal(slackError(f.Error))
+		lf.Body = string(b)
+		if lf.Status == 0 {
+			lf.Status = http.StatusOK
+		}
+	case lf.Status == 0:
+		lf.Status = http.StatusInternalServerError
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method: method, Fault: f})
-}
-
-// Calls returns every Web API call so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
+	s.Recorder.Fail(method, lf)
 }
 
 // CallsTo returns the calls of one method.
@@ -391,17 +372,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	f, faulted := s.takeFault(method)
-	s.mu.Unlock()
+	f, faulted := s.Take(r.Method, method)
 	if faulted && f.Hang {
-		select {
-		case <-r.Context().Done():
+		if !s.Hold(r.Context()) {
 			s.record(call, 0, "")
 			return
-		case <-s.release:
-			f = Fault{Status: http.StatusServiceUnavailable}
 		}
+		f = loopback.Fault{Status: http.StatusServiceUnavailable}
 	}
 
 	var a answer
@@ -412,19 +389,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a = s.route(r, method, token, call)
 		s.mu.Unlock()
 	}
-	code := ""
-	if m, ok := a.body.(map[string]any); ok && m["ok"] == false {
-		code, _ = m["error"].(string)
-	}
-	s.record(call, a.status, code)
+	s.record(call, a.status, errorCode(a.body))
 	writeJSON(w, a)
 }
 
 func (s *Server) record(c Call, status int, code string) {
 	c.Status, c.Error = status, code
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
+	s.Record(c)
+}
+
+// errorCode returns the error code of an {"ok":false} body, "" for any
+// other.
+func errorCode(body any) string {
+	switch b := body.(type) {
+	case map[string]any:
+		if b["ok"] == false {
+			code, _ := b["error"].(string)
+			return code
+		}
+	case json.RawMessage:
+		var m struct {
+			OK    *bool  `json:"ok"`
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &m) == nil && m.OK != nil && !*m.OK {
+			return m.Error
+		}
+	}
+	return ""
 }
 
 // readCall reads a form or JSON call. The token comes from the form or
@@ -473,34 +465,12 @@ func readCall(r *http.Request, method string) (Call, string, error) {
 	return c, token, nil
 }
 
-func (s *Server) takeFault(method string) (Fault, bool) {
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.method != "" && f.method != method {
-			continue
-		}
-		out := f.Fault
-		f.Times--
-		if f.Times == 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		return out, true
-	}
-	return Fault{}, false
-}
-
-func faultAnswer(f Fault) answer {
+func faultAnswer(f loopback.Fault) answer {
 	status := f.Status
-	if status == 0 {
-		status = http.StatusInternalServerError
-		if f.Error != "" {
-			status = http.StatusOK
-		}
-	}
 	a := answer{status: status, header: http.Header{}}
 	switch {
-	case f.Error != "":
-		a.body = slackError(f.Error)
+	case f.Body != "":
+		a.body = json.RawMessage(f.Body)
 	case status == http.StatusTooManyRequests:
 		ra := f.RetryAfter
 		if ra == "" {

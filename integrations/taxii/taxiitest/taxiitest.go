@@ -71,7 +71,10 @@ func WithoutNext() Option {
 }
 
 // Server is the fake. It is an http.Handler and is safe for concurrent use.
+// Calls, FailNext, Fail and Close come with its loopback.Recorder.
 type Server struct {
+	loopback.Recorder[Call]
+
 	mu          sync.Mutex
 	user, pass  string
 	token       string
@@ -79,9 +82,6 @@ type Server struct {
 	noNext      bool
 	collections []*collection
 	added       int
-	calls       []Call
-	faults      loopback.Faults
-	loop        loopback.Server // serves Start
 }
 
 type collection struct {
@@ -149,68 +149,36 @@ func (s *Server) Add(collectionID string, objects ...json.RawMessage) time.Time 
 	return last
 }
 
-// FailNext makes the next n requests whose path matches pattern (a
-// path.Match pattern; empty matches all) fail with status, sending
-// retryAfter as Retry-After when not empty.
-func (s *Server) FailNext(pattern string, status, n int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(pattern, status, n, retryAfter)
-}
-
-// Calls returns the requests received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
-
 // Start serves the fake on addr ("127.0.0.1:0" when empty) and returns its
 // base URL, for long-running use; tests can mount the Server on
 // httptest.NewServer instead.
 func (s *Server) Start(addr string) (string, error) {
-	return s.loop.Start("taxiitest", addr, s)
+	return s.Recorder.Start("taxiitest", addr, s)
 }
 
-// Close stops what Start started.
-func (s *Server) Close() error {
-	return s.loop.Close()
-}
-
-// response is an answer worked out under the lock and written after it.
-type response struct {
-	status int
-	header http.Header
-	body   any
-}
+type response = loopback.Response
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	resp := s.route(r)
+	resp, answered := loopback.Respond(&s.Recorder, r, r.URL.Path, func() response {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.route(r)
+	}, func(f loopback.Fault) response {
+		return f.Answer(taxiiError(f.Status, "Injected failure", ""))
+	})
 	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Accept: r.Header.Get("Accept"), Auth: scheme, Status: resp.status})
-	s.mu.Unlock()
-	for k, vs := range resp.header {
-		w.Header()[k] = vs
+	s.Record(Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Accept: r.Header.Get("Accept"), Auth: scheme, Status: resp.Status})
+	if answered {
+		resp.Write(w, MediaType)
 	}
-	w.Header().Set("Content-Type", MediaType)
-	w.WriteHeader(resp.status)
-	_ = json.NewEncoder(w).Encode(resp.body)
 }
 
 // route works out the answer; s.mu is held.
 func (s *Server) route(r *http.Request) response {
-	if f, ok := s.faults.Take(r.URL.Path); ok {
-		resp := taxiiError(f.Status, "Injected failure", "")
-		if f.RetryAfter != "" {
-			resp.header = http.Header{"Retry-After": {f.RetryAfter}}
-		}
-		return resp
-	}
 	if !s.authorized(r) {
 		resp := taxiiError(http.StatusUnauthorized, "Unauthorized", "Valid credentials are required.")
-		resp.header = http.Header{"Www-Authenticate": {`Basic realm="taxiitest"`}}
+		resp.Header = http.Header{"Www-Authenticate": {`Basic realm="taxiitest"`}}
 		return resp
 	}
 	if !strings.Contains(r.Header.Get("Accept"), "application/taxii+json") {
@@ -223,20 +191,20 @@ func (s *Server) route(r *http.Request) response {
 	p := r.URL.Path
 	switch {
 	case p == "/taxii2/":
-		return response{status: http.StatusOK, body: map[string]any{
+		return loopback.JSON(http.StatusOK, map[string]any{
 			"title": "taxiitest", "description": "A loopback TAXII 2.1 server",
 			"default": base + APIRoot, "api_roots": []string{base + APIRoot},
-		}}
+		})
 	case p == APIRoot:
-		return response{status: http.StatusOK, body: map[string]any{
+		return loopback.JSON(http.StatusOK, map[string]any{
 			"title": "taxiitest API root", "versions": []string{MediaType}, "max_content_length": 10 << 20,
-		}}
+		})
 	case p == APIRoot+"collections/":
 		var list []map[string]any
 		for _, c := range s.collections {
 			list = append(list, collectionInfo(c))
 		}
-		return response{status: http.StatusOK, body: map[string]any{"collections": list}}
+		return loopback.JSON(http.StatusOK, map[string]any{"collections": list})
 	}
 	rest, ok := strings.CutPrefix(p, APIRoot+"collections/")
 	if !ok {
@@ -254,7 +222,7 @@ func (s *Server) route(r *http.Request) response {
 	}
 	switch sub {
 	case "":
-		return response{status: http.StatusOK, body: collectionInfo(c)}
+		return loopback.JSON(http.StatusOK, collectionInfo(c))
 	case "objects/":
 		if !c.canRead {
 			return taxiiError(http.StatusForbidden, "Forbidden", "The collection cannot be read")
@@ -335,7 +303,9 @@ func (s *Server) objects(c *collection, q url.Values) response {
 			env["next"] = base64.RawURLEncoding.EncodeToString([]byte(page[len(page)-1].added.Format(time.RFC3339Nano)))
 		}
 	}
-	return response{status: http.StatusOK, header: h, body: env}
+	resp := loopback.JSON(http.StatusOK, env)
+	resp.Header = h
+	return resp
 }
 
 func collectionInfo(c *collection) map[string]any {
@@ -351,5 +321,5 @@ func taxiiError(status int, title, description string) response {
 	if description != "" {
 		body["description"] = description
 	}
-	return response{status: status, body: body}
+	return loopback.JSON(status, body)
 }
