@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+
+	"github.com/socflow/socflow/integrations/httpx"
 )
 
 // CheckHTTPURL checks that raw is an absolute http or https URL with a
@@ -31,17 +33,11 @@ func CheckHTTPSURL(raw string) error {
 // isHTTPURL is the one URL check: plainOK says whether an http URL is
 // acceptable.
 func isHTTPURL(raw string, plainOK func(*url.URL) bool) bool {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	u, err := httpx.BaseURL(raw)
+	if err != nil {
 		return false
 	}
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		return plainOK(u)
-	}
-	return false
+	return u.Scheme == "https" || plainOK(u)
 }
 
 func isLoopbackURL(u *url.URL) bool {

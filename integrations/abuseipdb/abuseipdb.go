@@ -98,8 +98,7 @@ func New(hc *http.Client, baseURL, apiKey string, opts ...Option) (*Client, erro
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, err := httpx.BaseURL(baseURL); err != nil {
 		return nil, fmt.Errorf("abuseipdb: base URL %q: want http(s)://host[/path]", baseURL)
 	}
 	o := options{

@@ -190,11 +190,11 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 		section("to decide, run one of")
 		id := shellQuote(card.IncidentID)
 		for _, verdict := range []string{"--approve", "--deny", "--escalate"} {
-			line("  socflow incident decide %s %s --as <you>", id, verdict)
+			line("  socflow incident decide %s %s", id, verdict)
 		}
 		if len(card.Proposed) > 1 {
 			line("to approve only some actions, name each with --action:")
-			line("  socflow incident decide %s --approve --action %s --as <you>", id, shellQuote(card.Proposed[0].ID))
+			line("  socflow incident decide %s --approve --action %s", id, shellQuote(card.Proposed[0].ID))
 		}
 	}
 	return b.String()

@@ -70,11 +70,11 @@ earlier decisions:
   2026-05-14T09:20:00Z escalate by alice (T2) via cli: above my pay grade
 
 to decide, run one of:
-  socflow incident decide inc-host-dc01 --approve --as <you>
-  socflow incident decide inc-host-dc01 --deny --as <you>
-  socflow incident decide inc-host-dc01 --escalate --as <you>
+  socflow incident decide inc-host-dc01 --approve
+  socflow incident decide inc-host-dc01 --deny
+  socflow incident decide inc-host-dc01 --escalate
 to approve only some actions, name each with --action:
-  socflow incident decide inc-host-dc01 --approve --action isolate_host:dc01 --as <you>
+  socflow incident decide inc-host-dc01 --approve --action isolate_host:dc01
 `
 	if got := console.Render(activities.NotifyEscalation, sampleCard()); got != want {
 		t.Errorf("Render =\n%s\nwant\n%s", got, want)
@@ -109,7 +109,7 @@ func TestRenderKinds(t *testing.T) {
 		{"closed", activities.NotifyClosed, done, []string{"=== CLOSED inc-host-dc01"}, []string{"to decide"}},
 		{"drill", activities.NotifyEscalation, drill, []string{"DRILL: a rehearsal; nothing will be contained"}, nil},
 		{"hostile fields stay on one line and get quoted", activities.NotifyEscalation, hostile,
-			[]string{"evil socflow incident decide inc-other", `socflow incident decide 'inc-host-x;rm -rf ~' --approve --as <you>`},
+			[]string{"evil socflow incident decide inc-other", `socflow incident decide 'inc-host-x;rm -rf ~' --approve`},
 			[]string{"\n  socflow incident decide inc-other"}},
 		{"sla in hours and minutes, no channel", activities.NotifyEscalation, sla, []string{"tier      IR (respond within 1h30m)"}, nil},
 		{"empty card", activities.NotifyUpdate, activities.IncidentCard{IncidentID: "inc-1"},

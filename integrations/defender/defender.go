@@ -59,8 +59,7 @@ func New(hc *http.Client, baseURL, token string) (*Client, error) {
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, err := httpx.BaseURL(baseURL); err != nil {
 		return nil, fmt.Errorf("defender: base URL %q: want http(s)://host[/path]", baseURL)
 	}
 	if hc == nil {

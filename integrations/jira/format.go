@@ -142,7 +142,7 @@ func EscalationComment(card alert.IncidentCard) string {
 		section(&b, "Proposed actions")
 		bullets(&b, actionLines(card.Proposed))
 	}
-	fmt.Fprintf(&b, "Decide with: socflow incident decide %s --approve|--deny|--escalate --as <you>\n", escape(card.IncidentID))
+	fmt.Fprintf(&b, "Decide with: socflow incident decide %s --approve|--deny|--escalate\n", escape(card.IncidentID))
 	return alert.Truncate(b.String(), maxText)
 }
 

@@ -49,7 +49,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,8 +180,8 @@ func New(hc *http.Client, cfg Config) (*Tracker, error) {
 	if strings.TrimSpace(cfg.URL) == "" {
 		return nil, fmt.Errorf("jira: no URL: %w", httpx.ErrNotConfigured)
 	}
-	u, err := url.Parse(strings.TrimSpace(cfg.URL))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	u, err := httpx.BaseURL(strings.TrimSpace(cfg.URL))
+	if err != nil {
 		return nil, fmt.Errorf("jira: URL %q: want https://<site>.atlassian.net or your Data Center base URL", cfg.URL)
 	}
 	basic := cfg.Email != "" || cfg.APIToken != ""

@@ -52,8 +52,7 @@ func New(hc *http.Client, baseURL, token string) (*Client, error) {
 	if token == "" {
 		return nil, fmt.Errorf("okta: no API token: %w", httpx.ErrNotConfigured)
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, err := httpx.BaseURL(baseURL); err != nil {
 		return nil, fmt.Errorf("okta: org URL %q: want https://<org>.okta.com", baseURL)
 	}
 	if hc == nil {

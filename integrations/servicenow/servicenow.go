@@ -152,8 +152,8 @@ func New(hc *http.Client, baseURL, user, password string, opts ...Option) (*Clie
 	if baseURL == "" {
 		return nil, fmt.Errorf("servicenow: no instance URL: %w", httpx.ErrNotConfigured)
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+	u, err := httpx.BaseURL(baseURL)
+	if err != nil || u.RawQuery != "" {
 		return nil, fmt.Errorf("servicenow: instance URL %q: want https://<instance>.service-now.com", baseURL)
 	}
 

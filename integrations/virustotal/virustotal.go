@@ -86,8 +86,7 @@ func New(hc *http.Client, baseURL, apiKey string, opts ...Option) (*Client, erro
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if _, err := httpx.BaseURL(baseURL); err != nil {
 		return nil, fmt.Errorf("virustotal: base URL %q: want http(s)://host[/path]", baseURL)
 	}
 	if hc == nil {

@@ -1,0 +1,21 @@
+package httpx
+
+import (
+	"errors"
+	"net/url"
+)
+
+// errNotHTTPURL is BaseURL's refusal; callers say which URL and what form
+// they want.
+var errNotHTTPURL = errors.New("not an absolute http(s) URL with a host")
+
+// BaseURL parses a service's base URL: absolute, http or https, with a
+// host. It is the one check of the form: the configuration (config) and
+// every client's constructor use it.
+func BaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errNotHTTPURL
+	}
+	return u, nil
+}
