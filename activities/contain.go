@@ -62,123 +62,71 @@ func (c *Contain) comment(in ContainInput, verb string) string {
 	return fmt.Sprintf("socflow %s: %s %s (%s)", in.IncidentID, verb, in.Action.Target, in.Action.Reason)
 }
 
-func (c *Contain) isolator() (HostIsolator, error) {
-	if c.Isolator == nil {
-		return nil, errNotConfigured("no EDR integration that isolates hosts (integrations.edr)")
-	}
-	return c.Isolator, nil
-}
+// Why a containment step cannot run: no configured provider has the
+// capability.
+const (
+	noIsolator = "no EDR integration that isolates hosts (integrations.edr)"
+	noBlocker  = "no EDR integration that blocks addresses (integrations.edr)"
+	noAccounts = "no identity provider integration (integrations.idp)"
+)
 
-func (c *Contain) blocker() (IPBlocker, error) {
-	if c.Blocker == nil {
-		return nil, errNotConfigured("no EDR integration that blocks addresses (integrations.edr)")
-	}
-	return c.Blocker, nil
-}
-
-func (c *Contain) accounts() (AccountDisabler, error) {
-	if c.Accounts == nil {
-		return nil, errNotConfigured("no identity provider integration (integrations.idp)")
-	}
-	return c.Accounts, nil
-}
-
-func drill(in ContainInput, verb string) (ContainResult, bool) {
+// step runs one containment call on the provider with the capability: a
+// drill only says what it would do; a missing provider and a failed call
+// are classified once, prefixed with what the step does to the target.
+func step[P comparable](in ContainInput, verb, what, done string, p P, missing string, call func(P) (string, error)) (ContainResult, error) {
+	target := in.Action.Target
 	if in.Drill {
-		return ContainResult{Detail: "drill: would " + verb + " " + in.Action.Target}, true
+		return ContainResult{Detail: "drill: would " + verb + " " + target}, nil
 	}
-	return ContainResult{}, false
+	var none P
+	if p == none {
+		return ContainResult{}, Classify(what+" "+target, errNotConfigured(missing))
+	}
+	ref, err := call(p)
+	if err != nil {
+		return ContainResult{}, Classify(what+" "+target, err)
+	}
+	return ContainResult{Reference: ref, Detail: done + " " + target}, nil
 }
 
 // IsolateHost cuts a host off the network, EDR channel excepted.
 func (c *Contain) IsolateHost(ctx context.Context, in ContainInput) (ContainResult, error) {
-	if r, ok := drill(in, "isolate"); ok {
-		return r, nil
-	}
-	edr, err := c.isolator()
-	if err == nil {
-		var ref string
-		ref, err = edr.IsolateHost(ctx, in.Action.Target, c.comment(in, "isolate"))
-		if err == nil {
-			return ContainResult{Reference: ref, Detail: "isolated " + in.Action.Target}, nil
-		}
-	}
-	return ContainResult{}, Classify("isolate host "+in.Action.Target, err)
+	return step(in, "isolate", "isolate host", "isolated", c.Isolator, noIsolator, func(p HostIsolator) (string, error) {
+		return p.IsolateHost(ctx, in.Action.Target, c.comment(in, "isolate"))
+	})
 }
 
 // ReleaseHost undoes IsolateHost.
 func (c *Contain) ReleaseHost(ctx context.Context, in ContainInput) (ContainResult, error) {
-	if r, ok := drill(in, "release"); ok {
-		return r, nil
-	}
-	edr, err := c.isolator()
-	if err == nil {
-		var ref string
-		ref, err = edr.ReleaseHost(ctx, in.Action.Target, c.comment(in, "release"))
-		if err == nil {
-			return ContainResult{Reference: ref, Detail: "released " + in.Action.Target}, nil
-		}
-	}
-	return ContainResult{}, Classify("release host "+in.Action.Target, err)
+	return step(in, "release", "release host", "released", c.Isolator, noIsolator, func(p HostIsolator) (string, error) {
+		return p.ReleaseHost(ctx, in.Action.Target, c.comment(in, "release"))
+	})
 }
 
 // BlockIP blocks an address at the EDR.
 func (c *Contain) BlockIP(ctx context.Context, in ContainInput) (ContainResult, error) {
-	if r, ok := drill(in, "block"); ok {
-		return r, nil
-	}
-	edr, err := c.blocker()
-	if err == nil {
-		var ref string
-		ref, err = edr.BlockIP(ctx, in.Action.Target, c.comment(in, "block"))
-		if err == nil {
-			return ContainResult{Reference: ref, Detail: "blocked " + in.Action.Target}, nil
-		}
-	}
-	return ContainResult{}, Classify("block ip "+in.Action.Target, err)
+	return step(in, "block", "block ip", "blocked", c.Blocker, noBlocker, func(p IPBlocker) (string, error) {
+		return p.BlockIP(ctx, in.Action.Target, c.comment(in, "block"))
+	})
 }
 
 // UnblockIP undoes BlockIP.
 func (c *Contain) UnblockIP(ctx context.Context, in ContainInput) (ContainResult, error) {
-	if r, ok := drill(in, "unblock"); ok {
-		return r, nil
-	}
-	edr, err := c.blocker()
-	if err == nil {
-		err = edr.UnblockIP(ctx, in.Action.Target, in.Reference)
-		if err == nil {
-			return ContainResult{Detail: "unblocked " + in.Action.Target}, nil
-		}
-	}
-	return ContainResult{}, Classify("unblock ip "+in.Action.Target, err)
+	return step(in, "unblock", "unblock ip", "unblocked", c.Blocker, noBlocker, func(p IPBlocker) (string, error) {
+		return "", p.UnblockIP(ctx, in.Action.Target, in.Reference)
+	})
 }
 
 // DisableUser suspends an account at the identity provider.
 func (c *Contain) DisableUser(ctx context.Context, in ContainInput) (ContainResult, error) {
-	if r, ok := drill(in, "disable"); ok {
-		return r, nil
-	}
-	idp, err := c.accounts()
-	if err == nil {
-		err = idp.DisableUser(ctx, in.Action.Target)
-		if err == nil {
-			return ContainResult{Detail: "disabled " + in.Action.Target}, nil
-		}
-	}
-	return ContainResult{}, Classify("disable user "+in.Action.Target, err)
+	return step(in, "disable", "disable user", "disabled", c.Accounts, noAccounts, func(p AccountDisabler) (string, error) {
+		return "", p.DisableUser(ctx, in.Action.Target)
+	})
 }
 
 // EnableUser undoes DisableUser.
 func (c *Contain) EnableUser(ctx context.Context, in ContainInput) (ContainResult, error) {
-	if r, ok := drill(in, "enable"); ok {
-		return r, nil
-	}
-	idp, err := c.accounts()
-	if err == nil {
-		err = idp.EnableUser(ctx, in.Action.Target)
-		if err == nil {
-			return ContainResult{Detail: "enabled " + in.Action.Target}, nil
-		}
-	}
-	return ContainResult{}, Classify("enable user "+in.Action.Target, err)
+	return step(in, "enable", "enable user", "enabled", c.Accounts, noAccounts, func(p AccountDisabler) (string, error) {
+		return "", p.EnableUser(ctx, in.Action.Target)
+	})
 }
