@@ -533,45 +533,26 @@ func pageParams(r *http.Request) (incidents.Page, error) {
 // has one, else from the workflow's query. The events field is where the
 // whole timeline used to be, so that old clients keep reading a page.
 func (s *server) getTimeline(w http.ResponseWriter, r *http.Request) {
-	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
-		s.incidentError(w, err)
-		return
-	}
-	p, err := pageParams(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	tl, err := s.Incidents.Timeline(r.Context(), r.PathValue("key"), p)
-	if err != nil {
-		s.incidentError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, tl)
+	s.page(w, r, func(key string, p incidents.Page) (any, error) { return s.Incidents.Timeline(r.Context(), key, p) })
 }
 
 // getAlerts pages the alerts that joined an incident, highest score first.
 func (s *server) getAlerts(w http.ResponseWriter, r *http.Request) {
-	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
-		s.incidentError(w, err)
-		return
-	}
-	p, err := pageParams(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	page, err := s.Incidents.Alerts(r.Context(), r.PathValue("key"), p)
-	if err != nil {
-		s.incidentError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, page)
+	s.page(w, r, func(key string, p incidents.Page) (any, error) { return s.Incidents.Alerts(r.Context(), key, p) })
 }
 
 // getAlertIDs pages the source IDs of one alert's occurrences.
 func (s *server) getAlertIDs(w http.ResponseWriter, r *http.Request) {
-	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
+	s.page(w, r, func(key string, p incidents.Page) (any, error) {
+		return s.Incidents.AlertIDs(r.Context(), key, r.PathValue("fingerprint"), p)
+	})
+}
+
+// page answers one page of an incident listing: the key and the paging
+// parameters checked first, each a 400 naming what is wrong.
+func (s *server) page(w http.ResponseWriter, r *http.Request, read func(key string, p incidents.Page) (any, error)) {
+	key := r.PathValue("key")
+	if err := incidents.CheckKey(key); err != nil {
 		s.incidentError(w, err)
 		return
 	}
@@ -580,12 +561,12 @@ func (s *server) getAlertIDs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	page, err := s.Incidents.AlertIDs(r.Context(), r.PathValue("key"), r.PathValue("fingerprint"), p)
+	out, err := read(key, p)
 	if err != nil {
 		s.incidentError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
