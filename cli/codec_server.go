@@ -15,6 +15,7 @@ import (
 	"github.com/socflow/socflow/auth"
 	"github.com/socflow/socflow/codec"
 	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/httpx"
 	"github.com/socflow/socflow/worker"
 )
 
@@ -142,9 +143,7 @@ func serveHTTP(ctx context.Context, name string, ln net.Listener, h http.Handler
 
 // isLoopbackHost reports whether a listen host is loopback only ("" and
 // 0.0.0.0 are every interface).
-func isLoopbackHost(host string) bool {
-	return host == "localhost" || isLoopback(host)
-}
+func isLoopbackHost(host string) bool { return httpx.LoopbackHost(host) }
 
 // codecAuthorizer admits requests whose bearer credential names a
 // principal with the viewer role.

@@ -21,6 +21,7 @@ import (
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
+	"github.com/socflow/socflow/integrations/httpx"
 	"github.com/socflow/socflow/integrations/okta"
 	"github.com/socflow/socflow/integrations/okta/oktatest"
 	"github.com/socflow/socflow/worker"
@@ -294,10 +295,7 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 
 // isLoopback reports whether ip is a loopback address (an unparsable one
 // is not: the dev server refuses it later with its own words).
-func isLoopback(ip string) bool {
-	p := net.ParseIP(ip)
-	return p != nil && p.IsLoopback()
-}
+func isLoopback(ip string) bool { return net.ParseIP(ip) != nil && httpx.LoopbackHost(ip) }
 
 // ensureDevToken returns the admin token `socflow dev` keeps in dataDir,
 // creating it (mode 0600) on first start. A token file others may read is

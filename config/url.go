@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 
 	"github.com/socflow/socflow/integrations/httpx"
@@ -40,11 +39,4 @@ func isHTTPURL(raw string, plainOK func(*url.URL) bool) bool {
 	return u.Scheme == "https" || plainOK(u)
 }
 
-func isLoopbackURL(u *url.URL) bool {
-	h := u.Hostname()
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
+func isLoopbackURL(u *url.URL) bool { return httpx.LoopbackHost(u.Hostname()) }

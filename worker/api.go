@@ -21,6 +21,7 @@ import (
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/httpapi"
 	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/integrations/httpx"
 	"github.com/socflow/socflow/intake"
 	"github.com/socflow/socflow/integrations/events"
 	socslack "github.com/socflow/socflow/integrations/slack"
@@ -143,8 +144,7 @@ func loopbackAddr(addr string) bool {
 	if err != nil {
 		return false
 	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
+	return httpx.LoopbackHost(host)
 }
 
 // NewAPI builds the HTTP API's handler. With Slack configured it also
@@ -332,7 +332,7 @@ func AllowedHosts(s config.Server) []string {
 		}
 		return hosts
 	}
-	if ip != nil && ip.IsLoopback() || strings.EqualFold(host, "localhost") {
+	if httpx.LoopbackHost(host) {
 		return hosts // always allowed
 	}
 	return append(hosts, host)

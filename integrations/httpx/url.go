@@ -2,7 +2,9 @@ package httpx
 
 import (
 	"errors"
+	"net"
 	"net/url"
+	"strings"
 )
 
 // errNotHTTPURL is BaseURL's refusal; callers say which URL and what form
@@ -18,4 +20,15 @@ func BaseURL(raw string) (*url.URL, error) {
 		return nil, errNotHTTPURL
 	}
 	return u, nil
+}
+
+// LoopbackHost reports whether host (a name or an address, without a
+// port) stays on this machine: "localhost" or a loopback address. ""
+// and 0.0.0.0 are every interface, not loopback.
+func LoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
