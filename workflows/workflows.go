@@ -81,11 +81,13 @@ func handoff(ctx workflow.Context, local bool, id, workflowType, signal string, 
 }
 
 // errText is the message a responder should read for an activity failure:
-// the application error's own message, without the SDK's wrapping.
+// the application error's own message, without the SDK's wrapping. The
+// message already holds its cause's text (Classify builds it so), so the
+// causes Error would append only say it again.
 func errText(err error) string {
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) {
-		return ae.Error()
+		return ae.Message()
 	}
 	var te *temporal.TimeoutError
 	if errors.As(err, &te) {
