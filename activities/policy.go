@@ -29,9 +29,23 @@ type Policy struct {
 	Limits Limits
 	// NoTracker says this worker has no ticket tracker configured.
 	NoTracker bool
+	// Containment names the action kinds this worker's providers can
+	// carry out.
+	Containment ContainmentPlan
 
 	versions versionCache
 }
+
+// ContainmentPlan names the containment actions a worker's providers can
+// carry out (found by capability: HostIsolator, IPBlocker,
+// AccountDisabler), so that a playbook's proposal leaves out what nothing
+// could do and says why.
+type ContainmentPlan struct {
+	Actions []alert.ActionKind `json:"actions,omitempty"`
+}
+
+// Can reports whether the plan can carry out an action of kind k.
+func (p ContainmentPlan) Can(k alert.ActionKind) bool { return slices.Contains(p.Actions, k) }
 
 // EnrichmentPlan tells workflows which enrichment sources are configured,
 // so that they schedule only those (an unconfigured source is not a gap),
@@ -152,6 +166,9 @@ type PolicyForResult struct {
 	// schedule no ticket activity (absent in snapshots from older workers,
 	// which leaves tickets on).
 	NoTracker bool `json:"no_tracker,omitempty"`
+	// Containment is what the worker can carry out; nil in snapshots from
+	// older workers, which proposed every action.
+	Containment *ContainmentPlan `json:"containment,omitempty"`
 }
 
 // PolicyFor returns the subset of the current policy the named workflow
@@ -159,6 +176,10 @@ type PolicyForResult struct {
 func (p *Policy) PolicyFor(_ context.Context, in PolicyForInput) (PolicyForResult, error) {
 	cur := p.Current()
 	res := PolicyForResult{Version: p.versions.of(cur), Limits: p.Limits.WithDefaults(), NoTracker: p.NoTracker}
+	if in.Workflow == PolicyForIncident {
+		plan := p.Containment
+		res.Containment = &plan
+	}
 	switch in.Workflow {
 	case PolicyForAlert:
 		res.Policy = policy.Policy{

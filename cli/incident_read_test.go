@@ -288,13 +288,15 @@ func TestRenderIncidentShowsWhatCapsLeftOut(t *testing.T) {
 		Hosts: []string{"dc01"}, Users: []string{"bob"},
 		Omitted: workflows.Omitted{Hosts: 12, Users: 3},
 		Errors:  []string{"case file: last batch not written; the audit record holds it"},
+		Unavailable: []workflows.UnavailableAction{{Action: alert.NewAction(alert.ActionIsolateHost, "dc01", "r"),
+			Reason: "no EDR that isolates hosts is configured: integrations.edr"}},
 		Previous: &activities.CaseLink{CaseID: "run-a", OpenedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
 			Status: workflows.StatusFalsePositive, ClosedAt: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)},
 	}
 	var out bytes.Buffer
 	renderIncident(&out, st, &incidents.AlertsPage{Total: 40})
 	for _, want := range []string{"dc01 (+12 more)", "bob (+3 more)", "Errors", "last batch not written", "40 alert(s)",
-		"follows case run-a of this key", "as false_positive): socflow incident timeline host:dc01 --case run-a",
+		"follows case run-a of this key", "isolate_host:dc01  cannot be carried out: no EDR that isolates hosts is configured: integrations.edr", "as false_positive): socflow incident timeline host:dc01 --case run-a",
 		"Decide: socflow incident decide host:dc01 --approve|--deny|--escalate|--false-positive\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

@@ -115,10 +115,13 @@ func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.
 			len(alerts.Alerts), alerts.Total, workflows.IncidentKey(st.ID), alerts.NextCursor)
 	}
 
-	if len(st.Proposed) > 0 {
+	if len(st.Proposed)+len(st.Unavailable) > 0 {
 		heading(w, "Proposed actions")
 		for _, a := range st.Proposed {
 			fmt.Fprintf(w, "  %s  (%s)\n", a.ID, a.Reason)
+		}
+		for _, u := range st.Unavailable {
+			fmt.Fprintf(w, "  %s  cannot be carried out: %s\n", u.Action.ID, u.Reason)
 		}
 	}
 	if len(st.Decisions) > 0 {

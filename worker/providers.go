@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 )
 
@@ -75,4 +76,19 @@ func findCapabilities(clients ...any) capabilities {
 		}
 	}
 	return c
+}
+
+// plan names the action kinds the capabilities can carry out.
+func (c capabilities) plan() activities.ContainmentPlan {
+	var p activities.ContainmentPlan
+	if c.contain.Isolator != nil {
+		p.Actions = append(p.Actions, alert.ActionIsolateHost)
+	}
+	if c.contain.Blocker != nil {
+		p.Actions = append(p.Actions, alert.ActionBlockIP)
+	}
+	if c.contain.Accounts != nil {
+		p.Actions = append(p.Actions, alert.ActionDisableUser)
+	}
+	return p
 }

@@ -59,6 +59,9 @@ func TestCapabilitiesByInterface(t *testing.T) {
 	if c.contain.Isolator == nil || c.contain.Blocker != nil || c.contain.Accounts != nil || c.hosts != nil {
 		t.Fatalf("isolate-only: %+v", c)
 	}
+	if got := c.plan().Actions; !slices.Equal(got, []alert.ActionKind{alert.ActionIsolateHost}) {
+		t.Errorf("isolate-only can carry out %v, want isolate_host only", got)
+	}
 	c = findCapabilities(directory{}, firewall{}, isolateOnly{})
 	if _, ok := c.contain.Isolator.(directory); !ok || c.contain.Blocker == nil || c.hosts == nil {
 		t.Errorf("directory, firewall, isolate-only: %+v", c)

@@ -249,7 +249,8 @@ func New(o Options) (*Worker, error) {
 
 	wk.w = sdkworker.New(o.Client, workflows.TaskQueue, SDKOptions(o))
 	workflows.New(reg).Register(wk.w)
-	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load, Enrichment: plan, Limits: o.Limits, NoTracker: ticket.Tracker == nil})
+	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load, Enrichment: plan, Limits: o.Limits, NoTracker: ticket.Tracker == nil,
+		Containment: caps.plan()})
 	wk.w.RegisterActivity(&activities.Correlations{Current: wk.policy.Load, Limits: o.Limits})
 	wk.w.RegisterActivity(enrich)
 	wk.w.RegisterActivity(&activities.Handoff{Client: o.Client})

@@ -340,6 +340,9 @@ type IncidentState struct {
 	Occurrences int                 `json:"occurrences"`
 	Context     alert.ContextPacket `json:"context"`
 	Proposed    []alert.Action      `json:"proposed,omitempty"`
+	// Unavailable are the actions a playbook wanted that no configured
+	// provider can carry out, left out of Proposed, each with why.
+	Unavailable []UnavailableAction `json:"unavailable,omitempty"`
 	// AlertCount is the number of distinct alerts (fingerprints) that
 	// joined; Alerts holds the MaxTopAlerts highest-scored of them and the
 	// case file all of them.
@@ -433,6 +436,12 @@ type IncidentState struct {
 	// TicketKey and TicketURL name the incident's one ticket (Jira).
 	TicketKey string `json:"ticket_key,omitempty"`
 	TicketURL string `json:"ticket_url,omitempty"`
+}
+
+// UnavailableAction is an action left out of a proposal, and why.
+type UnavailableAction struct {
+	Action alert.Action `json:"action"`
+	Reason string       `json:"reason"`
 }
 
 // DefaultAction is the last time the policy's timeout default was

@@ -268,3 +268,43 @@ func TestNewCaseNamesThePreviousOne(t *testing.T) {
 		t.Errorf("last batch of the new case: case %s status %q closed %s; want status denied and the close time", last.CaseID, last.Status, last.ClosedAt)
 	}
 }
+
+// containmentOverride sets what the worker's providers can carry out for
+// one test (every kind otherwise).
+var containmentOverride = map[string]activities.ContainmentPlan{
+	"TestProposalLeavesOutWhatNothingCanDo": {Actions: []alert.ActionKind{alert.ActionBlockIP}},
+}
+
+// A worker whose providers can block addresses but not isolate hosts:
+// the proposal leaves the isolation out and says why, in the state, the
+// timeline and the next tier's notes, so that nobody approves an action
+// that could only fail. Before, it was proposed, approved and failed.
+func TestProposalLeavesOutWhatNothingCanDo(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	a := networkAlert("dc01", "203.0.113.7")
+	a.Severity = alert.SeverityCritical
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var st workflows.IncidentState
+	h.env.RegisterDelayedCallback(func() { st = h.state(t) }, 30*time.Second)
+	var r error
+	h.decide(t, time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "ir-lead"}, &r)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Proposed) != 1 || st.Proposed[0].Kind != alert.ActionBlockIP {
+		t.Fatalf("proposed %+v, want only the block", st.Proposed)
+	}
+	if len(st.Unavailable) != 1 || st.Unavailable[0].Action.ID != "isolate_host:dc01" || !strings.Contains(st.Unavailable[0].Reason, "integrations.edr") {
+		t.Fatalf("unavailable %+v, want isolate_host:dc01 naming integrations.edr", st.Unavailable)
+	}
+	line := "cannot be carried out: isolate_host:dc01 (no EDR that isolates hosts is configured: integrations.edr)"
+	if !slices.ContainsFunc(st.Timeline, func(e alert.TimelineEvent) bool { return e.Message == line }) {
+		t.Errorf("timeline %+v lacks %q", st.Timeline, line)
+	}
+	if slices.Contains(h.f.edrCalls, "isolate dc01") || !slices.Contains(h.f.edrCalls, "block 203.0.113.7") {
+		t.Errorf("EDR calls %v, want the block and no isolation", h.f.edrCalls)
+	}
+}

@@ -76,6 +76,9 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 				return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone && r.Action.ID == a.ID })
 			})
 		}
+		if inc.v.capable {
+			proposal = inc.leaveOutUnavailable(ctx, proposal)
+		}
 		inc.st.Proposed = proposal
 		tier := inc.st.Score.Tier
 		if inc.pol.Tier(tier) == nil && len(inc.pol.Tiers) > 0 {
@@ -521,4 +524,41 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 	inc.note(ctx, alert.StageDecide, d.By, msg)
 	inc.decision = &d
 	return DecideResult{Status: "accepted", Tier: d.Tier}, nil
+}
+
+// leaveOutUnavailable returns the actions of proposal that a configured
+// provider can carry out, and records each other one with why: an
+// approval of an action nothing can do would only fail later, after a
+// responder trusted it.
+func (inc *incident) leaveOutUnavailable(ctx workflow.Context, proposal []alert.Action) []alert.Action {
+	if inc.snap == nil || inc.snap.Containment == nil {
+		return proposal // a snapshot from a worker that did not say
+	}
+	plan := *inc.snap.Containment
+	var keep []alert.Action
+	for _, a := range proposal {
+		if plan.Can(a.Kind) {
+			keep = append(keep, a)
+			continue
+		}
+		why := unavailableReason(a.Kind)
+		if len(inc.st.Unavailable) < MaxEntities && !slices.ContainsFunc(inc.st.Unavailable, func(u UnavailableAction) bool { return u.Action.ID == a.ID }) {
+			inc.st.Unavailable = append(inc.st.Unavailable, UnavailableAction{Action: a, Reason: why})
+		}
+		inc.note(ctx, alert.StageEscalate, "socflow", fmt.Sprintf("cannot be carried out: %s (%s)", a.ID, why))
+	}
+	return keep
+}
+
+// unavailableReason says what is missing for an action kind.
+func unavailableReason(k alert.ActionKind) string {
+	switch k {
+	case alert.ActionIsolateHost:
+		return "no EDR that isolates hosts is configured: integrations.edr"
+	case alert.ActionBlockIP:
+		return "no EDR or firewall that blocks addresses is configured: integrations.edr"
+	case alert.ActionDisableUser:
+		return "no identity provider is configured: integrations.idp"
+	}
+	return "no provider carries out " + string(k)
 }

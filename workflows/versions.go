@@ -73,6 +73,10 @@ const (
 const (
 	// rulesLinkedCases: the decision changes and linked cases.
 	rulesLinkedCases workflow.Version = 1
+	// rulesCapableProposals: a proposal leaves out the actions no
+	// configured provider can carry out (the policy snapshot's
+	// Containment), listing each in the state and the timeline with why.
+	rulesCapableProposals workflow.Version = 2
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -89,13 +93,15 @@ type decisionVersions struct {
 	reenter bool
 	// link: linked cases (changeIncidentRules >= rulesLinkedCases).
 	link bool
+	// capable: rulesCapableProposals.
+	capable bool
 }
 
 // readDecisionVersions records (or replays) the marker of the incident's
 // rules; a run recorded before it replays the four decision markers.
 func readDecisionVersions(ctx workflow.Context) decisionVersions {
-	if workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesLinkedCases) >= rulesLinkedCases {
-		return decisionVersions{carryOut: true, undo: true, trust: true, reenter: true, link: true}
+	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesCapableProposals); v >= rulesLinkedCases {
+		return decisionVersions{carryOut: true, undo: true, trust: true, reenter: true, link: true, capable: v >= rulesCapableProposals}
 	}
 	on := func(id string) bool {
 		return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion

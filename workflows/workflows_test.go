@@ -289,7 +289,11 @@ func newHarnessFull(t *testing.T, pol *policy.Policy, intel activities.IntelInde
 	}
 	workflows.New(playbooks.Builtin()).Register(h.env)
 	h.pol.Store(pol)
-	h.env.RegisterActivity(&activities.Policy{Current: h.pol.Load, Enrichment: h.plan, Limits: limits})
+	containment := activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}}
+	if c, ok := containmentOverride[t.Name()]; ok {
+		containment = c
+	}
+	h.env.RegisterActivity(&activities.Policy{Current: h.pol.Load, Enrichment: h.plan, Limits: limits, Containment: containment})
 	h.env.RegisterActivity(&activities.Correlations{Current: h.pol.Load, Limits: limits})
 	h.env.RegisterActivity(&activities.Enrich{Intel: intel, Assets: h.f, Users: h.f, Events: h.f, Hosts: h.f,
 		Online: map[string]activities.OnlineIntel{"virustotal": onlineFake{}}})
