@@ -19,8 +19,8 @@ import (
 const DefaultBaseURL = "https://graph.microsoft.com/v1.0"
 
 // Scope is the OAuth2 scope of an app-only Graph token: the application
-// permissions granted to the app registration (User.ReadWrite.All or
-// User.EnableDisableAccount.All, and User.RevokeSessions.All).
+// permissions granted to the app registration (User.EnableDisableAccount.All
+// and User.Read.All, or User.ReadWrite.All; and User.RevokeSessions.All).
 const Scope = "https://graph.microsoft.com/.default"
 
 // TokenURL is the OAuth2 token endpoint of a tenant (its ID or a verified
