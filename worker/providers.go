@@ -26,7 +26,8 @@ func edrProviders() map[string]provider {
 // idpProviders are the identity providers integrations.idp.provider names.
 func idpProviders() map[string]provider {
 	return map[string]provider{
-		"okta": func(hc *http.Client, s config.Service) (any, error) { return newOkta(hc, s) },
+		"okta":  func(hc *http.Client, s config.Service) (any, error) { return newOkta(hc, s) },
+		"entra": func(hc *http.Client, s config.Service) (any, error) { return newEntra(hc, s) },
 	}
 }
 

@@ -1,6 +1,6 @@
 // Package okta is a client for Okta's Users API: it suspends and
-// unsuspends accounts, and is built so that every call may be repeated
-// safely.
+// unsuspends accounts and clears their sessions, and is built so that
+// every call may be repeated safely.
 package okta
 
 import (
@@ -34,7 +34,8 @@ const (
 )
 
 // Client calls an Okta org's Users API with an API token. It disables
-// and re-enables accounts (activities.AccountDisabler).
+// and re-enables accounts (activities.AccountDisabler) and revokes
+// sessions.
 type Client struct {
 	hc    *http.Client
 	base  string
@@ -123,6 +124,22 @@ func (c *Client) EnableUser(ctx context.Context, user string) error {
 	return c.lifecycle(ctx, user, "unsuspend", func(status string) bool {
 		return status != StatusSuspended
 	})
+}
+
+// RevokeSessions clears every Okta session of the user with this login (or
+// ID) and the OpenID Connect and OAuth tokens issued to the user, so that
+// the next request anywhere must sign in again. Clearing sessions that do
+// not exist succeeds, so the call may be repeated. Sessions an app keeps
+// of its own are not Okta's to clear.
+func (c *Client) RevokeSessions(ctx context.Context, user string) error {
+	u, err := c.GetUser(ctx, user)
+	if err != nil {
+		return err
+	}
+	if err := c.do(ctx, http.MethodDelete, "/api/v1/users/"+url.PathEscape(u.ID)+"/sessions?oauthTokens=true", nil); err != nil {
+		return fmt.Errorf("okta: revoke sessions of %s: %w", user, err)
+	}
+	return nil
 }
 
 // lifecycle runs one lifecycle operation unless done says the user's

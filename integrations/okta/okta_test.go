@@ -324,3 +324,39 @@ func TestRealBodies(t *testing.T) {
 		t.Errorf("suspended %q", suspended)
 	}
 }
+
+func TestRevokeSessions(t *testing.T) {
+	fake := oktatest.New(oktatest.WithUsers(oktatest.User{ID: "00uALICE000000000001", Login: "alice.smith@example.com"}))
+	var query string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			query = r.URL.RawQuery
+		}
+		fake.ServeHTTP(w, r)
+	})
+	c := setup(t, h, oktatest.DefaultToken)
+	for range 2 {
+		if err := c.RevokeSessions(context.Background(), "alice.smith@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fake.SessionsCleared("alice.smith@example.com"); n != 2 {
+		t.Errorf("sessions cleared %d times, want 2 (repeating is harmless)", n)
+	}
+	if query != "oauthTokens=true" {
+		t.Errorf("query = %q, want the OAuth tokens revoked too", query)
+	}
+	if got := fake.Calls()[1]; got.Method != http.MethodDelete || got.Path != "/api/v1/users/00uALICE000000000001/sessions" || got.Status != http.StatusNoContent {
+		t.Errorf("call = %+v, want DELETE by ID answered 204", got)
+	}
+	if fake.Suspended("alice.smith@example.com") {
+		t.Error("clearing sessions suspended the user")
+	}
+
+	fake.FailNext("DELETE /api/v1/users/*/sessions", http.StatusForbidden, 1, "")
+	err := c.RevokeSessions(context.Background(), "alice.smith@example.com")
+	statusError(t, err, http.StatusForbidden)
+	if !strings.Contains(err.Error(), "E0000006") || !strings.Contains(err.Error(), "revoke sessions of alice.smith@example.com") {
+		t.Errorf("error %q lacks Okta's summary or the user", err)
+	}
+}

@@ -1,6 +1,6 @@
 // Package oktatest is a loopback fake of Okta's Users API: user lookup by
-// ID or login and the suspend and unsuspend lifecycle operations that
-// package okta calls, answering with Okta's documented bodies and errors.
+// ID or login, the suspend and unsuspend lifecycle operations and the
+// clearing of sessions that package okta calls, answering with Okta's documented bodies and errors.
 // Tests mount it on httptest.NewServer and script failures with FailNext;
 // `socflow dev` runs it with Start as a built-in identity provider that
 // knows every login it is asked about.
@@ -121,6 +121,17 @@ func (s *Server) Status(user string) string {
 	return ""
 }
 
+// SessionsCleared counts the calls that cleared the sessions of the user
+// with this login or ID.
+func (s *Server) SessionsCleared(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.find(user); u != nil {
+		return u.sessionsCleared
+	}
+	return 0
+}
+
 // Suspended reports whether the user with this login or ID is suspended.
 func (s *Server) Suspended(user string) bool {
 	return s.Status(user) == "SUSPENDED"
@@ -191,6 +202,17 @@ func (s *Server) route(r *http.Request, now time.Time) response {
 		out := *u
 		out.Links.Self.Href = "http://" + r.Host + "/api/v1/users/" + u.ID
 		return jsonResponse(http.StatusOK, out)
+	case len(seg) == 5 && seg[4] == "sessions":
+		if r.Method != http.MethodDelete {
+			return methodNotAllowed()
+		}
+		u := s.byID(seg[3])
+		if u == nil {
+			return userNotFound(seg[3])
+		}
+		// Okta clears sessions whether or not there are any.
+		u.sessionsCleared++
+		return response{Status: http.StatusNoContent}
 	case len(seg) == 6 && seg[4] == "lifecycle" && (seg[5] == "suspend" || seg[5] == "unsuspend"):
 		if r.Method != http.MethodPost {
 			return methodNotAllowed()
@@ -297,6 +319,8 @@ type userJSON struct {
 			Href string `json:"href"`
 		} `json:"self"`
 	} `json:"_links"`
+
+	sessionsCleared int
 }
 
 type profileJSON struct {

@@ -261,3 +261,26 @@ func TestStartAndClose(t *testing.T) {
 		t.Error("server still answers after Close")
 	}
 }
+
+func TestClearSessions(t *testing.T) {
+	s := New(WithUsers(User{ID: "00uBOB00000000000001", Login: "bob@example.com"}))
+	send := func(method, target string) int {
+		r := httptest.NewRequest(method, target, nil)
+		r.Header.Set("Authorization", "SSWS "+DefaultToken)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code == http.StatusNoContent && w.Body.Len() != 0 {
+			t.Errorf("204 with a body: %s", w.Body)
+		}
+		return w.Code
+	}
+	if got := send(http.MethodDelete, "/api/v1/users/00uBOB00000000000001/sessions?oauthTokens=true"); got != http.StatusNoContent || s.SessionsCleared("bob@example.com") != 1 {
+		t.Errorf("clear: %d, cleared %d", got, s.SessionsCleared("bob@example.com"))
+	}
+	if got := send(http.MethodDelete, "/api/v1/users/bob@example.com/sessions"); got != http.StatusNotFound {
+		t.Errorf("by login: %d, want 404 (the operation takes the ID)", got)
+	}
+	if got := send(http.MethodGet, "/api/v1/users/00uBOB00000000000001/sessions"); got != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %d, want 405", got)
+	}
+}

@@ -1,0 +1,78 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/entra/entratest"
+)
+
+func parseIDP(t *testing.T, yml string, vars map[string]string) config.Service {
+	t.Helper()
+	c, err := config.Parse([]byte(yml), "s.yaml", lookup(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Integrations.IDP
+}
+
+// TestEntraProvidesAccountDisabler: an entra block with OAuth2 builds a
+// client that provides AccountDisabler, fetches its token from the token
+// URL with Graph's scope (none configured), and disables through Graph.
+func TestEntraProvidesAccountDisabler(t *testing.T) {
+	fake := entratest.New(entratest.WithClient("socflow", "cs-s3cret"), entratest.WithToken("at-graph"))
+	ts := httptest.NewServer(fake)
+	defer ts.Close()
+	s := parseIDP(t, fmt.Sprintf(`integrations:
+  idp:
+    provider: entra
+    url: %s%s
+    auth:
+      oauth2:
+        client_id: socflow
+        client_secret: $IDP_CLIENT_SECRET
+        token_url: %s%s
+`, ts.URL, entratest.GraphPath, ts.URL, entratest.TokenPath("contoso")), map[string]string{"IDP_CLIENT_SECRET": "cs-s3cret"})
+
+	c, err := build("idp", idpProviders(), &http.Client{Timeout: 10 * time.Second}, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := findCapabilities(c).contain.Accounts
+	if accounts == nil {
+		t.Fatalf("%T provides no AccountDisabler", c)
+	}
+	if err := accounts.DisableUser(context.Background(), "alice@contoso.com"); err != nil {
+		t.Fatal(err)
+	}
+	if fake.Enabled("alice@contoso.com") || fake.Revocations("alice@contoso.com") != 1 {
+		t.Error("alice not disabled and revoked")
+	}
+	if _, ok := c.(interface {
+		RevokeSessions(ctx context.Context, user string) error
+	}); !ok {
+		t.Errorf("%T cannot revoke sessions", c)
+	}
+}
+
+// TestEntraRefusesFixedToken: a token config is refused, naming the field
+// to set instead.
+func TestEntraRefusesFixedToken(t *testing.T) {
+	s := parseIDP(t, "integrations:\n  idp:\n    provider: entra\n    url: https://graph.microsoft.com/v1.0\n    token: $IDP_TOKEN\n",
+		map[string]string{"IDP_TOKEN": "eyJ0eXAi"})
+	_, err := build("idp", idpProviders(), &http.Client{}, s, nil)
+	if err == nil {
+		t.Fatal("a fixed Graph token accepted")
+	}
+	for _, want := range []string{"integrations.idp.auth.oauth2", "integrations.idp.token"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
