@@ -47,6 +47,9 @@ type Config struct {
 	ClientSecret httpx.Redacted
 	// TokenURL is BaseURL + TokenPath when empty.
 	TokenURL string
+	// Clock decides when the cached token is due for renewal and how far
+	// off a rate limit's end is; time.Now when nil.
+	Clock func() time.Time
 }
 
 // Client calls the Falcon API. It contains hosts and describes them (the
@@ -86,12 +89,16 @@ func New(hc *http.Client, cfg Config) (*Client, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
 	own := *hc
-	own.Transport = rateLimitTransport{base: rt}
+	own.Transport = rateLimitTransport{base: rt, now: now}
 	return &Client{
 		hc:     &own,
 		base:   base,
-		tokens: newTokenSource(&own, tokenURL, cfg.ClientID, cfg.ClientSecret),
+		tokens: newTokenSource(&own, tokenURL, cfg.ClientID, cfg.ClientSecret, now),
 	}, nil
 }
 
@@ -163,6 +170,7 @@ func (c *Client) localError(method, path string, code int, msg string) error {
 // Retry-After.
 type rateLimitTransport struct {
 	base http.RoundTripper
+	now  func() time.Time
 }
 
 func (t rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -170,7 +178,7 @@ func (t rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "" {
 		return resp, err
 	}
-	if d := retryAfterUnix(resp.Header.Get("X-RateLimit-RetryAfter"), time.Now()); d > 0 {
+	if d := retryAfterUnix(resp.Header.Get("X-RateLimit-RetryAfter"), t.now()); d > 0 {
 		resp.Header.Set("Retry-After", strconv.Itoa(d))
 	}
 	return resp, nil

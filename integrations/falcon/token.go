@@ -33,7 +33,7 @@ type tokenSource struct {
 	tok *oauth2.Token
 }
 
-func newTokenSource(hc *http.Client, tokenURL, id string, secret httpx.Redacted) *tokenSource {
+func newTokenSource(hc *http.Client, tokenURL, id string, secret httpx.Redacted, now func() time.Time) *tokenSource {
 	return &tokenSource{
 		cc: clientcredentials.Config{
 			ClientID:     id,
@@ -42,7 +42,7 @@ func newTokenSource(hc *http.Client, tokenURL, id string, secret httpx.Redacted)
 			AuthStyle:    oauth2.AuthStyleInParams,
 		},
 		hc:  hc,
-		now: time.Now,
+		now: now,
 	}
 }
 
@@ -58,9 +58,10 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", tokenError(s.cc.TokenURL, err)
 	}
-	if t.ExpiresIn > 0 {
-		// Against the injected clock, not the one oauth2 used.
-		t.Expiry = s.now().Add(time.Duration(t.ExpiresIn) * time.Second)
+	if !t.Expiry.IsZero() {
+		// oauth2 set the expiry by the wall clock (and leaves ExpiresIn
+		// unset); count the lifetime from our own.
+		t.Expiry = s.now().Add(time.Until(t.Expiry))
 	}
 	s.tok = t
 	return t.AccessToken, nil
