@@ -273,8 +273,9 @@ func (j Jira) Enabled() bool { return j.URL != "" }
 // Service is one remote API.
 type Service struct {
 	// Provider picks the client: for the EDR "defender" (Microsoft Defender
-	// for Endpoint); for the IdP "okta" or "entra" (Microsoft Entra ID,
-	// OAuth2 only). Empty disables the integration.
+	// for Endpoint) or "falcon" (CrowdStrike Falcon, OAuth2 only); for the
+	// IdP "okta" or "entra" (Microsoft Entra ID, OAuth2 only). Empty
+	// disables the integration.
 	Provider string `yaml:"provider" json:"provider"`
 	URL      string `yaml:"url" json:"url,omitempty"`
 	// Token is the API token, the older spelling of auth.token. Once the
@@ -288,6 +289,6 @@ type Service struct {
 
 // Providers each integration accepts.
 var (
-	EDRProviders = []string{"", "defender"}
+	EDRProviders = []string{"", "defender", "falcon"}
 	IDPProviders = []string{"", "okta", "entra"}
 )

@@ -7,6 +7,8 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/falcon"
+	"github.com/socflow/socflow/integrations/httpx"
 )
 
 // A provider builds one integration's client from its configuration
@@ -20,7 +22,33 @@ type provider func(hc *http.Client, s config.Service) (any, error)
 func edrProviders() map[string]provider {
 	return map[string]provider{
 		"defender": func(hc *http.Client, s config.Service) (any, error) { return newDefender(hc, s) },
+		"falcon":   func(hc *http.Client, s config.Service) (any, error) { return newFalcon(hc, s) },
 	}
+}
+
+// newFalcon builds the CrowdStrike Falcon client of the EDR service. Falcon
+// authenticates API clients with OAuth2 client credentials only, so a
+// token or basic configuration is refused. The client keeps the token
+// itself rather than through serviceClient's transport: Falcon wants the
+// client ID and secret as form fields and revokes tokens before they
+// expire. Scopes are not sent; a Falcon API client's are set in the
+// console.
+func newFalcon(hc *http.Client, s config.Service) (*falcon.Client, error) {
+	switch m := s.AuthMethod(); m {
+	case config.AuthOAuth2:
+	case "":
+		return nil, fmt.Errorf("falcon: set auth.oauth2 (client_id, client_secret, token_url): Falcon's API takes OAuth2 client credentials only: %w", httpx.ErrNotConfigured)
+	default:
+		field := "integrations.edr.auth." + m
+		if m == config.AuthToken && s.Auth.Token.Ref == "" {
+			field = "integrations.edr.token"
+		}
+		return nil, fmt.Errorf("falcon: %s is set, but Falcon's API takes OAuth2 client credentials only: set auth.oauth2 (client_id, client_secret, token_url) instead", field)
+	}
+	o := s.Auth.OAuth2
+	return falcon.New(hc, falcon.Config{
+		BaseURL: s.URL, ClientID: o.ClientID, ClientSecret: httpx.Redacted(o.ClientSecret.Value()), TokenURL: o.TokenURL,
+	})
 }
 
 // idpProviders are the identity providers integrations.idp.provider names.

@@ -2,13 +2,17 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/falcon"
+	"github.com/socflow/socflow/integrations/falcon/falcontest"
 )
 
 // TestProvidersMatchConfig: every provider name config accepts has a
@@ -78,11 +82,74 @@ func TestBuildNamesTheProvider(t *testing.T) {
 	if c, err := build("edr", edrProviders(), hc, config.Service{}, nil); err != nil || c != nil {
 		t.Errorf("no provider: %v, %v", c, err)
 	}
-	if _, err := build("edr", edrProviders(), hc, config.Service{Provider: "falcon"}, nil); err == nil || !strings.Contains(err.Error(), `"falcon"`) {
+	if _, err := build("edr", edrProviders(), hc, config.Service{Provider: "no-such-edr"}, nil); err == nil || !strings.Contains(err.Error(), `"no-such-edr"`) {
 		t.Errorf("unknown provider: %v", err)
 	}
 	c, err := build("edr", edrProviders(), hc, config.Service{Provider: "defender", URL: "https://api.securitycenter.microsoft.com", Token: config.NewSecret("t")}, nil)
 	if err != nil || findCapabilities(c).hosts == nil || findCapabilities(c).contain.Blocker == nil {
 		t.Errorf("defender: %T %v", c, err)
+	}
+}
+
+// TestFalconCapabilities: a Falcon client contains and describes hosts
+// and blocks no addresses; a token or basic configuration is refused,
+// naming the field.
+func TestFalconCapabilities(t *testing.T) {
+	oauth := config.Service{Provider: "falcon", URL: falcon.BaseURLEU1, Auth: config.Auth{OAuth2: &config.OAuth2{
+		ClientID: "socflow", ClientSecret: config.NewSecret("s3cret"), TokenURL: falcon.BaseURLEU1 + falcon.TokenPath,
+	}}}
+	c, err := build("edr", edrProviders(), &http.Client{}, oauth, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.(*falcon.Client); !ok {
+		t.Fatalf("built %T", c)
+	}
+	caps := findCapabilities(c)
+	if caps.contain.Isolator == nil || caps.hosts == nil || caps.contain.Blocker != nil || caps.contain.Accounts != nil {
+		t.Errorf("falcon capabilities: %+v", caps)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		s     config.Service
+		field string
+	}{
+		{"token", config.Service{Provider: "falcon", Token: config.NewSecret("t")}, "integrations.edr.token"},
+		{"basic", config.Service{Provider: "falcon", Auth: config.Auth{Basic: &config.Basic{Username: "u", Password: config.NewSecret("p")}}}, "integrations.edr.auth.basic"},
+		{"none", config.Service{Provider: "falcon"}, "auth.oauth2"},
+	} {
+		_, err := build("edr", edrProviders(), &http.Client{}, tc.s, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.field) || !strings.Contains(err.Error(), "OAuth2") {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+// TestFalconFromConfig: a configuration file's oauth2 block reaches
+// Falcon's token endpoint, and the client contains a host with it.
+func TestFalconFromConfig(t *testing.T) {
+	fake := falcontest.New(falcontest.WithClient("socflow", "cs-s3cret"))
+	ts := httptest.NewServer(fake)
+	defer ts.Close()
+	s := parseEDR(t, fmt.Sprintf(`integrations:
+  edr:
+    provider: falcon
+    url: %s
+    auth:
+      oauth2:
+        client_id: socflow
+        client_secret: $FALCON_CLIENT_SECRET
+        token_url: %s/oauth2/token
+`, ts.URL, ts.URL), map[string]string{"FALCON_CLIENT_SECRET": "cs-s3cret"})
+	c, err := build("edr", edrProviders(), ts.Client(), s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := findCapabilities(c).contain.Isolator.IsolateHost(context.Background(), "web1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if !fake.Contained("web1") || fake.TokensIssued() != 1 {
+		t.Errorf("contained %v, %d tokens", fake.Contained("web1"), fake.TokensIssued())
 	}
 }
