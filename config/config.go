@@ -216,10 +216,12 @@ type Correlation struct {
 
 // Integrations configures the services socflow acts through.
 type Integrations struct {
-	EDR   Service `yaml:"edr" json:"edr"`
-	IDP   Service `yaml:"idp" json:"idp"`
-	Slack Slack   `yaml:"slack" json:"slack"`
-	Jira  Jira    `yaml:"jira" json:"jira"`
+	EDR Service `yaml:"edr" json:"edr"`
+	IDP Service `yaml:"idp" json:"idp"`
+	// Firewall blocks addresses in place of the EDR when configured.
+	Firewall Firewall `yaml:"firewall" json:"firewall"`
+	Slack    Slack    `yaml:"slack" json:"slack"`
+	Jira     Jira     `yaml:"jira" json:"jira"`
 }
 
 // Slack configures notifications and interactive decisions in Slack. It is

@@ -160,7 +160,11 @@ func compile(r Request, base string, unblock bool) (*compiled, error) {
 			return nil
 		}
 		if _, err := run(t, sample); err != nil {
-			fail(field, "%v", err)
+			if strings.Contains(err.Error(), "can't evaluate field") {
+				fail(field, "%v (the fields are .IP, .Comment, .Ref and .Token)", err)
+			} else {
+				fail(field, "%v", err)
+			}
 			return nil
 		}
 		c.usesRef = c.usesRef || names(t.Tree.Root, "Ref")
