@@ -6,6 +6,8 @@ import (
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/config"
+	fwhttp "github.com/socflow/socflow/integrations/firewall"
+	"github.com/socflow/socflow/integrations/panos"
 )
 
 // A provider builds one integration's client from its configuration
@@ -26,6 +28,30 @@ func edrProviders() map[string]provider {
 func idpProviders() map[string]provider {
 	return map[string]provider{
 		"okta": func(hc *http.Client, s config.Service) (any, error) { return newOkta(hc, s) },
+	}
+}
+
+// firewallProviders are the firewalls integrations.firewall.provider
+// names, built from the whole block f (its requests, its address group).
+func firewallProviders(f config.Firewall) map[string]provider {
+	return map[string]provider{
+		"http": func(hc *http.Client, s config.Service) (any, error) {
+			shc, token, err := serviceClient(hc, s)
+			if err != nil {
+				return nil, err
+			}
+			if s.AuthMethod() != config.AuthToken {
+				token = "" // the transport carries the credential
+			}
+			return fwhttp.New(shc, fwhttp.Config{URL: s.URL, Token: token, Block: f.Block.Request(), Unblock: f.Unblock.Request()})
+		},
+		"panos": func(hc *http.Client, s config.Service) (any, error) {
+			shc, key, err := serviceClient(hc, s)
+			if err != nil {
+				return nil, err
+			}
+			return panos.New(shc, panos.Config{URL: s.URL, Key: key, AddressGroup: f.AddressGroup, Vsys: f.Vsys})
+		},
 	}
 }
 
@@ -52,7 +78,8 @@ func build(kind string, providers map[string]provider, hc *http.Client, s config
 }
 
 // capabilities are what the configured clients can do, the first client
-// with a capability providing it.
+// with a capability providing it: the worker passes the firewall first,
+// so that a configured firewall blocks addresses in place of the EDR.
 type capabilities struct {
 	contain activities.Contain
 	hosts   activities.HostDirectory
