@@ -218,8 +218,9 @@ type Correlation struct {
 type Integrations struct {
 	EDR Service `yaml:"edr" json:"edr"`
 	IDP Service `yaml:"idp" json:"idp"`
-	// Firewall blocks addresses in place of the EDR when configured.
-	Firewall Firewall `yaml:"firewall" json:"firewall"`
+	// Firewall blocks addresses in place of the EDR when configured; it
+	// is left out of the JSON when not.
+	Firewall Firewall `yaml:"firewall" json:"firewall,omitzero"`
 	Slack    Slack    `yaml:"slack" json:"slack"`
 	Jira     Jira     `yaml:"jira" json:"jira"`
 }

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -31,6 +32,10 @@ func TestFirewallHTTP(t *testing.T) {
 	f := c.Integrations.Firewall
 	if f.Provider != "http" || f.Token.Value() != "fw-s3cret" || f.Block.Expect.Ref != "/data/id" || f.Unblock.Request().Status[1] != 404 {
 		t.Errorf("firewall = %+v", f)
+	}
+	b, err := json.Marshal(c)
+	if err != nil || strings.Contains(string(b), "fw-s3cret") || !strings.Contains(string(b), `"firewall":{"provider":"http"`) {
+		t.Errorf("JSON %s, %v", b, err)
 	}
 }
 
