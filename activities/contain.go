@@ -66,7 +66,7 @@ func (c *Contain) comment(in ContainInput, verb string) string {
 // capability.
 const (
 	noIsolator = "no EDR integration that isolates hosts (integrations.edr)"
-	noBlocker  = "no EDR integration that blocks addresses (integrations.edr)"
+	noBlocker  = "no firewall or EDR integration that blocks addresses (integrations.firewall, integrations.edr)"
 	noAccounts = "no identity provider integration (integrations.idp)"
 )
 

@@ -216,10 +216,13 @@ type Correlation struct {
 
 // Integrations configures the services socflow acts through.
 type Integrations struct {
-	EDR   Service `yaml:"edr" json:"edr"`
-	IDP   Service `yaml:"idp" json:"idp"`
-	Slack Slack   `yaml:"slack" json:"slack"`
-	Jira  Jira    `yaml:"jira" json:"jira"`
+	EDR Service `yaml:"edr" json:"edr"`
+	IDP Service `yaml:"idp" json:"idp"`
+	// Firewall blocks addresses in place of the EDR when configured; it
+	// is left out of the JSON when not.
+	Firewall Firewall `yaml:"firewall" json:"firewall,omitzero"`
+	Slack    Slack    `yaml:"slack" json:"slack"`
+	Jira     Jira     `yaml:"jira" json:"jira"`
 }
 
 // Slack configures notifications and interactive decisions in Slack. It is

@@ -78,6 +78,7 @@ func parse(data []byte, path string, lookup func(string) (string, bool)) (*Confi
 	}
 	c.Integrations.EDR.settleToken()
 	c.Integrations.IDP.settleToken()
+	c.Integrations.Firewall.settleToken()
 	return &c, nil
 }
 

@@ -169,6 +169,7 @@ func (en Enrichment) validate(p *problems) {
 func (in Integrations) validate(p *problems) {
 	in.EDR.validate("integrations.edr", EDRProviders, p)
 	in.IDP.validate("integrations.idp", IDPProviders, p)
+	in.Firewall.validate(p)
 	in.Slack.validate(p)
 	in.Jira.validate(p)
 }

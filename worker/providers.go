@@ -8,7 +8,9 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/falcon"
+	fwhttp "github.com/socflow/socflow/integrations/firewall"
 	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/integrations/panos"
 )
 
 // A provider builds one integration's client from its configuration
@@ -59,6 +61,30 @@ func idpProviders() map[string]provider {
 	}
 }
 
+// firewallProviders are the firewalls integrations.firewall.provider
+// names, built from the whole block f (its requests, its address group).
+func firewallProviders(f config.Firewall) map[string]provider {
+	return map[string]provider{
+		"http": func(hc *http.Client, s config.Service) (any, error) {
+			shc, token, err := serviceClient(hc, s)
+			if err != nil {
+				return nil, err
+			}
+			if s.AuthMethod() != config.AuthToken {
+				token = "" // the transport carries the credential
+			}
+			return fwhttp.New(shc, fwhttp.Config{URL: s.URL, Token: token, Block: f.Block.Request(), Unblock: f.Unblock.Request()})
+		},
+		"panos": func(hc *http.Client, s config.Service) (any, error) {
+			shc, key, err := serviceClient(hc, s)
+			if err != nil {
+				return nil, err
+			}
+			return panos.New(shc, panos.Config{URL: s.URL, Key: key, AddressGroup: f.AddressGroup, Vsys: f.Vsys})
+		},
+	}
+}
+
 // build returns the configured client of one integration (nil when the
 // block names no provider), or override when it is set.
 func build(kind string, providers map[string]provider, hc *http.Client, s config.Service, override any) (any, error) {
@@ -82,7 +108,8 @@ func build(kind string, providers map[string]provider, hc *http.Client, s config
 }
 
 // capabilities are what the configured clients can do, the first client
-// with a capability providing it.
+// with a capability providing it: the worker passes the firewall first,
+// so that a configured firewall blocks addresses in place of the EDR.
 type capabilities struct {
 	contain activities.Contain
 	hosts   activities.HostDirectory

@@ -123,6 +123,9 @@ type Options struct {
 	// HostDirectory.
 	EDR any
 	IDP any
+	// Firewall overrides integrations.firewall: a client offering
+	// activities.IPBlocker, which then blocks in place of the EDR.
+	Firewall any
 	// HTTPClient is shared by every integration; nil builds one with a
 	// 30-second timeout.
 	HTTPClient *http.Client
@@ -170,7 +173,11 @@ func New(o Options) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	caps := findCapabilities(edr, idp)
+	fw, err := build("worker: firewall", firewallProviders(cfg.Integrations.Firewall), hc, cfg.Integrations.Firewall.Service, o.Firewall)
+	if err != nil {
+		return nil, err
+	}
+	caps := findCapabilities(fw, edr, idp)
 	contain := &caps.contain
 
 	store := o.Events

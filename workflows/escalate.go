@@ -556,7 +556,7 @@ func unavailableReason(k alert.ActionKind) string {
 	case alert.ActionIsolateHost:
 		return "no EDR that isolates hosts is configured: integrations.edr"
 	case alert.ActionBlockIP:
-		return "no EDR or firewall that blocks addresses is configured: integrations.edr"
+		return "no firewall or EDR that blocks addresses is configured: integrations.firewall, integrations.edr"
 	case alert.ActionDisableUser:
 		return "no identity provider is configured: integrations.idp"
 	}
