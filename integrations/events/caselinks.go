@@ -106,24 +106,16 @@ func (s *SQLStore) PreviousCase(ctx context.Context, incidentID, caseID string) 
 func (s *SQLStore) caseLink(ctx context.Context, caseID string) (*CaseLink, error) {
 	link := &CaseLink{CaseID: caseID}
 	opened, getOpened := s.d.newTimeDest()
+	closed, getClosed := s.d.newNullTimeDest()
 	var status sql.NullString
-	var closedMicros sql.Null[int64]
-	var closedTime sql.NullTime
-	closedDest := any(&closedMicros)
-	if s.d.name != "sqlite" {
-		closedDest = &closedTime
-	}
 	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT c.opened_at, l.status, l.closed_at FROM socflow_cases c
-		LEFT JOIN socflow_case_links l ON l.case_id = c.case_id WHERE c.case_id = ?`), caseID).Scan(opened, &status, closedDest)
+		LEFT JOIN socflow_case_links l ON l.case_id = c.case_id WHERE c.case_id = ?`), caseID).Scan(opened, &status, closed)
 	if err != nil {
 		return nil, err
 	}
 	link.OpenedAt, link.Status = getOpened(), status.String
-	switch {
-	case closedMicros.Valid:
-		link.ClosedAt = time.UnixMicro(closedMicros.V).UTC()
-	case closedTime.Valid:
-		link.ClosedAt = closedTime.Time.UTC()
+	if t, ok := getClosed(); ok {
+		link.ClosedAt = t
 	}
 	return link, nil
 }

@@ -148,6 +148,17 @@ type dialect struct {
 	newTimeDest func() (dest any, get func() time.Time)
 }
 
+// newNullTimeDest is newTimeDest for a column that may be NULL: get
+// reports whether it held a time.
+func (d dialect) newNullTimeDest() (dest any, get func() (time.Time, bool)) {
+	if d.name == "sqlite" {
+		var us sql.Null[int64]
+		return &us, func() (time.Time, bool) { return time.UnixMicro(us.V).UTC(), us.Valid }
+	}
+	var t sql.NullTime
+	return &t, func() (time.Time, bool) { return t.Time.UTC(), t.Valid }
+}
+
 // rebind turns ? placeholders into the dialect's. socflow's SQL has no ?
 // inside string literals, so a plain scan is enough.
 func (d dialect) rebind(query string) string {

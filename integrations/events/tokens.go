@@ -91,13 +91,8 @@ func (s *SQLStore) scanToken(row tokenScanner) (*auth.TokenRecord, error) {
 	var roles, sources string
 	var auto int
 	created, getCreated := s.d.newTimeDest()
-	var revoked sql.Null[int64]
-	var revokedText sql.NullTime
-	revokedDest := any(&revoked)
-	if s.d.name != "sqlite" {
-		revokedDest = &revokedText
-	}
-	if err := row.Scan(&rec.ID, &rec.Name, &roles, &sources, &auto, created, &rec.CreatedBy, revokedDest); err != nil {
+	revoked, getRevoked := s.d.newNullTimeDest()
+	if err := row.Scan(&rec.ID, &rec.Name, &roles, &sources, &auto, created, &rec.CreatedBy, revoked); err != nil {
 		return nil, err
 	}
 	rec.CreatedAt = getCreated()
@@ -110,12 +105,7 @@ func (s *SQLStore) scanToken(row tokenScanner) (*auth.TokenRecord, error) {
 		rec.Sources = strings.Split(sources, ",")
 	}
 	rec.AutoContain = auto != 0
-	switch {
-	case revoked.Valid:
-		t := time.UnixMicro(revoked.V).UTC()
-		rec.RevokedAt = &t
-	case revokedText.Valid:
-		t := revokedText.Time.UTC()
+	if t, ok := getRevoked(); ok {
 		rec.RevokedAt = &t
 	}
 	return &rec, nil
