@@ -20,6 +20,10 @@ const (
 	// ErrTemporalLimit is a call Temporal refused for good: an invalid
 	// argument or a payload, signal count or history past its limits.
 	ErrTemporalLimit = "TemporalLimit"
+	// ErrVendorFailed is a request the vendor took and then reports as
+	// failed for good (a Defender machine action Failed, Cancelled or
+	// TimedOut), with the vendor's reason.
+	ErrVendorFailed = "VendorFailed"
 )
 
 // ErrInvalidInput marks an error that the same input would meet again
@@ -37,6 +41,8 @@ func Classify(prefix string, err error) error {
 	switch {
 	case errors.Is(err, ErrInvalidInput):
 		return temporal.NewNonRetryableApplicationError(msg, ErrBadRequest, err)
+	case errors.As(err, new(vendorFailed)):
+		return temporal.NewNonRetryableApplicationError(msg, ErrVendorFailed, err)
 	case errors.Is(err, httpx.ErrNotConfigured):
 		return temporal.NewNonRetryableApplicationError(msg, ErrNotConfigured, err)
 	case errors.As(err, &se):
@@ -74,3 +80,8 @@ func (e notConfigured) Error() string { return e.what }
 func (e notConfigured) Unwrap() error { return httpx.ErrNotConfigured }
 
 func errNotConfigured(what string) error { return notConfigured{what} }
+
+// vendorFailed is the vendor's reason for a request it reports failed.
+type vendorFailed string
+
+func (e vendorFailed) Error() string { return "the vendor reports the request failed: " + string(e) }

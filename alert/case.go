@@ -187,7 +187,16 @@ type Action struct {
 	ID     string     `json:"id"`
 	Kind   ActionKind `json:"kind"`
 	Target string     `json:"target"`
-	Reason string     `json:"reason,omitempty"`
+	// TargetID is the target's ID at the provider (an EDR device ID) when
+	// an alert carried it: containment resolves by it first, since two
+	// hosts can share a name.
+	TargetID string `json:"target_id,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Lease, when set, is how long the action stays in force: socflow
+	// undoes it when the lease runs out unless a responder renews it. A
+	// playbook step sets it; otherwise the policy's lease for the kind
+	// applies.
+	Lease time.Duration `json:"lease,omitempty"`
 	// Destructive actions interrupt someone's work; the requester of an
 	// escalation may not approve them alone.
 	Destructive bool `json:"destructive"`
@@ -213,7 +222,26 @@ const (
 	ActionFailed   ActionStatus = "failed"
 	ActionReverted ActionStatus = "reverted"
 	ActionSkipped  ActionStatus = "skipped"
+	// ActionPending is an action the vendor took and has not yet confirmed
+	// ("pending verification"); it is undone like a done one.
+	ActionPending ActionStatus = "pending_verification"
+	// ActionUnverified is an action whose vendor did not confirm it within
+	// the verification deadline; the incident escalated. It is undone like
+	// a done one.
+	ActionUnverified ActionStatus = "unverified"
+	// ActionLeftAsFound is an action whose target was already in the wanted
+	// state: socflow sent nothing and will undo nothing.
+	ActionLeftAsFound ActionStatus = "left_as_found"
+	// ActionRevertFailed is an action whose undo failed: it is still in
+	// force.
+	ActionRevertFailed ActionStatus = "revert_failed"
 )
+
+// InForce reports whether the action's effect is socflow's and may still
+// hold: what an undo must reverse.
+func (s ActionStatus) InForce() bool {
+	return s == ActionDone || s == ActionPending || s == ActionUnverified || s == ActionRevertFailed
+}
 
 // ActionResult is the outcome of one containment action.
 type ActionResult struct {
@@ -224,6 +252,20 @@ type ActionResult struct {
 	Reference string    `json:"reference,omitempty"`
 	Detail    string    `json:"detail,omitempty"`
 	At        time.Time `json:"at"`
+	// State is the vendor's last word for the target ("containment_pending",
+	// "Succeeded"), shown while the action awaits verification.
+	State string `json:"state,omitempty"`
+	// VerifyBy is when the vendor must have confirmed the action; past it
+	// the incident escalates.
+	VerifyBy time.Time `json:"verify_by,omitzero"`
+	// VerifiedAt is when the vendor confirmed it.
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+	// LeaseUntil is when socflow undoes the action unless renewed; Noticed
+	// says the tier has been told it is about to run out.
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	Noticed    bool      `json:"lease_noticed,omitempty"`
+	// UndoRef is the provider's handle for the undo request.
+	UndoRef string `json:"undo_ref,omitempty"`
 }
 
 // Verdict is what a responder decided.
