@@ -76,4 +76,14 @@ const (
 	// StatusNoAction is a decision (the policy's timeout default contain)
 	// that approved containment when there was nothing to contain.
 	StatusNoAction = "no_action"
+	// StatusUnverified is a containment a vendor did not confirm within
+	// its verification deadline: the incident escalated with the vendor's
+	// last state.
+	StatusUnverified = "containment_unverified"
+	// StatusRevertFailed is an undo that failed: some containment is still
+	// in force, and the incident escalated.
+	StatusRevertFailed = "revert_failed"
+	// StatusLeaseEnded is a containment socflow undid itself when its
+	// leases ran out.
+	StatusLeaseEnded = "lease_ended"
 )

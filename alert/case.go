@@ -200,6 +200,9 @@ type Action struct {
 	// Destructive actions interrupt someone's work; the requester of an
 	// escalation may not approve them alone.
 	Destructive bool `json:"destructive"`
+	// Protected says why the target is protected and what containing it
+	// takes (policy containment.protected), as the proposal shows it.
+	Protected string `json:"protected,omitempty"`
 }
 
 // NewAction builds an action with its conventional ID.
@@ -235,12 +238,15 @@ const (
 	// ActionRevertFailed is an action whose undo failed: it is still in
 	// force.
 	ActionRevertFailed ActionStatus = "revert_failed"
+	// ActionReverting is an undo the vendor took and has not yet
+	// confirmed.
+	ActionReverting ActionStatus = "revert_pending"
 )
 
 // InForce reports whether the action's effect is socflow's and may still
 // hold: what an undo must reverse.
 func (s ActionStatus) InForce() bool {
-	return s == ActionDone || s == ActionPending || s == ActionUnverified || s == ActionRevertFailed
+	return s == ActionDone || s == ActionPending || s == ActionUnverified || s == ActionRevertFailed || s == ActionReverting
 }
 
 // ActionResult is the outcome of one containment action.
@@ -279,12 +285,15 @@ const (
 	VerdictFalsePositive Verdict = "false_positive"
 	// VerdictRevert undoes containment already carried out, newest first.
 	VerdictRevert Verdict = "revert"
+	// VerdictRenew renews the leases of containment actions in force (all
+	// of them, or those Actions names), from now, by each one's lease.
+	VerdictRenew Verdict = "renew"
 )
 
 // Valid reports whether v is a known verdict.
 func (v Verdict) Valid() bool {
 	switch v {
-	case VerdictApprove, VerdictDeny, VerdictEscalate, VerdictFalsePositive, VerdictRevert:
+	case VerdictApprove, VerdictDeny, VerdictEscalate, VerdictFalsePositive, VerdictRevert, VerdictRenew:
 		return true
 	}
 	return false

@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/policy"
@@ -220,6 +221,39 @@ func validateContainment(pol *policy.Policy, p *problems) {
 	if pr.MaxAssetTier < 0 || pr.MaxAssetTier > 4 {
 		p.add("containment.protected.max_asset_tier", "must be 0 (off) or 1-4, got %d", pr.MaxAssetTier)
 	}
+	if pr.Tier != "" && pol.Tier(pr.Tier) == nil {
+		p.add("containment.protected.tier", "%q is not a tier of this policy (tiers: %s)", pr.Tier, tierNames(pol.Tiers))
+	}
+	if pr.Approvals < 0 || pr.Approvals > 5 {
+		p.add("containment.protected.approvals", "must be 0 (as approvals.destructive) or 1-5 approvers, got %d", pr.Approvals)
+	}
+	c := pol.Containment
+	for _, l := range []struct {
+		field string
+		m     map[alert.ActionKind]time.Duration
+	}{{"containment.verify", c.Verify}, {"containment.lease", c.Lease}} {
+		for k, d := range l.m {
+			switch {
+			case !k.Valid():
+				p.add(l.field+"."+string(k), "is not an action kind (isolate_host, block_ip, disable_user)")
+			case d <= 0:
+				p.add(l.field+"."+string(k), "must be a positive duration such as 10m, got %s", d)
+			case l.field == "containment.lease" && d < time.Minute:
+				p.add(l.field+"."+string(k), "must be at least 1m: a lease shorter than its own verification undoes the containment before anyone can look, got %s", d)
+			}
+		}
+	}
+	if c.LeaseNotice < 0 {
+		p.add("containment.lease_notice", "must be a positive duration such as 30m, got %s", c.LeaseNotice)
+	}
+}
+
+func tierNames(tiers []policy.Tier) string {
+	names := make([]string, len(tiers))
+	for i, t := range tiers {
+		names[i] = t.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 func validateTiers(tiers []policy.Tier, p *problems) {

@@ -62,7 +62,7 @@ func CheckKey(key string) error {
 // statuses are the values ListOptions.Status may take.
 var statuses = []string{
 	workflows.StatusOpen, workflows.StatusAwaiting, workflows.StatusContaining, workflows.StatusContained,
-	workflows.StatusPartial, workflows.StatusDenied, workflows.StatusFalsePositive, workflows.StatusClosed, workflows.StatusNoAction,
+	workflows.StatusPartial, workflows.StatusDenied, workflows.StatusFalsePositive, workflows.StatusClosed, workflows.StatusNoAction, workflows.StatusUnverified, workflows.StatusRevertFailed, workflows.StatusLeaseEnded,
 }
 
 // RejectedError is a decision the incident refused, with its reason.

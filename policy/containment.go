@@ -3,15 +3,64 @@ package policy
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/socflow/socflow/alert"
 )
 
-// Containment limits what the policy may contain on its own authority
-// (the timeout default "contain"). A responder's approval is not limited.
+// Containment says what containment may touch and how long it holds:
+// the protected targets, how long a vendor has to confirm each kind of
+// action, and the leases after which socflow undoes an action itself.
 type Containment struct {
 	Protected Protected `yaml:"protected" json:"protected,omitzero"`
+	// Verify is how long the vendor has to confirm each action kind
+	// ("isolate_host: 10m"); past it the action is unverified and the
+	// incident escalates with the vendor's last state. Unset kinds get
+	// DefaultVerify.
+	Verify map[alert.ActionKind]time.Duration `yaml:"verify" json:"verify,omitempty"`
+	// Lease is how long each action kind stays in force before socflow
+	// undoes it, unless a responder renews it; unset kinds have no lease.
+	// A playbook step may set its own (alert.Action.Lease).
+	Lease map[alert.ActionKind]time.Duration `yaml:"lease" json:"lease,omitempty"`
+	// LeaseNotice is how long before a lease runs out the tier that
+	// approved the containment is told, so that it can renew
+	// (DefaultLeaseNotice, at most half the lease).
+	LeaseNotice time.Duration `yaml:"lease_notice" json:"lease_notice,omitempty"`
+}
+
+// Defaults of Containment.
+const (
+	DefaultVerify      = 10 * time.Minute
+	DefaultLeaseNotice = 30 * time.Minute
+)
+
+// VerifyWithin is how long the vendor has to confirm an action of kind k.
+func (c Containment) VerifyWithin(k alert.ActionKind) time.Duration {
+	if d := c.Verify[k]; d > 0 {
+		return d
+	}
+	return DefaultVerify
+}
+
+// LeaseFor is the lease of action a: the playbook step's, else the
+// policy's for its kind, else none (0).
+func (c Containment) LeaseFor(a alert.Action) time.Duration {
+	if a.Lease > 0 {
+		return a.Lease
+	}
+	return c.Lease[a.Kind]
+}
+
+// NoticeBefore is how long before a lease of length lease runs out the
+// tier is told.
+func (c Containment) NoticeBefore(lease time.Duration) time.Duration {
+	n := c.LeaseNotice
+	if n <= 0 {
+		n = DefaultLeaseNotice
+	}
+	return min(n, lease/2)
 }
 
 // Protected names the hosts and accounts the timeout default never
@@ -27,27 +76,91 @@ type Protected struct {
 	// MaxAssetTier protects every host the inventory rates this critical
 	// or more (1 most critical, 4 least); 0 protects none by tier.
 	MaxAssetTier int `yaml:"max_asset_tier" json:"max_asset_tier,omitempty"`
+	// Roles and Tags protect every host whose inventory record has one of
+	// them ("domain_controller", "crown-jewel"), compared
+	// case-insensitively.
+	Roles []string `yaml:"roles" json:"roles,omitempty"`
+	Tags  []string `yaml:"tags" json:"tags,omitempty"`
+	// Tier, when set, is the lowest tier whose approvers may contain a
+	// protected target: an approval at a tier below it is refused, and
+	// the proposal says which tier it takes.
+	Tier string `yaml:"tier" json:"tier,omitempty"`
+	// Approvals, when above approvals.destructive, is how many distinct
+	// approvers containing a protected target takes.
+	Approvals int `yaml:"approvals" json:"approvals,omitempty"`
+}
+
+// Protection says why action a's target is protected ("" when it is
+// not): by name, by the inventory's tier, role or tag. asset is the
+// incident's most critical known asset (its context packet's); it
+// protects only the host it names.
+func (p *Policy) Protection(a alert.Action, asset *alert.Asset) string {
+	pr := p.Containment.Protected
+	target := strings.ToLower(a.Target)
+	switch a.Kind {
+	case alert.ActionIsolateHost:
+		if g := matchAny(pr.Hosts, target); g != "" {
+			return fmt.Sprintf("host %s is protected (containment.protected.hosts %q)", a.Target, g)
+		}
+		if asset == nil || !strings.EqualFold(asset.Name, a.Target) {
+			return ""
+		}
+		if pr.MaxAssetTier > 0 && asset.Tier >= 1 && asset.Tier <= pr.MaxAssetTier {
+			return fmt.Sprintf("host %s is protected: a tier-%d asset (containment.protected.max_asset_tier %d)", a.Target, asset.Tier, pr.MaxAssetTier)
+		}
+		if asset.Role != "" && slices.ContainsFunc(pr.Roles, func(r string) bool { return strings.EqualFold(r, asset.Role) }) {
+			return fmt.Sprintf("host %s is protected: role %s (containment.protected.roles)", a.Target, asset.Role)
+		}
+		for _, t := range asset.Tags {
+			if slices.ContainsFunc(pr.Tags, func(g string) bool { return strings.EqualFold(g, t) }) {
+				return fmt.Sprintf("host %s is protected: tag %s (containment.protected.tags)", a.Target, t)
+			}
+		}
+	case alert.ActionDisableUser:
+		if g := matchAny(pr.Users, target); g != "" {
+			return fmt.Sprintf("user %s is protected (containment.protected.users %q)", a.Target, g)
+		}
+	}
+	return ""
+}
+
+// ProtectedNeeds says what containing a protected target takes beyond
+// the ordinary approval, for the proposal: "needs tier IR and 2
+// approvals" ("" when the policy asks nothing more).
+func (p *Policy) ProtectedNeeds() string {
+	pr := p.Containment.Protected
+	var parts []string
+	if pr.Tier != "" {
+		parts = append(parts, "tier "+pr.Tier+" or above")
+	}
+	if pr.Approvals > p.Approvals.Destructive {
+		parts = append(parts, fmt.Sprintf("%d approvals", pr.Approvals))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "containing it needs " + strings.Join(parts, " and ")
+}
+
+// TierAtLeast reports whether tier is the named minimum or above it on
+// the ladder ("" minimum: any tier).
+func (p *Policy) TierAtLeast(tier, minimum string) bool {
+	if minimum == "" {
+		return true
+	}
+	rank := func(n string) int {
+		return slices.IndexFunc(p.Tiers, func(t Tier) bool { return t.Name == n })
+	}
+	return rank(tier) >= rank(minimum) && rank(tier) >= 0
 }
 
 // ProtectedTarget says why the first protected target among actions is
 // protected, or "" when none is. asset is the incident's most critical
 // known asset (its context packet's).
 func (p *Policy) ProtectedTarget(actions []alert.Action, asset *alert.Asset) string {
-	pr := p.Containment.Protected
 	for _, a := range actions {
-		target := strings.ToLower(a.Target)
-		switch a.Kind {
-		case alert.ActionIsolateHost:
-			if g := matchAny(pr.Hosts, target); g != "" {
-				return fmt.Sprintf("host %s is protected (containment.protected.hosts %q)", a.Target, g)
-			}
-			if asset != nil && pr.MaxAssetTier > 0 && asset.Tier >= 1 && asset.Tier <= pr.MaxAssetTier && strings.EqualFold(asset.Name, a.Target) {
-				return fmt.Sprintf("host %s is protected: a tier-%d asset (containment.protected.max_asset_tier %d)", a.Target, asset.Tier, pr.MaxAssetTier)
-			}
-		case alert.ActionDisableUser:
-			if g := matchAny(pr.Users, target); g != "" {
-				return fmt.Sprintf("user %s is protected (containment.protected.users %q)", a.Target, g)
-			}
+		if r := p.Protection(a, asset); r != "" {
+			return r
 		}
 	}
 	return ""

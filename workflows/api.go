@@ -286,6 +286,9 @@ const (
 	StatusFalsePositive = alert.StatusFalsePositive
 	StatusClosed        = alert.StatusClosed
 	StatusNoAction      = alert.StatusNoAction
+	StatusUnverified    = alert.StatusUnverified
+	StatusRevertFailed  = alert.StatusRevertFailed
+	StatusLeaseEnded    = alert.StatusLeaseEnded
 )
 
 // AlertRef is an incident's record of one fingerprint that joined it.
@@ -329,13 +332,16 @@ type IncidentState struct {
 	Route    policy.Route `json:"route"`
 	// Phase is where the run is: "responding" while the playbook runs,
 	// "settled" once it has finished (only then may it continue-as-new).
-	Phase          string     `json:"phase"`
-	Hosts          []string   `json:"hosts,omitempty"`
-	Users          []string   `json:"users,omitempty"`
-	SourceIPs      []string   `json:"source_ips,omitempty"`
-	DestinationIPs []string   `json:"destination_ips,omitempty"`
-	Categories     []string   `json:"categories,omitempty"`
-	Alerts         []AlertRef `json:"alerts"`
+	Phase string   `json:"phase"`
+	Hosts []string `json:"hosts,omitempty"`
+	// HostIDs maps a host of Hosts to its EDR device ID, when an alert
+	// carried one: containment names the device by it first.
+	HostIDs        map[string]string `json:"host_ids,omitempty"`
+	Users          []string          `json:"users,omitempty"`
+	SourceIPs      []string          `json:"source_ips,omitempty"`
+	DestinationIPs []string          `json:"destination_ips,omitempty"`
+	Categories     []string          `json:"categories,omitempty"`
+	Alerts         []AlertRef        `json:"alerts"`
 	// Occurrences counts every alert occurrence, duplicates included.
 	Occurrences int                 `json:"occurrences"`
 	Context     alert.ContextPacket `json:"context"`
@@ -566,6 +572,9 @@ type SagaState struct {
 	Done []int `json:"done,omitempty"`
 	// Results are this containment's results so far.
 	Results []alert.ActionResult `json:"results,omitempty"`
+	// Indexes are the indexes into IncidentState.Results of Results
+	// (rulesVerifiedContainment), whose statuses verification changes.
+	Indexes []int `json:"indexes,omitempty"`
 }
 
 // ContextResult answers QueryContext.

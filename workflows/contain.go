@@ -61,6 +61,9 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 		inc.st.ContainedTier = inc.higherTier(inc.st.ContainedTier, inc.st.Tier)
 		inc.publish(ctx)
 	}
+	if inc.v.verified {
+		return inc.containVerified(ctx, pos, sg)
+	}
 	var c *activities.Contain
 	for ; sg.Next < len(sg.Actions); sg.Next++ {
 		if inc.engine >= 1 && inc.rolloverDue(ctx) {
@@ -111,8 +114,11 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 }
 
 // compensate undoes the given results, newest first. An undo that fails is
-// recorded; the others still run.
-func (inc *incident) compensate(ctx workflow.Context, idx []int) {
+// recorded; the others still run. It returns how many undos succeeded.
+func (inc *incident) compensate(ctx workflow.Context, idx []int) int {
+	if inc.v.verified {
+		return inc.undoVerified(ctx, idx)
+	}
 	var c *activities.Contain
 	for i := len(idx) - 1; i >= 0; i-- {
 		r := &inc.st.Results[idx[i]]
@@ -128,6 +134,7 @@ func (inc *incident) compensate(ctx workflow.Context, idx []int) {
 		r.Status = alert.ActionReverted
 		inc.note(ctx, alert.StageContain, "socflow", res.Detail)
 	}
+	return len(idx)
 }
 
 // higherTier returns the later of two tiers on the ladder ("" counts as
@@ -145,6 +152,10 @@ func (inc *incident) higherTier(a, b string) string {
 // revert undoes every containment action still in force, on a responder's
 // revert decision (a false positive found after containment).
 func (inc *incident) revert(ctx workflow.Context, d alert.Decision) {
+	if inc.v.verified {
+		inc.revertVerified(ctx, d)
+		return
+	}
 	var idx []int
 	for i, r := range inc.st.Results {
 		if r.Status == alert.ActionDone {

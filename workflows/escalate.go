@@ -73,11 +73,16 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		if inc.v.reenter {
 			// A later round proposes only what is not already in force.
 			proposal = slices.DeleteFunc(slices.Clone(proposal), func(a alert.Action) bool {
-				return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone && r.Action.ID == a.ID })
+				return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool {
+					return (r.Status == alert.ActionDone || inc.v.verified && r.Status.InForce()) && r.Action.ID == a.ID
+				})
 			})
 		}
 		if inc.v.capable {
 			proposal = inc.leaveOutUnavailable(ctx, proposal)
+		}
+		if inc.v.verified {
+			proposal = inc.markProtected(ctx, proposal)
 		}
 		inc.st.Proposed = proposal
 		tier := inc.st.Score.Tier
@@ -277,7 +282,7 @@ func selectActions(proposal []alert.Action, ids []string) []alert.Action {
 // changes nothing; the caller gets the reason.
 func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) error {
 	if !in.Verdict.Valid() {
-		return fmt.Errorf("unknown verdict %q: use approve, deny, escalate, false_positive or revert", in.Verdict)
+		return fmt.Errorf("unknown verdict %q: use approve, deny, escalate, false_positive, revert or renew", in.Verdict)
 	}
 	by := strings.TrimSpace(in.By)
 	if by == "" {
@@ -288,6 +293,9 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 	}
 	if inc.v.carryOut && inc.ending {
 		return fmt.Errorf("incident %s is closing as %s and can no longer carry out a decision; undo any containment by hand, or send a new alert to open a new incident", inc.st.ID, inc.st.Status)
+	}
+	if in.Verdict == alert.VerdictRenew {
+		return inc.validateRenew(by, in)
 	}
 	contained := inc.contained()
 	settled := inc.st.Phase == PhaseSettled
@@ -341,9 +349,14 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 				return fmt.Errorf("action %q was not proposed; proposed: %s", id, actionIDs(inc.st.Proposed))
 			}
 		}
+		if inc.v.verified {
+			if err := inc.mayContainProtected(selectActions(inc.st.Proposed, in.Actions)); err != nil {
+				return err
+			}
+		}
 		for _, prev := range inc.st.Approvals {
 			if strings.EqualFold(prev.By, by) {
-				return fmt.Errorf("%s has already approved; %d more approver(s) needed", by, inc.pol.Approvals.Destructive-len(inc.st.Approvals))
+				return fmt.Errorf("%s has already approved; %d more approver(s) needed", by, inc.approvalsNeeded(selectActions(inc.st.Proposed, in.Actions))-len(inc.st.Approvals))
 			}
 		}
 		// The escalator may be one of several approvers, never the only one.
@@ -360,6 +373,9 @@ func (inc *incident) validateDecision(ctx workflow.Context, in DecideInput) erro
 
 // contained reports whether a containment action is in force.
 func (inc *incident) contained() bool {
+	if inc.v.verified {
+		return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status.InForce() })
+	}
 	return slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone })
 }
 
@@ -479,10 +495,16 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 		Verdict: in.Verdict, Actions: in.Actions, By: strings.TrimSpace(in.By), Via: in.Via,
 		Note: in.Note, Tier: inc.st.Tier, At: workflow.Now(ctx),
 	}
-	if inc.isUndo(d.Verdict) {
+	if inc.isUndo(d.Verdict) || d.Verdict == alert.VerdictRenew {
 		d.Tier = inc.undoTier()
 	}
 	inc.st.Decisions = append(inc.st.Decisions, d)
+	if d.Verdict == alert.VerdictRenew {
+		renewed := inc.renew(ctx, d.Actions)
+		inc.note(ctx, alert.StageDecide, d.By, fmt.Sprintf("renewed lease via %s: %s", orNone(d.Via), strings.Join(renewed, ", ")))
+		inc.publish(ctx)
+		return DecideResult{Status: "accepted", Tier: d.Tier}, nil
+	}
 	if need := inc.undoNeeds(); need > 1 && inc.isUndo(d.Verdict) {
 		inc.st.Approvals = append(inc.st.Approvals, d)
 		if len(inc.st.Approvals) < need {
@@ -492,7 +514,11 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 		d = combineApprovals(nil, inc.st.Approvals)
 		inc.st.Approvals = nil
 	}
-	if need := inc.pol.Approvals.Destructive; d.Verdict == alert.VerdictApprove && need > 1 &&
+	need := inc.pol.Approvals.Destructive
+	if inc.v.verified {
+		need = inc.approvalsNeeded(selectActions(inc.st.Proposed, d.Actions))
+	}
+	if d.Verdict == alert.VerdictApprove && need > 1 &&
 		slices.ContainsFunc(selectActions(inc.st.Proposed, d.Actions), func(a alert.Action) bool { return a.Destructive }) {
 		inc.st.Approvals = append(inc.st.Approvals, d)
 		if len(inc.st.Approvals) < need {
@@ -561,4 +587,78 @@ func unavailableReason(k alert.ActionKind) string {
 		return "no identity provider is configured: integrations.idp"
 	}
 	return "no provider carries out " + string(k)
+}
+
+// markProtected marks each proposed action whose target is protected with
+// why and what containing it takes, and says so in the timeline: the
+// responder reads it before approving.
+func (inc *incident) markProtected(ctx workflow.Context, proposal []alert.Action) []alert.Action {
+	out := slices.Clone(proposal)
+	needs := inc.pol.ProtectedNeeds()
+	for i := range out {
+		why := inc.pol.Protection(out[i], inc.st.Context.Asset)
+		if why == "" {
+			continue
+		}
+		if needs != "" {
+			why += "; " + needs
+		}
+		why += "; never contained by a timeout default"
+		out[i].Protected = why
+		inc.note(ctx, alert.StageEscalate, "policy", "protected: "+why)
+	}
+	return out
+}
+
+// mayContainProtected refuses an approval, at a tier below the one the
+// policy names, of an action on a protected target.
+func (inc *incident) mayContainProtected(acts []alert.Action) error {
+	min := inc.pol.Containment.Protected.Tier
+	if inc.pol.TierAtLeast(inc.st.Tier, min) {
+		return nil
+	}
+	var ids []string
+	for _, a := range acts {
+		if a.Protected != "" {
+			ids = append(ids, a.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: protected target(s); containing them needs tier %s or above, and this is %s: escalate, or approve the other actions by ID", strings.Join(ids, ", "), min, inc.st.Tier)
+}
+
+// approvalsNeeded is how many distinct approvers approving acts takes: the
+// destructive count, or the protected count when a protected target is
+// among them and asks more.
+func (inc *incident) approvalsNeeded(acts []alert.Action) int {
+	need := inc.pol.Approvals.Destructive
+	if p := inc.pol.Containment.Protected.Approvals; p > need && slices.ContainsFunc(acts, func(a alert.Action) bool { return a.Protected != "" }) {
+		need = p
+	}
+	return need
+}
+
+// validateRenew judges a lease renewal: an approver at the tier that
+// approved the containment, for leased actions in force.
+func (inc *incident) validateRenew(by string, in DecideInput) error {
+	if !inc.v.verified {
+		return fmt.Errorf("incident %s began before socflow had leases; there is nothing to renew", inc.st.ID)
+	}
+	if !inc.leased() {
+		return fmt.Errorf("incident %s has no containment with a lease in force to renew", inc.st.ID)
+	}
+	for _, id := range in.Actions {
+		if !slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool {
+			return r.Action.ID == id && r.Status.InForce() && !r.LeaseUntil.IsZero()
+		}) {
+			return fmt.Errorf("action %q has no lease in force", id)
+		}
+	}
+	tier := inc.undoTier()
+	if !inc.pol.MayDecide(tier, by, in.Groups...) {
+		return fmt.Errorf("%s is not an approver at tier %s, which approved the containment", by, tier)
+	}
+	return nil
 }

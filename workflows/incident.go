@@ -122,6 +122,9 @@ type incident struct {
 	// validator refuses decisions, which the run could no longer carry
 	// out.
 	ending bool
+	// leaseGen changes when a renewal moves a lease, so that the quiet
+	// wait recomputes its deadline.
+	leaseGen int
 }
 
 // newIncident registers the queries and the decide update before anything
@@ -371,18 +374,31 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 			window = time.Hour
 		}
 		deadline := inc.lastActivity.Add(window)
+		summary := "incident quiet window"
+		lease := time.Time{}
+		if inc.v.verified {
+			// A containment with a lease keeps the incident open until the
+			// lease runs out: nobody else would undo it.
+			if lease = inc.nextLeaseEvent(); !lease.IsZero() && (lease.Before(deadline) || !workflow.Now(ctx).Before(deadline)) {
+				deadline, summary = lease, "containment lease"
+			}
+		}
 		wait := deadline.Sub(workflow.Now(ctx))
 		if wait > 0 {
-			last := inc.lastActivity
+			last, gen := inc.lastActivity, inc.leaseGen
 			_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 				Timeout:      wait,
-				TimerOptions: workflow.TimerOptions{Summary: "incident quiet window"},
+				TimerOptions: workflow.TimerOptions{Summary: summary},
 			}, func() bool {
-				return inc.lastActivity != last || inc.decision != nil || inc.reopen != "" || (inc.engine >= 1 && inc.rolloverDue(ctx))
+				return inc.lastActivity != last || inc.decision != nil || inc.reopen != "" || (inc.engine >= 1 && inc.rolloverDue(ctx)) || inc.leaseGen != gen
 			})
 			if err != nil {
 				return err
 			}
+		}
+		if !lease.IsZero() && !workflow.Now(ctx).Before(inc.nextLeaseEvent()) && inc.decision == nil {
+			inc.runLeases(ctx)
+			continue
 		}
 		if inc.reopen != "" && inc.decision == nil {
 			return errReopen
@@ -393,7 +409,7 @@ func (inc *incident) waitQuiet(ctx workflow.Context) error {
 			}
 			continue
 		}
-		if !workflow.Now(ctx).Before(inc.lastActivity.Add(window)) {
+		if !workflow.Now(ctx).Before(inc.lastActivity.Add(window)) && !(inc.v.verified && inc.leased()) {
 			if !inc.v.carryOut {
 				return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 			}

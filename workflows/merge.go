@@ -308,7 +308,16 @@ func (inc *incident) noteAlert(ctx workflow.Context, stage alert.Stage, msg, ale
 func (inc *incident) addEntities(a *alert.Alert) {
 	o := &inc.st.Omitted
 	for _, h := range a.Entities.Hosts {
-		inc.st.Hosts = inc.appendEntity(inc.st.Hosts, strings.ToLower(h.Name), &o.Hosts)
+		name := strings.ToLower(h.Name)
+		inc.st.Hosts = inc.appendEntity(inc.st.Hosts, name, &o.Hosts)
+		if h.ID != "" && name != "" && !strings.EqualFold(h.ID, name) && slices.Contains(inc.st.Hosts, name) && len(inc.st.HostIDs) < MaxEntities {
+			if inc.st.HostIDs == nil {
+				inc.st.HostIDs = map[string]string{}
+			}
+			if _, ok := inc.st.HostIDs[name]; !ok {
+				inc.st.HostIDs[name] = h.ID
+			}
+		}
 	}
 	for _, u := range a.Entities.Users {
 		inc.st.Users = inc.appendEntity(inc.st.Users, strings.ToLower(u.Name), &o.Users)

@@ -121,6 +121,21 @@ func containOptions(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
+// verifyOptions are a verification poll's: short, since the next poll
+// follows anyway, and bounded so that a vendor that does not answer
+// leaves the action pending until its deadline rather than blocking it.
+func verifyOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    2 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumAttempts:    3,
+		},
+		Summary: summary,
+	})
+}
+
 // enrichOptions are the local (in-memory lookups) and remote options of
 // the enrichment sources.
 func enrichLocalOptions(ctx workflow.Context) workflow.Context {

@@ -77,6 +77,18 @@ const (
 	// configured provider can carry out (the policy snapshot's
 	// Containment), listing each in the state and the timeline with why.
 	rulesCapableProposals workflow.Version = 2
+	// rulesVerifiedContainment: containment that is verified, leased and
+	// undoes only what socflow did. An action the vendor has not
+	// confirmed is pending verification, polled until confirmed, failed
+	// or past its deadline (then unverified, and the incident escalates);
+	// a target already so is left as found with no undo; an undo counts
+	// as done only when it succeeded (a failed one leaves revert_failed
+	// and escalates); an action with a lease is undone when the lease
+	// runs out, after a notice, unless renewed (verdict renew); a
+	// protected target needs the tier and approvals the policy names,
+	// which the proposal states; and the EDR device ID travels with an
+	// isolation.
+	rulesVerifiedContainment workflow.Version = 3
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -95,13 +107,16 @@ type decisionVersions struct {
 	link bool
 	// capable: rulesCapableProposals.
 	capable bool
+	// verified: rulesVerifiedContainment.
+	verified bool
 }
 
 // readDecisionVersions records (or replays) the marker of the incident's
 // rules; a run recorded before it replays the four decision markers.
 func readDecisionVersions(ctx workflow.Context) decisionVersions {
-	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesCapableProposals); v >= rulesLinkedCases {
-		return decisionVersions{carryOut: true, undo: true, trust: true, reenter: true, link: true, capable: v >= rulesCapableProposals}
+	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesVerifiedContainment); v >= rulesLinkedCases {
+		return decisionVersions{carryOut: true, undo: true, trust: true, reenter: true, link: true,
+			capable: v >= rulesCapableProposals, verified: v >= rulesVerifiedContainment}
 	}
 	on := func(id string) bool {
 		return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion

@@ -37,7 +37,18 @@ type fakes struct {
 	audits   []json.RawMessage
 	// failBlock makes BlockIP fail with the given HTTP status.
 	failBlock int
-	intelErr  error
+	// targets are the fake vendors' states; pendingReads is how many
+	// reads a host request stays pending, neverConfirm keeps it pending,
+	// vendorFails fails it with that reason, failRelease makes releases
+	// fail (403).
+	targets      map[string]*target
+	pendingReads int
+	neverConfirm bool
+	vendorFails  string
+	failRelease  bool
+	// edrIDs are the device IDs isolations named.
+	edrIDs   []string
+	intelErr error
 	// onNotify, when set, runs inside the Notify activity (outside the
 	// workflow), for tests that act while a message is being sent.
 	onNotify func(activities.NotifyKind)
@@ -60,14 +71,90 @@ func (f *fakes) record(list *[]string, s string) {
 	*list = append(*list, s)
 }
 
-func (f *fakes) IsolateHost(_ context.Context, host, _ string) (string, error) {
-	f.record(&f.edrCalls, "isolate "+host)
-	return "act-" + host, nil
+// target is a fake vendor's view of one target: its phase, and how many
+// more reads a request in flight stays pending.
+type target struct {
+	phase activities.Phase
+	reads int
 }
 
-func (f *fakes) ReleaseHost(_ context.Context, host, _ string) (string, error) {
-	f.record(&f.edrCalls, "release "+host)
-	return "rel-" + host, nil
+// state reads a target as the vendor reports it: a request in flight is
+// pending for f.pendingReads reads (forever with f.neverConfirm), then
+// done, or failed with f.vendorFails.
+func (f *fakes) state(key string) activities.TargetState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.targets[key]
+	if t == nil {
+		return activities.TargetState{Phase: activities.PhaseOff, Vendor: "normal"}
+	}
+	switch t.phase {
+	case activities.PhaseTurningOn, activities.PhaseTurningOff:
+		if f.vendorFails != "" {
+			t.phase = activities.PhaseOff
+			return activities.TargetState{Phase: activities.PhaseOff, Vendor: "Failed", Failed: f.vendorFails}
+		}
+		if f.neverConfirm {
+			break
+		}
+		if t.reads--; t.reads < 0 {
+			t.phase = map[activities.Phase]activities.Phase{activities.PhaseTurningOn: activities.PhaseOn, activities.PhaseTurningOff: activities.PhaseOff}[t.phase]
+		}
+	}
+	return activities.TargetState{Phase: t.phase, Vendor: string(t.phase)}
+}
+
+// set starts a request that moves the target on or off.
+func (f *fakes) set(key string, on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.targets == nil {
+		f.targets = map[string]*target{}
+	}
+	ph, final := activities.PhaseTurningOff, activities.PhaseOff
+	if on {
+		ph, final = activities.PhaseTurningOn, activities.PhaseOn
+	}
+	if f.pendingReads == 0 && !f.neverConfirm && f.vendorFails == "" || !strings.HasPrefix(key, "host:") {
+		ph = final
+	}
+	f.targets[key] = &target{phase: ph, reads: f.pendingReads}
+}
+
+// already makes a target contained before socflow acts.
+func (f *fakes) already(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.targets == nil {
+		f.targets = map[string]*target{}
+	}
+	f.targets[key] = &target{phase: activities.PhaseOn}
+}
+
+func (f *fakes) HostState(_ context.Context, h alert.Host, _ string) (activities.TargetState, error) {
+	return f.state("host:" + h.Name), nil
+}
+
+func (f *fakes) IsolateHost(_ context.Context, h alert.Host, _ string) (string, error) {
+	f.record(&f.edrCalls, "isolate "+h.Name)
+	if h.ID != "" {
+		f.record(&f.edrIDs, h.ID)
+	}
+	f.set("host:"+h.Name, true)
+	return "act-" + h.Name, nil
+}
+
+func (f *fakes) ReleaseHost(_ context.Context, h alert.Host, _ string) (string, error) {
+	f.record(&f.edrCalls, "release "+h.Name)
+	if f.failRelease {
+		return "", &httpx.StatusError{Method: "POST", URL: "/api/machines/unisolate", Code: 403}
+	}
+	f.set("host:"+h.Name, false)
+	return "rel-" + h.Name, nil
+}
+
+func (f *fakes) BlockState(_ context.Context, ip string) (activities.TargetState, error) {
+	return f.state("ip:" + ip), nil
 }
 
 func (f *fakes) BlockIP(_ context.Context, ip, _ string) (string, error) {
@@ -76,21 +163,29 @@ func (f *fakes) BlockIP(_ context.Context, ip, _ string) (string, error) {
 		return "", &httpx.StatusError{Method: "POST", URL: "/api/indicators", Code: f.failBlock}
 	}
 	f.record(&f.edrCalls, "block "+ip)
+	f.set("ip:"+ip, true)
 	return "ind-" + ip, nil
 }
 
 func (f *fakes) UnblockIP(_ context.Context, ip, ref string) error {
 	f.record(&f.edrCalls, "unblock "+ip+" "+ref)
+	f.set("ip:"+ip, false)
 	return nil
+}
+
+func (f *fakes) AccountState(_ context.Context, user string) (activities.TargetState, error) {
+	return f.state("user:" + user), nil
 }
 
 func (f *fakes) DisableUser(_ context.Context, user string) error {
 	f.record(&f.idpCalls, "disable "+user)
+	f.set("user:"+user, true)
 	return nil
 }
 
 func (f *fakes) EnableUser(_ context.Context, user string) error {
 	f.record(&f.idpCalls, "enable "+user)
+	f.set("user:"+user, false)
 	return nil
 }
 
