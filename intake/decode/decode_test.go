@@ -380,6 +380,19 @@ func TestDecodeFixtures(t *testing.T) {
 				Desc: "MiniDump against the LSASS",
 			}},
 		},
+		{
+			// A sensor that reported no hostname: the agent ID names the
+			// host, so the incident groups by it and the EDR can contain it.
+			file: "falcon/epp_agent_id_only.json",
+			alerts: []want{{
+				ID:     "fedcba9876543210fedcba9876543210:ind:9a8b7c6d5e4f30211203f4e5d6c7b8a9:223344556677-10304-1111111",
+				Source: "crowdstrike", Rule: "XmrigMiner", Title: "XmrigMiner", Category: "malware",
+				Severity: alert.SeverityHigh, Time: "2026-05-14T12:01:00Z",
+				Techniques: []string{"T1496"},
+				Entities:   []string{"host 9a8b7c6d5e4f30211203f4e5d6c7b8a9 id=9a8b7c6d5e4f30211203f4e5d6c7b8a9"},
+				Labels:     map[string]string{"tactic_id": "TA0040", "pattern_id": "10304"},
+			}},
+		},
 		{file: "falcon/stream.json", entry: 0, skipped: 1, skip: "eventType AuthActivityAuditEvent"},
 		{file: "falcon/stream.json", entry: 1, skipped: 1, skip: "eventType UserActivityAuditEvent"},
 		{
@@ -469,11 +482,26 @@ func TestDecodeFixtures(t *testing.T) {
 				Rule: "Suspicious connection blocked by network protection", Title: "Suspicious connection blocked by network protection",
 				Category: "malware", Severity: alert.SeverityMedium, Time: "2026-05-14T13:00:00Z",
 				Entities: []string{
-					"host  id=bb22cc33dd44ee55ff6677889900aabbccddeeff",
+					"host bb22cc33dd44ee55ff6677889900aabbccddeeff id=bb22cc33dd44ee55ff6677889900aabbccddeeff",
 					"ip 203.0.113.200",
 					"process msedge.exe pid=8812",
 				},
 				Labels: map[string]string{"vendor_severity": "UnSpecified"},
+			}},
+		},
+		{
+			// machineId without computerDnsName: the machine ID names the
+			// host, so the incident groups by the machine, not the alert.
+			file: "defender/machine_id_only.json",
+			alerts: []want{{
+				ID: "da638512345611112222_3", Source: "defender",
+				Rule: "Suspicious process injection observed", Title: "Suspicious process injection observed",
+				Category: "malware", Severity: alert.SeverityHigh, Time: "2026-05-14T13:59:58Z",
+				Techniques: []string{"T1055"},
+				Entities:   []string{"host cc33dd44ee55ff6677889900aabbccddeeff0011 id=cc33dd44ee55ff6677889900aabbccddeeff0011"},
+				Labels: map[string]string{"incident_id": "4301", "detection_source": "WindowsDefenderAtp",
+					"vendor_category": "DefenseEvasion", "vendor_severity": "High", "status": "New"},
+				Desc: "injected code",
 			}},
 		},
 		{file: "defender/error_no_title.json", errHas: []string{"defender: title: missing"}},
