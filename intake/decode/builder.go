@@ -491,6 +491,7 @@ func (b *builder) finish(raw []byte, entityFields string) (alert.Alert, error) {
 		}
 		return alert.Alert{}, &FieldError{Format: b.format, Field: entityFields, Reason: reason}
 	}
+	nameHostsByID(&a)
 	a.TruncateRaw(raw)
 	if a.ID == "" {
 		a.ID = rawID(raw)
@@ -499,6 +500,25 @@ func (b *builder) finish(raw []byte, entityFields string) (alert.Alert, error) {
 		return alert.Alert{}, &invalidError{format: b.format, err: err}
 	}
 	return a, nil
+}
+
+// nameHostsByID names each host that has an EDR ID but no name by its ID
+// (Defender's machineId with no computerDnsName, a Falcon AgentId with no
+// Hostname). Everything downstream reads a host by its name only: the
+// "host" group_by (alert.Alert.PrimaryHost), the incident's hosts, and the
+// playbooks, which propose isolate_host per host name. A nameless host is
+// therefore lost there, and its incident groups by the alert instead of
+// the machine, with no host to isolate. Named by its ID, the machine keys
+// its incident ("host:<id>") and is the isolation target, which the EDR
+// resolves as a device ID. It is done once the alert is built, not in
+// builder.host, so that a later mention of the same ID with a name still
+// fills the name in.
+func nameHostsByID(a *alert.Alert) {
+	for i := range a.Entities.Hosts {
+		if h := &a.Entities.Hosts[i]; strings.TrimSpace(h.Name) == "" && h.ID != "" {
+			h.Name = h.ID
+		}
+	}
 }
 
 // rawID derives an alert ID from the payload, as intake does for native

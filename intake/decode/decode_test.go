@@ -11,25 +11,27 @@ import (
 
 // Hashes used across the fixtures.
 const (
-	psMD5       = "2f2d399f0ea8844859fe5514b304733b"
-	psSHA1      = "0ecb32ead414fafc2e25e3b0bb0c2c35738274b6"
-	psSHA256    = "86f51b17077aee2d7885528286a00aa632489cfee188cc99fbec881feb06dca7"
-	docmSHA1    = "67b828546a3ce114da15a6938177dcffb8e5920f"
-	docmSHA256  = "d2060b0abc834dd872068db3ce8ee88059acd70c344a648f55b0592b7bc793f7"
-	mimiMD5     = "aa623a8a2a34729b095ffaf5b48d48b0"
-	mimiSHA256  = "f2e589860108e1dedfae546aa4ffde86c653da28a6c2b1816432cafbf1512d36"
-	xmrigMD5    = "98f261bfbad2c4a220b186cab7610e68"
-	xmrigSHA256 = "77862efd76591a786f99d400c0f97633e2bfb2bbd18b09dd6bf33ebe49f40f07"
-	dropSHA256  = "a934d8d273e44f15ccddbcd7180cf99d0fff719acff064f0b080299f9cd83e41"
-	wordSHA1    = "16b1fb06f6479871665769acf255f486120af57d"
-	wordSHA256  = "dc47f76a57c0f9a92de6592acce83e78dc19f2c777f692bc3ffce08f4de15aa5"
-	passwdMD5   = "76a2173be6393254e72ffa4d6df1030a"
-	passwdSHA1  = "30274c47903bd1bac7633bbf09743149ebab805f"
-	passwdSHA2  = "0d6be69b264717f2dd33652e212b173104b4a647b7c11ae72e9885f11cd312fb"
-	loaderMD5   = "7869d89b70d2fd40e1e172f17a77c364"
-	loaderSHA2  = "88fa9fc376e2e7b90d921f3940c8e062aca70acfc660f3607d62b076f48925ce"
-	svchSHA1    = "b70ff80481cedcf37226950072f30d3a02176501"
-	svchSHA256  = "2304caf89b18c016c8bd4d3247cf38c88b5b609ca8740d703323aa5e458608b2"
+	psMD5        = "2f2d399f0ea8844859fe5514b304733b"
+	psSHA1       = "0ecb32ead414fafc2e25e3b0bb0c2c35738274b6"
+	psSHA256     = "86f51b17077aee2d7885528286a00aa632489cfee188cc99fbec881feb06dca7"
+	docmSHA1     = "67b828546a3ce114da15a6938177dcffb8e5920f"
+	docmSHA256   = "d2060b0abc834dd872068db3ce8ee88059acd70c344a648f55b0592b7bc793f7"
+	mimiMD5      = "aa623a8a2a34729b095ffaf5b48d48b0"
+	mimiSHA256   = "f2e589860108e1dedfae546aa4ffde86c653da28a6c2b1816432cafbf1512d36"
+	xmrigMD5     = "98f261bfbad2c4a220b186cab7610e68"
+	xmrigSHA256  = "77862efd76591a786f99d400c0f97633e2bfb2bbd18b09dd6bf33ebe49f40f07"
+	dropSHA256   = "a934d8d273e44f15ccddbcd7180cf99d0fff719acff064f0b080299f9cd83e41"
+	wordSHA1     = "16b1fb06f6479871665769acf255f486120af57d"
+	wordSHA256   = "dc47f76a57c0f9a92de6592acce83e78dc19f2c777f692bc3ffce08f4de15aa5"
+	passwdMD5    = "76a2173be6393254e72ffa4d6df1030a"
+	passwdSHA1   = "30274c47903bd1bac7633bbf09743149ebab805f"
+	passwdSHA2   = "0d6be69b264717f2dd33652e212b173104b4a647b7c11ae72e9885f11cd312fb"
+	loaderMD5    = "7869d89b70d2fd40e1e172f17a77c364"
+	loaderSHA2   = "88fa9fc376e2e7b90d921f3940c8e062aca70acfc660f3607d62b076f48925ce"
+	svchSHA1     = "b70ff80481cedcf37226950072f30d3a02176501"
+	svchSHA256   = "2304caf89b18c016c8bd4d3247cf38c88b5b609ca8740d703323aa5e458608b2"
+	rundllMD5    = "85d717cf184677fc22905ef225732786"
+	rundllSHA256 = "ac23ec25b93dc822308ef59db9dc34038be3ac2bdacdb4ed2d543740b9dc28e9"
 )
 
 // TestDecodeFixtures decodes every fixture by detection, and again with
@@ -354,6 +356,43 @@ func TestDecodeFixtures(t *testing.T) {
 				},
 			}},
 		},
+		{
+			// The event type as the issue and some CrowdStrike pages spell
+			// it; every field containment needs, from its documented name.
+			file: "falcon/epp_detection_summary_caps.json",
+			alerts: []want{{
+				ID:     "fedcba9876543210fedcba9876543210:ind:5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b:123456789012-5702-7654321",
+				Source: "crowdstrike", Rule: "CredentialDumpingViaRundll32", Title: "CredentialDumpingViaRundll32",
+				Category: "identity", Severity: alert.SeverityCritical, Time: "2026-05-14T12:00:00.456Z",
+				Techniques: []string{"T1003.001"},
+				Entities: []string{
+					"host FIN-LT-0419 id=5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b ip=10.0.4.19 os=Windows",
+					"user dana domain=CORP",
+					`process rundll32.exe cmd=rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 708 C:\Users\Public\l.dmp full parent=cmd.exe sha256=` + rundllSHA256,
+					`file rundll32.exe path=\Device\HarddiskVolume3\Windows\System32 md5=` + rundllMD5 + " sha256=" + rundllSHA256,
+				},
+				Labels: map[string]string{
+					"tactic": "Credential Access", "tactic_id": "TA0006", "technique": "OS Credential Dumping",
+					"technique_id": "T1003.001", "pattern_id": "5702", "objective": "Gain Access",
+					"vendor_severity": "Critical", "falcon_process_id": "123456789012",
+					"customer_id": "fedcba9876543210fedcba9876543210", "stream_offset": "2031337",
+				},
+				Desc: "MiniDump against the LSASS",
+			}},
+		},
+		{
+			// A sensor that reported no hostname: the agent ID names the
+			// host, so the incident groups by it and the EDR can contain it.
+			file: "falcon/epp_agent_id_only.json",
+			alerts: []want{{
+				ID:     "fedcba9876543210fedcba9876543210:ind:9a8b7c6d5e4f30211203f4e5d6c7b8a9:223344556677-10304-1111111",
+				Source: "crowdstrike", Rule: "XmrigMiner", Title: "XmrigMiner", Category: "malware",
+				Severity: alert.SeverityHigh, Time: "2026-05-14T12:01:00Z",
+				Techniques: []string{"T1496"},
+				Entities:   []string{"host 9a8b7c6d5e4f30211203f4e5d6c7b8a9 id=9a8b7c6d5e4f30211203f4e5d6c7b8a9"},
+				Labels:     map[string]string{"tactic_id": "TA0040", "pattern_id": "10304"},
+			}},
+		},
 		{file: "falcon/stream.json", entry: 0, skipped: 1, skip: "eventType AuthActivityAuditEvent"},
 		{file: "falcon/stream.json", entry: 1, skipped: 1, skip: "eventType UserActivityAuditEvent"},
 		{
@@ -443,11 +482,26 @@ func TestDecodeFixtures(t *testing.T) {
 				Rule: "Suspicious connection blocked by network protection", Title: "Suspicious connection blocked by network protection",
 				Category: "malware", Severity: alert.SeverityMedium, Time: "2026-05-14T13:00:00Z",
 				Entities: []string{
-					"host  id=bb22cc33dd44ee55ff6677889900aabbccddeeff",
+					"host bb22cc33dd44ee55ff6677889900aabbccddeeff id=bb22cc33dd44ee55ff6677889900aabbccddeeff",
 					"ip 203.0.113.200",
 					"process msedge.exe pid=8812",
 				},
 				Labels: map[string]string{"vendor_severity": "UnSpecified"},
+			}},
+		},
+		{
+			// machineId without computerDnsName: the machine ID names the
+			// host, so the incident groups by the machine, not the alert.
+			file: "defender/machine_id_only.json",
+			alerts: []want{{
+				ID: "da638512345611112222_3", Source: "defender",
+				Rule: "Suspicious process injection observed", Title: "Suspicious process injection observed",
+				Category: "malware", Severity: alert.SeverityHigh, Time: "2026-05-14T13:59:58Z",
+				Techniques: []string{"T1055"},
+				Entities:   []string{"host cc33dd44ee55ff6677889900aabbccddeeff0011 id=cc33dd44ee55ff6677889900aabbccddeeff0011"},
+				Labels: map[string]string{"incident_id": "4301", "detection_source": "WindowsDefenderAtp",
+					"vendor_category": "DefenseEvasion", "vendor_severity": "High", "status": "New"},
+				Desc: "injected code",
 			}},
 		},
 		{file: "defender/error_no_title.json", errHas: []string{"defender: title: missing"}},

@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/socflow/socflow/alert"
 )
@@ -12,8 +13,9 @@ import (
 // "eventCreationTime", ...}, "event": {...}}), as the Event Streams API and
 // the Falcon SIEM Connector emit them. DetectionSummaryEvent and its
 // successor EppDetectionSummaryEvent (2024 onwards: Name, Hostname, AgentId,
-// CompositeId, TechniqueId, ...) become alerts; every other event type
-// (audit, authentication, incident, remote response) is skipped.
+// CompositeId, TechniqueId, ...), in any letter case, become alerts; every
+// other event type (audit, authentication, incident, remote response) is
+// skipped.
 type falconFormat struct{}
 
 func (falconFormat) Name() string { return "falcon" }
@@ -63,13 +65,30 @@ func falconSeverity(ev map[string]any) (alert.Severity, string, error) {
 	return defaultSeverity, "", nil
 }
 
+// falconDetectionTypes are the event types that are detections: the legacy
+// DetectionSummaryEvent and its successor EppDetectionSummaryEvent.
+var falconDetectionTypes = []string{"DetectionSummaryEvent", "EppDetectionSummaryEvent"}
+
+// falconDetection reports whether eventType names a detection, without
+// regard to case: the stream writes "EppDetectionSummaryEvent", while
+// CrowdStrike's own pages and connectors also spell it
+// "EPPDetectionSummaryEvent", and a detection skipped for its spelling is
+// a host nobody contains.
+func falconDetection(eventType string) bool {
+	for _, t := range falconDetectionTypes {
+		if strings.EqualFold(eventType, t) {
+			return true
+		}
+	}
+	return false
+}
+
 func falconOne(doc map[string]any, raw []byte) (alert.Alert, string, error) {
 	et := str(doc, "metadata.eventType")
-	switch et {
-	case "DetectionSummaryEvent", "EppDetectionSummaryEvent":
-	case "":
+	switch {
+	case et == "":
 		return alert.Alert{}, "", missing("falcon", "metadata.eventType")
-	default:
+	case !falconDetection(et):
 		return alert.Alert{}, "eventType " + et, nil
 	}
 	ev := obj(doc, "event")
@@ -151,7 +170,12 @@ func falconOne(doc map[string]any, raw []byte) (alert.Alert, string, error) {
 	}
 
 	b.label("tactic", tactic)
+	b.label("tactic_id", str(ev, "TacticId"))
 	b.label("technique", technique)
+	b.label("technique_id", str(ev, "TechniqueId"))
+	// PatternId names the detection logic that fired (the same for every
+	// detection of one behaviour), for tuning and for CrowdStrike support.
+	b.label("pattern_id", str(ev, "PatternId"))
 	b.label("objective", str(ev, "Objective"))
 	b.label("disposition", str(ev, "PatternDispositionDescription"))
 	b.label("falcon_link", str(ev, "FalconHostLink"))

@@ -66,6 +66,9 @@ func (nativeFormat) Decode(raw []byte) (Result, error) {
 	if err := a.Validate(); err != nil {
 		return Result{}, &invalidError{format: "native", err: err}
 	}
+	// A native host may carry only its ID too (alert.Alert.Validate allows
+	// it); it is grouped and contained like a vendor's.
+	nameHostsByID(&a)
 	a.TruncateRaw(raw)
 	if a.ID == "" {
 		a.ID = rawID(raw)

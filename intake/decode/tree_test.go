@@ -250,6 +250,35 @@ func TestBuilderEntities(t *testing.T) {
 	}
 }
 
+// TestHostNamedByID: a host known only by its EDR ID is named by it when
+// the alert is finished, and only then, so that a later mention of the same
+// ID with a name still names it; a native alert gets the same.
+func TestHostNamedByID(t *testing.T) {
+	b := newBuilder("test")
+	b.a.Rule, b.a.Severity, b.a.Time = "r", alert.SeverityHigh, time.Date(2026, 5, 14, 12, 0, 0, 0, time.UTC)
+	b.host("", "aid-1", nil, "")
+	b.host("ws-1", "aid-1", nil, "")
+	b.host("", "aid-2", nil, "")
+	b.host("ws-3", "", nil, "")
+	a, err := b.finish([]byte(`{}`), "hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"host ws-1 id=aid-1", "host aid-2 id=aid-2", "host ws-3"}
+	if got := entityLines(a.Entities); !slices.Equal(got, want) {
+		t.Errorf("entities:\n got  %s\n want %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+	}
+
+	res, err := Builtin().Decode([]byte(`{"source":"edr","rule":"r","title":"t","severity":"high",`+
+		`"time":"2026-05-14T12:00:00Z","entities":{"hosts":[{"name":"","id":"dev-9"}]}}`), "native")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := entityLines(res.Alerts[0].Entities); !slices.Equal(got, []string{"host dev-9 id=dev-9"}) {
+		t.Errorf("native entities = %q", got)
+	}
+}
+
 // TestSeverityMappings pins every vendor scale at its band edges.
 func TestSeverityMappings(t *testing.T) {
 	type c struct {
