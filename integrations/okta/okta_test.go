@@ -17,7 +17,6 @@ import (
 	"github.com/socflow/socflow/integrations/okta/oktatest"
 )
 
-
 // setup serves h on a loopback server and returns a client for it.
 func setup(t *testing.T, h http.Handler, token string) *okta.Client {
 	t.Helper()
