@@ -234,20 +234,24 @@ func TestDevFlags(t *testing.T) {
 		want    DevOptions
 	}{
 		{args: []string{"--ephemeral"}, want: DevOptions{
-			DB: filepath.Join(".socflow", "temporal.db"), Ephemeral: true, APIAddr: "127.0.0.1:8080", IP: "127.0.0.1", TemporalPort: 7233, UIPort: 8233,
+			DB: filepath.Join(".socflow", "temporal.db"), Ephemeral: true, APIAddr: "127.0.0.1:8080", IP: "127.0.0.1", TemporalPort: 7233, UIPort: 8233, EDR: "defender",
 		}},
 		{args: []string{"--db", "x.db", "--ui-port", "0", "--api-addr", "127.0.0.1:9090"}, want: DevOptions{
-			DB: "x.db", APIAddr: "127.0.0.1:9090", IP: "127.0.0.1", TemporalPort: 7233, UIPort: 0,
+			DB: "x.db", APIAddr: "127.0.0.1:9090", IP: "127.0.0.1", TemporalPort: 7233, UIPort: 0, EDR: "defender",
 		}},
 		{args: []string{"--db", "x", "--ephemeral"}, wantErr: true},
 		{args: []string{"--ip", "0.0.0.0"}, wantErr: true},
 		{args: []string{"--ip", "192.0.2.10", "--ui-port", "0"}, wantErr: true},
 		{args: []string{"--ip", "0.0.0.0", "--expose-temporal"}, want: DevOptions{
-			DB: filepath.Join(".socflow", "temporal.db"), APIAddr: "127.0.0.1:8080", IP: "0.0.0.0", TemporalPort: 7233, UIPort: 8233, ExposeTemporal: true,
+			DB: filepath.Join(".socflow", "temporal.db"), APIAddr: "127.0.0.1:8080", IP: "0.0.0.0", TemporalPort: 7233, UIPort: 8233, ExposeTemporal: true, EDR: "defender",
 		}},
 		{args: []string{"--ip", "::1"}, want: DevOptions{
-			DB: filepath.Join(".socflow", "temporal.db"), APIAddr: "127.0.0.1:8080", IP: "::1", TemporalPort: 7233, UIPort: 8233,
+			DB: filepath.Join(".socflow", "temporal.db"), APIAddr: "127.0.0.1:8080", IP: "::1", TemporalPort: 7233, UIPort: 8233, EDR: "defender",
 		}},
+		{args: []string{"--edr", "falcon"}, want: DevOptions{
+			DB: filepath.Join(".socflow", "temporal.db"), APIAddr: "127.0.0.1:8080", IP: "127.0.0.1", TemporalPort: 7233, UIPort: 8233, EDR: "falcon",
+		}},
+		{args: []string{"--edr", "sentinelone"}, wantErr: true},
 		{args: []string{"positional"}, wantErr: true},
 	}
 	for _, tt := range tests {
@@ -333,6 +337,7 @@ func TestRun(t *testing.T) {
 		{name: "alert submit: empty stdin", args: []string{"alert", "submit", "-"}, code: ExitRejected, errOut: []string{"empty"}},
 		{name: "dev: --db and --ephemeral", args: []string{"dev", "--db", "x", "--ephemeral"}, code: ExitUsage, errOut: []string{"exclude each other"}},
 		{name: "dev: --ip beyond loopback", args: []string{"dev", "--ip", "0.0.0.0"}, code: ExitUsage, errOut: []string{"no authentication", "--expose-temporal"}},
+		{name: "dev: unknown --edr", args: []string{"dev", "--edr", "sentinelone"}, code: ExitUsage, errOut: []string{"--edr must be one of defender, falcon", "sentinelone"}},
 		{name: "incident list --priority P9", args: []string{"incident", "list", "--priority", "P9"}, code: ExitUsage, errOut: []string{"P9"}},
 		{name: "incident decide without a verdict", args: []string{"incident", "decide", "host:dc01"}, code: ExitUsage},
 		{name: "incident decide with --as", args: []string{"incident", "decide", "host:dc01", "--deny", "--as", "alice"}, code: ExitUsage, errOut: []string{"--as"}},

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,9 +22,13 @@ import (
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
+	"github.com/socflow/socflow/integrations/falcon"
+	"github.com/socflow/socflow/integrations/falcon/falcontest"
 	"github.com/socflow/socflow/integrations/httpx"
 	"github.com/socflow/socflow/integrations/okta"
 	"github.com/socflow/socflow/integrations/okta/oktatest"
+	"github.com/socflow/socflow/integrations/panos"
+	"github.com/socflow/socflow/integrations/panos/panostest"
 	"github.com/socflow/socflow/worker"
 	"github.com/socflow/socflow/workflows"
 )
@@ -39,6 +44,9 @@ type DevOptions struct {
 	// ExposeTemporal allows --ip beyond loopback: the embedded Temporal
 	// frontend and Web UI have no authentication.
 	ExposeTemporal bool
+	// EDR is the built-in EDR fake dev runs when the configuration names
+	// no EDR: "defender" or "falcon".
+	EDR string
 	// Ready, when set, receives the API address once everything is up
 	// (tests use it instead of polling the terminal).
 	Ready chan<- string
@@ -63,6 +71,9 @@ resumes every unfinished workflow.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Ephemeral && cmd.Flags().Changed("db") {
 				return usageErrorf("--db and --ephemeral exclude each other")
+			}
+			if !slices.Contains(devEDRs, opts.EDR) {
+				return usageErrorf("--edr must be one of %s, not %q", strings.Join(devEDRs, ", "), opts.EDR)
 			}
 			if !isLoopback(opts.IP) && !opts.ExposeTemporal {
 				return usageErrorf("--ip %s exposes the Temporal frontend and Web UI, which have no authentication: "+
@@ -89,6 +100,7 @@ resumes every unfinished workflow.`,
 	cmd.Flags().IntVar(&opts.TemporalPort, "temporal-port", 7233, "Temporal frontend gRPC port")
 	cmd.Flags().IntVar(&opts.UIPort, "ui-port", 8233, "Temporal Web UI port (0 disables it)")
 	cmd.Flags().BoolVar(&opts.ExposeTemporal, "expose-temporal", false, "allow --ip beyond loopback (Temporal and its UI have no authentication)")
+	cmd.Flags().StringVar(&opts.EDR, "edr", "defender", "built-in EDR fake when the configuration names no EDR: "+strings.Join(devEDRs, " or "))
 	return cmd
 }
 
@@ -163,32 +175,12 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	}
 	defer store.Close()
 	wo := worker.Options{Config: cfg, Client: c, Logger: log, Console: f.Out, Events: store}
-	var edrNote, idpNote string
-	hc := &http.Client{Timeout: 30 * time.Second}
-	if cfg.Integrations.EDR.Provider == "" {
-		fake := defendertest.New(defendertest.WithToken("dev"))
-		url, err := fake.Start("127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("dev: start the built-in EDR: %w", err)
-		}
-		defer fake.Close()
-		if wo.EDR, err = defender.New(hc, url, "dev"); err != nil {
-			return err
-		}
-		edrNote = "built-in Defender for Endpoint fake at " + url
+	fakes, err := startDevFakes(cfg, opts.EDR, devPendingFor)
+	defer fakes.close()
+	if err != nil {
+		return err
 	}
-	if cfg.Integrations.IDP.Provider == "" {
-		fake := oktatest.New(oktatest.WithToken("dev"))
-		url, err := fake.Start("127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("dev: start the built-in identity provider: %w", err)
-		}
-		defer fake.Close()
-		if wo.IDP, err = okta.New(hc, url, "dev"); err != nil {
-			return err
-		}
-		idpNote = "built-in Okta fake at " + url
-	}
+	wo.EDR, wo.IDP, wo.Firewall = fakes.edr, fakes.idp, fakes.firewall
 	wk, err := worker.New(wo)
 	if err != nil {
 		return err
@@ -256,11 +248,8 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	if codecEndpoint != "" && srv.UIURL() != "" {
 		fmt.Fprintf(w, "  Codec         %s (the Web UI decrypts through it)\n", codecEndpoint)
 	}
-	if edrNote != "" {
-		fmt.Fprintf(w, "  EDR           %s\n", edrNote)
-	}
-	if idpNote != "" {
-		fmt.Fprintf(w, "  Identity      %s\n", idpNote)
+	for _, n := range fakes.notes {
+		fmt.Fprintf(w, "  %-13s %s\n", n.what, n.text)
 	}
 	fmt.Fprintf(w, "  Audit log     %s\n", filepath.Join(cfg.DataDir, "audit.jsonl"))
 	switch sl := cfg.Integrations.Slack; {
@@ -291,6 +280,98 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	case err := <-errc:
 		return err
 	}
+}
+
+// devEDRs are the EDR fakes dev can run, the default first.
+var devEDRs = []string{"defender", "falcon"}
+
+// devPendingFor is how long the fake EDR keeps an isolation pending before
+// it confirms it, and about how long the fake firewall's commit takes.
+const devPendingFor = 3 * time.Second
+
+// devAddressGroup is the fake firewall's block address group.
+const devAddressGroup = "socflow-blocked"
+
+// devFakes are the loopback fakes dev runs in place of the integrations
+// the configuration leaves out, the clients the worker uses for them, and
+// what dev says about them.
+type devFakes struct {
+	edr, idp, firewall any
+	notes              []devNote
+	closers            []func() error
+}
+
+type devNote struct{ what, text string }
+
+func (f *devFakes) close() {
+	for _, c := range slices.Backward(f.closers) {
+		_ = c()
+	}
+}
+
+// startDevFakes starts the fakes: an EDR (edr names which) when the
+// configuration has none, and with it a PAN-OS firewall unless one is
+// configured, so that block_ip is the firewall's; an Okta when there is
+// no identity provider. A fake firewall beside a real EDR would take its
+// blocks, so there is none then. The EDR fake confirms an isolation
+// pendingFor after the request. The caller closes what it returns, also
+// on error.
+func startDevFakes(cfg *config.Config, edr string, pendingFor time.Duration) (*devFakes, error) {
+	f := &devFakes{}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	in := cfg.Integrations
+	if in.EDR.Provider == "" {
+		switch edr {
+		case "falcon":
+			fake := falcontest.New(falcontest.WithPendingFor(pendingFor))
+			url, err := fake.Start("127.0.0.1:0")
+			if err != nil {
+				return f, fmt.Errorf("dev: start the built-in EDR: %w", err)
+			}
+			f.closers = append(f.closers, fake.Close)
+			if f.edr, err = falcon.New(hc, falcon.Config{BaseURL: url, ClientID: falcontest.DefaultClientID, ClientSecret: falcontest.DefaultClientSecret}); err != nil {
+				return f, err
+			}
+			f.notes = append(f.notes, devNote{"EDR", "built-in CrowdStrike Falcon fake at " + url})
+		default:
+			fake := defendertest.New(defendertest.WithToken("dev"), defendertest.WithPendingFor(pendingFor))
+			url, err := fake.Start("127.0.0.1:0")
+			if err != nil {
+				return f, fmt.Errorf("dev: start the built-in EDR: %w", err)
+			}
+			f.closers = append(f.closers, fake.Close)
+			if f.edr, err = defender.New(hc, url, "dev"); err != nil {
+				return f, err
+			}
+			f.notes = append(f.notes, devNote{"EDR", "built-in Defender for Endpoint fake at " + url})
+		}
+		if in.Firewall.Provider == "" {
+			fake := panostest.New(panostest.WithCommitPolls(2))
+			url, err := fake.Start("127.0.0.1:0")
+			if err != nil {
+				return f, fmt.Errorf("dev: start the built-in firewall: %w", err)
+			}
+			f.closers = append(f.closers, fake.Close)
+			f.firewall, err = panos.New(hc, panos.Config{URL: url, Key: panostest.DefaultKey, AddressGroup: devAddressGroup, PollInterval: max(pendingFor/2, time.Millisecond)})
+			if err != nil {
+				return f, err
+			}
+			f.notes = append(f.notes, devNote{"Firewall", "built-in PAN-OS fake at " + url + " (address group " + devAddressGroup + ")"})
+		}
+	}
+	if in.IDP.Provider == "" {
+		fake := oktatest.New(oktatest.WithToken("dev"))
+		url, err := fake.Start("127.0.0.1:0")
+		if err != nil {
+			return f, fmt.Errorf("dev: start the built-in identity provider: %w", err)
+		}
+		f.closers = append(f.closers, fake.Close)
+		if f.idp, err = okta.New(hc, url, "dev"); err != nil {
+			return f, err
+		}
+		f.notes = append(f.notes, devNote{"Identity", "built-in Okta fake at " + url})
+	}
+	return f, nil
 }
 
 // isLoopback reports whether ip is a loopback address (an unparsable one

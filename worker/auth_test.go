@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -104,4 +106,50 @@ func TestServiceClientPerMethod(t *testing.T) {
 			t.Errorf("Authorization = %v, want %s", got.Load(), want)
 		}
 	})
+}
+
+// TestDefenderTokenRefreshedBeforeExpiry: Azure AD tokens last an hour and
+// a worker runs for weeks. A token within its last seconds is replaced
+// before the call that would carry it, so that a long run keeps working:
+// here the identity platform grants tokens that are already that close to
+// expiry, so that each call fetches the next without the test waiting.
+func TestDefenderTokenRefreshedBeforeExpiry(t *testing.T) {
+	var grants atomic.Int32
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := grants.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"at-%d","token_type":"Bearer","expires_in":5}`, n)
+	}))
+	defer idp.Close()
+	fake := defendertest.New(defendertest.WithToken("at-current"))
+	var mu sync.Mutex
+	var seen []string
+	edr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Only the newest token granted is valid, as after a rotation.
+		want := fmt.Sprintf("Bearer at-%d", grants.Load())
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		if r.Header.Get("Authorization") == want {
+			r.Header.Set("Authorization", "Bearer at-current")
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer edr.Close()
+	s := parseEDR(t, fmt.Sprintf("integrations:\n  edr:\n    provider: defender\n    url: %s\n    auth:\n      oauth2: {client_id: socflow, client_secret: $S, token_url: %s/token}\n", edr.URL, idp.URL),
+		map[string]string{"S": "cs-s3cret"})
+	c, err := newDefender(&http.Client{Timeout: 10 * time.Second}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := c.FindMachine(context.Background(), "web1"); err != nil {
+			t.Fatalf("a call after the token neared expiry: %v", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if grants.Load() != 3 || strings.Join(seen, ",") != "Bearer at-1,Bearer at-2,Bearer at-3" {
+		t.Errorf("%d grants, tokens sent %v; want a fresh one per call", grants.Load(), seen)
+	}
 }

@@ -9,13 +9,15 @@ import (
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/config"
-	"github.com/socflow/socflow/integrations/panos"
 	"github.com/socflow/socflow/integrations/panos/panostest"
 )
 
 // edrBlocker is an EDR that isolates and blocks.
 type edrBlocker struct{ isolateOnly }
 
+func (edrBlocker) BlockState(context.Context, string) (activities.TargetState, error) {
+	return activities.TargetState{}, nil
+}
 func (edrBlocker) BlockIP(context.Context, string, string) (string, error) { return "edr", nil }
 func (edrBlocker) UnblockIP(context.Context, string, string) error         { return nil }
 
@@ -72,7 +74,7 @@ func TestBuildFirewalls(t *testing.T) {
 	if !ok {
 		t.Fatalf("%T is no IPBlocker", cl)
 	}
-	if _, ok := cl.(*panos.Client); !ok {
+	if _, ok := cl.(panosBlocker); !ok {
 		t.Fatalf("panos built %T", cl)
 	}
 	if ref, err := b.BlockIP(context.Background(), "198.51.100.7", "c"); err != nil || ref != "socflow-198.51.100.7" {

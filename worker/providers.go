@@ -15,9 +15,9 @@ import (
 
 // A provider builds one integration's client from its configuration
 // block. What the client can do is found by interface assertion
-// (activities.HostIsolator, IPBlocker, AccountDisabler, HostDirectory),
-// so that adding a provider is its package, one entry here and its name
-// in config's list.
+// (activities.HostIsolator, IPBlocker, AccountDisabler, HostDirectory) on
+// its adapter (contain_adapters.go), so that adding a provider is its
+// package, one entry here, its adapter and its name in config's list.
 type provider func(hc *http.Client, s config.Service) (any, error)
 
 // edrProviders are the EDRs integrations.edr.provider names.
@@ -86,10 +86,11 @@ func firewallProviders(f config.Firewall) map[string]provider {
 }
 
 // build returns the configured client of one integration (nil when the
-// block names no provider), or override when it is set.
+// block names no provider), or override when it is set, each behind its
+// capability adapter (see adapt).
 func build(kind string, providers map[string]provider, hc *http.Client, s config.Service, override any) (any, error) {
 	if override != nil {
-		return override, nil
+		return adapt(override), nil
 	}
 	if s.Provider == "" {
 		return nil, nil
@@ -104,7 +105,7 @@ func build(kind string, providers map[string]provider, hc *http.Client, s config
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
-	return c, nil
+	return adapt(c), nil
 }
 
 // capabilities are what the configured clients can do, the first client

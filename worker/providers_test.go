@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/falcon"
@@ -38,12 +39,18 @@ func TestProvidersMatchConfig(t *testing.T) {
 // isolateOnly is an EDR that can isolate and nothing else.
 type isolateOnly struct{}
 
-func (isolateOnly) IsolateHost(context.Context, string, string) (string, error) { return "i", nil }
-func (isolateOnly) ReleaseHost(context.Context, string, string) (string, error) { return "r", nil }
+func (isolateOnly) HostState(context.Context, alert.Host, string) (activities.TargetState, error) {
+	return activities.TargetState{Phase: activities.PhaseOff}, nil
+}
+func (isolateOnly) IsolateHost(context.Context, alert.Host, string) (string, error) { return "i", nil }
+func (isolateOnly) ReleaseHost(context.Context, alert.Host, string) (string, error) { return "r", nil }
 
 // firewall blocks addresses and describes nothing.
 type firewall struct{}
 
+func (firewall) BlockState(context.Context, string) (activities.TargetState, error) {
+	return activities.TargetState{}, nil
+}
 func (firewall) BlockIP(context.Context, string, string) (string, error) { return "b", nil }
 func (firewall) UnblockIP(context.Context, string, string) error         { return nil }
 
@@ -102,7 +109,7 @@ func TestFalconCapabilities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := c.(*falcon.Client); !ok {
+	if _, ok := c.(falconHosts); !ok {
 		t.Fatalf("built %T", c)
 	}
 	caps := findCapabilities(c)
@@ -146,7 +153,7 @@ func TestFalconFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := findCapabilities(c).contain.Isolator.IsolateHost(context.Background(), "web1", ""); err != nil {
+	if _, err := findCapabilities(c).contain.Isolator.IsolateHost(context.Background(), alert.Host{Name: "web1"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if !fake.Contained("web1") || fake.TokensIssued() != 1 {

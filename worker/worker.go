@@ -118,13 +118,15 @@ type Options struct {
 	// Console receives the console notifier's output (stdout).
 	Console io.Writer
 	// EDR and IDP override the configured integrations (`socflow dev`
-	// points them at its built-in loopback fakes): clients offering any
-	// of activities.HostIsolator, IPBlocker, AccountDisabler and
-	// HostDirectory.
+	// points them at its built-in loopback fakes): an integration client
+	// (*defender.Client, *falcon.Client, *okta.Client...), which gets its
+	// capability adapter, or any value offering activities.HostIsolator,
+	// IPBlocker, AccountDisabler or HostDirectory itself.
 	EDR any
 	IDP any
-	// Firewall overrides integrations.firewall: a client offering
-	// activities.IPBlocker, which then blocks in place of the EDR.
+	// Firewall overrides integrations.firewall: a client (*panos.Client,
+	// *firewall.Client) or an activities.IPBlocker, which then blocks in
+	// place of the EDR.
 	Firewall any
 	// HTTPClient is shared by every integration; nil builds one with a
 	// 30-second timeout.

@@ -92,6 +92,11 @@ type MachineAction struct {
 	Requestor           string `json:"requestor"`
 	RequestorComment    string `json:"requestorComment"`
 	CreationDateTimeUTC string `json:"creationDateTimeUtc"`
+	// ErrorHResult is the Windows error code of a failed action (0 when
+	// none).
+	ErrorHResult          int64  `json:"errorHResult"`
+	CancellationRequestor string `json:"cancellationRequestor"`
+	CancellationComment   string `json:"cancellationComment"`
 }
 
 // Indicator is the part of Defender's custom indicator entity socflow
@@ -138,44 +143,95 @@ type list[T any] struct {
 	Value []T `json:"value"`
 }
 
-// IsolateHost isolates the machine called host ("Full" isolation) and
-// returns the machine action's ID. A host that is already isolated, or has
-// an isolation pending, is not isolated again: Defender leaves a duplicate
-// isolate action pending, where it can outlive a later release.
-func (c *Client) IsolateHost(ctx context.Context, host, comment string) (string, error) {
+// Isolation is a machine's isolation as its action history tells it: the
+// machine entity does not say whether it is isolated, its isolate and
+// unisolate actions do, whoever (portal, API, another responder) sent them.
+type Isolation struct {
+	MachineID string
+	// Last is the newest isolate or unisolate action that has not failed,
+	// timed out or been cancelled; nil when there is none, so that the
+	// machine is not isolated.
+	Last *MachineAction
+	// Asked is the action the caller asked about by its ID, nil when it
+	// asked about none.
+	Asked *MachineAction
+}
+
+// Failure is Defender's reason when the asked-about action failed for
+// good (Failed, TimeOut, Cancelled), or "".
+func (i Isolation) Failure() string {
+	a := i.Asked
+	if a == nil || !Failed(a.Status) {
+		return ""
+	}
+	msg := a.Type + " " + a.Status
+	if a.ErrorHResult != 0 {
+		msg += fmt.Sprintf(" (errorHResult 0x%08X)", uint32(a.ErrorHResult))
+	}
+	if a.Status == StatusCancelled && a.CancellationRequestor != "" {
+		msg += " by " + a.CancellationRequestor
+	}
+	if a.CancellationComment != "" {
+		msg += ": " + a.CancellationComment
+	}
+	return msg
+}
+
+// Failed reports whether a machine action status is final and not a
+// success.
+func Failed(status string) bool {
+	return status == StatusFailed || status == StatusTimeOut || status == StatusCancelled
+}
+
+// Isolation reads the isolation of host, found by its machine ID first
+// (see [Client.Machine]); ref, when set, is the ID of a machine action
+// whose fate the caller wants too, read by ID (GET
+// /api/machineactions/{id}). Reading it is all the client does: whether
+// to act on it is the caller's decision.
+func (c *Client) Isolation(ctx context.Context, host alert.Host, ref string) (Isolation, error) {
+	m, err := c.Machine(ctx, host)
+	if err != nil {
+		return Isolation{}, err
+	}
+	out := Isolation{MachineID: m.ID}
+	// The asked-about action first, so that the history read after it is
+	// no older than it.
+	if ref = strings.TrimSpace(ref); ref != "" {
+		var a MachineAction
+		if err := c.do(ctx, http.MethodGet, "/api/machineactions/"+url.PathEscape(ref), nil, &a); err != nil {
+			return Isolation{}, fmt.Errorf("defender: machine action %s: %w", ref, err)
+		}
+		out.Asked = &a
+	}
+	if out.Last, err = c.lastIsolationAction(ctx, m.ID); err != nil {
+		return Isolation{}, fmt.Errorf("defender: isolation of %s: %w", m.ComputerDNSName, err)
+	}
+	return out, nil
+}
+
+// IsolateHost sends a "Full" isolation of host and returns the machine
+// action's ID. It sends it whatever the machine's state: the caller reads
+// [Client.Isolation] first.
+func (c *Client) IsolateHost(ctx context.Context, host alert.Host, comment string) (string, error) {
 	return c.isolation(ctx, host, ActionIsolate, "isolate", map[string]string{
-		"Comment":       orDefault(comment, "socflow: isolate "+host),
+		"Comment":       orDefault(comment, "socflow: isolate "+hostName(host)),
 		"IsolationType": "Full",
 	})
 }
 
-// ReleaseHost lifts the isolation of the machine called host and returns
-// the machine action's ID. A host that is not isolated is left alone; the
-// ID is then that of the release already on record, or empty.
-func (c *Client) ReleaseHost(ctx context.Context, host, comment string) (string, error) {
+// ReleaseHost sends the release of host from isolation and returns the
+// machine action's ID.
+func (c *Client) ReleaseHost(ctx context.Context, host alert.Host, comment string) (string, error) {
 	return c.isolation(ctx, host, ActionUnisolate, "unisolate", map[string]string{
-		"Comment": orDefault(comment, "socflow: release "+host),
+		"Comment": orDefault(comment, "socflow: release "+hostName(host)),
 	})
 }
 
-// isolation moves the host to the state that an action of type want
-// leaves it in, unless it is there already or on its way.
-func (c *Client) isolation(ctx context.Context, host, want, verb string, body map[string]string) (string, error) {
-	m, err := c.FindMachine(ctx, host)
+// isolation sends the machine action of type want.
+func (c *Client) isolation(ctx context.Context, host alert.Host, want, verb string, body map[string]string) (string, error) {
+	m, err := c.Machine(ctx, host)
 	if err != nil {
 		return "", err
-	}
-	last, err := c.lastIsolationAction(ctx, m.ID)
-	if err != nil {
-		return "", fmt.Errorf("defender: %s %s: %w", verb, host, err)
-	}
-	switch {
-	case last != nil && last.Type == want:
-		return last.ID, nil
-	case last == nil && want == ActionUnisolate:
-		// Never isolated: nothing to release, and an unisolate request on
-		// such a machine only leaves a stray action behind.
-		return "", nil
 	}
 	var act MachineAction
 	err = c.do(ctx, http.MethodPost, "/api/machines/"+url.PathEscape(m.ID)+"/"+verb, body, &act)
@@ -188,18 +244,16 @@ func (c *Client) isolation(ctx context.Context, host, want, verb string, body ma
 				return now.ID, nil
 			}
 		}
-		return "", fmt.Errorf("defender: %s %s: %w", verb, host, err)
+		return "", fmt.Errorf("defender: %s %s: %w", verb, m.ComputerDNSName, err)
 	}
 	if act.ID == "" {
-		return "", fmt.Errorf("defender: %s %s: answer has no machine action id", verb, host)
+		return "", fmt.Errorf("defender: %s %s: answer has no machine action id", verb, m.ComputerDNSName)
 	}
 	return act.ID, nil
 }
 
 // lastIsolationAction returns the newest isolate or unisolate action on the
-// machine that has not failed, timed out or been cancelled, or nil. The
-// machine entity does not say whether it is isolated; its action history
-// does, whoever (portal, API, another responder) acted.
+// machine that has not failed, timed out or been cancelled, or nil.
 func (c *Client) lastIsolationAction(ctx context.Context, machineID string) (*MachineAction, error) {
 	var l list[MachineAction]
 	if err := c.do(ctx, http.MethodGet, "/api/machineactions?$filter="+queryEscape("machineId eq "+odataString(machineID)), nil, &l); err != nil {
@@ -221,10 +275,53 @@ func (c *Client) lastIsolationAction(ctx context.Context, machineID string) (*Ma
 	return last, nil
 }
 
+func hostName(h alert.Host) string { return orDefault(h.Name, h.ID) }
+
+// Machine returns the machine host names: by its machine ID (40 hex
+// digits) when host.ID is one, or host.Name is, and Defender knows it;
+// otherwise by name (see [Client.FindMachine]). A Defender alert may carry
+// only the machine ID.
+func (c *Client) Machine(ctx context.Context, host alert.Host) (Machine, error) {
+	for _, id := range []string{host.ID, host.Name} {
+		id = strings.TrimSpace(id)
+		if !IsMachineID(id) {
+			continue
+		}
+		var m Machine
+		err := c.do(ctx, http.MethodGet, "/api/machines/"+url.PathEscape(strings.ToLower(id)), nil, &m)
+		if err == nil && m.ID != "" {
+			return m, nil
+		}
+		var se *httpx.StatusError
+		if err != nil && !(errors.As(err, &se) && se.Code == http.StatusNotFound) {
+			return Machine{}, fmt.Errorf("defender: find machine %s: %w", id, err)
+		}
+	}
+	if strings.TrimSpace(host.Name) == "" || IsMachineID(strings.TrimSpace(host.Name)) {
+		return Machine{}, c.localError(http.MethodGet, "/api/machines", http.StatusNotFound,
+			fmt.Sprintf("no machine with ID %s in Defender for Endpoint", orDefault(host.ID, host.Name)))
+	}
+	return c.FindMachine(ctx, host.Name)
+}
+
+// IsMachineID reports whether s has the form of a Defender machine ID: 40
+// hexadecimal digits.
+func IsMachineID(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
+}
+
 // HostDetails is the machine as socflow's context packet shows it: its
 // name, ID, OS, health and when Defender last saw it.
 func (c *Client) HostDetails(ctx context.Context, host string) (*alert.HostDetails, error) {
-	m, err := c.FindMachine(ctx, host)
+	m, err := c.Machine(ctx, alert.Host{Name: host})
 	if err != nil {
 		return nil, err
 	}
@@ -240,10 +337,12 @@ func (c *Client) HostDetails(ctx context.Context, host string) (*alert.HostDetai
 // record also matches a single FQDN that starts with it
 // ("web1.corp.example"); an FQDN also matches a record of its bare name (a
 // machine in no domain). An FQDN never matches another FQDN by prefix: that
-// would pick web1.dev for web1.prod. When a host has several records
-// (re-onboarded machines), the one seen last wins. A host Defender does not
-// know is an *httpx.StatusError with Code 404; a bare name that matches
-// several FQDNs is one with Code 409.
+// would pick web1.dev for web1.prod. A host Defender does not know is an
+// *httpx.StatusError with Code 404; a bare name that matches several FQDNs,
+// or a name several machine records carry (a re-onboarded or cloned
+// machine), is one with Code 409 that lists the candidates, since
+// isolating the wrong one of two is worse than isolating none: the
+// machine ID settles it.
 func (c *Client) FindMachine(ctx context.Context, host string) (Machine, error) {
 	name := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(host), "."))
 	if name == "" {
@@ -253,8 +352,8 @@ func (c *Client) FindMachine(ctx context.Context, host string) (Machine, error) 
 	if err != nil {
 		return Machine{}, fmt.Errorf("defender: find machine %q: %w", host, err)
 	}
-	if m, ok := newest(ms, func(n string) bool { return n == name }); ok {
-		return m, nil
+	if m, ok, err := c.only(host, ms, func(n string) bool { return n == name }); ok || err != nil {
+		return m, err
 	}
 	short, _, fqdn := strings.Cut(name, ".")
 	if _, err := netip.ParseAddr(name); err == nil {
@@ -266,8 +365,8 @@ func (c *Client) FindMachine(ctx context.Context, host string) (Machine, error) 
 		if err != nil {
 			return Machine{}, fmt.Errorf("defender: find machine %q: %w", host, err)
 		}
-		if m, ok := newest(ms, func(n string) bool { return n == short }); ok {
-			return m, nil
+		if m, ok, err := c.only(host, ms, func(n string) bool { return n == short }); ok || err != nil {
+			return m, err
 		}
 	case short != "":
 		prefix := short + "."
@@ -286,12 +385,37 @@ func (c *Client) FindMachine(ctx context.Context, host string) (Machine, error) 
 			return Machine{}, c.localError(http.MethodGet, "/api/machines", http.StatusConflict,
 				fmt.Sprintf("host %q is ambiguous in Defender for Endpoint: %s; use the FQDN", host, strings.Join(names, ", ")))
 		}
-		if m, ok := newest(ms, func(n string) bool { return strings.HasPrefix(n, prefix) }); ok {
-			return m, nil
+		if m, ok, err := c.only(host, ms, func(n string) bool { return strings.HasPrefix(n, prefix) }); ok || err != nil {
+			return m, err
 		}
 	}
 	return Machine{}, c.localError(http.MethodGet, "/api/machines", http.StatusNotFound,
 		fmt.Sprintf("no machine named %q in Defender for Endpoint", host))
+}
+
+// only returns the one machine whose lower-cased name satisfies match, or
+// a 409 listing them when several records do.
+func (c *Client) only(host string, ms []Machine, match func(name string) bool) (Machine, bool, error) {
+	var found []Machine
+	for _, m := range ms {
+		if match(strings.ToLower(m.ComputerDNSName)) && !slices.ContainsFunc(found, func(f Machine) bool { return strings.EqualFold(f.ID, m.ID) }) {
+			found = append(found, m)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Machine{}, false, nil
+	case 1:
+		return found[0], true, nil
+	}
+	cands := make([]string, len(found))
+	for i, m := range found {
+		cands[i] = fmt.Sprintf("%s (last seen %s, %s)", m.ID, orDefault(m.LastSeen, "never"), orDefault(m.HealthStatus, "health unknown"))
+	}
+	slices.Sort(cands)
+	return Machine{}, false, c.localError(http.MethodGet, "/api/machines", http.StatusConflict,
+		fmt.Sprintf("host %q is ambiguous in Defender for Endpoint: %d machines carry the name: %s; give the machine ID",
+			host, len(found), strings.Join(cands, ", ")))
 }
 
 func (c *Client) machines(ctx context.Context, filter string) ([]Machine, error) {
@@ -300,22 +424,6 @@ func (c *Client) machines(ctx context.Context, filter string) ([]Machine, error)
 		return nil, err
 	}
 	return l.Value, nil
-}
-
-// newest returns the most recently seen machine whose lower-cased name
-// satisfies match.
-func newest(ms []Machine, match func(name string) bool) (Machine, bool) {
-	var best Machine
-	found := false
-	for _, m := range ms {
-		if !match(strings.ToLower(m.ComputerDNSName)) {
-			continue
-		}
-		if !found || later(m.LastSeen, best.LastSeen) {
-			best, found = m, true
-		}
-	}
-	return best, found
 }
 
 // later reports whether timestamp a is after b. Defender writes RFC 3339
@@ -358,6 +466,32 @@ func (c *Client) BlockIP(ctx context.Context, ip, comment string) (string, error
 		return "", fmt.Errorf("defender: block %s: answer has no indicator id", ip)
 	}
 	return ind.ID, nil
+}
+
+// BlockIndicator returns an indicator that blocks ip, whoever created it,
+// or nil when none does. Reading it is all the client does: an address
+// another's indicator blocks already is the caller's to leave alone.
+func (c *Client) BlockIndicator(ctx context.Context, ip string) (*Indicator, error) {
+	ip = strings.TrimSpace(ip)
+	if _, err := netip.ParseAddr(ip); err != nil {
+		return nil, c.localError(http.MethodGet, "/api/indicators", http.StatusBadRequest,
+			fmt.Sprintf("%q is not a single IP address", ip))
+	}
+	var l list[Indicator]
+	if err := c.do(ctx, http.MethodGet, "/api/indicators?$filter="+queryEscape("indicatorValue eq "+odataString(ip)), nil, &l); err != nil {
+		return nil, fmt.Errorf("defender: indicators of %s: %w", ip, err)
+	}
+	for i, ind := range l.Value {
+		if ind.IndicatorType == "IpAddress" && strings.EqualFold(ind.IndicatorValue, ip) && Blocks(ind.Action) {
+			return &l.Value[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// Blocks reports whether an indicator action blocks.
+func Blocks(action string) bool {
+	return action == "Block" || action == "AlertAndBlock" || action == "BlockAndRemediate"
 }
 
 // UnblockIP deletes the indicator BlockIP created. With an empty ref it

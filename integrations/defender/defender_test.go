@@ -12,17 +12,15 @@ import (
 	"time"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
 	"github.com/socflow/socflow/integrations/httpx"
 )
 
-// The capabilities the worker finds on a Defender client.
-var (
-	_ activities.HostIsolator  = (*defender.Client)(nil)
-	_ activities.IPBlocker     = (*defender.Client)(nil)
-	_ activities.HostDirectory = (*defender.Client)(nil)
-)
+// The worker finds HostDirectory and IPBlocker's calls on a Defender
+// client as it is; the state reads go through the worker's adapter.
+var _ activities.HostDirectory = (*defender.Client)(nil)
 
 // setup serves h on a loopback server and returns a client for it.
 func setup(t *testing.T, h http.Handler, token string) *defender.Client {
@@ -83,12 +81,20 @@ func TestNew(t *testing.T) {
 	}
 }
 
+func named(name string) alert.Host { return alert.Host{Name: name} }
+
+// TestIsolateAndRelease: isolate sends the documented body and returns the
+// machine action's ID; the state reads the action; release does the
+// reverse with an action of its own.
 func TestIsolateAndRelease(t *testing.T) {
 	ctx := context.Background()
 	fake := defendertest.New()
 	c := setup(t, fake, defendertest.DefaultToken)
 
-	ref, err := c.IsolateHost(ctx, "WEB1", "socflow INC-1: isolate web1")
+	if st, err := c.Isolation(ctx, named("web1"), ""); err != nil || st.Last != nil || st.Asked != nil || st.MachineID == "" {
+		t.Fatalf("Isolation before = %+v, %v; want none on record", st, err)
+	}
+	ref, err := c.IsolateHost(ctx, named("WEB1"), "socflow INC-1: isolate web1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,66 +112,153 @@ func TestIsolateAndRelease(t *testing.T) {
 	if body["Comment"] != "socflow INC-1: isolate web1" || body["IsolationType"] != "Full" {
 		t.Errorf("isolate body = %v", body)
 	}
+	st, err := c.Isolation(ctx, named("web1"), ref)
+	if err != nil || st.Last == nil || st.Last.ID != ref || st.Last.Type != defender.ActionIsolate ||
+		st.Last.Status != defender.StatusSucceeded || st.Asked == nil || st.Asked.ID != ref || st.Failure() != "" {
+		t.Fatalf("Isolation after = %+v, %v", st, err)
+	}
+	if n := calls(fake, http.MethodGet, "/api/machineactions/"+ref); n != 1 {
+		t.Errorf("%d reads of the action by ID, want 1", n)
+	}
 
-	rel, err := c.ReleaseHost(ctx, "web1", "socflow INC-1: release web1")
+	rel, err := c.ReleaseHost(ctx, named("web1"), "socflow INC-1: release web1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rel == "" || rel == ref || fake.Isolated("web1") {
 		t.Fatalf("release ref = %q (isolate ref %q), isolated = %v", rel, ref, fake.Isolated("web1"))
 	}
+	if st, err := c.Isolation(ctx, named("web1"), rel); err != nil || st.Last.Type != defender.ActionUnisolate || st.Last.Status != defender.StatusSucceeded {
+		t.Fatalf("Isolation after release = %+v, %v", st, err)
+	}
 }
 
-func TestIsolationIsIdempotent(t *testing.T) {
+// TestPendingThenSucceeded: WithPendingReads keeps the action Pending for
+// that many reads, then Succeeded; WithPendingFor by the clock.
+func TestPendingThenSucceeded(t *testing.T) {
 	ctx := context.Background()
-	for _, pending := range []bool{false, true} {
-		t.Run(map[bool]string{false: "completed", true: "pending"}[pending], func(t *testing.T) {
-			var opts []defendertest.Option
-			if pending {
-				opts = append(opts, defendertest.WithPendingActions())
-			}
-			fake := defendertest.New(opts...)
-			c := setup(t, fake, defendertest.DefaultToken)
+	fake := defendertest.New(defendertest.WithPendingReads(2))
+	c := setup(t, fake, defendertest.DefaultToken)
+	ref, err := c.IsolateHost(ctx, named("web1"), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for range 3 {
+		st, err := c.Isolation(ctx, named("web1"), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, st.Asked.Status)
+	}
+	if got := strings.Join(seen, ","); got != "Pending,Pending,Succeeded" {
+		t.Errorf("statuses = %s, want Pending,Pending,Succeeded", got)
+	}
 
-			first, err := c.IsolateHost(ctx, "web1", "x")
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	fake = defendertest.New(defendertest.WithPendingFor(3*time.Second), defendertest.WithClock(func() time.Time { return now }))
+	c = setup(t, fake, defendertest.DefaultToken)
+	if ref, err = c.IsolateHost(ctx, named("web1"), "x"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if st, err := c.Isolation(ctx, named("web1"), ref); err != nil || st.Last.Status != defender.StatusPending {
+			t.Fatalf("within the time: %+v, %v", st, err)
+		}
+	}
+	now = now.Add(3 * time.Second)
+	if st, err := c.Isolation(ctx, named("web1"), ref); err != nil || st.Last.Status != defender.StatusSucceeded || !fake.Isolated("web1") {
+		t.Fatalf("after it: %+v, %v", st, err)
+	}
+}
+
+// TestFailedActions: an action that fails, times out or is cancelled is
+// no longer the machine's state, and the state asked about it by ID says
+// why, in Defender's words.
+func TestFailedActions(t *testing.T) {
+	for _, tt := range []struct {
+		status, want string
+	}{
+		{defender.StatusFailed, "Isolate Failed (errorHResult 0x80004005)"},
+		{defender.StatusTimeOut, "Isolate TimeOut"},
+		{defender.StatusCancelled, "Isolate Cancelled by " + defendertest.CancelledBy + ": Cancelled in the portal"},
+	} {
+		t.Run(tt.status, func(t *testing.T) {
+			ctx := context.Background()
+			fake := defendertest.New(defendertest.WithPendingReads(1), defendertest.WithOutcome(tt.status))
+			c := setup(t, fake, defendertest.DefaultToken)
+			ref, err := c.IsolateHost(ctx, named("web1"), "x")
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := c.IsolateHost(ctx, "web1", "x")
+			if st, err := c.Isolation(ctx, named("web1"), ref); err != nil || st.Failure() != "" || st.Last == nil || st.Last.Status != defender.StatusPending {
+				t.Fatalf("first read = %+v, %v; want Pending", st, err)
+			}
+			st, err := c.Isolation(ctx, named("web1"), ref)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if again != first {
-				t.Errorf("second isolate ref = %q, want the first %q", again, first)
-			}
-			if n := calls(fake, http.MethodPost, "/isolate"); n != 1 {
-				t.Errorf("isolate requests = %d, want 1", n)
-			}
-			fake.CompleteActions()
-			rel, err := c.ReleaseHost(ctx, "web1", "x")
-			if err != nil {
-				t.Fatal(err)
-			}
-			relAgain, err := c.ReleaseHost(ctx, "web1", "x")
-			if err != nil || relAgain != rel {
-				t.Errorf("second release = %q, %v; want %q, nil", relAgain, err, rel)
-			}
-			if n := calls(fake, http.MethodPost, "/unisolate"); n != 1 {
-				t.Errorf("unisolate requests = %d, want 1", n)
+			if st.Failure() != tt.want || st.Last != nil || fake.Isolated("web1") {
+				t.Errorf("Failure = %q, Last = %+v; want %q and no isolation", st.Failure(), st.Last, tt.want)
 			}
 		})
 	}
 }
 
-func TestReleaseOfHostNeverIsolated(t *testing.T) {
+// TestMachineByID: a machine ID (an alert's machineId) is read by ID
+// first, even when the name is shared or absent; an unknown ID falls back
+// to the name.
+func TestMachineByID(t *testing.T) {
+	const id1, id2 = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	fake := defendertest.New(defendertest.WithMachines(
+		defendertest.Machine{ID: id1, ComputerDNSName: "dup"},
+		defendertest.Machine{ID: id2, ComputerDNSName: "dup"},
+		defendertest.Machine{ID: "3333333333333333333333333333333333333333", ComputerDNSName: "web1"},
+	))
+	c := setup(t, fake, defendertest.DefaultToken)
+	ctx := context.Background()
+	for _, host := range []alert.Host{{ID: id2}, {Name: "dup", ID: strings.ToUpper(id2)}, {Name: id2}} {
+		if m, err := c.Machine(ctx, host); err != nil || m.ID != id2 {
+			t.Errorf("Machine(%+v) = %+v, %v", host, m, err)
+		}
+	}
+	if n := calls(fake, http.MethodGet, "/api/machines"); n != 0 {
+		t.Errorf("%d lookups by name for an ID", n)
+	}
+	if m, err := c.Machine(ctx, alert.Host{Name: "web1", ID: "9999999999999999999999999999999999999999"}); err != nil || m.ComputerDNSName != "web1" {
+		t.Errorf("unknown ID, known name: %+v, %v", m, err)
+	}
+	_, err := c.Machine(ctx, alert.Host{ID: "9999999999999999999999999999999999999999"})
+	statusError(t, err, http.StatusNotFound)
+
+	// The shared name alone is refused, listing both.
+	_, err = c.IsolateHost(ctx, named("dup"), "x")
+	if se := statusError(t, err, http.StatusConflict); se.Retryable() || !strings.Contains(se.Body, id1) || !strings.Contains(se.Body, id2) {
+		t.Errorf("shared name: %v", err)
+	}
+	if n := calls(fake, http.MethodPost, "/isolate"); n != 0 {
+		t.Errorf("%d isolate requests for an ambiguous name", n)
+	}
+}
+
+// TestActionStatusRateLimited: the machine action API allows 100 calls a
+// minute; its 429 carries Defender's Retry-After to the retry delay.
+func TestActionStatusRateLimited(t *testing.T) {
 	fake := defendertest.New()
 	c := setup(t, fake, defendertest.DefaultToken)
-	ref, err := c.ReleaseHost(context.Background(), "web1", "undo")
-	if err != nil || ref != "" {
-		t.Fatalf("ReleaseHost = %q, %v; want \"\", nil", ref, err)
+	ctx := context.Background()
+	ref, err := c.IsolateHost(ctx, named("web1"), "x")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := calls(fake, http.MethodPost, "/unisolate"); n != 0 {
-		t.Errorf("unisolate requests = %d, want none", n)
+	fake.FailNext("GET /api/machineactions/*", http.StatusTooManyRequests, 1, "12")
+	_, err = c.Isolation(ctx, named("web1"), ref)
+	se := statusError(t, err, http.StatusTooManyRequests)
+	if !se.Retryable() || se.RetryAfter != 12*time.Second {
+		t.Errorf("429: retryable %v, RetryAfter %v", se.Retryable(), se.RetryAfter)
+	}
+	if _, err := c.Isolation(ctx, named("web1"), ref); err != nil {
+		t.Errorf("after the limit: %v", err)
 	}
 }
 
@@ -188,7 +281,7 @@ func TestIsolateRacingAnotherRequest(t *testing.T) {
 		fake.ServeHTTP(w, r)
 	})
 	c := setup(t, h, defendertest.DefaultToken)
-	ref, err := c.IsolateHost(context.Background(), "web1", "socflow")
+	ref, err := c.IsolateHost(context.Background(), named("web1"), "socflow")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +308,7 @@ func TestFindMachine(t *testing.T) {
 		defendertest.Machine{ID: "ddd", ComputerDNSName: "kiosk7", LastSeen: now},
 		defendertest.Machine{ID: "old", ComputerDNSName: "laptop9.corp.example", LastSeen: now.Add(-48 * time.Hour)},
 		defendertest.Machine{ID: "new", ComputerDNSName: "laptop9.corp.example", LastSeen: now},
+		defendertest.Machine{ID: "fff", ComputerDNSName: "Solo", LastSeen: now},
 		defendertest.Machine{ID: "eee", ComputerDNSName: "o'brien-pc", LastSeen: now},
 	))
 	c := setup(t, fake, defendertest.DefaultToken)
@@ -225,11 +319,13 @@ func TestFindMachine(t *testing.T) {
 	}{
 		{"web1.prod.example.com", "aaa", 0},
 		{"WEB1.Prod.Example.COM.", "aaa", 0},
-		{"db1", "ccc", 0},                  // bare name, one FQDN
-		{"kiosk7.corp.example", "ddd", 0},  // FQDN, machine in no domain
-		{"laptop9.corp.example", "new", 0}, // duplicate records: last seen wins
-		{"o'brien-pc", "eee", 0},           // quote escaped in the filter
-		{"web1", "", http.StatusConflict},  // two FQDNs: refuse to guess
+		{"db1", "ccc", 0},                                 // bare name, one FQDN
+		{"kiosk7.corp.example", "ddd", 0},                 // FQDN, machine in no domain
+		{"laptop9.corp.example", "", http.StatusConflict}, // two records: refuse to guess
+		{"laptop9", "", http.StatusConflict},              // and by the bare name
+		{"solo", "fff", 0},
+		{"o'brien-pc", "eee", 0},          // quote escaped in the filter
+		{"web1", "", http.StatusConflict}, // two FQDNs: refuse to guess
 		{"web1.test.example.com", "", http.StatusNotFound},
 		{"nope", "", http.StatusNotFound},
 		{"10.0.0.1", "", http.StatusNotFound},
@@ -268,6 +364,50 @@ func TestFindMachineQuery(t *testing.T) {
 	if want := "$filter=computerDnsName%20eq%20%27web1%27"; raw != want {
 		t.Errorf("query = %q, want %q", raw, want)
 	}
+}
+
+// TestBlockIndicator: the block state is any indicator that blocks the
+// address, whoever submitted it; an audit-only one does not count.
+func TestBlockIndicator(t *testing.T) {
+	ctx := context.Background()
+	fake := defendertest.New()
+	ts := httptest.NewServer(fake)
+	t.Cleanup(ts.Close)
+	c, err := defender.New(ts.Client(), ts.URL, defendertest.DefaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ind, err := c.BlockIndicator(ctx, "203.0.113.7"); err != nil || ind != nil {
+		t.Fatalf("before = %+v, %v; want none", ind, err)
+	}
+	// Another team's indicators, submitted straight to the API.
+	for _, body := range []string{
+		`{"indicatorValue":"203.0.113.7","indicatorType":"IpAddress","action":"Audit","title":"watch","description":"watch"}`,
+		`{"indicatorValue":"198.51.100.9","indicatorType":"IpAddress","action":"AlertAndBlock","title":"theirs","description":"theirs"}`,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/indicators", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+defendertest.DefaultToken)
+		resp, err := ts.Client().Do(req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("submit: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	if ind, err := c.BlockIndicator(ctx, "203.0.113.7"); err != nil || ind != nil {
+		t.Errorf("audit only = %+v, %v; want none", ind, err)
+	}
+	if ind, err := c.BlockIndicator(ctx, "198.51.100.9"); err != nil || ind == nil || ind.Action != "AlertAndBlock" || ind.ID == "" {
+		t.Errorf("another's block = %+v, %v", ind, err)
+	}
+	ref, err := c.BlockIP(ctx, "192.0.2.4", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ind, err := c.BlockIndicator(ctx, "192.0.2.4"); err != nil || ind == nil || ind.ID != ref {
+		t.Errorf("ours = %+v, %v; want indicator %s", ind, err, ref)
+	}
+	_, err = c.BlockIndicator(ctx, "192.0.2.0/24")
+	statusError(t, err, http.StatusBadRequest)
 }
 
 func TestBlockAndUnblock(t *testing.T) {
@@ -366,12 +506,12 @@ func TestErrors(t *testing.T) {
 	}{
 		{
 			name: "wrong token", token: "stale",
-			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, "web1", "x"); return err },
+			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, named("web1"), "x"); return err },
 			wantCode: 401, wantText: "Unauthorized",
 		},
 		{
 			name: "rate limited lookup", fail: "GET /api/machines", status: 429, retryAfter: "7",
-			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, "web1", "x"); return err },
+			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, named("web1"), "x"); return err },
 			wantCode: 429, wantAfter: 7 * time.Second, wantText: "TooManyRequests",
 		},
 		{
@@ -381,7 +521,7 @@ func TestErrors(t *testing.T) {
 		},
 		{
 			name: "server error on isolate", fail: "POST /api/machines/*/isolate", status: 500,
-			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, "web1", "x"); return err },
+			op:       func(c *defender.Client) error { _, err := c.IsolateHost(ctx, named("web1"), "x"); return err },
 			wantCode: 500,
 		},
 		{
@@ -390,8 +530,8 @@ func TestErrors(t *testing.T) {
 			wantCode: 503,
 		},
 		{
-			name: "forbidden release", fail: "/api/machineactions", status: 403,
-			op:       func(c *defender.Client) error { _, err := c.ReleaseHost(ctx, "web1", "x"); return err },
+			name: "forbidden state read", fail: "/api/machineactions", status: 403,
+			op:       func(c *defender.Client) error { _, err := c.Isolation(ctx, named("web1"), ""); return err },
 			wantCode: 403,
 		},
 	}
@@ -423,7 +563,7 @@ func TestErrors(t *testing.T) {
 func TestUnknownHostIsNotFound(t *testing.T) {
 	fake := defendertest.New(defendertest.WithMachines())
 	c := setup(t, fake, defendertest.DefaultToken)
-	_, err := c.IsolateHost(context.Background(), "ghost.corp.example", "x")
+	_, err := c.IsolateHost(context.Background(), named("ghost.corp.example"), "x")
 	statusError(t, err, http.StatusNotFound)
 	if !strings.Contains(err.Error(), "ghost.corp.example") {
 		t.Errorf("error %q does not name the host", err)
@@ -458,7 +598,7 @@ func TestRealBodies(t *testing.T) {
 		}
 	})
 	c := setup(t, h, "t")
-	ref, err := c.IsolateHost(context.Background(), "desktop-test", "x")
+	ref, err := c.IsolateHost(context.Background(), named("desktop-test"), "x")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Package entra is a client for Microsoft Graph's users API on Microsoft
-// Entra ID: it disables and re-enables accounts and revokes their sign-in
-// sessions, and is built so that every call may be repeated safely.
+// Entra ID: it reads whether an account is enabled, disables and
+// re-enables accounts and revokes their sign-in sessions. It decides
+// nothing from the state: the caller reads it and acts.
 package entra
 
 import (
@@ -29,20 +30,14 @@ func TokenURL(tenant string) string {
 	return "https://login.microsoftonline.com/" + url.PathEscape(tenant) + "/oauth2/v2.0/token"
 }
 
-// ErrNotVerified is a change Graph accepted that reading the user back
-// does not show. Graph replicates directory writes, so a read can briefly
-// miss one; the error is retryable, and a retry that finds the change made
-// does not make it again.
-var ErrNotVerified = errors.New("entra: change not visible when read back")
-
 // selectUser is the $select of every user read: what socflow needs, and
 // no profile data beyond it.
 const selectUser = "id,userPrincipalName,accountEnabled"
 
 // Client calls Microsoft Graph with an *http.Client that authenticates
 // every request (an app-only token from the client-credentials grant; see
-// httpx.Authenticated). It disables and re-enables accounts
-// (activities.AccountDisabler) and revokes sign-in sessions.
+// httpx.Authenticated). It reads an account's accountEnabled, disables
+// and re-enables accounts, and revokes sign-in sessions.
 type Client struct {
 	hc   *http.Client
 	base string
@@ -96,49 +91,41 @@ func (c *Client) GetUser(ctx context.Context, user string) (User, error) {
 
 // DisableUser blocks sign-in for the user with this userPrincipalName (or
 // object ID) and revokes the user's sessions, so that refresh tokens
-// already issued stop working too. A user already disabled is not changed
-// again, but the sessions are still revoked: a retry after a revocation
-// that failed must not skip it.
+// already issued stop working too. It writes whatever accountEnabled is:
+// the caller reads [Client.GetUser] first and decides, and reads it again
+// to verify, since Graph replicates directory writes and a read can
+// briefly miss one.
 func (c *Client) DisableUser(ctx context.Context, user string) error {
 	u, err := c.setEnabled(ctx, user, false)
 	if err != nil {
 		return err
 	}
-	return c.RevokeSessions(ctx, u.ID)
+	if err := c.RevokeSessions(ctx, u.ID); err != nil {
+		return fmt.Errorf("entra: disabled %s, but: %w", user, err)
+	}
+	return nil
 }
 
 // EnableUser lets the user with this userPrincipalName (or object ID)
-// sign in again. A user already enabled is left alone.
+// sign in again.
 func (c *Client) EnableUser(ctx context.Context, user string) error {
 	_, err := c.setEnabled(ctx, user, true)
 	return err
 }
 
-// setEnabled makes accountEnabled what is wanted unless it already is,
-// and reads the user back to verify the change.
+// setEnabled writes accountEnabled.
 func (c *Client) setEnabled(ctx context.Context, user string, enabled bool) (User, error) {
 	op := map[bool]string{false: "disable", true: "enable"}[enabled]
 	u, err := c.GetUser(ctx, user)
 	if err != nil {
 		return User{}, err
 	}
-	if u.AccountEnabled == enabled {
-		// Already so: success without a write.
-		return u, nil
-	}
 	// By object ID from here on: a UPN can be renamed under us.
 	path := "/users/" + url.PathEscape(u.ID)
 	if err := c.do(ctx, http.MethodPatch, path, map[string]bool{"accountEnabled": enabled}, nil); err != nil {
 		return User{}, fmt.Errorf("entra: %s %s: %w", op, user, err)
 	}
-	now, err := c.GetUser(ctx, u.ID)
-	if err != nil {
-		return User{}, fmt.Errorf("entra: %s %s: read back: %w", op, user, err)
-	}
-	if now.AccountEnabled != enabled {
-		return User{}, fmt.Errorf("%w: %s %s: accountEnabled is still %t", ErrNotVerified, op, user, now.AccountEnabled)
-	}
-	return now, nil
+	return u, nil
 }
 
 // RevokeSessions invalidates the refresh tokens and session cookies of the

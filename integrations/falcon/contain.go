@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/socflow/socflow/alert"
@@ -20,54 +21,62 @@ const (
 
 const actionsPath = "/devices/entities/devices-actions/v2"
 
-// Outcome is what a containment call found and did.
-type Outcome struct {
-	DeviceID string
-	Hostname string
-	// Status is the device's status before the call.
-	Status string
-	// Already says the device was in the wanted state, or on its way
-	// there, so that no action was sent.
-	Already bool
+// Containment returns the device host names, whose Status is its
+// containment as Falcon reports it (StatusNormal, StatusContainmentPending,
+// StatusContained, StatusLiftContainmentPending). Reading it is all the
+// client does: whether to act on it is the caller's decision. The device is
+// found by host.ID first (the device ID an alert carried) and by host.Name
+// when there is no ID or Falcon does not know it (see [Client.FindDevice]).
+func (c *Client) Containment(ctx context.Context, host alert.Host) (Device, error) {
+	return c.device(ctx, host)
 }
 
-// Contain network-contains the device host names (a host name or device
-// ID). A device already contained, or with a containment pending, is left
-// alone: the outcome says Already.
-func (c *Client) Contain(ctx context.Context, host string) (Outcome, error) {
+// IsolateHost sends the contain action for host and returns its device ID,
+// Falcon's only handle for the request. It sends it whatever the device's
+// status: the caller reads [Client.Containment] first. Falcon's action
+// takes no comment, so comment is not sent; the console records the API
+// client as the actor.
+func (c *Client) IsolateHost(ctx context.Context, host alert.Host, _ string) (string, error) {
 	return c.act(ctx, host, ActionContain, "contain", StatusContained, StatusContainmentPending)
 }
 
-// LiftContainment lifts the containment of the device host names. A device
-// that is not contained, or has a lift pending, is left alone.
-func (c *Client) LiftContainment(ctx context.Context, host string) (Outcome, error) {
+// ReleaseHost sends the lift_containment action for host and returns its
+// device ID.
+func (c *Client) ReleaseHost(ctx context.Context, host alert.Host, _ string) (string, error) {
 	return c.act(ctx, host, ActionLiftContainment, "lift containment of", StatusNormal, StatusLiftContainmentPending)
 }
 
-// IsolateHost contains host and returns its device ID. Falcon's action
-// takes no comment, so comment is not sent; the console records the API
-// client as the actor. See [Client.Contain] for whether anything was sent.
-func (c *Client) IsolateHost(ctx context.Context, host, _ string) (string, error) {
-	o, err := c.Contain(ctx, host)
-	return o.DeviceID, err
-}
-
-// ReleaseHost lifts the containment of host and returns its device ID.
-func (c *Client) ReleaseHost(ctx context.Context, host, _ string) (string, error) {
-	o, err := c.LiftContainment(ctx, host)
-	return o.DeviceID, err
-}
-
-// act sends action unless the device's status is done or pending already.
-func (c *Client) act(ctx context.Context, host, action, verb, done, pending string) (Outcome, error) {
-	d, err := c.FindDevice(ctx, host)
-	if err != nil {
-		return Outcome{}, err
+// device resolves host by its device ID, then by its name.
+func (c *Client) device(ctx context.Context, host alert.Host) (Device, error) {
+	if id := strings.TrimSpace(host.ID); id != "" {
+		if !IsDeviceID(id) && strings.TrimSpace(host.Name) == "" {
+			return Device{}, c.localError(http.MethodGet, entitiesPath, http.StatusBadRequest,
+				fmt.Sprintf("%q is not a Falcon device ID (32 hex digits)", id))
+		}
+		if IsDeviceID(id) {
+			ds, err := c.Devices(ctx, []string{strings.ToLower(id)})
+			if err != nil && !isNotFound(err) {
+				return Device{}, fmt.Errorf("falcon: find device %s: %w", id, err)
+			}
+			if len(ds) > 0 {
+				return ds[0], nil
+			}
+			if strings.TrimSpace(host.Name) == "" {
+				return Device{}, c.localError(http.MethodGet, entitiesPath, http.StatusNotFound,
+					fmt.Sprintf("no device with ID %s in CrowdStrike Falcon", id))
+			}
+		}
 	}
-	o := Outcome{DeviceID: d.DeviceID, Hostname: d.Hostname, Status: d.Status}
-	if d.Status == done || d.Status == pending {
-		o.Already = true
-		return o, nil
+	return c.FindDevice(ctx, host.Name)
+}
+
+// act sends action for the device. Falcon refuses an action that another
+// (the console, another responder) has just sent as a conflict; a device
+// already done or pending that way is then as good as ours.
+func (c *Client) act(ctx context.Context, host alert.Host, action, verb, done, pending string) (string, error) {
+	d, err := c.device(ctx, host)
+	if err != nil {
+		return "", err
 	}
 	var out envelope[struct {
 		ID string `json:"id"`
@@ -75,25 +84,22 @@ func (c *Client) act(ctx context.Context, host, action, verb, done, pending stri
 	path := actionsPath + "?" + url.Values{"action_name": {action}}.Encode()
 	err = c.do(ctx, http.MethodPost, path, map[string][]string{"ids": {d.DeviceID}}, &out)
 	if err != nil {
-		// An action that raced ours (another responder, the console) is
-		// as good as ours, should Falcon refuse ours as a conflict.
 		var se *httpx.StatusError
 		if errors.As(err, &se) && se.Code == http.StatusConflict {
 			if ds, derr := c.Devices(ctx, []string{d.DeviceID}); derr == nil && len(ds) == 1 &&
 				(ds[0].Status == done || ds[0].Status == pending) {
-				o.Already = true
-				return o, nil
+				return d.DeviceID, nil
 			}
 		}
-		return Outcome{}, fmt.Errorf("falcon: %s %s: %w", verb, host, err)
+		return "", fmt.Errorf("falcon: %s %s: %w", verb, d.Hostname, err)
 	}
 	if len(out.Resources) == 0 || out.Resources[0].ID != d.DeviceID {
 		if len(out.Errors) > 0 {
-			return Outcome{}, fmt.Errorf("falcon: %s %s: %s", verb, host, errorText(out.Errors))
+			return "", fmt.Errorf("falcon: %s %s: %s", verb, d.Hostname, errorText(out.Errors))
 		}
-		return Outcome{}, fmt.Errorf("falcon: %s %s: the answer does not name device %s", verb, host, d.DeviceID)
+		return "", fmt.Errorf("falcon: %s %s: the answer does not name device %s", verb, d.Hostname, d.DeviceID)
 	}
-	return o, nil
+	return d.DeviceID, nil
 }
 
 // HostDetails is the device as socflow's context packet shows it: its

@@ -11,18 +11,16 @@ import (
 	"time"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/falcon"
 	"github.com/socflow/socflow/integrations/falcon/falcontest"
 	"github.com/socflow/socflow/integrations/httpx"
 	"github.com/socflow/socflow/integrations/internal/testclock"
 )
 
-// The capabilities the worker finds on a Falcon client: it contains and
-// describes hosts; it blocks no addresses.
-var (
-	_ activities.HostIsolator  = (*falcon.Client)(nil)
-	_ activities.HostDirectory = (*falcon.Client)(nil)
-)
+// The worker finds HostDirectory on a Falcon client as it is; isolation
+// goes through the worker's adapter, which reads Containment.
+var _ activities.HostDirectory = (*falcon.Client)(nil)
 
 const (
 	web1ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
@@ -81,14 +79,18 @@ func statusError(t *testing.T, err error, code int) *httpx.StatusError {
 }
 
 // TestContainThenLift: contain sends the documented action for the device
-// found by name and returns its ID; the device is pending until the sensor
-// checks in, and a repeat meanwhile sends nothing; lift does the reverse.
+// found by name and returns its ID; the state reads containment_pending
+// until the sensor checks in, then contained; lift does the reverse.
 func TestContainThenLift(t *testing.T) {
 	fake := falcontest.New(falcontest.WithDevices(inventory()...), falcontest.WithPendingReads(1))
 	c := setup(t, fake, nil)
 	ctx := context.Background()
+	web1 := alert.Host{Name: "web1"}
 
-	ref, err := c.IsolateHost(ctx, "web1", "socflow INC-1: isolate web1")
+	if d, err := c.Containment(ctx, web1); err != nil || d.Status != falcon.StatusNormal || d.DeviceID != web1ID {
+		t.Fatalf("Containment before = %+v, %v", d, err)
+	}
+	ref, err := c.IsolateHost(ctx, web1, "socflow INC-1: isolate web1")
 	if err != nil || ref != web1ID {
 		t.Fatalf("IsolateHost = %q, %v; want %s", ref, err, web1ID)
 	}
@@ -100,37 +102,25 @@ func TestContainThenLift(t *testing.T) {
 	if err := json.Unmarshal([]byte(posts[0].Body), &body); err != nil || len(body.IDs) != 1 || body.IDs[0] != web1ID {
 		t.Fatalf("action body = %s", posts[0].Body)
 	}
-	if got := fake.Status(web1ID); got != falcontest.StatusContainmentPending {
-		t.Fatalf("status after contain = %q", got)
+	// Verification: pending for one read, then contained.
+	for _, want := range []string{falcon.StatusContainmentPending, falcon.StatusContained} {
+		if d, err := c.Containment(ctx, web1); err != nil || d.Status != want {
+			t.Fatalf("Containment = %+v, %v; want %s", d, err, want)
+		}
 	}
 
-	// The repeat reads containment_pending: nothing is sent.
-	o, err := c.Contain(ctx, "web1")
-	if err != nil || !o.Already || o.Status != falcon.StatusContainmentPending || o.DeviceID != web1ID {
-		t.Fatalf("repeat Contain = %+v, %v", o, err)
-	}
-	if n := len(calls(fake, http.MethodPost, actions)); n != 1 {
-		t.Fatalf("%d action calls after the repeat, want 1", n)
-	}
-
-	// The sensor has checked in: the next read is contained, and lift
-	// goes out.
-	o, err = c.LiftContainment(ctx, web1ID)
-	if err != nil || o.Already || o.Status != falcon.StatusContained {
-		t.Fatalf("LiftContainment = %+v, %v", o, err)
+	// The undo, by device ID.
+	if ref, err := c.ReleaseHost(ctx, alert.Host{ID: web1ID}, ""); err != nil || ref != web1ID {
+		t.Fatalf("ReleaseHost = %q, %v", ref, err)
 	}
 	posts = calls(fake, http.MethodPost, actions)
 	if len(posts) != 2 || posts[1].Query.Get("action_name") != "lift_containment" {
 		t.Fatalf("action calls = %+v", posts)
 	}
-	if got := fake.Status(web1ID); got != falcontest.StatusLiftContainmentPending {
-		t.Fatalf("status after lift = %q", got)
-	}
-	if ref, err := c.ReleaseHost(ctx, "web1", ""); err != nil || ref != web1ID {
-		t.Fatalf("repeat ReleaseHost = %q, %v", ref, err)
-	}
-	if n := len(calls(fake, http.MethodPost, actions)); n != 2 {
-		t.Fatalf("%d action calls after the repeated lift, want 2", n)
+	for _, want := range []string{falcon.StatusLiftContainmentPending, falcon.StatusNormal} {
+		if d, err := c.Containment(ctx, web1); err != nil || d.Status != want {
+			t.Fatalf("Containment after lift = %+v, %v; want %s", d, err, want)
+		}
 	}
 	d, err := c.HostDetails(ctx, "web1")
 	if err != nil || d.Isolation != "not isolated" {
@@ -138,22 +128,61 @@ func TestContainThenLift(t *testing.T) {
 	}
 }
 
-// TestAlreadySo: a contained device is not contained again, a normal one
-// not lifted; both succeed with the device ID and send no action.
+// TestPendingFor: a WithPendingFor fake reads pending until its clock has
+// moved on, however often it is read.
+func TestPendingFor(t *testing.T) {
+	clk := testclock.New(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
+	fake := falcontest.New(falcontest.WithDevices(inventory()...), falcontest.WithClock(clk.Now), falcontest.WithPendingFor(5*time.Second))
+	c := setup(t, fake, clk.Now)
+	ctx := context.Background()
+	if _, err := c.IsolateHost(ctx, alert.Host{Name: "web1"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if d, err := c.Containment(ctx, alert.Host{ID: web1ID}); err != nil || d.Status != falcon.StatusContainmentPending {
+			t.Fatalf("within the pending time: %+v, %v", d, err)
+		}
+	}
+	clk.Add(5 * time.Second)
+	if d, err := c.Containment(ctx, alert.Host{ID: web1ID}); err != nil || d.Status != falcon.StatusContained {
+		t.Fatalf("after it: %+v, %v", d, err)
+	}
+}
+
+// TestAlreadySo: the state read shows a device contained by someone else
+// before anything is sent, which is what the caller decides on.
 func TestAlreadySo(t *testing.T) {
 	fake := falcontest.New(falcontest.WithDevices(inventory()...))
 	c := setup(t, fake, nil)
-	ctx := context.Background()
-	o, err := c.Contain(ctx, "web2")
-	if err != nil || !o.Already || o.DeviceID != web2ID || o.Status != falcon.StatusContained {
-		t.Errorf("Contain of a contained device = %+v, %v", o, err)
-	}
-	if ref, err := c.ReleaseHost(ctx, "web1", ""); err != nil || ref != web1ID {
-		t.Errorf("ReleaseHost of a normal device = %q, %v", ref, err)
+	d, err := c.Containment(context.Background(), alert.Host{Name: "web2"})
+	if err != nil || d.DeviceID != web2ID || d.Status != falcon.StatusContained {
+		t.Errorf("Containment of a contained device = %+v, %v", d, err)
 	}
 	if n := len(calls(fake, http.MethodPost, actions)); n != 0 {
 		t.Errorf("%d action calls, want none", n)
 	}
+}
+
+// TestByDeviceID: the alert's device ID wins over a name that is
+// ambiguous or stale; an ID Falcon does not know falls back to the name,
+// and without a name is a 404.
+func TestByDeviceID(t *testing.T) {
+	fake := falcontest.New(falcontest.WithDevices(inventory()...))
+	c := setup(t, fake, nil)
+	ctx := context.Background()
+	if d, err := c.Containment(ctx, alert.Host{Name: "dup", ID: strings.ToUpper(dupBID)}); err != nil || d.DeviceID != dupBID {
+		t.Errorf("ambiguous name with an ID: %+v, %v", d, err)
+	}
+	if n := len(calls(fake, http.MethodGet, "/devices/queries/devices/v1")); n != 0 {
+		t.Errorf("a lookup by ID queried by name too (%d)", n)
+	}
+	if d, err := c.Containment(ctx, alert.Host{Name: "web1", ID: "cccccccccccccccccccccccccccccccc"}); err != nil || d.DeviceID != web1ID {
+		t.Errorf("unknown ID, known name: %+v, %v", d, err)
+	}
+	_, err := c.Containment(ctx, alert.Host{ID: "cccccccccccccccccccccccccccccccc"})
+	statusError(t, err, http.StatusNotFound)
+	_, err = c.IsolateHost(ctx, alert.Host{ID: "not-an-id"}, "")
+	statusError(t, err, http.StatusBadRequest)
 }
 
 // TestFindDevice: by name without regard to case, by ID without a query,
@@ -197,7 +226,7 @@ func TestFindDevice(t *testing.T) {
 func TestAmbiguousName(t *testing.T) {
 	fake := falcontest.New(falcontest.WithDevices(inventory()...))
 	c := setup(t, fake, nil)
-	_, err := c.IsolateHost(context.Background(), "dup", "")
+	_, err := c.IsolateHost(context.Background(), alert.Host{Name: "dup"}, "")
 	se := statusError(t, err, http.StatusConflict)
 	if se.Retryable() || !strings.Contains(se.Body, dupAID) || !strings.Contains(se.Body, dupBID) {
 		t.Errorf("ambiguous: %v", err)
@@ -206,7 +235,7 @@ func TestAmbiguousName(t *testing.T) {
 		t.Errorf("%d action calls, want none", n)
 	}
 	// The device ID settles it.
-	if ref, err := c.IsolateHost(context.Background(), dupBID, ""); err != nil || ref != dupBID {
+	if ref, err := c.IsolateHost(context.Background(), alert.Host{Name: dupBID}, ""); err != nil || ref != dupBID {
 		t.Errorf("by ID: %q, %v", ref, err)
 	}
 }
@@ -254,7 +283,7 @@ func TestErrors(t *testing.T) {
 			fake := falcontest.New(falcontest.WithDevices(inventory()...), falcontest.WithClock(clk.Now))
 			c := setup(t, fake, clk.Now)
 			fake.FailNext(tt.pattern, tt.status, 1, tt.retryAfter)
-			_, err := c.IsolateHost(context.Background(), "web1", "")
+			_, err := c.IsolateHost(context.Background(), alert.Host{Name: "web1"}, "")
 			se := statusError(t, err, tt.status)
 			if se.Retryable() != tt.retryable {
 				t.Errorf("Retryable = %v, want %v (%v)", se.Retryable(), tt.retryable, err)
@@ -269,7 +298,7 @@ func TestErrors(t *testing.T) {
 				t.Errorf("Classify: %v", got)
 			}
 			// The fault was one answer: the retry goes through.
-			if _, err := c.IsolateHost(context.Background(), "web1", ""); err != nil {
+			if _, err := c.IsolateHost(context.Background(), alert.Host{Name: "web1"}, ""); err != nil {
 				t.Errorf("retry: %v", err)
 			}
 		})
@@ -329,7 +358,7 @@ func TestTokenCachedAndRenewed(t *testing.T) {
 	// Past the fake's expiry without the client knowing (its clock lags):
 	// refused once, renewed, and the call goes through.
 	fake.ExpireTokens()
-	if _, err := c.IsolateHost(ctx, "web1", ""); err != nil {
+	if _, err := c.IsolateHost(ctx, alert.Host{Name: "web1"}, ""); err != nil {
 		t.Fatalf("after the token was revoked: %v", err)
 	}
 	if n := fake.TokensIssued(); n != 3 {

@@ -38,7 +38,8 @@ type Config struct {
 }
 
 // Client blocks and unblocks addresses with the configured requests. It
-// provides activities.IPBlocker.
+// cannot read whether an address is blocked: the expected answer to the
+// block request is the only confirmation there is.
 type Client struct {
 	hc      *http.Client
 	base    *url.URL

@@ -1,6 +1,6 @@
-// Package okta is a client for Okta's Users API: it suspends and
-// unsuspends accounts and clears their sessions, and is built so that
-// every call may be repeated safely.
+// Package okta is a client for Okta's Users API: it reads a user's
+// status, suspends and unsuspends accounts and clears their sessions. It
+// decides nothing from the status: the caller reads it and acts.
 package okta
 
 import (
@@ -34,8 +34,8 @@ const (
 )
 
 // Client calls an Okta org's Users API with an API token. It disables
-// and re-enables accounts (activities.AccountDisabler) and revokes
-// sessions.
+// and re-enables accounts and revokes sessions; the worker reads an
+// account's state through [Client.GetUser].
 type Client struct {
 	hc    *http.Client
 	base  string
@@ -107,23 +107,29 @@ func (c *Client) GetUser(ctx context.Context, idOrLogin string) (User, error) {
 	return u, nil
 }
 
-// DisableUser suspends the user with this login (or ID). A user who is
-// already suspended, or deprovisioned, is left alone. Okta only suspends
-// ACTIVE users: for one in any other state the call fails with Okta's
+// DisableUser suspends the user with this login (or ID) and clears the
+// user's sessions (see [Client.RevokeSessions]), so that a session opened
+// before the suspension ends too. It suspends whatever the user's status:
+// the caller reads [Client.GetUser] first and decides. Okta only suspends
+// ACTIVE users; for one in any other state the call fails with Okta's
 // explanation, since containment that did not happen must not look as if
 // it had.
 func (c *Client) DisableUser(ctx context.Context, user string) error {
-	return c.lifecycle(ctx, user, "suspend", func(status string) bool {
-		return status == StatusSuspended || status == StatusDeprovisioned
-	})
+	u, err := c.lifecycle(ctx, user, "suspend")
+	if err != nil {
+		return err
+	}
+	if err := c.revoke(ctx, u.ID); err != nil {
+		return fmt.Errorf("okta: suspended %s, but: revoke sessions: %w", user, err)
+	}
+	return nil
 }
 
-// EnableUser unsuspends the user with this login (or ID). Only a SUSPENDED
-// user is touched: in any other state there is no suspension to undo.
+// EnableUser unsuspends the user with this login (or ID). Okta only
+// unsuspends SUSPENDED users.
 func (c *Client) EnableUser(ctx context.Context, user string) error {
-	return c.lifecycle(ctx, user, "unsuspend", func(status string) bool {
-		return status != StatusSuspended
-	})
+	_, err := c.lifecycle(ctx, user, "unsuspend")
+	return err
 }
 
 // RevokeSessions clears every Okta session of the user with this login (or
@@ -136,36 +142,27 @@ func (c *Client) RevokeSessions(ctx context.Context, user string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.do(ctx, http.MethodDelete, "/api/v1/users/"+url.PathEscape(u.ID)+"/sessions?oauthTokens=true", nil); err != nil {
+	if err := c.revoke(ctx, u.ID); err != nil {
 		return fmt.Errorf("okta: revoke sessions of %s: %w", user, err)
 	}
 	return nil
 }
 
-// lifecycle runs one lifecycle operation unless done says the user's
-// status makes it unnecessary.
-func (c *Client) lifecycle(ctx context.Context, user, op string, done func(status string) bool) error {
+// revoke clears the sessions of the user with this Okta ID.
+func (c *Client) revoke(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/api/v1/users/"+url.PathEscape(id)+"/sessions?oauthTokens=true", nil)
+}
+
+// lifecycle runs one lifecycle operation on the user.
+func (c *Client) lifecycle(ctx context.Context, user, op string) (User, error) {
 	u, err := c.GetUser(ctx, user)
 	if err != nil {
-		return err
+		return User{}, err
 	}
-	if done(u.Status) {
-		return nil
+	if err := c.do(ctx, http.MethodPost, "/api/v1/users/"+url.PathEscape(u.ID)+"/lifecycle/"+op, nil); err != nil {
+		return User{}, fmt.Errorf("okta: %s %s: %w", op, user, err)
 	}
-	err = c.do(ctx, http.MethodPost, "/api/v1/users/"+url.PathEscape(u.ID)+"/lifecycle/"+op, nil)
-	if err == nil {
-		return nil
-	}
-	// Okta refuses a change the user has already undergone (E0000001), for
-	// instance when another responder or a retry of ours got there first
-	// since the lookup.
-	var se *httpx.StatusError
-	if errors.As(err, &se) && se.Code == http.StatusBadRequest {
-		if now, gerr := c.GetUser(ctx, u.ID); gerr == nil && done(now.Status) {
-			return nil
-		}
-	}
-	return fmt.Errorf("okta: %s %s: %w", op, user, err)
+	return u, nil
 }
 
 // do runs one call and, on an error answer, replaces Okta's raw error body

@@ -17,8 +17,6 @@ import (
 	"github.com/socflow/socflow/integrations/okta/oktatest"
 )
 
-var _ activities.AccountDisabler = (*okta.Client)(nil)
-
 // setup serves h on a loopback server and returns a client for it.
 func setup(t *testing.T, h http.Handler, token string) *okta.Client {
 	t.Helper()
@@ -77,16 +75,24 @@ func TestNew(t *testing.T) {
 	}
 }
 
+// TestDisableAndEnable: disable suspends the user by ID and clears the
+// sessions; the state read shows SUSPENDED; enable unsuspends.
 func TestDisableAndEnable(t *testing.T) {
 	ctx := context.Background()
 	fake := oktatest.New(oktatest.WithUsers(oktatest.User{ID: "00uALICE000000000001", Login: "alice.smith@example.com"}))
 	c := setup(t, fake, oktatest.DefaultToken)
 
+	if u, err := c.GetUser(ctx, "alice.smith@example.com"); err != nil || u.Status != okta.StatusActive {
+		t.Fatalf("before = %+v, %v", u, err)
+	}
 	if err := c.DisableUser(ctx, "Alice.Smith@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	if !fake.Suspended("alice.smith@example.com") {
-		t.Fatal("not suspended")
+	if !fake.Suspended("alice.smith@example.com") || fake.SessionsCleared("alice.smith@example.com") != 1 {
+		t.Fatalf("suspended %v, sessions cleared %d", fake.Suspended("alice.smith@example.com"), fake.SessionsCleared("alice.smith@example.com"))
+	}
+	if u, err := c.GetUser(ctx, "alice.smith@example.com"); err != nil || u.Status != okta.StatusSuspended {
+		t.Fatalf("verify = %+v, %v", u, err)
 	}
 	if err := c.EnableUser(ctx, "alice.smith@example.com"); err != nil {
 		t.Fatal(err)
@@ -103,21 +109,21 @@ func TestDisableAndEnable(t *testing.T) {
 	}
 }
 
-func TestLifecycleIsIdempotent(t *testing.T) {
+// TestLifecycleSendsWhatItIsAsked: the client decides nothing from the
+// status (the activity does, from GetUser): it sends the operation, and
+// one Okta refuses for the user's status is Okta's 400.
+func TestLifecycleSendsWhatItIsAsked(t *testing.T) {
 	tests := []struct {
-		status   string
-		disable  bool
-		wantCall bool
-		wantErr  string
-		after    string
+		status  string
+		disable bool
+		wantErr string
+		after   string
 	}{
-		{okta.StatusActive, true, true, "", okta.StatusSuspended},
-		{okta.StatusSuspended, true, false, "", okta.StatusSuspended},
-		{okta.StatusDeprovisioned, true, false, "", okta.StatusDeprovisioned},
-		{okta.StatusLockedOut, true, true, "Cannot suspend a user that is not active", okta.StatusLockedOut},
-		{okta.StatusSuspended, false, true, "", okta.StatusActive},
-		{okta.StatusActive, false, false, "", okta.StatusActive},
-		{okta.StatusLockedOut, false, false, "", okta.StatusLockedOut},
+		{okta.StatusActive, true, "", okta.StatusSuspended},
+		{okta.StatusSuspended, true, "Cannot suspend a user that is not active", okta.StatusSuspended},
+		{okta.StatusLockedOut, true, "Cannot suspend a user that is not active", okta.StatusLockedOut},
+		{okta.StatusSuspended, false, "", okta.StatusActive},
+		{okta.StatusActive, false, "not suspended", okta.StatusActive},
 	}
 	for _, tt := range tests {
 		name := map[bool]string{true: "disable ", false: "enable "}[tt.disable] + tt.status
@@ -138,8 +144,8 @@ func TestLifecycleIsIdempotent(t *testing.T) {
 					t.Errorf("error %q lacks Okta's summary %q", err, tt.wantErr)
 				}
 			}
-			if called := len(lifecycleCalls(fake)) > 0; called != tt.wantCall {
-				t.Errorf("lifecycle called = %v, want %v", called, tt.wantCall)
+			if n := len(lifecycleCalls(fake)); n != 1 {
+				t.Errorf("%d lifecycle calls, want 1", n)
 			}
 			if got := fake.Status("bob@example.com"); got != tt.after {
 				t.Errorf("status = %s, want %s", got, tt.after)
@@ -148,33 +154,16 @@ func TestLifecycleIsIdempotent(t *testing.T) {
 	}
 }
 
-// TestDisableRacingAnotherResponder covers someone suspending the user
-// between our lookup and our request: Okta refuses ours, and the user is
-// suspended all the same.
-func TestDisableRacingAnotherResponder(t *testing.T) {
+// TestSessionsNotClearedIsAnError: a suspension whose session clearing
+// fails is reported, naming both, so that a retry is not mistaken for
+// nothing to do.
+func TestSessionsNotClearedIsAnError(t *testing.T) {
 	fake := oktatest.New(oktatest.WithUsers(oktatest.User{ID: "00uBOB00000000000001", Login: "bob@example.com"}))
-	raced := false
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/lifecycle/suspend") && !raced {
-			raced = true
-			other := httptest.NewRequest(http.MethodPost, r.URL.Path, nil)
-			other.Header.Set("Authorization", "SSWS "+oktatest.DefaultToken)
-			fake.ServeHTTP(httptest.NewRecorder(), other)
-		}
-		fake.ServeHTTP(w, r)
-	})
-	c := setup(t, h, oktatest.DefaultToken)
-	if err := c.DisableUser(context.Background(), "bob@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	var statuses []int
-	for _, call := range fake.Calls() {
-		if strings.HasSuffix(call.Path, "/suspend") {
-			statuses = append(statuses, call.Status)
-		}
-	}
-	if len(statuses) != 2 || statuses[0] != 200 || statuses[1] != 400 {
-		t.Errorf("suspend answers = %v, want [200 400]", statuses)
+	c := setup(t, fake, oktatest.DefaultToken)
+	fake.FailNext("DELETE /api/v1/users/*/sessions", http.StatusServiceUnavailable, 1, "")
+	err := c.DisableUser(context.Background(), "bob@example.com")
+	if se := statusError(t, err, http.StatusServiceUnavailable); !se.Retryable() || !strings.Contains(err.Error(), "suspended bob@example.com, but") {
+		t.Errorf("error = %v", err)
 	}
 }
 
@@ -305,6 +294,8 @@ func TestRealBodies(t *testing.T) {
 		case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/lifecycle/suspend"):
 			suspended = r.URL.Path
 			w.Write([]byte(`{}`))
+		case r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, "/sessions"):
+			w.WriteHeader(http.StatusNoContent)
 		default:
 			http.NotFound(w, r)
 		}

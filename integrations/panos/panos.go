@@ -69,7 +69,8 @@ func CheckVsys(name string) error {
 	return nil
 }
 
-// Client talks to one firewall. It provides activities.IPBlocker.
+// Client talks to one firewall: it blocks and unblocks addresses, and
+// reads whether one is blocked ([Client.Blocked]).
 type Client struct {
 	hc    *http.Client
 	api   string
@@ -122,6 +123,32 @@ func (c *Client) objectPath(name string) string {
 
 func (c *Client) groupPath() string {
 	return c.vsysPath() + "/address-group/entry[@name='" + c.group + "']/static"
+}
+
+// Block is an address's standing at the firewall.
+type Block struct {
+	// Object is the address object that blocks it ([ObjectName]).
+	Object string
+	// InForce says the object is a member of the address group in the
+	// running configuration, whoever put it there; a member only in the
+	// candidate configuration (a commit that failed) blocks nothing.
+	InForce bool
+}
+
+// Blocked reads whether ip is blocked: its address object a member of the
+// group in the running configuration. Reading it is all the client does.
+func (c *Client) Blocked(ctx context.Context, ip string) (Block, error) {
+	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return Block{}, localError(fmt.Sprintf("%q is not a single IP address", ip))
+	}
+	b := Block{Object: ObjectName(addr.Unmap())}
+	running, err := c.members(ctx, "show")
+	if err != nil {
+		return Block{}, fmt.Errorf("panos: block state of %s: %w", addr, err)
+	}
+	b.InForce = slices.Contains(running, b.Object)
+	return b, nil
 }
 
 // BlockIP puts the address in the group and commits, unless the running

@@ -70,6 +70,47 @@ func TestBlockThenUnblock(t *testing.T) {
 	}
 }
 
+// TestBlocked: the state is the running group's membership: off before,
+// in force once the commit is done, off after the unblock; a member
+// someone else put there is in force too; one only in the candidate (a
+// failed commit) is not.
+func TestBlocked(t *testing.T) {
+	fw, c := start(t, panostest.DefaultKey, panostest.WithGroup("vsys1", group, "socflow-198.51.100.7"))
+	ctx := context.Background()
+	check := func(ip string, want bool) {
+		t.Helper()
+		b, err := c.Blocked(ctx, ip)
+		if err != nil || b.InForce != want || b.Object != "socflow-"+ip {
+			t.Fatalf("Blocked(%s) = %+v, %v; want in force %v", ip, b, err, want)
+		}
+	}
+	check("198.51.100.7", true)
+	check("203.0.113.9", false)
+	if _, err := c.BlockIP(ctx, "203.0.113.9", "c"); err != nil {
+		t.Fatal(err)
+	}
+	check("203.0.113.9", true)
+	if err := c.UnblockIP(ctx, "203.0.113.9", ""); err != nil {
+		t.Fatal(err)
+	}
+	check("203.0.113.9", false)
+
+	fw.FailCommit("validation failed")
+	if _, err := c.BlockIP(ctx, "192.0.2.5", "c"); err == nil {
+		t.Fatal("a failed commit blocked")
+	}
+	check("192.0.2.5", false)
+	if _, err := c.Blocked(ctx, "192.0.2.0/24"); err == nil {
+		t.Error("a range was read")
+	}
+	fw.FailNext("config/show", http.StatusServiceUnavailable, 1, "")
+	_, err := c.Blocked(ctx, "192.0.2.5")
+	var se *httpx.StatusError
+	if !errors.As(err, &se) || !se.Retryable() {
+		t.Errorf("a 503 read: %v", err)
+	}
+}
+
 func TestIPv6Name(t *testing.T) {
 	fw, c := start(t, panostest.DefaultKey)
 	ref, err := c.BlockIP(context.Background(), "2001:db8::1", "c")

@@ -91,6 +91,56 @@ func WithPendingActions() Option {
 	return func(s *Server) { s.pending = true }
 }
 
+// WithPendingReads leaves each machine action Pending for n reads of it by
+// ID (GET /api/machineactions/{id}, how a client follows its request; a
+// list of actions shows it and does not count), as a device that has not
+// checked in yet; the read after them sees it settled (Succeeded, or what
+// WithOutcome says). The default, 0, settles an action as soon as Defender
+// has answered the request.
+func WithPendingReads(n int) Option {
+	return func(s *Server) { s.pendingReads = max(n, 0) }
+}
+
+// WithPendingFor leaves each machine action Pending for d after it was
+// requested, by the fake's clock, however often it is read: `socflow dev`
+// uses it so that an isolation is seen pending, then done. With
+// WithPendingReads too, both must have passed.
+func WithPendingFor(d time.Duration) Option {
+	return func(s *Server) { s.pendingFor = d }
+}
+
+// WithOutcome makes machine actions settle with status: StatusSucceeded
+// (the default), StatusFailed (with errorHResult 0x80004005),
+// StatusCancelled (by CancelledBy, with a cancellation comment) or
+// StatusTimeOut. An action that does not succeed leaves the machine as it
+// was.
+func WithOutcome(status string) Option {
+	return func(s *Server) { s.outcome = status }
+}
+
+// WithClock sets the fake's clock, which decides when a WithPendingFor
+// action settles.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
+}
+
+// Machine action statuses, as Defender spells them.
+const (
+	StatusPending    = "Pending"
+	StatusInProgress = "InProgress"
+	StatusSucceeded  = "Succeeded"
+	StatusFailed     = "Failed"
+	StatusCancelled  = "Cancelled"
+	StatusTimeOut    = "TimeOut"
+)
+
+// CancelledBy is who a StatusCancelled action was cancelled by, and
+// FailedHResult the errorHResult of a StatusFailed one (E_FAIL).
+const (
+	CancelledBy   = "admin@defendertest.invalid"
+	FailedHResult = -2147467259
+)
+
 // Server is the fake API. It is an http.Handler and is safe for concurrent
 // use. Calls, FailNext (whose pattern is an optional method and a path,
 // such as "POST /api/machines/*/isolate"), Fail and Close come with its
@@ -98,14 +148,26 @@ func WithPendingActions() Option {
 type Server struct {
 	loopback.Recorder[Call]
 
-	mu         sync.Mutex
-	token      string
-	fixed      bool
-	pending    bool
-	machines   []*machine
-	actions    []*actionJSON
+	mu           sync.Mutex
+	token        string
+	fixed        bool
+	pending      bool
+	pendingReads int
+	pendingFor   time.Duration
+	outcome      string
+	now          func() time.Time
+	machines     []*machine
+	actions      []*actionJSON
+	// waits are the actions still to settle by reads or time, by ID.
+	waits      map[string]*wait
 	indicators []*indicatorJSON
 	nextInd    int
+}
+
+// wait is what keeps an action Pending: reads still to come and a time.
+type wait struct {
+	reads int
+	until time.Time
 }
 
 type machine struct {
@@ -115,7 +177,7 @@ type machine struct {
 
 // New returns a fake that accepts DefaultToken and knows any host name.
 func New(opts ...Option) *Server {
-	s := &Server{token: DefaultToken}
+	s := &Server{token: DefaultToken, outcome: StatusSucceeded, now: time.Now, waits: map[string]*wait{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -157,13 +219,63 @@ func (s *Server) Blocked(ip string) bool {
 }
 
 // CompleteActions finishes every pending machine action, as if the devices
-// had checked in. It matters only WithPendingActions.
+// had checked in, with the outcome WithOutcome (or SetOutcome) says.
 func (s *Server) CompleteActions() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, a := range s.actions {
-		if a.Status == "Pending" {
+		if a.Status == StatusPending || a.Status == StatusInProgress {
 			s.complete(a)
+		}
+	}
+}
+
+// SetOutcome changes how actions settle from now on (see WithOutcome),
+// including those still pending.
+func (s *Server) SetOutcome(status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outcome = status
+}
+
+// ActionStatus returns the status of the machine action with this ID as
+// the API would show it now, without counting as a read, or "".
+func (s *Server) ActionStatus(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance()
+	for _, a := range s.actions {
+		if a.ID == id {
+			return a.Status
+		}
+	}
+	return ""
+}
+
+// advance settles the actions whose WithPendingFor time has passed and
+// that have no reads left to wait for; s.mu is held.
+func (s *Server) advance() {
+	if s.pendingFor <= 0 {
+		return
+	}
+	for _, a := range s.actions {
+		if w, ok := s.waits[a.ID]; ok && w.reads <= 0 && !s.now().Before(w.until) {
+			s.complete(a)
+		}
+	}
+}
+
+// read counts one read by ID of each action, settling those with no
+// reads left and no time to wait; s.mu is held.
+func (s *Server) read(as []*actionJSON) {
+	for _, a := range as {
+		w, ok := s.waits[a.ID]
+		switch {
+		case !ok:
+		case w.reads <= 0 && !s.now().Before(w.until):
+			s.complete(a)
+		case w.reads > 0:
+			w.reads--
 		}
 	}
 }
@@ -205,6 +317,7 @@ func (s *Server) route(r *http.Request, filter string, body []byte) response {
 	if !strings.EqualFold(scheme, "Bearer") || token != s.token || token == "" {
 		return errorResponse(http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request.")
 	}
+	s.advance()
 	base := "http://" + r.Host + "/api/$metadata#"
 	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(seg) < 2 || seg[0] != "api" {
@@ -243,6 +356,7 @@ func (s *Server) route(r *http.Request, filter string, body []byte) response {
 		}
 		for _, a := range s.actions {
 			if a.ID == seg[2] {
+				s.read([]*actionJSON{a})
 				out := *a
 				out.Context = base + "MachineActions/$entity"
 				return jsonResponse(http.StatusOK, out)
@@ -360,11 +474,11 @@ func (s *Server) machineAction(base, id, verb string, body []byte) response {
 		scope = &it
 	}
 	for _, a := range s.actions {
-		if a.MachineID == m.ID && a.Type == typ && a.Status == "Pending" {
+		if a.MachineID == m.ID && a.Type == typ && (a.Status == StatusPending || a.Status == StatusInProgress) {
 			return errorResponse(http.StatusBadRequest, "ActiveRequestAlreadyExists", "Action is already in progress")
 		}
 	}
-	now := time.Now().UTC().Format(timeLayout)
+	now := s.now().UTC().Format(timeLayout)
 	a := &actionJSON{
 		ID:                    newGUID(),
 		Type:                  typ,
@@ -385,17 +499,32 @@ func (s *Server) machineAction(base, id, verb string, body []byte) response {
 	out := *a
 	out.Context = base + "MachineActions/$entity"
 	resp := jsonResponse(http.StatusCreated, out)
-	if !s.pending {
+	switch {
+	case s.pending:
+	case s.pendingReads > 0 || s.pendingFor > 0:
+		s.waits[a.ID] = &wait{reads: s.pendingReads, until: s.now().Add(s.pendingFor)}
+	default:
 		s.complete(a)
 	}
 	return resp
 }
 
+// complete settles an action with the configured outcome.
 func (s *Server) complete(a *actionJSON) {
-	a.Status = "Succeeded"
-	a.LastUpdateDateTimeUTC = time.Now().UTC().Format(timeLayout)
-	if m := s.machineByID(a.MachineID); m != nil {
-		m.isolated = a.Type == "Isolate"
+	delete(s.waits, a.ID)
+	now := s.now().UTC().Format(timeLayout)
+	a.Status = s.outcome
+	a.LastUpdateDateTimeUTC = now
+	switch a.Status {
+	case StatusSucceeded:
+		if m := s.machineByID(a.MachineID); m != nil {
+			m.isolated = a.Type == "Isolate"
+		}
+	case StatusFailed:
+		a.ErrorHResult = FailedHResult
+	case StatusCancelled:
+		by, why := CancelledBy, "Cancelled in the portal"
+		a.CancellationRequestor, a.CancellationComment, a.CancellationDateTimeUTC = &by, &why, &now
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
 )
@@ -19,7 +20,7 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	if _, err := edr.IsolateHost(ctx, "web1.corp.example", "suspicious beaconing"); err != nil {
+	if _, err := edr.IsolateHost(ctx, alert.Host{Name: "web1.corp.example"}, "suspicious beaconing"); err != nil {
 		panic(err)
 	}
 	if _, err := edr.BlockIP(ctx, "203.0.113.7", "C2 address"); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/falcon"
 	"github.com/socflow/socflow/integrations/falcon/falcontest"
 )
@@ -22,7 +23,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := edr.IsolateHost(context.Background(), "web1", "suspicious beaconing"); err != nil {
+	if _, err := edr.IsolateHost(context.Background(), alert.Host{Name: "web1"}, "suspicious beaconing"); err != nil {
 		panic(err)
 	}
 	fmt.Println(fake.Status("web1"), fake.Contained("web1"))

@@ -104,7 +104,16 @@ func WithPendingReads(n int) Option {
 	return func(s *Server) { s.pendingReads = n }
 }
 
-// WithClock sets the fake's clock, which decides when tokens expire.
+// WithPendingFor keeps a device pending for d after the action, by the
+// fake's clock, as a sensor that takes its time to check in: `socflow dev`
+// uses it so that a containment is seen pending, then done. With
+// WithPendingReads too, both must have passed.
+func WithPendingFor(d time.Duration) Option {
+	return func(s *Server) { s.pendingFor = d }
+}
+
+// WithClock sets the fake's clock, which decides when tokens expire and
+// when a WithPendingFor state settles.
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
 }
@@ -121,6 +130,7 @@ type Server struct {
 	clientSecret string
 	lifetime     time.Duration
 	pendingReads int
+	pendingFor   time.Duration
 	now          func() time.Time
 	fixed        bool
 	tokens       map[string]time.Time
@@ -132,6 +142,24 @@ type device struct {
 	Device
 	final     string // the status a pending one settles on
 	readsLeft int
+	until     time.Time // not settled before then
+}
+
+// settle moves a pending device on: a read counts down WithPendingReads,
+// and it settles once no reads are left and WithPendingFor has passed.
+// Without WithPendingFor only an API read settles it, so that Status shows
+// the pending state a client has not read yet.
+func (s *Server) settle(d *device, read bool) {
+	if d.final == "" || (!read && s.pendingFor == 0) {
+		return
+	}
+	if d.readsLeft <= 0 && !s.now().Before(d.until) {
+		d.Status, d.final = d.final, ""
+		return
+	}
+	if read && d.readsLeft > 0 {
+		d.readsLeft--
+	}
 }
 
 // New returns a fake that accepts DefaultClientID and DefaultClientSecret
@@ -178,6 +206,7 @@ func (s *Server) Status(host string) string {
 	defer s.mu.Unlock()
 	for _, d := range s.devices {
 		if strings.EqualFold(d.Hostname, host) || strings.EqualFold(d.DeviceID, host) {
+			s.settle(d, false)
 			return d.Status
 		}
 	}
@@ -368,13 +397,7 @@ func (s *Server) deviceEntities(ids []string) response {
 			missing = append(missing, apiError{Code: http.StatusNotFound, Message: "Device not found", ID: id})
 			continue
 		}
-		if d.final != "" {
-			if d.readsLeft <= 0 {
-				d.Status, d.final = d.final, ""
-			} else {
-				d.readsLeft--
-			}
-		}
+		s.settle(d, true)
 		out = append(out, d.json())
 	}
 	status := http.StatusOK
@@ -388,7 +411,7 @@ func (s *Server) deviceEntities(ids []string) response {
 }
 
 // deviceAction contains or lifts containment: the device goes pending, and
-// settles as WithPendingReads says. An action towards the state the device
+// settles as WithPendingReads and WithPendingFor say. An action towards the state the device
 // is in or on its way to changes nothing, as Falcon's does.
 func (s *Server) deviceAction(action string, body []byte) response {
 	var req struct {
@@ -414,8 +437,9 @@ func (s *Server) deviceAction(action string, body []byte) response {
 			errs = append(errs, apiError{Code: http.StatusNotFound, Message: "Device not found", ID: id})
 			continue
 		}
+		s.settle(d, false)
 		if d.Status != final && d.Status != pending {
-			d.Status, d.final, d.readsLeft = pending, final, s.pendingReads
+			d.Status, d.final, d.readsLeft, d.until = pending, final, s.pendingReads, s.now().Add(s.pendingFor)
 		}
 		out = append(out, actionJSON{ID: d.DeviceID, Path: ""})
 	}
