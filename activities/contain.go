@@ -77,6 +77,15 @@ type AccountDisabler interface {
 	EnableUser(ctx context.Context, user string) error
 }
 
+// SessionRevoker ends an account's sessions. An identity provider's
+// DisableUser does it after disabling; the activity calls it again when a
+// retry finds the account disabled by its own earlier attempt, whose
+// revocation may not have happened (the answer that was lost may have
+// been the revocation's).
+type SessionRevoker interface {
+	RevokeSessions(ctx context.Context, user string) error
+}
+
 // Contain carries out containment actions and their undos, each with the
 // provider that has the capability (nil: none configured).
 type Contain struct {
@@ -250,6 +259,14 @@ func (c *Contain) apply(ctx context.Context, in ContainInput, on bool) (ContainR
 			Detail: fmt.Sprintf("already %s%s: left as found", done, vendorSays(before.Vendor))}, nil
 	}
 	ref, readBack := now.Ref, true
+	if there(now.Phase) && on && in.Action.Kind == alert.ActionDisableUser {
+		// Disabled by the earlier attempt: finish what it may not have.
+		if r, ok := c.Accounts.(SessionRevoker); ok {
+			if err := r.RevokeSessions(ctx, target); err != nil {
+				return ContainResult{}, Classify(prefix+": revoke sessions", err)
+			}
+		}
+	}
 	if !there(now.Phase) {
 		// Not switched yet, by nobody: this attempt sends the request.
 		if ref, err = k.sw(on)(ctx, in.Reference); err != nil {
