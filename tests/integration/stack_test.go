@@ -29,6 +29,8 @@ import (
 	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
 	"github.com/socflow/socflow/integrations/events"
+	"github.com/socflow/socflow/integrations/falcon"
+	"github.com/socflow/socflow/integrations/falcon/falcontest"
 	"github.com/socflow/socflow/integrations/okta"
 	"github.com/socflow/socflow/integrations/okta/oktatest"
 	"github.com/socflow/socflow/worker"
@@ -91,6 +93,9 @@ type stackOptions struct {
 	// untrustedIngest makes the "siem" ingest token one the policy may
 	// not contain on without a human.
 	untrustedIngest bool
+	// falcon, when set, is the EDR in Defender's place: CrowdStrike Falcon
+	// through its OAuth2 client.
+	falcon *falcontest.Server
 }
 
 func quietLogger() *slog.Logger {
@@ -158,13 +163,23 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var edr any = edrClient
+	if o.falcon != nil {
+		falconURL := httptest.NewServer(o.falcon)
+		t.Cleanup(falconURL.Close)
+		fc, err := falcon.New(hc, falcon.Config{BaseURL: falconURL.URL, ClientID: falcontest.DefaultClientID, ClientSecret: falcontest.DefaultClientSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		edr = fc
+	}
 	store, err := worker.OpenEvents(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.events = store
 	s.worker, err = worker.New(worker.Options{
-		Config: cfg, Client: s.client, Logger: log, Console: s.console, EDR: edrClient, IDP: idpClient, HTTPClient: hc,
+		Config: cfg, Client: s.client, Logger: log, Console: s.console, EDR: edr, IDP: idpClient, HTTPClient: hc,
 		Events: store, Limits: o.limits,
 	})
 	if err != nil {
