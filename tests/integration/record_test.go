@@ -24,6 +24,7 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/intake"
+	"github.com/socflow/socflow/integrations/defender/defendertest"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/tests/replay"
@@ -366,6 +367,33 @@ func TestRecordHistoriesLinkedCase(t *testing.T) {
 	}
 	decide(t, s, "host:prn-01", workflows.DecideInput{Verdict: "deny", By: "carol"})
 	wantIncident(t, s, "host:prn-01", workflows.StatusDenied)
+	rec.save(s)
+}
+
+// TestRecordHistoriesVerifiedLease: an isolation that goes pending and is
+// verified, whose lease is noticed and runs out, and whose release is
+// verified in turn.
+func TestRecordHistoriesVerifiedLease(t *testing.T) {
+	rec := newRecorder(t)
+	edr := defendertest.New(defendertest.WithToken("t"), defendertest.WithPendingReads(1))
+	s := startStack(t, stackOptions{edr: edr, mutate: func(c *config.Config) {
+		shortWindows(c)
+		// Set past validation (which wants a minute at least), so that the
+		// lease runs out within the test.
+		c.Policy.Containment.Lease = map[alert.ActionKind]time.Duration{alert.ActionIsolateHost: 4 * time.Second}
+	}})
+	postAlert(t, s, readExample(t, "malware-ws042.json"))
+	rec.keep(workflows.IncidentWorkflowID("host:ws-042"), workflows.IncidentType, "verified_lease_ended")
+	s.waitStatus("host:ws-042", 30*time.Second, workflows.StatusAwaiting)
+	decide(t, s, "host:ws-042", workflows.DecideInput{Verdict: "approve", By: "alice", Actions: []string{"isolate_host:ws-042"}})
+	s.waitStatus("host:ws-042", 30*time.Second, workflows.StatusContained)
+	if !edr.Isolated("ws-042") {
+		t.Fatal("ws-042 is not isolated")
+	}
+	wantIncident(t, s, "host:ws-042", workflows.StatusLeaseEnded)
+	if edr.Isolated("ws-042") {
+		t.Error("ws-042 is still isolated after its lease ran out")
+	}
 	rec.save(s)
 }
 

@@ -61,6 +61,7 @@ var Scenarios = []Scenario{
 	{workflows.IncidentType, "default_held_revert_four_eyes"}, // the contain default refused (untrusted), two approve, two revert
 	{workflows.IncidentType, "follow_up_reenters"},            // marked false positive, a ransomware alert sends it back up to IR
 	{workflows.IncidentType, "follows_closed_case"},           // a new case of a key whose incident closed, naming the earlier one
+	{workflows.IncidentType, "verified_lease_ended"},          // isolation pending, verified, its lease noticed and run out, the release verified
 	{workflows.CorrelateType, "fired"},                        // a correlation window that raised its alert
 }
 
