@@ -89,6 +89,16 @@ func TestIncidentDecideFlags(t *testing.T) {
 			name: "revert", args: []string{"host:dc01", "--revert"},
 			want: &IncidentDecideOptions{Incident: "host:dc01", Revert: true}, verdict: alert.VerdictRevert,
 		},
+		{
+			name: "renew", args: []string{"host:dc01", "--renew"},
+			want: &IncidentDecideOptions{Incident: "host:dc01", Renew: true}, verdict: alert.VerdictRenew,
+		},
+		{
+			name: "renew some", args: []string{"host:dc01", "--renew", "--action", "isolate_host:dc01"},
+			want: &IncidentDecideOptions{Incident: "host:dc01", Renew: true, Actions: []string{"isolate_host:dc01"}}, verdict: alert.VerdictRenew,
+		},
+		{name: "renew and revert", args: []string{"host:dc01", "--renew", "--revert"}, wantErr: "exactly one of"},
+		{name: "--action with --revert", args: []string{"host:dc01", "--revert", "--action", "x"}, wantErr: "--action only goes with --approve or --renew"},
 		{name: "no verdict", args: []string{"host:dc01"}, wantErr: "exactly one of"},
 		{name: "two verdicts", args: []string{"host:dc01", "--approve", "--deny"}, wantErr: "exactly one of"},
 		{name: "--action without --approve", args: []string{"host:dc01", "--deny", "--action", "x"}, wantErr: "--action only goes with --approve"},

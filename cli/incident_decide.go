@@ -26,7 +26,10 @@ type IncidentDecideOptions struct {
 	Escalate      bool
 	FalsePositive bool
 	Revert        bool
-	Actions       []string
+	// Renew renews the leases of the actions in force: all of them, or
+	// those Actions names.
+	Renew   bool
+	Actions []string
 	// OnBehalfOf records a decision someone else made (admins only).
 	OnBehalfOf string
 	Note       string
@@ -43,16 +46,19 @@ func (o *IncidentDecideOptions) Verdict() (alert.Verdict, error) {
 	for v, set := range map[alert.Verdict]bool{
 		alert.VerdictApprove: o.Approve, alert.VerdictDeny: o.Deny, alert.VerdictEscalate: o.Escalate,
 		alert.VerdictFalsePositive: o.FalsePositive, alert.VerdictRevert: o.Revert,
+		alert.VerdictRenew: o.Renew,
 	} {
 		if set {
 			chosen = append(chosen, v)
 		}
 	}
 	if len(chosen) != 1 {
-		return "", usageErrorf("give exactly one of --approve, --deny, --escalate, --false-positive, --revert")
+		return "", usageErrorf("give exactly one of --approve, --deny, --escalate, --false-positive, --revert, --renew")
 	}
-	if len(o.Actions) > 0 && chosen[0] != alert.VerdictApprove {
-		return "", usageErrorf("--action only goes with --approve")
+	// A decision's actions name what to approve or whose lease to renew;
+	// the other verdicts act on the whole incident.
+	if len(o.Actions) > 0 && chosen[0] != alert.VerdictApprove && chosen[0] != alert.VerdictRenew {
+		return "", usageErrorf("--action only goes with --approve or --renew")
 	}
 	return chosen[0], nil
 }
@@ -61,14 +67,18 @@ func newCmdIncidentDecide(f *Factory, runF func(context.Context, *IncidentDecide
 	opts := &IncidentDecideOptions{}
 	opts.Client = func() (APIClient, error) { return f.apiClient(opts.API) }
 	cmd := &cobra.Command{
-		Use:   "decide INCIDENT (--approve [--action ID]... | --deny | --escalate | --false-positive | --revert)",
+		Use:   "decide INCIDENT (--approve [--action ID]... | --deny | --escalate | --false-positive | --revert | --renew [--action ID]...)",
 		Short: "Decide on an incident awaiting a decision, as Slack's buttons do",
 		Long: `decide sends your decision to the socflow API, which takes who you are from
 your credential ($SOCFLOW_TOKEN, or the token socflow dev writes in its data
 directory). The incident checks that you may decide at its current tier (and,
 for destructive actions, that you did not escalate it yourself) before it
 accepts; a refusal says why and exits 5. An admin records a decision made by
-someone else with --on-behalf-of NAME; the timeline shows both names.`,
+someone else with --on-behalf-of NAME; the timeline shows both names.
+
+--renew extends the leases of the containment actions in force (all of them,
+or those named by --action) from now, each by its own lease, so that socflow
+does not undo them when the lease runs out.`,
 		Args: exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Incident, opts.IO = args[0], f.streams()
@@ -87,7 +97,8 @@ someone else with --on-behalf-of NAME; the timeline shows both names.`,
 	fl.BoolVar(&opts.Escalate, "escalate", false, "hand the incident to the next tier")
 	fl.BoolVar(&opts.FalsePositive, "false-positive", false, "close as a false positive")
 	fl.BoolVar(&opts.Revert, "revert", false, "undo containment already carried out")
-	fl.StringArrayVar(&opts.Actions, "action", nil, "approve only this action ID (repeatable)")
+	fl.BoolVar(&opts.Renew, "renew", false, "renew the leases of containment in force (all, or those named by --action)")
+	fl.StringArrayVar(&opts.Actions, "action", nil, "approve, or renew the lease of, only this action ID (repeatable)")
 	fl.StringVar(&opts.OnBehalfOf, "on-behalf-of", "", "record the decision as NAME's, made through you (admins only)")
 	fl.StringVar(&opts.Note, "note", "", "why; recorded in the timeline and handed to the next tier")
 	opts.API.register(cmd)

@@ -42,6 +42,14 @@ func TestIncidentDecideGolden(t *testing.T) {
 			}},
 		},
 		{
+			goldenCase: goldenCase{name: "renew", args: []string{"incident", "decide", "host:dc01", "--renew", "--action", "isolate_host:dc01", "--note", "still beaconing", "--api", "http://soc.example:8080"}},
+			call:       apiCall{method: http.MethodPost, path: path, body: `{"verdict":"renew","actions":["isolate_host:dc01"],"note":"still beaconing"}`, answer: accepted},
+		},
+		{
+			goldenCase: goldenCase{name: "renew-all", args: []string{"incident", "decide", "host:dc01", "--renew", "--api", "http://soc.example:8080"}},
+			call:       apiCall{method: http.MethodPost, path: path, body: `{"verdict":"renew"}`, answer: accepted},
+		},
+		{
 			goldenCase: goldenCase{name: "refused", args: []string{"incident", "decide", "host:dc01", "--approve", "--on-behalf-of", "bob", "--api", "http://soc.example:8080"}, code: ExitRejected},
 			call: apiCall{method: http.MethodPost, path: path, body: `{"verdict":"approve","on_behalf_of":"bob"}`,
 				err: &apiStatusError{Status: http.StatusConflict, Msg: "decision refused: bob may not decide at tier IR"}},

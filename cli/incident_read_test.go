@@ -294,7 +294,7 @@ func TestRenderIncidentShowsWhatCapsLeftOut(t *testing.T) {
 			Status: workflows.StatusFalsePositive, ClosedAt: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)},
 	}
 	var out bytes.Buffer
-	renderIncident(&out, st, &incidents.AlertsPage{Total: 40})
+	renderIncident(&out, st, &incidents.AlertsPage{Total: 40}, time.Time{})
 	for _, want := range []string{"dc01 (+12 more)", "bob (+3 more)", "Errors", "last batch not written", "40 alert(s)",
 		"follows case run-a of this key", "isolate_host:dc01  cannot be carried out: no EDR that isolates hosts is configured: integrations.edr", "as false_positive): socflow incident timeline host:dc01 --case run-a",
 		"Decide: socflow incident decide host:dc01 --approve|--deny|--escalate|--false-positive\n"} {

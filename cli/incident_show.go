@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/workflows"
 )
@@ -16,6 +18,9 @@ import (
 // reads through.
 type IncidentShowOptions struct {
 	Incident string
+	// Now is the factory's clock: a result's summary says whether its
+	// verification is overdue or its lease has run out as of now.
+	Now time.Time
 
 	IO        IOStreams
 	Incidents OpenIncidents
@@ -28,7 +33,7 @@ func newCmdIncidentShow(f *Factory, runF func(context.Context, *IncidentShowOpti
 		Short: "Show an incident: score and why, context, alerts, decisions, containment",
 		Args:  exactlyOneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Incident, opts.IO = args[0], f.streams()
+			opts.Incident, opts.IO, opts.Now = args[0], f.streams(), f.now()
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -70,11 +75,11 @@ func runIncidentShow(ctx context.Context, opts *IncidentShowOptions) error {
 	if opts.IO.JSON {
 		return printJSON(opts.IO.Out, shownIncident{st, alerts})
 	}
-	renderIncident(opts.IO.Out, st, alerts)
+	renderIncident(opts.IO.Out, st, alerts, opts.Now)
 	return nil
 }
 
-func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.AlertsPage) {
+func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.AlertsPage, now time.Time) {
 	fmt.Fprintf(w, "%s  %s\n", st.ID, st.Title)
 	fmt.Fprintf(w, "status %s · %s score %d · tier %s · playbook %s · %d alert(s), %d occurrence(s)\n",
 		st.Status, dash(string(st.Score.Priority)), st.Score.Value, dash(st.Tier), dash(st.Playbook), alerts.Total, st.Occurrences)
@@ -144,8 +149,19 @@ func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.
 	}
 	if len(st.Results) > 0 {
 		heading(w, "Containment")
+		leased := false
 		for _, r := range st.Results {
-			fmt.Fprintf(w, "  %s  %-8s %s  %s\n", ts(r.At), r.Status, r.Action.ID, r.Detail)
+			fmt.Fprintf(w, "  %s  %s  %s", ts(r.At), r.Action.ID, r.Summary(now))
+			if r.Detail != "" {
+				fmt.Fprintf(w, ": %s", alert.OneLine(r.Detail))
+			}
+			fmt.Fprintln(w)
+			leased = leased || r.Leased()
+		}
+		if leased && st.Status != workflows.StatusClosed {
+			// A lease runs out unattended: say how to keep it, as the
+			// Decide line below says how to decide.
+			fmt.Fprintf(w, "  Renew: socflow incident decide %s --renew [--action ID]...\n", workflows.IncidentKey(st.ID))
 		}
 	}
 	if len(st.Errors) > 0 {

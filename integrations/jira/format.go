@@ -282,7 +282,9 @@ func decisionText(d alert.Decision) string {
 func resultLines(rs []alert.ActionResult) []string {
 	var out []string
 	for _, r := range rs {
-		l := fmt.Sprintf("%s %s: %s", r.Action.Kind, r.Action.Target, orDash(string(r.Status)))
+		// The result's own time anchors the summary's clock times: the
+		// comment outlives the moment it was written, and r.At follows.
+		l := fmt.Sprintf("%s %s: %s", r.Action.Kind, r.Action.Target, r.Summary(r.At))
 		if r.Reference != "" {
 			l += " (ref " + r.Reference + ")"
 		}

@@ -199,6 +199,23 @@ func TestCommentFor(t *testing.T) {
 			}
 		})
 	}
+	at := time.Date(2026, 1, 2, 3, 10, 0, 0, time.UTC)
+	verified := ContainmentComment([]alert.ActionResult{
+		{Action: card.Proposed[0], Status: alert.ActionPending, State: "containment_pending", VerifyBy: at.Add(10 * time.Minute), LeaseUntil: at.Add(4 * time.Hour), At: at},
+		{Action: alert.NewAction(alert.ActionBlockIP, "203.0.113.9", ""), Status: alert.ActionLeftAsFound, At: at},
+		{Action: alert.NewAction(alert.ActionDisableUser, "alice", ""), Status: alert.ActionUnverified, State: "Pending [sic]", At: at},
+		{Action: alert.NewAction(alert.ActionDisableUser, "bob", ""), Status: alert.ActionRevertFailed, At: at},
+	})
+	for _, w := range []string{
+		"* isolate_host dc01: pending verification (vendor: containment_pending; verify by 03:20Z), lease until 07:10Z at 2026-01-02T03:10:00Z\n",
+		"* block_ip 203.0.113.9: left as found (already blocked; socflow will not undo it) at",
+		`* disable_user alice: unverified (vendor's last state: Pending \[sic\]) at`,
+		"* disable_user bob: revert failed: still in force at",
+	} {
+		if !strings.Contains(verified, w) {
+			t.Errorf("containment comment lacks %q:\n%s", w, verified)
+		}
+	}
 	if got := ContainmentComment(nil); !strings.Contains(got, "no actions were carried out") {
 		t.Errorf("empty containment = %q", got)
 	}

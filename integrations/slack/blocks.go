@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ const (
 	// ActionRevert undoes containment already carried out; it appears once
 	// something was contained.
 	ActionRevert = "socflow_revert"
+	// ActionRenew renews the leases of the containment actions in force; it
+	// appears, next to Revert, while an action holds on a lease.
+	ActionRenew = "socflow_renew"
 	// ActionNote is the optional note field next to the buttons; its text
 	// becomes the decision's note.
 	ActionNote = "socflow_note"
@@ -321,26 +325,36 @@ func outcomeBlocks(c alert.IncidentCard) []slackapi.Block {
 		out = append(out, section(":information_source: Status: *"+esc(orDash(strings.ReplaceAll(c.Status, "_", " ")))+"*"))
 	}
 	if revertable(c) {
-		b := slackapi.NewButtonBlockElement(ActionRevert, buttonValue{Incident: c.IncidentID, Tier: c.Tier}.encode(), plain("Revert containment")).
+		val := buttonValue{Incident: c.IncidentID, Tier: c.Tier}.encode()
+		b := slackapi.NewButtonBlockElement(ActionRevert, val, plain("Revert containment")).
 			WithStyle(slackapi.StyleDanger).
 			WithConfirm(confirm("Revert containment?", "Undo every containment action carried out, newest first.", "Revert"))
-		out = append(out, slackapi.NewActionBlock(blockRevert, b))
+		elems := []slackapi.BlockElement{b}
+		if renewable(c) {
+			// Renewing keeps containment in force, so it asks no
+			// confirmation: a stray click costs nothing a revert cannot undo.
+			elems = append(elems, slackapi.NewButtonBlockElement(ActionRenew, val, plain("Renew lease")).WithStyle(slackapi.StylePrimary))
+		}
+		out = append(out, slackapi.NewActionBlock(blockRevert, elems...))
 	}
 	return out
 }
 
-// revertable reports whether a revert button makes sense: something was
-// contained and the incident is still open to a revert.
+// revertable reports whether a revert button makes sense: something is in
+// force (done, or still awaiting the vendor's word either way) and the
+// incident is still open to a revert.
 func revertable(c alert.IncidentCard) bool {
 	if c.Drill || c.Status == alert.StatusClosed {
 		return false
 	}
-	for _, r := range c.Results {
-		if r.Status == alert.ActionDone {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(c.Results, func(r alert.ActionResult) bool { return r.Status.InForce() })
+}
+
+// renewable reports whether a renew button makes sense: an action in force
+// holds on a lease that socflow would otherwise let run out. It is only
+// asked where revertable holds.
+func renewable(c alert.IncidentCard) bool {
+	return slices.ContainsFunc(c.Results, alert.ActionResult.Leased)
 }
 
 // fallbackText is the message's text: what notifications, screen readers
@@ -425,7 +439,10 @@ func decisionMeta(d alert.Decision) string {
 func resultLines(rs []alert.ActionResult) []string {
 	var out []string
 	for _, r := range rs {
-		l := fmt.Sprintf("• %s `%s` %s", resultEmoji(r.Status), esc(r.Action.ID), esc(string(r.Status)))
+		// The result's own time anchors the summary's clock times: the
+		// message outlives the moment it was rendered, and r.At is shown
+		// beside them.
+		l := fmt.Sprintf("• %s `%s` %s", resultEmoji(r.Status), esc(r.Action.ID), esc(r.Summary(r.At)))
 		if r.Reference != "" {
 			l += " (ref " + esc(r.Reference) + ")"
 		}
@@ -573,6 +590,8 @@ func verdictEmoji(v alert.Verdict) string {
 		return ":heavy_minus_sign:"
 	case alert.VerdictRevert:
 		return ":leftwards_arrow_with_hook:"
+	case alert.VerdictRenew:
+		return ":repeat:"
 	}
 	return ":grey_question:"
 }
@@ -589,6 +608,8 @@ func verdictLabel(v alert.Verdict) string {
 		return "False positive"
 	case alert.VerdictRevert:
 		return "Reverted"
+	case alert.VerdictRenew:
+		return "Lease renewed"
 	}
 	return orDash(string(v))
 }
@@ -603,6 +624,12 @@ func resultEmoji(s alert.ActionStatus) string {
 		return ":leftwards_arrow_with_hook:"
 	case alert.ActionSkipped:
 		return ":fast_forward:"
+	case alert.ActionPending, alert.ActionReverting:
+		return ":hourglass_flowing_sand:"
+	case alert.ActionUnverified, alert.ActionRevertFailed:
+		return ":warning:"
+	case alert.ActionLeftAsFound:
+		return ":eyes:"
 	}
 	return ":grey_question:"
 }

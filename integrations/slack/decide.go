@@ -146,6 +146,8 @@ func verdictFor(actionID string) (v alert.Verdict, approveOne, ok bool) {
 		return alert.VerdictFalsePositive, false, true
 	case actionID == ActionRevert:
 		return alert.VerdictRevert, false, true
+	case actionID == ActionRenew:
+		return alert.VerdictRenew, false, true
 	}
 	return "", false, false
 }

@@ -451,6 +451,7 @@ func TestDecisionFromCallback(t *testing.T) {
 		{"escalate", slack.ActionEscalate, v, true, false, alert.VerdictEscalate, nil},
 		{"false positive", slack.ActionFalsePositive, v, true, false, alert.VerdictFalsePositive, nil},
 		{"revert", slack.ActionRevert, v, true, false, alert.VerdictRevert, nil},
+		{"renew", slack.ActionRenew, v, true, false, alert.VerdictRenew, nil},
 		{"not ours", "someone_elses", v, false, false, "", nil},
 		{"the note field", slack.ActionNote, "", false, false, "", nil},
 		{"approve one without an action", "socflow_approve:0", value("incident/host:dc01", "T1", ""), true, true, "", nil},

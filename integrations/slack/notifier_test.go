@@ -334,6 +334,12 @@ func TestOutcomeReplacesTheButtons(t *testing.T) {
 		Via: "slack", Tier: "T1", At: decidedAt(), Note: "confirmed beacon",
 	}
 	done := alert.ActionResult{Action: sampleCard().Proposed[0], Status: alert.ActionDone, Reference: "ma-123", At: decidedAt().Add(time.Minute)}
+	leased := done
+	leased.LeaseUntil = done.At.Add(4 * time.Hour)
+	pending := done
+	pending.Status, pending.State, pending.VerifyBy = alert.ActionPending, "containment_pending", done.At.Add(10*time.Minute)
+	leftAsFound := done
+	leftAsFound.Status, leftAsFound.LeaseUntil = alert.ActionLeftAsFound, leased.LeaseUntil
 	tests := []struct {
 		name       string
 		kind       activities.NotifyKind
@@ -357,6 +363,30 @@ func TestOutcomeReplacesTheButtons(t *testing.T) {
 			wantIDs:    []string{slack.ActionRevert},
 			wantTexts:  []string{"*Containment*", ":white_check_mark: `isolate_host:dc01` done (ref ma-123)"},
 			wantThread: "`isolate_host:dc01` done",
+		},
+		{
+			name: "leased", kind: activities.NotifyContainment, status: workflows.StatusContained,
+			results:    []alert.ActionResult{leased},
+			wantIDs:    []string{slack.ActionRevert, slack.ActionRenew},
+			wantTexts:  []string{":white_check_mark: `isolate_host:dc01` done, lease until 14:31Z (ref ma-123)"},
+			wantThread: "done, lease until 14:31Z",
+		},
+		{
+			name: "pending", kind: activities.NotifyContainment, status: alert.StatusUnverified,
+			results: []alert.ActionResult{pending},
+			// A pending action is in force, and so revertable; without a
+			// lease there is nothing to renew.
+			wantIDs:    []string{slack.ActionRevert},
+			wantTexts:  []string{":hourglass_flowing_sand: `isolate_host:dc01` pending verification (vendor: containment_pending; verify by 10:41Z) (ref ma-123)"},
+			wantThread: "pending verification",
+		},
+		{
+			name: "left as found", kind: activities.NotifyContainment, status: workflows.StatusContained,
+			results: []alert.ActionResult{leftAsFound},
+			// socflow sent nothing, so there is nothing to revert or renew.
+			wantIDs:    nil,
+			wantTexts:  []string{":eyes: `isolate_host:dc01` left as found (already isolated; socflow will not undo it)"},
+			wantThread: "left as found",
 		},
 		{
 			name: "closed", kind: activities.NotifyClosed, status: workflows.StatusClosed,
