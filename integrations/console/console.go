@@ -175,7 +175,7 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 	if len(card.Results) > 0 {
 		section("results")
 		for _, r := range card.Results {
-			text := fmt.Sprintf("%s [%s] %s", timestamp(r.At), r.Action.ID, r.Status)
+			text := fmt.Sprintf("%s [%s] %s", timestamp(r.At), r.Action.ID, r.Summary(r.At))
 			if r.Reference != "" {
 				text += " (ref " + r.Reference + ")"
 			}
