@@ -215,6 +215,7 @@ func (inc *incident) awaitVerified(ctx workflow.Context, idx []int, undo bool) (
 				r.State = "not read: " + errText(err)
 			case res.Done:
 				r.Status, r.State = done, res.State
+				r.Detail = doneWord(r.Action.Kind, undo) + " " + r.Action.Target + vendorWord(res.State)
 				if !undo {
 					r.VerifiedAt = now
 				}
