@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,5 +76,49 @@ func TestEntraRefusesFixedToken(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
+	}
+}
+
+// Graph tokens expire within the hour: a long-running worker asks the
+// identity platform for a new one before the old one runs out, and never
+// sends an expired one to Graph.
+func TestEntraTokenRefreshedBeforeExpiry(t *testing.T) {
+	var grants atomic.Int32
+	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := grants.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"at-%d","token_type":"Bearer","expires_in":5}`, n)
+	}))
+	defer platform.Close()
+	fake := entratest.New(entratest.WithToken("at-current"))
+	var mu sync.Mutex
+	var seen []string
+	graph := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Only the newest token granted is valid, as after a rotation.
+		want := fmt.Sprintf("Bearer at-%d", grants.Load())
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		if r.Header.Get("Authorization") == want {
+			r.Header.Set("Authorization", "Bearer at-current")
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	defer graph.Close()
+	s := parseIDP(t, fmt.Sprintf("integrations:\n  idp:\n    provider: entra\n    url: %s%s\n    auth:\n      oauth2: {client_id: socflow, client_secret: $S, token_url: %s/token}\n",
+		graph.URL, entratest.GraphPath, platform.URL), map[string]string{"S": "cs-s3cret"})
+	c, err := newEntra(&http.Client{Timeout: 10 * time.Second}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := c.GetUser(context.Background(), "alice@contoso.com"); err != nil {
+			t.Fatalf("a call after the token neared expiry: %v", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if grants.Load() != 3 || strings.Join(seen, ",") != "Bearer at-1,Bearer at-2,Bearer at-3" {
+		t.Errorf("%d grants, tokens sent %v; want a fresh one per call", grants.Load(), seen)
 	}
 }
