@@ -82,6 +82,14 @@ type CaseRecord struct {
 	// what an earlier batch said.
 	Status   string    `json:"status,omitempty"`
 	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// Priority, Tier and Drill are the incident's when the batch was
+	// taken, and Milestones its response times so far: the store keeps
+	// the latest of each (empty or nil keeps what an earlier batch said),
+	// which is what `socflow report` and /metrics read.
+	Priority   string            `json:"priority,omitempty"`
+	Tier       string            `json:"tier,omitempty"`
+	Drill      bool              `json:"drill,omitempty"`
+	Milestones *alert.Milestones `json:"milestones,omitempty"`
 }
 
 // CaseLine is a timeline line as the case file returns it, with its
