@@ -199,6 +199,7 @@ func (p *Policy) PolicyFor(_ context.Context, in PolicyForInput) (PolicyForResul
 			EscalationTriggers: cur.EscalationTriggers,
 			Approvals:          cur.Approvals,
 			Containment:        cur.Containment,
+			SLA:                cur.SLA,
 		}
 	default:
 		return PolicyForResult{}, temporal.NewNonRetryableApplicationError(

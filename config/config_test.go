@@ -87,6 +87,8 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"missing intel file", "enrichment:\n  intel:\n    files: [nope.csv]\n", "s.yaml:3: enrichment.intel.files[0]:"},
 		{"no alerts per request", "server:\n  max_alerts_per_request: 0\n", "s.yaml:2: server.max_alerts_per_request: must be positive"},
 		{"bad allowed host", "server:\n  allowed_hosts: [\"https://soc.example.com/\"]\n", "server.allowed_hosts[0]: \"https://soc.example.com/\" is not a host name"},
+		{"sla unknown priority", "sla:\n  priorities:\n    P9: {acknowledge: 15m}\n", "s.yaml:3: sla.priorities.P9: is not a priority"},
+		{"sla contain before acknowledge", "sla:\n  priorities:\n    P1: {acknowledge: 1h, contain: 15m}\n", "sla.priorities.P1.contain: 15m0s is shorter than acknowledge"},
 		{"not yaml", "tiers: [\n", "s.yaml:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,30 @@ func validatePolicy(pol *policy.Policy, p *problems) {
 	validateRouting(pol.Routing, p)
 	validateContainment(pol, p)
 	validateTiers(pol.Tiers, p)
+	validateSLA(pol.SLA, p)
+}
+
+// validateSLA checks the SLA's priorities and durations.
+func validateSLA(s policy.SLA, p *problems) {
+	for prio, t := range s.Priorities {
+		field := "sla.priorities." + string(prio)
+		if !slices.Contains([]alert.Priority{alert.P1, alert.P2, alert.P3, alert.P4}, prio) {
+			p.add(field, "is not a priority (P1, P2, P3, P4)")
+			continue
+		}
+		if t.Acknowledge < 0 {
+			p.add(field+".acknowledge", "must be a positive duration such as 15m, got %s", t.Acknowledge)
+		}
+		if t.Contain < 0 {
+			p.add(field+".contain", "must be a positive duration such as 1h, got %s", t.Contain)
+		}
+		if t.Acknowledge > 0 && t.Contain > 0 && t.Contain < t.Acknowledge {
+			p.add(field+".contain", "%s is shorter than acknowledge (%s): nothing is contained before someone acknowledges it", t.Contain, t.Acknowledge)
+		}
+	}
+	if s.DueSoon < 0 {
+		p.add("sla.due_soon", "must be a positive duration such as 5m, got %s", s.DueSoon)
+	}
 }
 
 // checkMatch checks a match block's field names; required says it must

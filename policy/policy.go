@@ -29,6 +29,8 @@ type Policy struct {
 	Approvals Approvals `yaml:"approvals" json:"approvals"`
 	// Containment limits what the timeout default may contain.
 	Containment Containment `yaml:"containment" json:"containment,omitzero"`
+	// SLA is the response-time promise per priority.
+	SLA SLA `yaml:"sla" json:"sla,omitzero"`
 	// Correlations are the Sigma correlation rules, read from the rules
 	// folder named by the configuration.
 	Correlations Correlations `yaml:"-" json:"correlations"`
