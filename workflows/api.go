@@ -392,6 +392,10 @@ type IncidentState struct {
 	UpdatedAt     time.Time            `json:"updated_at"`
 	ClosedAt      time.Time            `json:"closed_at,omitzero"`
 	Metrics       Metrics              `json:"metrics"`
+	// Milestones are when the incident reached each point of its
+	// response and its SLA deadlines: written with every case-file batch
+	// for `socflow report` and /metrics.
+	Milestones alert.Milestones `json:"milestones,omitzero"`
 	// Seen maps an alert run to the last signal Seq applied from it (first
 	// engine; unbounded).
 	Seen map[string]int `json:"seen,omitempty"`

@@ -107,6 +107,7 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 	}
 	inc.st.Status = StatusContained
 	inc.st.Metrics.TimeToContain = workflow.Now(ctx).Sub(inc.st.OpenedAt)
+	inc.markContained(ctx)
 	inc.publish(ctx)
 	inc.notify(ctx, activities.NotifyContainment)
 	inc.endStep(StepOutcome{Step: pos, Kind: StepContain, Results: sg.Results})

@@ -143,7 +143,7 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		if answered {
 			d := *inc.decision
 			inc.decision = nil
-			inc.markDecided(ctx)
+			inc.markDecided(ctx, d)
 			switch d.Verdict {
 			case alert.VerdictEscalate:
 				next := inc.pol.NextTier(tier)
@@ -196,7 +196,7 @@ func (inc *incident) ladder(ctx workflow.Context, pos int, proposal []alert.Acti
 		}
 		inc.st.Decisions = append(inc.st.Decisions, d)
 		inc.note(ctx, alert.StageDecide, "policy", d.Note)
-		inc.markDecided(ctx)
+		inc.markDecided(ctx, d)
 		if d.Verdict == alert.VerdictApprove && (len(proposal) > 0 || !inc.v.carryOut) {
 			return playbooks.Outcome{Decision: d, Approved: proposal}, nil
 		}
@@ -249,9 +249,17 @@ func (inc *incident) judgeDefault(ctx workflow.Context, def policy.TimeoutDefaul
 	return da.Reason
 }
 
-func (inc *incident) markDecided(ctx workflow.Context) {
+func (inc *incident) markDecided(ctx workflow.Context, d alert.Decision) {
 	if inc.st.Metrics.TimeToDecide == 0 {
 		inc.st.Metrics.TimeToDecide = workflow.Now(ctx).Sub(inc.st.OpenedAt)
+	}
+	// An escalation hands the decision on: it acknowledges the incident
+	// but does not decide it.
+	if m := &inc.st.Milestones; m.Decided.IsZero() && d.Verdict != alert.VerdictEscalate {
+		m.Decided, m.DecidedBy = workflow.Now(ctx), d.By
+		if d.Via == "timeout" {
+			m.DecidedBy = "timeout"
+		}
 	}
 }
 
@@ -499,6 +507,7 @@ func (inc *incident) decide(ctx workflow.Context, in DecideInput) (DecideResult,
 		d.Tier = inc.undoTier()
 	}
 	inc.st.Decisions = append(inc.st.Decisions, d)
+	inc.acknowledge(ctx, d.By)
 	if d.Verdict == alert.VerdictRenew {
 		renewed := inc.renew(ctx, d.Actions)
 		inc.note(ctx, alert.StageDecide, d.By, fmt.Sprintf("renewed lease via %s: %s", orNone(d.Via), strings.Join(renewed, ", ")))

@@ -268,6 +268,7 @@ func (inc *incident) adoptEngine0State() {
 
 // attempt records a refused decision.
 func (inc *incident) attempt(ctx workflow.Context, a AttemptSignal) {
+	inc.acknowledge(ctx, a.By)
 	inc.note(ctx, alert.StageDecide, a.By, fmt.Sprintf("refused %s via %s: %s", a.Verdict, orNone(a.Via), a.Reason))
 }
 
@@ -489,6 +490,7 @@ func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
 	inc.flushPublish(ctx)
 	inc.drainSignals(ctx)
 	inc.st.ClosedAt = workflow.Now(ctx)
+	inc.st.Milestones.Closed = inc.st.ClosedAt
 	switch inc.st.Status {
 	case StatusAwaiting, StatusOpen, StatusContaining:
 		inc.st.Status = StatusClosed

@@ -78,6 +78,7 @@ func (inc *incident) merge(ctx workflow.Context, s IncidentAlertSignal) {
 		}
 		inc.st.Score = s.Score
 	}
+	inc.setDeadlines()
 	if s.Alert != nil && s.Alert.Correlation != "" {
 		inc.st.Correlated = true
 	}
@@ -204,6 +205,7 @@ func (inc *incident) join(ctx workflow.Context, s IncidentAlertSignal, wfID stri
 		if !s.ReceivedAt.IsZero() && s.EnrichedAt.After(s.ReceivedAt) {
 			inc.st.Metrics.TimeToEnrich = s.EnrichedAt.Sub(s.ReceivedAt)
 		}
+		inc.st.Milestones.Opened, inc.st.Milestones.Received, inc.st.Milestones.Enriched = now, s.ReceivedAt, s.EnrichedAt
 	} else {
 		first := inc.st.FirstTitle
 		if inc.engine == 0 {

@@ -93,6 +93,7 @@ func (inc *incident) containVerified(ctx workflow.Context, pos int, sg *SagaStat
 		inc.st.Status = StatusUnverified
 	}
 	inc.st.Metrics.TimeToContain = workflow.Now(ctx).Sub(inc.st.OpenedAt)
+	inc.markContained(ctx)
 	inc.publish(ctx)
 	inc.notify(ctx, activities.NotifyContainment)
 	inc.endStep(StepOutcome{Step: pos, Kind: StepContain, Results: sg.Results})
