@@ -97,11 +97,11 @@ func TestSamples(t *testing.T) {
 		{"decided by timeout: no time to decide", timeout, row{
 			{FigureEnrich, KindMachine}: 2 * time.Second, {FigureNotify, KindMachine}: 3 * time.Second,
 			{FigureAcknowledge, KindHuman}: 2 * time.Minute,
-			{FigureContain, KindTotal}: 6*time.Minute + 3*time.Second, {FigureContain, KindMachine}: time.Minute,
+			{FigureContain, KindTotal}:     6*time.Minute + 3*time.Second, {FigureContain, KindMachine}: time.Minute,
 			{FigureClose, KindTotal}: time.Hour,
 		}},
 		{"never notified: people's clock starts at opening", never, row{
-			{FigureEnrich, KindMachine}: 2 * time.Second,
+			{FigureEnrich, KindMachine}:    2 * time.Second,
 			{FigureAcknowledge, KindHuman}: 2*time.Minute + 3*time.Second, {FigureDecide, KindHuman}: 5*time.Minute + 3*time.Second,
 			{FigureContain, KindTotal}: 6*time.Minute + 3*time.Second, {FigureContain, KindMachine}: time.Minute,
 			{FigureClose, KindTotal}: time.Hour,
