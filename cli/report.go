@@ -18,9 +18,9 @@ import (
 
 // ReportOptions are `socflow report`'s flags and what it reads through.
 type ReportOptions struct {
-	// Since and Until bound when the incidents opened, as the flags
-	// gave them: a time ago (7d, 36h) or an RFC 3339 time.
-	Since, Until string
+	// Since and Until bound when the incidents opened: [Since, Until).
+	// The flags give each as a time ago (7d, 36h) or an RFC 3339 time.
+	Since, Until time.Time
 	// Drills includes drills, which are left out by default.
 	Drills bool
 
@@ -55,6 +55,7 @@ func (f *Factory) openFigures(ctx context.Context) (report.Reader, func(), error
 
 func newCmdReport(f *Factory, runF func(context.Context, *ReportOptions) error) *cobra.Command {
 	opts := &ReportOptions{Figures: f.openFigures}
+	var since, until string
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Print response times: time to enrich, notify, acknowledge, decide, contain and close, and SLA breaches",
@@ -75,17 +76,22 @@ RFC 3339 time. -o md prints Markdown for a review document.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IO, opts.Now = f.streams(), f.now
-			now := opts.Now()
-			since, err := parseWhen("--since", opts.Since, now)
-			if err != nil {
+			// One reading of the clock: the window's end and the "as of"
+			// that SLA breaches are judged by are the same instant.
+			now := opts.Now().UTC()
+			opts.Now = func() time.Time { return now }
+			var err error
+			if opts.Since, err = parseWhen("--since", since, now); err != nil {
 				return err
 			}
-			until, err := parseWhen("--until", opts.Until, now)
-			if err != nil {
-				return err
+			opts.Until = now
+			if until != "" {
+				if opts.Until, err = parseWhen("--until", until, now); err != nil {
+					return err
+				}
 			}
-			if !since.Before(until) {
-				return usageErrorf("--since (%s) must be before --until (%s)", ts(since), ts(until))
+			if !opts.Since.Before(opts.Until) {
+				return usageErrorf("--since (%s) must be before --until (%s)", ts(opts.Since), ts(opts.Until))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -93,8 +99,8 @@ RFC 3339 time. -o md prints Markdown for a review document.`,
 			return runReport(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Since, "since", "7d", "incidents opened since this long ago (7d, 36h) or this RFC 3339 time")
-	cmd.Flags().StringVar(&opts.Until, "until", "0s", "and before this long ago or this RFC 3339 time (default: now)")
+	cmd.Flags().StringVar(&since, "since", "7d", "incidents opened since this long ago (7d, 36h) or this RFC 3339 time")
+	cmd.Flags().StringVar(&until, "until", "", "and before this long ago or this RFC 3339 time (default now)")
 	cmd.Flags().BoolVar(&opts.Drills, "drills", false, "include drills")
 	return withMarkdown(cmd)
 }
@@ -138,15 +144,12 @@ func parseWhen(flag, v string, now time.Time) (time.Time, error) {
 }
 
 func runReport(ctx context.Context, opts *ReportOptions) error {
-	now := opts.Now()
-	since, _ := parseWhen("--since", opts.Since, now)
-	until, _ := parseWhen("--until", opts.Until, now)
 	reader, done, err := opts.Figures(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	q := events.FiguresQuery{Since: since, Until: until}
+	q := events.FiguresQuery{Since: opts.Since, Until: opts.Until}
 	if !opts.Drills {
 		q.Drill = new(bool)
 	}
@@ -154,8 +157,8 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	if err != nil {
 		return err
 	}
-	r := report.Compute(cases, now)
-	r.Since, r.Until = since, until
+	r := report.Compute(cases, opts.Now().UTC())
+	r.Since, r.Until = opts.Since, opts.Until
 	if opts.IO.JSON {
 		return printJSON(opts.IO.Out, r)
 	}
@@ -220,8 +223,12 @@ func printReport(w io.Writer, r *report.Report, drills, md bool) error {
 	if drills {
 		scope = "drills included"
 	}
-	title := fmt.Sprintf("Response times of %d incidents opened %s to %s (%s), as of %s",
-		r.Overall.Incidents, ts(r.Since), ts(r.Until), scope, ts(r.Now))
+	noun := "incidents"
+	if r.Overall.Incidents == 1 {
+		noun = "incident"
+	}
+	title := fmt.Sprintf("Response times of %d %s opened %s to %s (%s), as of %s",
+		r.Overall.Incidents, noun, ts(r.Since), ts(r.Until), scope, ts(r.Now))
 	if md {
 		fmt.Fprintf(w, "## %s\n", title)
 	} else {
