@@ -72,6 +72,9 @@ type Factory struct {
 	// Alerts connects the alert submitter; nil dials the configured
 	// Temporal.
 	Alerts ConnectSubmitter
+	// Figures opens the store `socflow report` reads; nil opens the
+	// configured event store read-only.
+	Figures OpenFigures
 
 	Global GlobalOptions
 }
@@ -121,10 +124,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if f.Global.Output != "text" && f.Global.Output != "json" {
-				return usageErrorf("-o must be text or json, got %q", f.Global.Output)
-			}
-			return nil
+			return checkOutput(cmd, f.Global.Output)
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
@@ -135,7 +135,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	pf.StringVar(&f.Global.ConfigPath, "config", "", "configuration file (default $SOCFLOW_CONFIG, else ./socflow.yaml if present, else built-in defaults)")
 	pf.StringVar(&f.Global.TemporalAddress, "temporal-address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS, else the configuration's)")
 	pf.StringVar(&f.Global.Namespace, "namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE, else the configuration's)")
-	pf.StringVarP(&f.Global.Output, "output", "o", "text", "output format: text or json")
+	pf.StringVarP(&f.Global.Output, "output", "o", "text", "output format: text, json or md (md: only the commands that say so)")
 	pf.StringVar(&f.Global.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 
 	root.AddCommand(
@@ -144,6 +144,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newCmdServe(f, nil),
 		newCmdAlert(f),
 		newCmdIncident(f),
+		newCmdReport(f, nil),
 		newCmdConfig(f),
 		newCmdToken(f),
 		newCmdBench(f, nil),
@@ -171,7 +172,7 @@ func (f *Factory) now() time.Time {
 // streams are the factory's I/O in the format the flags chose; the flags
 // are parsed only when the command runs, so a RunE calls it.
 func (f *Factory) streams() IOStreams {
-	return IOStreams{In: f.In, Out: f.Out, ErrOut: f.ErrOut, JSON: f.Global.JSON()}
+	return IOStreams{In: f.In, Out: f.Out, ErrOut: f.ErrOut, JSON: f.Global.JSON(), Markdown: f.Global.Output == outputMarkdown}
 }
 
 // logger builds the process logger (stderr, text).

@@ -26,6 +26,7 @@ import (
 	"github.com/socflow/socflow/integrations/httpx"
 	socslack "github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/policy"
+	"github.com/socflow/socflow/report"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -78,6 +79,9 @@ type APIOptions struct {
 	// DevToken, when set, admits its holder as the admin "dev-admin"
 	// (`socflow dev`'s .socflow/token).
 	DevToken string
+	// ReportWindow is how far back /metrics' response figures look; zero
+	// means report.DefaultWindow (a week).
+	ReportWindow time.Duration
 }
 
 // Authenticator builds the API's authentication from the configuration:
@@ -170,6 +174,10 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 		store = st
 		closers = append(closers, func(context.Context) error { return st.Close() })
 	}
+	// The case files' figures are the response times on /metrics, read
+	// on scrape (cached) rather than counted in this process, so that
+	// every API replica reports the same week and a restart loses nothing.
+	reg.MustRegister(report.NewCollector(report.CollectorOptions{Reader: store, Window: o.ReportWindow}))
 	// The event store holds the case files too: the API pages incidents'
 	// timelines, alerts and occurrence IDs from it.
 	svc, err := Incidents(o.Config, o.Client, store)

@@ -13,6 +13,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/devserver"
 	"github.com/socflow/socflow/integrations/events"
@@ -119,4 +120,47 @@ func scrape(t *testing.T, url, token string) string {
 		t.Fatalf("GET /metrics: %d %v\n%s", resp.StatusCode, err, b)
 	}
 	return string(b)
+}
+
+// TestResponseFiguresOnAPI: the API's /metrics carries the response
+// figures of the case files in its store (report.Collector, registered
+// where the API is built).
+func TestResponseFiguresOnAPI(t *testing.T) {
+	cfg, err := config.Parse([]byte("{}\n"), "socflow.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	store, err := events.OpenSQLite("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	opened := time.Now().Add(-time.Hour)
+	err = store.AppendCase(t.Context(), events.CaseRecord{IncidentID: "incident/host:dc01", CaseID: "run-1", OpenedAt: opened,
+		Status: "awaiting_decision", Priority: "P1", Tier: "IR",
+		Milestones: &alert.Milestones{Opened: opened, Notified: opened.Add(4 * time.Second), AcknowledgeDue: opened.Add(15 * time.Minute)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "sft_metrics-test"
+	h, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Events: store, DevToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = closeAPI(t.Context()) }()
+	req := httptest.NewRequest("GET", "http://127.0.0.1/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	page := rec.Body.String()
+	for _, want := range []string{
+		`socflow_response_seconds_sum{figure="notify",kind="machine",priority="P1",tier="IR"} 4` + "\n",
+		`socflow_open_incidents{priority="P1"} 1` + "\n",
+		`socflow_sla_breaches{priority="P1",sla="acknowledge"} 1` + "\n",
+	} {
+		if rec.Code != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("GET /metrics: %d, lacks %s", rec.Code, want)
+		}
+	}
 }

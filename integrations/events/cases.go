@@ -380,6 +380,9 @@ func (s *SQLStore) appendCase(ctx context.Context, tx *sql.Tx, rec CaseRecord) e
 	if err := s.recordStatus(ctx, tx, rec); err != nil {
 		return err
 	}
+	if err := s.recordFigures(ctx, tx, rec); err != nil {
+		return err
+	}
 
 	added, err := s.upsertAlerts(ctx, tx, rec.CaseID, rec.Alerts)
 	if err != nil {

@@ -606,6 +606,7 @@ func TestCaseReadsUseIndexes(t *testing.T) {
 		"newest case":    {`SELECT case_id FROM socflow_cases WHERE incident_id = ? ORDER BY opened_at DESC, case_id DESC LIMIT 1`, []any{"i"}},
 		"a counter":      {`SELECT n FROM socflow_case_counts WHERE case_id = ? AND counter = ?`, []any{"c", "timeline"}},
 		"an alert's row": {`SELECT 1 FROM socflow_case_alerts WHERE case_id = ? AND workflow_id = ?`, []any{"c", "alert/x"}},
+		"figures":        {figuresSQL, []any{base, base, base, base, "c", -1, -1, 100}},
 	}
 	forEachCaseStore(t, func(t *testing.T, s *SQLStore) {
 		ctx := context.Background()

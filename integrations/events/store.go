@@ -207,7 +207,7 @@ func migrations() [][]string {
 		`CREATE INDEX IF NOT EXISTS socflow_events_dst_time ON socflow_events (dst_ip, event_time)`,
 		// Retention deletes by time alone.
 		`CREATE INDEX IF NOT EXISTS socflow_events_time ON socflow_events (event_time)`,
-	}, caseMigration(), tokenMigration(), caseLinkMigration()}
+	}, caseMigration(), tokenMigration(), caseLinkMigration(), figuresMigration()}
 }
 
 // columns are the stored fields, in the order insert and select use.
