@@ -67,6 +67,10 @@ var statuses = []string{
 	workflows.StatusPartial, workflows.StatusDenied, workflows.StatusFalsePositive, workflows.StatusClosed, workflows.StatusNoAction, workflows.StatusUnverified, workflows.StatusRevertFailed, workflows.StatusLeaseEnded,
 }
 
+// Statuses are the values ListOptions.Status may take, for a form to
+// offer.
+func Statuses() []string { return slices.Clone(statuses) }
+
 // RejectedError is a decision the incident refused, with its reason.
 type RejectedError struct{ Reason string }
 
@@ -430,4 +434,24 @@ func integer(sa map[string]*commonpb.Payload, key temporal.SearchAttributeKeyInt
 		_ = converter.GetDefaultDataConverter().FromPayload(p, &v)
 	}
 	return v
+}
+
+// AlertRun returns one alert run's state through its status query: the
+// alert as it arrived (its entities included), which the incident and its
+// case file keep only in summary. workflowID is the run's
+// ("alert/<fingerprint>", as an incident's alerts name it).
+func (s *Service) AlertRun(ctx context.Context, workflowID string) (*workflows.AlertState, error) {
+	fp, ok := strings.CutPrefix(workflowID, "alert/")
+	if !ok || CheckKey(fp) != nil {
+		return nil, fmt.Errorf("%w: %q is not an alert run's workflow ID (alert/<fingerprint>)", ErrBadRequest, workflowID)
+	}
+	v, err := s.Client.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus)
+	if err != nil {
+		return nil, classify("query "+workflowID, err)
+	}
+	var st workflows.AlertState
+	if err := v.Get(&st); err != nil {
+		return nil, fmt.Errorf("incidents: decode %s of %s: %w", workflows.QueryStatus, workflowID, err)
+	}
+	return &st, nil
 }
