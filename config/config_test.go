@@ -87,6 +87,8 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"missing intel file", "enrichment:\n  intel:\n    files: [nope.csv]\n", "s.yaml:3: enrichment.intel.files[0]:"},
 		{"no alerts per request", "server:\n  max_alerts_per_request: 0\n", "s.yaml:2: server.max_alerts_per_request: must be positive"},
 		{"bad allowed host", "server:\n  allowed_hosts: [\"https://soc.example.com/\"]\n", "server.allowed_hosts[0]: \"https://soc.example.com/\" is not a host name"},
+		{"bad temporal ui url", "server:\n  ui:\n    temporal_ui_url: ftp://temporal\n", `s.yaml:3: server.ui.temporal_ui_url: "ftp://temporal" is not an http(s) URL`},
+		{"bad slack workspace url", "server:\n  ui:\n    slack_workspace_url: acme.slack.com\n", `s.yaml:3: server.ui.slack_workspace_url: "acme.slack.com" is not an http(s) URL`},
 		{"not yaml", "tiers: [\n", "s.yaml:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,5 +173,22 @@ func TestValidatePlaybooks(t *testing.T) {
 func TestExampleConfigIsValid(t *testing.T) {
 	if _, err := config.Load("../examples/socflow.yaml", env(nil)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWebUIConfig: the web view's links and CSRF key; a short key is
+// refused, since replicas share it and it signs every form.
+func TestWebUIConfig(t *testing.T) {
+	yml := "server:\n  ui:\n    temporal_ui_url: https://temporal.example.com\n    slack_workspace_url: https://acme.slack.com\n    csrf_key: $K\n"
+	c, err := config.Parse([]byte(yml), "s.yaml", env(map[string]string{"K": strings.Repeat("k", 32)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := c.Server.UI; u.TemporalUIURL != "https://temporal.example.com" || u.SlackWorkspaceURL != "https://acme.slack.com" || u.CSRFKey.Value() != strings.Repeat("k", 32) {
+		t.Errorf("server.ui = %+v", u)
+	}
+	_, err = config.Parse([]byte(yml), "s.yaml", env(map[string]string{"K": "short"}))
+	if err == nil || !strings.Contains(err.Error(), "server.ui.csrf_key: $K is 5 characters: use at least 32") {
+		t.Errorf("short key: %v", err)
 	}
 }
