@@ -332,7 +332,7 @@ func TestRun(t *testing.T) {
 			name: "config check: YAML syntax", args: []string{"config", "check", "--config", badYAMLSyntax},
 			code: ExitConfig, errOut: []string{badYAMLSyntax + ":"},
 		},
-		{name: "-o yaml", args: []string{"-o", "yaml", "config", "check"}, code: ExitUsage, errOut: []string{"-o must be text or json"}},
+		{name: "-o yaml", args: []string{"-o", "yaml", "config", "check"}, code: ExitUsage, errOut: []string{"-o must be text, json or md"}},
 		{name: "unknown flag", args: []string{"config", "check", "--bogus"}, code: ExitUsage, errOut: []string{"--bogus"}},
 		{
 			name: "alert submit: malformed file", args: []string{"alert", "submit", malformed},

@@ -16,6 +16,9 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// JSON is -o json.
 	JSON bool
+	// Markdown is -o md, which only commands annotated with
+	// markdownAnnotation accept.
+	Markdown bool
 }
 
 func printJSON(w io.Writer, v any) error {

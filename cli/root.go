@@ -88,6 +88,10 @@ type GlobalOptions struct {
 // JSON reports whether -o json was asked for.
 func (g *GlobalOptions) JSON() bool { return g.Output == "json" }
 
+// markdownAnnotation marks the commands that print -o md; the others
+// refuse it by name rather than print text under a Markdown name.
+const markdownAnnotation = "socflow/markdown"
+
 // Main runs the command line and returns the process exit code.
 func Main(dev DevServerStarter) int {
 	f := &Factory{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, LookupEnv: os.LookupEnv, DevServer: dev}
@@ -121,8 +125,14 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if f.Global.Output != "text" && f.Global.Output != "json" {
-				return usageErrorf("-o must be text or json, got %q", f.Global.Output)
+			switch f.Global.Output {
+			case "text", "json":
+			case "md":
+				if cmd.Annotations[markdownAnnotation] == "" {
+					return usageErrorf("-o md is not supported by %s: use text or json (md is for socflow incident timeline)", cmd.CommandPath())
+				}
+			default:
+				return usageErrorf("-o must be text, json or md, got %q", f.Global.Output)
 			}
 			return nil
 		},
@@ -135,7 +145,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	pf.StringVar(&f.Global.ConfigPath, "config", "", "configuration file (default $SOCFLOW_CONFIG, else ./socflow.yaml if present, else built-in defaults)")
 	pf.StringVar(&f.Global.TemporalAddress, "temporal-address", "", "Temporal frontend host:port (default $TEMPORAL_ADDRESS, else the configuration's)")
 	pf.StringVar(&f.Global.Namespace, "namespace", "", "Temporal namespace (default $TEMPORAL_NAMESPACE, else the configuration's)")
-	pf.StringVarP(&f.Global.Output, "output", "o", "text", "output format: text or json")
+	pf.StringVarP(&f.Global.Output, "output", "o", "text", "output format: text or json (md: a Markdown report, for incident timeline)")
 	pf.StringVar(&f.Global.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 
 	root.AddCommand(
@@ -171,7 +181,7 @@ func (f *Factory) now() time.Time {
 // streams are the factory's I/O in the format the flags chose; the flags
 // are parsed only when the command runs, so a RunE calls it.
 func (f *Factory) streams() IOStreams {
-	return IOStreams{In: f.In, Out: f.Out, ErrOut: f.ErrOut, JSON: f.Global.JSON()}
+	return IOStreams{In: f.In, Out: f.Out, ErrOut: f.ErrOut, JSON: f.Global.JSON(), Markdown: f.Global.Output == "md"}
 }
 
 // logger builds the process logger (stderr, text).

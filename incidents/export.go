@@ -175,7 +175,7 @@ func WriteMarkdown(w io.Writer, e *Export) error {
 	}
 	row("Workflow", t(e.ID))
 	row("Case", t(e.CaseID))
-	row("Status", t(e.Status))
+	row("Status", enum(e.Status))
 	row("Priority", t(string(e.Score.Priority)))
 	row("Score", fmt.Sprintf("%d", e.Score.Value))
 	row("Tier", t(e.Tier))
@@ -241,7 +241,7 @@ func WriteMarkdown(w io.Writer, e *Export) error {
 	} else {
 		b.printf("| At | Verdict | By | Via | Tier | Actions | Note |\n|---|---|---|---|---|---|---|\n")
 		for _, d := range e.Decisions {
-			b.printf("| %s | %s | %s | %s | %s | %s | %s |\n", mdTime(d.At), t(string(d.Verdict)), t(d.By), t(d.Via), t(d.Tier),
+			b.printf("| %s | %s | %s | %s | %s | %s | %s |\n", mdTime(d.At), enum(string(d.Verdict)), t(d.By), t(d.Via), t(d.Tier),
 				t(cmp.Or(strings.Join(d.Actions, ", "), "all proposed")), t(d.Note))
 		}
 		b.printf("\n")
@@ -251,7 +251,7 @@ func WriteMarkdown(w io.Writer, e *Export) error {
 	if len(e.Proposed) > 0 {
 		b.printf("Proposed:\n\n")
 		for _, a := range e.Proposed {
-			b.printf("- %s %s: %s\n", t(string(a.Kind)), t(a.Target), t(a.Reason))
+			b.printf("- %s %s: %s\n", enum(string(a.Kind)), t(a.Target), t(a.Reason))
 		}
 		b.printf("\n")
 	}
@@ -260,7 +260,7 @@ func WriteMarkdown(w io.Writer, e *Export) error {
 	} else {
 		b.printf("| At | Action | Target | Outcome | Reference | Detail |\n|---|---|---|---|---|---|\n")
 		for _, r := range e.Results {
-			b.printf("| %s | %s | %s | %s | %s | %s |\n", mdTime(r.At), t(string(r.Action.Kind)), t(r.Action.Target),
+			b.printf("| %s | %s | %s | %s | %s | %s |\n", mdTime(r.At), enum(string(r.Action.Kind)), t(r.Action.Target),
 				t(r.Summary(e.GeneratedAt)), t(r.Reference), t(r.Detail))
 		}
 		b.printf("\n")
@@ -304,6 +304,10 @@ var markdownEscaper = strings.NewReplacer(
 func MarkdownText(s string) string {
 	return markdownEscaper.Replace(alert.OneLine(s))
 }
+
+// enum writes one of socflow's own values (a status, an action kind, a
+// verdict) in words: "awaiting decision", not "awaiting\_decision".
+func enum(s string) string { return MarkdownText(strings.ReplaceAll(s, "_", " ")) }
 
 // markdownURL is a link target: only http and https, with the characters
 // that would end a Markdown link target percent-encoded.
