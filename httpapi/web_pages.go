@@ -108,10 +108,13 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	// Pages show incident data to whoever is signed in: never cached,
 	// never framed, never sniffed, and no Referer to the links they offer.
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" with the view's own form posts, which checkPost
+	// refuses as it must.
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", s.web.csp)
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
@@ -356,7 +359,7 @@ func (s *server) uiIncident(w http.ResponseWriter, r *http.Request) {
 		CanDecide: p.Has(auth.RoleResponder) && st.Status != workflows.StatusClosed}
 	page.FlashKind, page.Flash = s.takeFlash(w, r)
 
-	alerts, total, err := s.pageAlerts(ctx, key)
+	alerts, total, err := s.pageAlerts(ctx, key, st)
 	if err != nil {
 		page.Problems = append(page.Problems, "alerts: "+err.Error())
 	}
@@ -384,9 +387,10 @@ func ladder(st *workflows.IncidentState) *workflows.LadderState {
 	return st.Progress.Ladder
 }
 
-// pageAlerts reads the incident's alerts (to uiMaxAlerts), in time order,
+// pageAlerts reads the incident's alerts (to uiMaxAlerts), brought up to
+// date with the incident's own (incidents.MergeAlerts), in time order,
 // with the entities of the first uiMaxEntityLookups from their runs.
-func (s *server) pageAlerts(ctx context.Context, key string) ([]pageAlert, int, error) {
+func (s *server) pageAlerts(ctx context.Context, key string, st *workflows.IncidentState) ([]pageAlert, int, error) {
 	var all []events.CaseAlert
 	total := 0
 	p := incidents.Page{Limit: events.MaxCaseLimit}
@@ -403,6 +407,8 @@ func (s *server) pageAlerts(ctx context.Context, key string) ([]pageAlert, int, 
 		seen[ap.NextCursor] = true
 		p = incidents.Page{Cursor: ap.NextCursor, Limit: events.MaxCaseLimit}
 	}
+	all = incidents.MergeAlerts(all, st.Alerts)
+	total = max(total, st.AlertCount, len(all))
 	all = all[:min(len(all), uiMaxAlerts)]
 	incidents.SortAlertsByTime(all)
 	out := make([]pageAlert, len(all))

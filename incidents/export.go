@@ -114,6 +114,7 @@ func Collect(ctx context.Context, src ExportSource, key string, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
+	e.Alerts = MergeAlerts(e.Alerts, st.Alerts)
 	e.Timeline, err = readAll(func(p Page) ([]alert.TimelineEvent, string, error) {
 		tp, err := src.Timeline(ctx, key, p)
 		if err != nil {
@@ -348,4 +349,34 @@ func SortAlertsByTime(alerts []events.CaseAlert) {
 	slices.SortStableFunc(alerts, func(a, b events.CaseAlert) int {
 		return cmp.Or(a.FirstSeen.Compare(b.FirstSeen), a.LastSeen.Compare(b.LastSeen), cmp.Compare(a.WorkflowID, b.WorkflowID))
 	})
+}
+
+// MergeAlerts brings a case file's alerts up to date with the incident's
+// own top alerts (IncidentState.Alerts): the workflow writes the case
+// file in batches seconds apart, so an alert that joined a moment ago is
+// in the state first. An alert in both keeps the larger counts and the
+// later last-seen; one only in the state is added.
+func MergeAlerts(cases []events.CaseAlert, refs []workflows.AlertRef) []events.CaseAlert {
+	out := append([]events.CaseAlert{}, cases...)
+	at := make(map[string]int, len(out))
+	for i, a := range out {
+		at[a.WorkflowID] = i
+	}
+	for _, r := range refs {
+		i, ok := at[r.WorkflowID]
+		if !ok {
+			at[r.WorkflowID] = len(out)
+			out = append(out, events.CaseAlert{
+				WorkflowID: r.WorkflowID, AlertID: r.AlertID, Source: r.Source, Rule: r.Rule, Title: r.Title, Severity: r.Severity,
+				Score: r.Score, Occurrences: r.Occurrences, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen,
+			})
+			continue
+		}
+		a := &out[i]
+		a.Occurrences = max(a.Occurrences, r.Occurrences)
+		if r.LastSeen.After(a.LastSeen) {
+			a.LastSeen, a.Score = r.LastSeen, r.Score
+		}
+	}
+	return out
 }

@@ -137,3 +137,20 @@ func TestMarkdownText(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeAlerts: an alert the case file has not received yet is added
+// from the state; one in both takes the state's fresher counts.
+func TestMergeAlerts(t *testing.T) {
+	cases := []events.CaseAlert{{WorkflowID: "alert/a", Occurrences: 1, Score: 40, FirstSeen: opened, LastSeen: opened}}
+	refs := []workflows.AlertRef{
+		{WorkflowID: "alert/a", Occurrences: 3, Score: 60, LastSeen: opened.Add(time.Minute)},
+		{WorkflowID: "alert/b", Source: "guardduty", Occurrences: 1, FirstSeen: opened.Add(time.Minute)},
+	}
+	got := MergeAlerts(cases, refs)
+	if len(got) != 2 || got[0].Occurrences != 3 || got[0].Score != 60 || !got[0].FirstSeen.Equal(opened) || got[1].Source != "guardduty" {
+		t.Errorf("merged %+v", got)
+	}
+	if cases[0].Occurrences != 1 {
+		t.Errorf("the case file's slice was changed")
+	}
+}
