@@ -2,7 +2,8 @@
 # runs every test (the same command .ci/run runs). The tests run with a
 # throwaway PostgreSQL server (scripts/with-postgres installs Debian's when
 # absent, starts it on a free port and stops it afterwards), so that the
-# PostgreSQL store and topology tests run too.
+# PostgreSQL store and topology tests run too; scripts/with-chromium does
+# the same for the headless Chromium the browser tests (tests/browser) drive.
 
 .PHONY: dev test build bench fuzz record-histories
 
@@ -24,7 +25,7 @@ dev:
 test:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
-	scripts/with-postgres go test -race -count=1 -timeout 30m ./...
+	scripts/with-postgres scripts/with-chromium go test -race -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory fuzz
 
 fuzz:

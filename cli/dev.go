@@ -194,6 +194,10 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 		}
 	}()
 
+	if cfg.Server.UI.TemporalUIURL == "" {
+		// The incident view links its workflows in dev's own Web UI.
+		cfg.Server.UI.TemporalUIURL = srv.UIURL()
+	}
 	api, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: c, Logger: log, Events: store, DevToken: devToken})
 	if err != nil {
 		return err
@@ -228,6 +232,7 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 	w := f.Out
 	fmt.Fprintf(w, "socflow dev is ready in %s\n", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(w, "  HTTP API      http://%s   (POST /v1/alerts, POST /v1/events, GET /v1/incidents, GET /healthz)\n", apiAddr)
+	fmt.Fprintf(w, "  Incidents     http://%s/ui/   (sign in with the admin token below)\n", apiAddr)
 	fmt.Fprintf(w, "  Temporal      %s   namespace %s\n", srv.FrontendAddr(), cfg.Temporal.Namespace)
 	if u := srv.UIURL(); u != "" {
 		fmt.Fprintf(w, "  Temporal UI   %s/namespaces/%s/workflows\n", u, cfg.Temporal.Namespace)

@@ -102,10 +102,10 @@ func TestIncidentTimelineFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.IO.Out != f.Out || got.Incidents == nil {
-				t.Errorf("the factory did not hand the command its output and incidents: %+v", got)
+			if got.IO.Out != f.Out || got.Incidents == nil || got.Now == nil {
+				t.Errorf("the factory did not hand the command its output, incidents and clock: %+v", got)
 			}
-			got.IO, got.Incidents = IOStreams{}, nil
+			got.IO, got.Incidents, got.Now = IOStreams{}, nil, nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("options = %+v\nwant      %+v", got, tt.want)
 			}

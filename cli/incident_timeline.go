@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,8 @@ type IncidentTimelineOptions struct {
 
 	IO        IOStreams
 	Incidents OpenIncidents
+	// Now dates the -o md report.
+	Now func() time.Time
 }
 
 func newCmdIncidentTimeline(f *Factory, runF func(context.Context, *IncidentTimelineOptions) error) *cobra.Command {
@@ -33,12 +36,21 @@ func newCmdIncidentTimeline(f *Factory, runF func(context.Context, *IncidentTime
 		Long: `timeline prints the incident's audit trail, oldest first, a page at a time
 from its case file (or from the workflow, for an incident the case file does
 not have). The end of a page says how to ask for the next one; --all prints
-every page.`,
-		Args: exactlyOneIncident,
+every page.
+
+-o md prints the post-incident report instead: the whole timeline, every
+alert, the context packet, the score, the decisions and the containment
+record, as Markdown (the web view's export.md).`,
+		Args:        exactlyOneIncident,
+		Annotations: map[string]string{markdownAnnotation: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Incident, opts.IO = args[0], f.streams()
+			opts.Now = f.now
 			if err := pageLimit(opts.Limit); err != nil {
 				return err
+			}
+			if opts.IO.Markdown && (opts.Cursor != "" || opts.Case != "") {
+				return usageErrorf("-o md writes the whole record of the incident's newest case: --cursor and --case do not apply")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -59,6 +71,17 @@ func runIncidentTimeline(ctx context.Context, opts *IncidentTimelineOptions) err
 		return err
 	}
 	defer done()
+	if opts.IO.Markdown {
+		now := time.Now
+		if opts.Now != nil {
+			now = opts.Now
+		}
+		e, err := incidents.Collect(ctx, svc, opts.Incident, now())
+		if err != nil {
+			return err
+		}
+		return incidents.WriteMarkdown(opts.IO.Out, e)
+	}
 	p := incidents.Page{CaseID: opts.Case, Cursor: opts.Cursor, Limit: opts.Limit}
 	var all *incidents.TimelinePage
 	tw := table(opts.IO.Out)

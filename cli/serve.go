@@ -87,7 +87,7 @@ func runServe(ctx context.Context, f *Factory, opts *ServeOptions) error {
 	}()
 	select {
 	case a := <-ready:
-		log.Info("API listening", "addr", a, "temporal", cfg.Temporal.Address, "insecure_no_auth", opts.InsecureNoAuth, "oidc", cfg.Server.OIDC.Enabled())
+		log.Info("API listening", "addr", a, "incident_view", "http://"+a+"/ui/", "temporal", cfg.Temporal.Address, "insecure_no_auth", opts.InsecureNoAuth, "oidc", cfg.Server.OIDC.Enabled())
 	case err := <-errc:
 		return err
 	}

@@ -77,6 +77,24 @@ type Server struct {
 	// "name:port", "*" for any), besides loopback names and the address it
 	// listens on. Behind a reverse proxy, list the public name.
 	AllowedHosts []string `yaml:"allowed_hosts" json:"allowed_hosts,omitempty"`
+	// UI configures the incident web view the API serves under /ui/.
+	UI WebUI `yaml:"ui" json:"ui,omitzero"`
+}
+
+// WebUI configures the incident web view: where its links lead, and the
+// key its forms' CSRF tokens are signed with.
+type WebUI struct {
+	// TemporalUIURL is the Temporal Web UI an incident page links its
+	// workflow in; empty falls back to integrations.slack.ui_base_url
+	// (`socflow dev` fills in its embedded UI's).
+	TemporalUIURL string `yaml:"temporal_ui_url" json:"temporal_ui_url,omitempty"`
+	// SlackWorkspaceURL ("https://acme.slack.com") links an incident's
+	// Slack thread.
+	SlackWorkspaceURL string `yaml:"slack_workspace_url" json:"slack_workspace_url,omitempty"`
+	// CSRFKey signs the view's CSRF tokens ($SOCFLOW_UI_CSRF_KEY, at
+	// least 32 characters). Unset is a random key per process: set one
+	// when several `socflow serve` replicas share a load balancer.
+	CSRFKey Secret `yaml:"csrf_key" json:"csrf_key,omitzero"`
 }
 
 // OIDC configures OpenID Connect bearer tokens (people and SSO-issued

@@ -89,6 +89,8 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"bad allowed host", "server:\n  allowed_hosts: [\"https://soc.example.com/\"]\n", "server.allowed_hosts[0]: \"https://soc.example.com/\" is not a host name"},
 		{"sla unknown priority", "sla:\n  priorities:\n    P9: {acknowledge: 15m}\n", "s.yaml:3: sla.priorities.P9: is not a priority"},
 		{"sla contain before acknowledge", "sla:\n  priorities:\n    P1: {acknowledge: 1h, contain: 15m}\n", "sla.priorities.P1.contain: 15m0s is shorter than acknowledge"},
+		{"bad temporal ui url", "server:\n  ui:\n    temporal_ui_url: ftp://temporal\n", `s.yaml:3: server.ui.temporal_ui_url: "ftp://temporal" is not an http(s) URL`},
+		{"bad slack workspace url", "server:\n  ui:\n    slack_workspace_url: acme.slack.com\n", `s.yaml:3: server.ui.slack_workspace_url: "acme.slack.com" is not an http(s) URL`},
 		{"not yaml", "tiers: [\n", "s.yaml:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,5 +175,22 @@ func TestValidatePlaybooks(t *testing.T) {
 func TestExampleConfigIsValid(t *testing.T) {
 	if _, err := config.Load("../examples/socflow.yaml", env(nil)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWebUIConfig: the web view's links and CSRF key; a short key is
+// refused, since replicas share it and it signs every form.
+func TestWebUIConfig(t *testing.T) {
+	yml := "server:\n  ui:\n    temporal_ui_url: https://temporal.example.com\n    slack_workspace_url: https://acme.slack.com\n    csrf_key: $K\n"
+	c, err := config.Parse([]byte(yml), "s.yaml", env(map[string]string{"K": strings.Repeat("k", 32)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := c.Server.UI; u.TemporalUIURL != "https://temporal.example.com" || u.SlackWorkspaceURL != "https://acme.slack.com" || u.CSRFKey.Value() != strings.Repeat("k", 32) {
+		t.Errorf("server.ui = %+v", u)
+	}
+	_, err = config.Parse([]byte(yml), "s.yaml", env(map[string]string{"K": "short"}))
+	if err == nil || !strings.Contains(err.Error(), "server.ui.csrf_key: $K is 5 characters: use at least 32") {
+		t.Errorf("short key: %v", err)
 	}
 }

@@ -103,6 +103,7 @@ func (s Server) validate(p *problems) {
 	if s.OIDC.Enabled() {
 		s.OIDC.validate(p)
 	}
+	s.UI.validate(p)
 	for _, t := range []struct {
 		field  string
 		secret Secret
@@ -110,6 +111,22 @@ func (s Server) validate(p *problems) {
 		if v := t.secret.Value(); t.secret.IsSet() && len(v) < 16 {
 			p.add(t.field, "$%s is %d characters: use at least 16 random ones (openssl rand -hex 24)", t.secret.Ref, len(v))
 		}
+	}
+}
+
+func (u WebUI) validate(p *problems) {
+	for _, f := range []struct{ field, v string }{
+		{"server.ui.temporal_ui_url", u.TemporalUIURL}, {"server.ui.slack_workspace_url", u.SlackWorkspaceURL},
+	} {
+		if f.v == "" {
+			continue
+		}
+		if err := CheckHTTPURL(f.v); err != nil {
+			p.add(f.field, "%v", err)
+		}
+	}
+	if v := u.CSRFKey.Value(); u.CSRFKey.IsSet() && len(v) < 32 {
+		p.add("server.ui.csrf_key", "$%s is %d characters: use at least 32 random ones (openssl rand -hex 32), the same on every replica", u.CSRFKey.Ref, len(v))
 	}
 }
 

@@ -23,6 +23,9 @@ import (
 type authEnv struct {
 	*env
 	tokens map[string]string // credential name -> credential
+	// edit sets the authentication up in an API's options, for another
+	// API over the same store (newEnvWith).
+	edit func(o *httpapi.Options)
 }
 
 func newAuthEnv(t *testing.T) *authEnv {
@@ -73,12 +76,13 @@ func newAuthEnv(t *testing.T) *authEnv {
 	ae.tokens["forged-oidc"] = forged
 
 	tokens := &auth.Tokens{Store: store, CacheTTL: -1}
-	ae.env = newEnv(t, func(o *httpapi.Options) {
+	ae.edit = func(o *httpapi.Options) {
 		o.Auth = auth.Chain{tokens, oidc}
 		o.Tokens = store
 		o.Revoked = tokens.Forget
 		o.Registry = prometheus.NewRegistry()
-	})
+	}
+	ae.env = newEnv(t, ae.edit)
 	return ae
 }
 

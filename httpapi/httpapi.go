@@ -89,13 +89,19 @@ type Options struct {
 	// whose name an attacker rebinds to 127.0.0.1 cannot reach the API
 	// from a responder's browser.
 	AllowedHosts []string
+	// UI configures the incident web view under /ui/ (web.go).
+	UI UIOptions
 }
 
 type server struct {
 	Options
 	// hosts is AllowedHosts lower-cased, built once; anyHost is "*".
-	hosts    map[string]bool
-	anyHost  bool
+	hosts   map[string]bool
+	anyHost bool
+	// web are the view's parsed templates; uiKey signs its CSRF tokens
+	// and flash messages.
+	web      *webPages
+	uiKey    []byte
 	alerts   *prometheus.CounterVec
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -126,6 +132,7 @@ func New(o Options) http.Handler {
 		}, []string{"route"}),
 	}
 	o.Registry.MustRegister(s.alerts, s.requests, s.latency)
+	s.web, s.uiKey = newWebPages(), newUIKey(o.UI.CSRFKey)
 	s.hosts = make(map[string]bool, len(o.AllowedHosts))
 	for _, h := range o.AllowedHosts {
 		s.hosts[strings.ToLower(h)] = true
@@ -139,6 +146,9 @@ func New(o Options) http.Handler {
 			h = s.authenticated(rt.role, h)
 		}
 		mux.Handle(rt.pattern, s.instrument(rt.pattern, h))
+	}
+	for pattern, h := range s.uiRoutes() {
+		mux.Handle(pattern, s.instrument(pattern, h))
 	}
 	for pattern, h := range o.Extra {
 		mux.Handle(pattern, s.instrument(pattern, h))

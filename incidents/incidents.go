@@ -5,6 +5,7 @@
 package incidents
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -64,6 +66,10 @@ var statuses = []string{
 	workflows.StatusOpen, workflows.StatusAwaiting, workflows.StatusContaining, workflows.StatusContained,
 	workflows.StatusPartial, workflows.StatusDenied, workflows.StatusFalsePositive, workflows.StatusClosed, workflows.StatusNoAction, workflows.StatusUnverified, workflows.StatusRevertFailed, workflows.StatusLeaseEnded,
 }
+
+// Statuses are the values ListOptions.Status may take, for a form to
+// offer.
+func Statuses() []string { return slices.Clone(statuses) }
 
 // RejectedError is a decision the incident refused, with its reason.
 type RejectedError struct{ Reason string }
@@ -108,9 +114,35 @@ type Summary struct {
 	Alerts    int       `json:"alerts"`
 	StartedAt time.Time `json:"started_at"`
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
+	// Drill marks an escalation drill's incident (SocflowDrill), so that
+	// a list can tell rehearsals from real incidents.
+	Drill bool `json:"drill,omitempty"`
+	// SLA is where the incident stands against its tier's time to
+	// respond: SLAOnTime, SLADueSoon or SLABreached, or "" when no SLA
+	// applies (or it is not known yet).
+	SLA string `json:"sla,omitempty"`
 }
 
-// ListOptions filters a list.
+// The values of Summary.SLA.
+const (
+	SLAOnTime   = "on_time"
+	SLADueSoon  = "due_soon"
+	SLABreached = "breached"
+)
+
+// ByUrgency orders summaries for a responder's queue: the most urgent
+// priority first (P1 before P4, an unknown priority last), and within a
+// priority the oldest first, since it has waited longest.
+func ByUrgency(a, b Summary) int {
+	return cmp.Or(
+		cmp.Compare(alert.Priority(b.Priority).Rank(), alert.Priority(a.Priority).Rank()),
+		a.StartedAt.Compare(b.StartedAt),
+		cmp.Compare(a.ID, b.ID),
+	)
+}
+
+// ListOptions filters a list. Every field is optional; the zero value
+// lists every incident.
 type ListOptions struct {
 	// Status is a socflow status ("awaiting_decision"); empty lists all.
 	Status   string
@@ -118,10 +150,38 @@ type ListOptions struct {
 	// OpenOnly lists only running incidents.
 	OpenOnly bool
 	Limit    int
+	// Tier is the tier the incident is with ("T1", "IR"); tiers are the
+	// policy's to name, so any printable value is accepted.
+	Tier string
+	// Entity matches the incident's primary host or primary user
+	// (SocflowHost or SocflowUser), whichever it is.
+	Entity string
+	// Rule is the detection rule of the incident's first alert.
+	Rule string
+	// Since and Until bound the incident's start time: Since inclusive,
+	// Until exclusive; zero leaves that side open.
+	Since, Until time.Time
+	// Drill picks drills (DrillOnly), real incidents (DrillReal) or both
+	// (DrillAny, the zero value).
+	Drill DrillFilter
 }
 
-// Validate refuses a status or priority no incident has, naming the
-// values it takes: the visibility query would only match nothing (or,
+// DrillFilter says whether a list shows escalation drills.
+type DrillFilter string
+
+// The values of ListOptions.Drill.
+const (
+	DrillAny  DrillFilter = ""
+	DrillOnly DrillFilter = "drill"
+	DrillReal DrillFilter = "real"
+)
+
+// maxFilterBytes bounds a free-text filter (tier, entity, rule): longer
+// than any keyword search attribute socflow writes.
+const maxFilterBytes = 256
+
+// Validate refuses a filter no incident can match, naming the field and
+// the values it takes: the visibility query would only match nothing (or,
 // for a stray backslash, fail as Temporal's parser reads it).
 func (o ListOptions) Validate() error {
 	if o.Status != "" && !slices.Contains(statuses, o.Status) {
@@ -129,6 +189,39 @@ func (o ListOptions) Validate() error {
 	}
 	if o.Priority != "" && !slices.Contains([]string{"P1", "P2", "P3", "P4"}, strings.ToUpper(o.Priority)) {
 		return fmt.Errorf("%w: priority must be P1, P2, P3 or P4, got %q", ErrBadRequest, o.Priority)
+	}
+	for _, f := range []struct{ name, v string }{{"tier", o.Tier}, {"entity", o.Entity}, {"rule", o.Rule}} {
+		if err := checkFilter(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if !o.Since.IsZero() && !o.Until.IsZero() && !o.Until.After(o.Since) {
+		return fmt.Errorf("%w: until (%s) must be after since (%s)", ErrBadRequest,
+			o.Until.UTC().Format(time.RFC3339), o.Since.UTC().Format(time.RFC3339))
+	}
+	switch o.Drill {
+	case DrillAny, DrillOnly, DrillReal:
+	default:
+		return fmt.Errorf("%w: drill must be %q or %q (or empty for both), got %q", ErrBadRequest, DrillOnly, DrillReal, string(o.Drill))
+	}
+	return nil
+}
+
+// checkFilter refuses a free-text filter that no search attribute holds:
+// too long, not UTF-8, or with a control character.
+func checkFilter(name, v string) error {
+	switch {
+	case len(v) > maxFilterBytes:
+		return fmt.Errorf("%w: %s is %d bytes, at most %d", ErrBadRequest, name, len(v), maxFilterBytes)
+	case !utf8.ValidString(v):
+		return fmt.Errorf("%w: %s %q is not valid UTF-8", ErrBadRequest, name, v)
+	case strings.TrimSpace(v) != v:
+		return fmt.Errorf("%w: %s %q has leading or trailing spaces", ErrBadRequest, name, v)
+	}
+	for i, r := range v {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: %s %q has a control character at byte %d", ErrBadRequest, name, v, i)
+		}
 	}
 	return nil
 }
@@ -144,6 +237,30 @@ func (o ListOptions) Query() string {
 	}
 	if o.OpenOnly {
 		q = append(q, "ExecutionStatus = 'Running'")
+	}
+	if o.Tier != "" {
+		q = append(q, fmt.Sprintf("SocflowTier = '%s'", quote(o.Tier)))
+	}
+	if o.Entity != "" {
+		// Workflows write hosts and users lower-cased (alert.PrimaryHost).
+		e := quote(strings.ToLower(o.Entity))
+		q = append(q, fmt.Sprintf("(SocflowHost = '%s' OR SocflowUser = '%s')", e, e))
+	}
+	if o.Rule != "" {
+		q = append(q, fmt.Sprintf("SocflowRule = '%s'", quote(o.Rule)))
+	}
+	if !o.Since.IsZero() {
+		q = append(q, fmt.Sprintf("StartTime >= '%s'", o.Since.UTC().Format(time.RFC3339Nano)))
+	}
+	if !o.Until.IsZero() {
+		q = append(q, fmt.Sprintf("StartTime < '%s'", o.Until.UTC().Format(time.RFC3339Nano)))
+	}
+	switch o.Drill {
+	case DrillOnly:
+		q = append(q, "SocflowDrill = true")
+	case DrillReal:
+		// An incident from before SocflowDrill was set has none: real.
+		q = append(q, "(SocflowDrill = false OR SocflowDrill IS NULL)")
 	}
 	// No ORDER BY: SQL visibility stores (SQLite, PostgreSQL) refuse it;
 	// List sorts what it fetched.
@@ -194,6 +311,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 			sum.User = keyword(sa, workflows.SAUser)
 			sum.Rule = keyword(sa, workflows.SARule)
 			sum.Playbook = keyword(sa, workflows.SAPlaybook)
+			sum.Drill = boolean(sa, workflows.SADrill)
 			if !sum.Running && e.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 				sum.Status = strings.ToLower(strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
 			}
@@ -302,10 +420,38 @@ func keyword(sa map[string]*commonpb.Payload, key temporal.SearchAttributeKeyKey
 	return v
 }
 
+func boolean(sa map[string]*commonpb.Payload, key temporal.SearchAttributeKeyBool) bool {
+	var v bool
+	if p := sa[key.GetName()]; p != nil {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, &v)
+	}
+	return v
+}
+
 func integer(sa map[string]*commonpb.Payload, key temporal.SearchAttributeKeyInt64) int64 {
 	var v int64
 	if p := sa[key.GetName()]; p != nil {
 		_ = converter.GetDefaultDataConverter().FromPayload(p, &v)
 	}
 	return v
+}
+
+// AlertRun returns one alert run's state through its status query: the
+// alert as it arrived (its entities included), which the incident and its
+// case file keep only in summary. workflowID is the run's
+// ("alert/<fingerprint>", as an incident's alerts name it).
+func (s *Service) AlertRun(ctx context.Context, workflowID string) (*workflows.AlertState, error) {
+	fp, ok := strings.CutPrefix(workflowID, "alert/")
+	if !ok || CheckKey(fp) != nil {
+		return nil, fmt.Errorf("%w: %q is not an alert run's workflow ID (alert/<fingerprint>)", ErrBadRequest, workflowID)
+	}
+	v, err := s.Client.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus)
+	if err != nil {
+		return nil, classify("query "+workflowID, err)
+	}
+	var st workflows.AlertState
+	if err := v.Get(&st); err != nil {
+		return nil, fmt.Errorf("incidents: decode %s of %s: %w", workflows.QueryStatus, workflowID, err)
+	}
+	return &st, nil
 }

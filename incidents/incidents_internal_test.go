@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,18 @@ func TestListOptionsQuery(t *testing.T) {
 		},
 		{"quote in priority", ListOptions{Priority: "p1'"}, base + " AND SocflowPriority = 'P1'''"},
 		{"a backslash cannot escape the closing quote", ListOptions{Status: `x\`}, base + ` AND SocflowStatus = 'x\\'`},
+		{"tier", ListOptions{Tier: "IR"}, base + " AND SocflowTier = 'IR'"},
+		{"entity is a host or a user, lower-cased", ListOptions{Entity: "DC01"}, base + " AND (SocflowHost = 'dc01' OR SocflowUser = 'dc01')"},
+		{"quote in entity", ListOptions{Entity: "x' OR 'a'='a"}, base + " AND (SocflowHost = 'x'' or ''a''=''a' OR SocflowUser = 'x'' or ''a''=''a')"},
+		{"rule", ListOptions{Rule: "ET SCAN 'smb'"}, base + " AND SocflowRule = 'ET SCAN ''smb'''"},
+		{"backslash in rule", ListOptions{Rule: `a\`}, base + ` AND SocflowRule = 'a\\'`},
+		{
+			"time range on the start time, in UTC",
+			ListOptions{Since: time.Date(2026, 5, 14, 11, 0, 0, 0, time.FixedZone("CEST", 2*3600)), Until: time.Date(2026, 5, 15, 0, 0, 0, 0, time.UTC)},
+			base + " AND StartTime >= '2026-05-14T09:00:00Z' AND StartTime < '2026-05-15T00:00:00Z'",
+		},
+		{"drills only", ListOptions{Drill: DrillOnly}, base + " AND SocflowDrill = true"},
+		{"real only, incidents without the attribute included", ListOptions{Drill: DrillReal}, base + " AND (SocflowDrill = false OR SocflowDrill IS NULL)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +81,55 @@ func TestListOptionsValidate(t *testing.T) {
 		if err := o.Validate(); !errors.Is(err, ErrBadRequest) {
 			t.Errorf("%+v: %v, want ErrBadRequest", o, err)
 		}
+	}
+	t0 := time.Date(2026, 5, 14, 9, 0, 0, 0, time.UTC)
+	for _, o := range []ListOptions{
+		{Tier: "IR", Entity: "bob@example.com", Rule: "ET SCAN 'smb'", Since: t0, Until: t0.Add(time.Hour), Drill: DrillReal},
+		{Drill: DrillOnly}, {Since: t0},
+	} {
+		if err := o.Validate(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	// Each refusal names the field, so that a form can say what to fix.
+	for _, tt := range []struct {
+		o    ListOptions
+		want string
+	}{
+		{ListOptions{Tier: "T1\x00"}, "tier"},
+		{ListOptions{Entity: strings.Repeat("a", 257)}, "entity is 257 bytes"},
+		{ListOptions{Rule: "\xff"}, "rule"},
+		{ListOptions{Entity: " dc01"}, "spaces"},
+		{ListOptions{Since: t0, Until: t0}, "until"},
+		{ListOptions{Since: t0, Until: t0.Add(-time.Hour)}, "must be after since"},
+		{ListOptions{Drill: "yes"}, "drill must be"},
+	} {
+		err := tt.o.Validate()
+		if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: %v, want ErrBadRequest naming %q", tt.o, err, tt.want)
+		}
+	}
+}
+
+// TestByUrgency: P1 before P4 before an unknown priority; the oldest
+// first within a priority.
+func TestByUrgency(t *testing.T) {
+	t0 := time.Date(2026, 5, 14, 9, 0, 0, 0, time.UTC)
+	list := []Summary{
+		{ID: "p3-new", Priority: "P3", StartedAt: t0.Add(time.Hour)},
+		{ID: "none", StartedAt: t0.Add(-time.Hour)},
+		{ID: "p1-new", Priority: "P1", StartedAt: t0.Add(2 * time.Hour)},
+		{ID: "p3-old", Priority: "P3", StartedAt: t0},
+		{ID: "p1-old", Priority: "P1", StartedAt: t0},
+		{ID: "p2", Priority: "P2", StartedAt: t0.Add(3 * time.Hour)},
+	}
+	slices.SortFunc(list, ByUrgency)
+	var ids []string
+	for _, s := range list {
+		ids = append(ids, s.ID)
+	}
+	if got, want := strings.Join(ids, " "), "p1-old p1-new p2 p3-old p3-new none"; got != want {
+		t.Errorf("order %s, want %s", got, want)
 	}
 }
 
@@ -350,7 +412,7 @@ func TestList(t *testing.T) {
 					map[string]any{"SocflowStatus": "contained", "SocflowPriority": "P2"}, nil),
 				execution(t, "incident/host:dc01", t0.Add(2*time.Hour), running,
 					map[string]any{"SocflowStatus": "awaiting_decision", "SocflowPriority": "P1", "SocflowScore": 100,
-						"SocflowTier": "IR", "SocflowHost": "dc01", "SocflowPlaybook": "network-anomaly"},
+						"SocflowTier": "IR", "SocflowHost": "dc01", "SocflowPlaybook": "network-anomaly", "SocflowDrill": true},
 					map[string]any{"title": "Inbound SMB to dc01", "alerts": 3}),
 			},
 			NextPageToken: []byte("page2"),
@@ -390,11 +452,14 @@ func TestList(t *testing.T) {
 	dc := list[0]
 	if !dc.Running || dc.Status != "awaiting_decision" || dc.Priority != "P1" || dc.Score != 100 || dc.Tier != "IR" ||
 		dc.Host != "dc01" || dc.Playbook != "network-anomaly" || dc.Title != "Inbound SMB to dc01" || dc.Alerts != 3 ||
-		!dc.ClosedAt.IsZero() || !dc.StartedAt.Equal(t0.Add(2*time.Hour)) {
+		!dc.ClosedAt.IsZero() || !dc.StartedAt.Equal(t0.Add(2*time.Hour)) || !dc.Drill || dc.SLA != "" {
 		t.Errorf("running summary = %+v", dc)
 	}
 	if bob := list[1]; bob.Running || bob.Status != "terminated" {
 		t.Errorf("a terminated incident reports %q, want terminated", bob.Status)
+	}
+	if list[1].Drill {
+		t.Errorf("an incident without SocflowDrill reads as a drill")
 	}
 	if old := list[2]; old.Running || old.Status != "contained" || old.ClosedAt.IsZero() {
 		t.Errorf("a completed incident keeps its socflow status: %+v", old)

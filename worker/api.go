@@ -221,6 +221,7 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 		Revoked:      revoked,
 		MaxBodyBytes: o.Config.Server.MaxBodyBytes,
 		AllowedHosts: AllowedHosts(o.Config.Server),
+		UI:           WebUI(o.Config),
 		Logger:       o.Logger,
 		Registry:     reg,
 		Metrics:      sdkRegistry,
@@ -234,6 +235,25 @@ func NewAPI(o APIOptions) (http.Handler, func(context.Context) error, error) {
 			return nil
 		},
 	}), closer, nil
+}
+
+// WebUI is the incident web view's options from the configuration: its
+// links (the Temporal UI as server.ui sets it, else as Slack's and Jira's
+// links have it) and its CSRF key.
+func WebUI(cfg *config.Config) httpapi.UIOptions {
+	u := cfg.Server.UI
+	o := httpapi.UIOptions{
+		TemporalUIURL:     u.TemporalUIURL,
+		Namespace:         cfg.Temporal.Namespace,
+		SlackWorkspaceURL: u.SlackWorkspaceURL,
+	}
+	if o.TemporalUIURL == "" {
+		o.TemporalUIURL = cfg.Integrations.Slack.UIBaseURL
+	}
+	if u.CSRFKey.IsSet() {
+		o.CSRFKey = []byte(u.CSRFKey.Value())
+	}
+	return o
 }
 
 // SlackDecider sends Slack decisions as decide updates. It resolves which
