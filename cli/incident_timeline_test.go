@@ -57,7 +57,7 @@ func TestIncidentTimelineMarkdown(t *testing.T) {
 		if code != ExitUsage || out.Len() > 0 {
 			t.Errorf("%v: exit %d, stdout %q; want a usage error", args, code, out)
 		}
-		if want := map[string]string{"list": "-o md is not supported by socflow incident list", "show": "-o md is not supported by socflow incident show",
+		if want := map[string]string{"list": `-o md: "socflow incident list" prints text or json, not md`, "show": `-o md: "socflow incident show" prints text or json, not md`,
 			"timeline": "--cursor and --case do not apply"}[args[3]]; args[1] == "md" && !strings.Contains(errOut.String(), want) {
 			t.Errorf("%v: stderr %q, want %q", args, errOut, want)
 		}
