@@ -116,8 +116,10 @@ func (b *caseBuffer) take(inc *incident) *activities.CaseRecord {
 	}
 	// The latest figures ride with every batch (the store keeps the
 	// latest): the report reads them without touching Temporal.
-	m := inc.st.Milestones
-	rec.Priority, rec.Tier, rec.Drill, rec.Milestones = string(inc.st.Score.Priority), inc.st.Tier, inc.st.Drill, &m
+	if inc.v.milestones {
+		m := inc.st.Milestones
+		rec.Priority, rec.Tier, rec.Drill, rec.Milestones = string(inc.st.Score.Priority), inc.st.Tier, inc.st.Drill, &m
+	}
 	b.alerts, b.alertIdx, b.occ, b.occIdx, b.ids, b.related, b.timeline = nil, nil, nil, nil, 0, nil, nil
 	return rec
 }

@@ -255,7 +255,7 @@ func (inc *incident) markDecided(ctx workflow.Context, d alert.Decision) {
 	}
 	// An escalation hands the decision on: it acknowledges the incident
 	// but does not decide it.
-	if m := &inc.st.Milestones; m.Decided.IsZero() && d.Verdict != alert.VerdictEscalate {
+	if m := &inc.st.Milestones; inc.v.milestones && m.Decided.IsZero() && d.Verdict != alert.VerdictEscalate {
 		m.Decided, m.DecidedBy = workflow.Now(ctx), d.By
 		if d.Via == "timeout" {
 			m.DecidedBy = "timeout"

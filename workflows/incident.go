@@ -490,7 +490,9 @@ func (inc *incident) close(ctx workflow.Context) (IncidentResult, error) {
 	inc.flushPublish(ctx)
 	inc.drainSignals(ctx)
 	inc.st.ClosedAt = workflow.Now(ctx)
-	inc.st.Milestones.Closed = inc.st.ClosedAt
+	if inc.v.milestones {
+		inc.st.Milestones.Closed = inc.st.ClosedAt
+	}
 	switch inc.st.Status {
 	case StatusAwaiting, StatusOpen, StatusContaining:
 		inc.st.Status = StatusClosed

@@ -205,7 +205,9 @@ func (inc *incident) join(ctx workflow.Context, s IncidentAlertSignal, wfID stri
 		if !s.ReceivedAt.IsZero() && s.EnrichedAt.After(s.ReceivedAt) {
 			inc.st.Metrics.TimeToEnrich = s.EnrichedAt.Sub(s.ReceivedAt)
 		}
-		inc.st.Milestones.Opened, inc.st.Milestones.Received, inc.st.Milestones.Enriched = now, s.ReceivedAt, s.EnrichedAt
+		if inc.v.milestones {
+			inc.st.Milestones.Opened, inc.st.Milestones.Received, inc.st.Milestones.Enriched = now, s.ReceivedAt, s.EnrichedAt
+		}
 	} else {
 		first := inc.st.FirstTitle
 		if inc.engine == 0 {

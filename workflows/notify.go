@@ -180,7 +180,7 @@ func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind
 	if res.Ref != "" {
 		inc.st.NotifyRef = res.Ref
 	}
-	if inc.st.Milestones.Notified.IsZero() && kind != activities.NotifyClosed {
+	if inc.v.milestones && inc.st.Milestones.Notified.IsZero() && kind != activities.NotifyClosed {
 		inc.st.Milestones.Notified = workflow.Now(ctx)
 	}
 	inc.updateTicket(ctx, kind, card)

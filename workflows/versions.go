@@ -89,6 +89,13 @@ const (
 	// which the proposal states; and the EDR device ID travels with an
 	// isolation.
 	rulesVerifiedContainment workflow.Version = 3
+	// rulesMilestones: the incident keeps its milestones (opened,
+	// notified, acknowledged, decided, contained, closed) and its SLA
+	// deadlines in its state and writes them, with its priority, tier and
+	// drill flag, in every case-file batch, for `socflow report` and
+	// /metrics. A run that began before it records none, rather than
+	// figures that start halfway through its response.
+	rulesMilestones workflow.Version = 4
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -109,14 +116,16 @@ type decisionVersions struct {
 	capable bool
 	// verified: rulesVerifiedContainment.
 	verified bool
+	// milestones: rulesMilestones.
+	milestones bool
 }
 
 // readDecisionVersions records (or replays) the marker of the incident's
 // rules; a run recorded before it replays the four decision markers.
 func readDecisionVersions(ctx workflow.Context) decisionVersions {
-	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesVerifiedContainment); v >= rulesLinkedCases {
+	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesMilestones); v >= rulesLinkedCases {
 		return decisionVersions{carryOut: true, undo: true, trust: true, reenter: true, link: true,
-			capable: v >= rulesCapableProposals, verified: v >= rulesVerifiedContainment}
+			capable: v >= rulesCapableProposals, verified: v >= rulesVerifiedContainment, milestones: v >= rulesMilestones}
 	}
 	on := func(id string) bool {
 		return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion

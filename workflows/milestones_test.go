@@ -1,0 +1,67 @@
+package workflows_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/workflows"
+)
+
+// TestIncidentRecordsMilestones runs a P1 that alice approves five minutes
+// in, and checks the response times the report reads: in the audit record
+// and in the case file's last batch, with the SLA deadlines of P1.
+func TestIncidentRecordsMilestones(t *testing.T) {
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	a := networkAlert("dc01", "203.0.113.7")
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/fp/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var rejected error
+	h.decide(t, 5*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "alice", Via: "cli"}, &rejected)
+
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if rejected != nil {
+		t.Fatalf("approval rejected: %v", rejected)
+	}
+	if len(h.f.audits) != 1 {
+		t.Fatalf("audit records = %d, want 1", len(h.f.audits))
+	}
+	var rec workflows.IncidentState
+	if err := json.Unmarshal(h.f.audits[0], &rec); err != nil {
+		t.Fatal(err)
+	}
+	m := rec.Milestones
+	if m.Opened.IsZero() || !m.Opened.Equal(rec.OpenedAt) {
+		t.Fatalf("opened = %v, want the incident's opening %v", m.Opened, rec.OpenedAt)
+	}
+	if got := m.Decided.Sub(m.Opened); got != 5*time.Minute || m.DecidedBy != "alice" {
+		t.Errorf("decided %s after opening by %q, want 5m by alice", got, m.DecidedBy)
+	}
+	if !m.Acknowledged.Equal(m.Decided) || m.AcknowledgedBy != "alice" {
+		t.Errorf("acknowledged %v by %q, want alice's decision at %v", m.Acknowledged, m.AcknowledgedBy, m.Decided)
+	}
+	if m.Notified.IsZero() || m.Notified.Before(m.Opened) || m.Notified.After(m.Acknowledged) {
+		t.Errorf("notified = %v, want between opening %v and acknowledgement %v", m.Notified, m.Opened, m.Acknowledged)
+	}
+	if m.Contained.Before(m.Decided) || m.Closed.Before(m.Contained) || !m.Closed.Equal(rec.ClosedAt) {
+		t.Errorf("contained %v, closed %v: want contained after the decision and closed last, at %v", m.Contained, m.Closed, rec.ClosedAt)
+	}
+	sla := pol.SLA.Priorities[alert.P1]
+	if !m.AcknowledgeDue.Equal(m.Opened.Add(sla.Acknowledge)) || !m.ContainDue.Equal(m.Opened.Add(sla.Contain)) {
+		t.Errorf("deadlines %v, %v; want P1's %s and %s after opening", m.AcknowledgeDue, m.ContainDue, sla.Acknowledge, sla.Contain)
+	}
+	if m.Breached(alert.SLAAcknowledge, m.Closed) || m.Breached(alert.SLAContain, m.Closed) {
+		t.Errorf("a P1 decided in 5m and contained at once breached its SLA: %+v", m)
+	}
+	h.cases.mu.Lock()
+	defer h.cases.mu.Unlock()
+	last := h.cases.records[len(h.cases.records)-1]
+	if last.Priority != "P1" || last.Tier != "IR" || last.Milestones == nil || !last.Milestones.Closed.Equal(m.Closed) {
+		t.Errorf("last case batch: priority %q tier %q milestones %+v; want P1, IR and the closing", last.Priority, last.Tier, last.Milestones)
+	}
+}
