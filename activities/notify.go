@@ -21,6 +21,7 @@ const (
 	NotifyDecision    = alert.NotifyDecision
 	NotifyContainment = alert.NotifyContainment
 	NotifyClosed      = alert.NotifyClosed
+	NotifySLABreach   = alert.NotifySLABreach
 )
 
 // Notifier delivers incident cards to humans.

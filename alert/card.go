@@ -1,5 +1,7 @@
 package alert
 
+import "time"
+
 // The cards notifiers render (Slack, Jira, the console) and the incident
 // statuses they show. They live here, with the records that flow, so that
 // adapters in integrations/ speak socflow's model without importing the
@@ -21,6 +23,9 @@ const (
 	NotifyContainment NotifyKind = "containment"
 	// NotifyClosed reports the incident's end.
 	NotifyClosed NotifyKind = "closed"
+	// NotifySLABreach tells the tier an SLA deadline passed unmet
+	// (IncidentCard.Breach says which).
+	NotifySLABreach NotifyKind = "sla_breach"
 )
 
 // IncidentCard is what a responder sees: everything needed to decide
@@ -50,6 +55,16 @@ type IncidentCard struct {
 	// TicketKey and TicketURL name the incident's ticket, for links.
 	TicketKey string `json:"ticket_key,omitempty"`
 	TicketURL string `json:"ticket_url,omitempty"`
+	// Breach says which SLA deadline passed unmet (kind sla_breach).
+	Breach *SLABreach `json:"breach,omitempty"`
+}
+
+// SLABreach is an SLA deadline an incident missed: the SLA (SLAAcknowledge
+// or SLAContain), its deadline, and the priority that set it.
+type SLABreach struct {
+	SLA      string    `json:"sla"`
+	Due      time.Time `json:"due"`
+	Priority Priority  `json:"priority,omitempty"`
 }
 
 // Update is what changed in an incident since it was last announced.
@@ -87,3 +102,17 @@ const (
 	// leases ran out.
 	StatusLeaseEnded = "lease_ended"
 )
+
+// String reads "P1 not acknowledged by 2026-12-07T10:15:00Z (acknowledge
+// SLA)", for every notifier's breach notice.
+func (b SLABreach) String() string {
+	what := "acknowledged"
+	if b.SLA == SLAContain {
+		what = "contained"
+	}
+	p := string(b.Priority)
+	if p == "" {
+		p = "incident"
+	}
+	return p + " not " + what + " by " + b.Due.UTC().Format(time.RFC3339) + " (" + b.SLA + " SLA)"
+}

@@ -1,6 +1,9 @@
 package alert
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Milestones are when an incident reached each point of its response: the
 // durable figures behind a manager's report (time to enrich, notify,
@@ -58,7 +61,7 @@ const (
 // has passed. An incident closed without the point (a false positive
 // never contained) breaches nothing for it.
 func (m Milestones) Breached(kind string, now time.Time) bool {
-	due, done := m.deadline(kind)
+	due, done := m.Deadline(kind)
 	switch {
 	case due.IsZero():
 		return false
@@ -83,7 +86,7 @@ func (m Milestones) SLAState(now time.Time, soon time.Duration) string {
 		if m.Breached(kind, now) {
 			return SLABreached
 		}
-		due, done := m.deadline(kind)
+		due, done := m.Deadline(kind)
 		if !due.IsZero() && done.IsZero() && m.Closed.IsZero() && !now.Add(soon).Before(due) {
 			state = SLADueSoon
 		}
@@ -91,17 +94,19 @@ func (m Milestones) SLAState(now time.Time, soon time.Duration) string {
 	return state
 }
 
-// NextDue is the earliest deadline not yet met nor passed as of now, for
-// the workflow's SLA timer; zero when none is left.
-func (m Milestones) NextDue(now time.Time) (time.Time, string) {
+// NextDue is the earliest SLA deadline neither met nor in announced, for
+// the workflow's SLA timer (a deadline already past is still due: its
+// breach is to be announced); zero when none is left or the incident
+// closed.
+func (m Milestones) NextDue(announced []string) (time.Time, string) {
 	var next time.Time
 	var kind string
 	if !m.Closed.IsZero() {
 		return next, kind
 	}
 	for _, k := range []string{SLAAcknowledge, SLAContain} {
-		due, done := m.deadline(k)
-		if due.IsZero() || !done.IsZero() || due.Before(now) {
+		due, done := m.Deadline(k)
+		if due.IsZero() || !done.IsZero() || slices.Contains(announced, k) {
 			continue
 		}
 		if next.IsZero() || due.Before(next) {
@@ -111,7 +116,9 @@ func (m Milestones) NextDue(now time.Time) (time.Time, string) {
 	return next, kind
 }
 
-func (m Milestones) deadline(kind string) (due, done time.Time) {
+// Deadline is the SLA of kind's deadline and when its point was reached
+// (zero times: no deadline, not reached).
+func (m Milestones) Deadline(kind string) (due, done time.Time) {
 	switch kind {
 	case SLAAcknowledge:
 		return m.AcknowledgeDue, m.Acknowledged
@@ -119,4 +126,28 @@ func (m Milestones) deadline(kind string) (due, done time.Time) {
 		return m.ContainDue, m.Contained
 	}
 	return time.Time{}, time.Time{}
+}
+
+// ContainPending reports whether an incident in status may still be
+// contained: it awaits a decision, or its containment runs or fell short.
+// A denial, a false positive, a decision with nothing to contain, or an
+// undo leaves nothing for the contain SLA to time.
+func ContainPending(status string) bool {
+	switch status {
+	case "", StatusOpen, StatusAwaiting, StatusContaining, StatusPartial, StatusUnverified:
+		return true
+	}
+	return false
+}
+
+// ForStatus is m as its SLAs apply to an incident in status: when nothing
+// is left to contain and nothing was contained, the contain SLA no longer
+// applies (an incident closed without containment breaches nothing for
+// it, and one still open in its quiet window must agree). The acknowledge
+// SLA always applies.
+func (m Milestones) ForStatus(status string) Milestones {
+	if m.Contained.IsZero() && !ContainPending(status) {
+		m.ContainDue = time.Time{}
+	}
+	return m
 }

@@ -262,7 +262,7 @@ func Compute(cases []events.CaseFigures, now time.Time) *Report {
 		machine, human := MachineAndHuman(c)
 		inc.Machine, inc.Human = Seconds(machine), Seconds(human)
 		for _, sla := range SLAs() {
-			if c.Milestones.Breached(sla, now) {
+			if c.Milestones.ForStatus(c.Status).Breached(sla, now) {
 				inc.Breached = append(inc.Breached, sla)
 			}
 		}

@@ -396,6 +396,10 @@ type IncidentState struct {
 	// response and its SLA deadlines: written with every case-file batch
 	// for `socflow report` and /metrics.
 	Milestones alert.Milestones `json:"milestones,omitzero"`
+	// SLABreaches are the SLAs (alert.SLAAcknowledge, alert.SLAContain)
+	// whose missed deadline the incident has announced, so that a run
+	// continued as new announces each once.
+	SLABreaches []string `json:"sla_breaches,omitempty"`
 	// Seen maps an alert run to the last signal Seq applied from it (first
 	// engine; unbounded).
 	Seen map[string]int `json:"seen,omitempty"`

@@ -125,6 +125,8 @@ type incident struct {
 	// leaseGen changes when a renewal moves a lease, so that the quiet
 	// wait recomputes its deadline.
 	leaseGen int
+	// notifying counts the notifications under way (notifyWith).
+	notifying int
 }
 
 // newIncident registers the queries and the decide update before anything
@@ -245,6 +247,9 @@ func (inc *incident) start(ctx workflow.Context, in IncidentInput) error {
 	if inc.engine >= 2 {
 		workflow.Go(ctx, inc.publisher)
 	}
+	if inc.v.sla {
+		workflow.Go(ctx, inc.watchSLA)
+	}
 	return nil
 }
 
@@ -298,7 +303,7 @@ func (inc *incident) sendUpdates(ctx workflow.Context) {
 		u := inc.news
 		u.Summarised = summarise
 		inc.news = activities.Update{}
-		inc.notifyWith(ctx, activities.NotifyUpdate, &u)
+		inc.notifyWith(ctx, activities.NotifyUpdate, func(c *activities.IncidentCard) { c.Update = &u })
 	}
 }
 

@@ -1,6 +1,14 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
+)
 
 // The incident's milestones (alert.Milestones) are kept from
 // rulesMilestones on. Setting them schedules nothing; the guard is so
@@ -31,4 +39,69 @@ func (inc *incident) setDeadlines() {
 	}
 	m := &inc.st.Milestones
 	m.AcknowledgeDue, m.ContainDue = inc.pol.SLA.Due(inc.st.Score.Priority, m.Opened)
+}
+
+// watchSLA announces each SLA deadline the incident misses
+// (rulesSLABreach): one timer for the next deadline still open, reset
+// when a milestone or the priority moves it. It posts to the tier's
+// channel, in the incident's thread, and writes the timeline. A run
+// continuing as new leaves it to the next run, which announces a deadline
+// that passed meanwhile at once.
+func (inc *incident) watchSLA(ctx workflow.Context) {
+	for !inc.rollingOver { // closing sets it too
+		due, kind := inc.st.Milestones.NextDue(inc.st.SLABreaches)
+		changed := func() bool {
+			d, k := inc.st.Milestones.NextDue(inc.st.SLABreaches)
+			return !d.Equal(due) || k != kind || inc.rollingOver
+		}
+		if due.IsZero() {
+			if err := workflow.Await(ctx, changed); err != nil {
+				return
+			}
+			continue
+		}
+		if wait := due.Sub(workflow.Now(ctx)); wait > 0 {
+			moved, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+				Timeout:      wait,
+				TimerOptions: workflow.TimerOptions{Summary: "SLA: " + kind + " deadline"},
+			}, changed)
+			if err != nil {
+				return
+			}
+			if moved {
+				continue
+			}
+		}
+		if err := workflow.Await(ctx, func() bool { return inc.notifying == 0 || inc.rollingOver }); err != nil || inc.rollingOver {
+			return
+		}
+		if d, k := inc.st.Milestones.NextDue(inc.st.SLABreaches); !d.Equal(due) || k != kind {
+			continue // met while a message was being sent
+		}
+		inc.announceBreach(ctx, kind, due)
+	}
+}
+
+// announceBreach records the missed deadline and tells the tier. A contain
+// deadline that passes when nothing is left to contain (denied, a false
+// positive) is recorded as announced without a message: it breached
+// nothing (alert.Milestones.ForStatus).
+func (inc *incident) announceBreach(ctx workflow.Context, kind string, due time.Time) {
+	inc.st.SLABreaches = append(inc.st.SLABreaches, kind)
+	if kind == alert.SLAContain && !alert.ContainPending(inc.st.Status) {
+		return
+	}
+	b := &alert.SLABreach{SLA: kind, Due: due, Priority: inc.st.Score.Priority}
+	inc.note(ctx, alert.StageEscalate, "sla", breachText(b, inc.st.Tier, workflow.Now(ctx)))
+	inc.publish(ctx)
+	inc.notifyWith(ctx, activities.NotifySLABreach, func(c *activities.IncidentCard) { c.Breach = b })
+}
+
+// breachText is the timeline's line for a missed deadline.
+func breachText(b *alert.SLABreach, tier string, now time.Time) string {
+	s := "SLA breached: " + b.String()
+	if late := now.Sub(b.Due).Round(time.Second); late > 0 {
+		s += fmt.Sprintf(", %s late", late)
+	}
+	return s + "; told " + tier
 }

@@ -2,9 +2,11 @@ package workflows_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/workflows"
 )
@@ -63,5 +65,75 @@ func TestIncidentRecordsMilestones(t *testing.T) {
 	last := h.cases.records[len(h.cases.records)-1]
 	if last.Priority != "P1" || last.Tier != "IR" || last.Milestones == nil || !last.Milestones.Closed.Equal(m.Closed) {
 		t.Errorf("last case batch: priority %q tier %q milestones %+v; want P1, IR and the closing", last.Priority, last.Tier, last.Milestones)
+	}
+}
+
+// TestIncidentAnnouncesSLABreach: a P1 nobody acknowledges within its 15
+// minutes gets one breach notice for the tier, in the timeline as well;
+// contained 20 minutes in, it meets its one-hour contain SLA, so nothing
+// more is said. Denied instead, its contain deadline passes with nothing
+// left to contain: no notice.
+func TestIncidentAnnouncesSLABreach(t *testing.T) {
+	for _, tt := range []struct {
+		verdict alert.Verdict
+		status  string
+	}{{alert.VerdictApprove, workflows.StatusContained}, {alert.VerdictDeny, workflows.StatusDenied}} {
+		t.Run(string(tt.verdict), func(t *testing.T) {
+			pol := testPolicy(t, nil)
+			h := newHarness(t, pol, nil)
+			a := networkAlert("dc01", "203.0.113.7")
+			sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/sla/run1", 1, 1)
+			h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+			var rejected error
+			h.decide(t, 20*time.Minute, workflows.DecideInput{Verdict: tt.verdict, By: "alice", Via: "cli"}, &rejected)
+			h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+			if err := h.env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
+			if rejected != nil {
+				t.Fatalf("decision rejected: %v", rejected)
+			}
+			var rec workflows.IncidentState
+			if err := json.Unmarshal(h.f.audits[0], &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Status != tt.status && rec.Status != workflows.StatusClosed {
+				t.Fatalf("status %q, want %s", rec.Status, tt.status)
+			}
+			var breaches []activities.NotifyInput
+			h.f.mu.Lock()
+			for _, n := range h.f.notes {
+				if n.Kind == activities.NotifySLABreach {
+					breaches = append(breaches, n)
+				}
+			}
+			h.f.mu.Unlock()
+			if len(breaches) != 1 {
+				t.Fatalf("%d breach notices, want 1 (acknowledge): %v", len(breaches), h.f.kinds())
+			}
+			b := breaches[0].Card.Breach
+			opened := rec.Milestones.Opened
+			if b == nil || b.SLA != alert.SLAAcknowledge || !b.Due.Equal(opened.Add(15*time.Minute)) || b.Priority != alert.P1 {
+				t.Fatalf("breach %+v, want P1's acknowledge deadline 15m after %v", b, opened)
+			}
+			if breaches[0].Card.Status != workflows.StatusAwaiting || breaches[0].Card.Channel == "" {
+				t.Errorf("breach card status %q channel %q, want the tier still asked, in its channel", breaches[0].Card.Status, breaches[0].Card.Channel)
+			}
+			var lines []string
+			h.cases.mu.Lock()
+			for _, e := range h.cases.timeline {
+				if e.Actor == "sla" {
+					lines = append(lines, e.Message)
+				}
+			}
+			h.cases.mu.Unlock()
+			if len(lines) != 1 || !strings.Contains(lines[0], "SLA breached: P1 not acknowledged by") || !strings.Contains(lines[0], "told IR") {
+				t.Errorf("timeline SLA lines %q, want the acknowledge breach told to IR", lines)
+			}
+			m := rec.Milestones.ForStatus(rec.Status)
+			if !m.Breached(alert.SLAAcknowledge, rec.ClosedAt) || m.Breached(alert.SLAContain, rec.ClosedAt) {
+				t.Errorf("breached acknowledge %v contain %v, want only acknowledge", m.Breached(alert.SLAAcknowledge, rec.ClosedAt), m.Breached(alert.SLAContain, rec.ClosedAt))
+			}
+		})
 	}
 }

@@ -151,10 +151,15 @@ func (inc *incident) handoffNotes() []string {
 // notify tells the humans. A notifier that keeps failing is recorded in the
 // timeline; it does not stop the incident, whose timers still escalate.
 func (inc *incident) notify(ctx workflow.Context, kind activities.NotifyKind) {
-	inc.notifyWith(ctx, kind, nil)
+	inc.notifyWith(ctx, kind, func(*activities.IncidentCard) {})
 }
 
-func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind, u *activities.Update) {
+// notifyWith notifies with a card that add completes (what is new, which
+// SLA was missed). While it runs, inc.notifying is raised: the SLA watcher
+// waits for it, so that two messages never race for the same reference.
+func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind, add func(*activities.IncidentCard)) {
+	inc.notifying++
+	defer func() { inc.notifying-- }()
 	var n *activities.Notify
 	var res activities.NotifyResult
 	if kind != activities.NotifyClosed && inc.st.TicketKey == "" && inc.ticketing() {
@@ -164,7 +169,7 @@ func (inc *incident) notifyWith(ctx workflow.Context, kind activities.NotifyKind
 		inc.ensureTicket(ctx)
 	}
 	card := inc.card()
-	card.Update = u
+	add(&card)
 	if kind != activities.NotifyUpdate {
 		// Every full message carries what is new; the update loop need not
 		// repeat it.

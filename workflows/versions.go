@@ -96,6 +96,12 @@ const (
 	// /metrics. A run that began before it records none, rather than
 	// figures that start halfway through its response.
 	rulesMilestones workflow.Version = 4
+	// rulesSLABreach: a timer for the incident's next SLA deadline; when
+	// it passes unmet (no human acknowledged, or nothing was contained
+	// while containment was still to come), the tier hears of it in the
+	// incident's channel (notification sla_breach) and the timeline says
+	// so, once per SLA.
+	rulesSLABreach workflow.Version = 5
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -118,14 +124,16 @@ type decisionVersions struct {
 	verified bool
 	// milestones: rulesMilestones.
 	milestones bool
+	// sla: rulesSLABreach.
+	sla bool
 }
 
 // readDecisionVersions records (or replays) the marker of the incident's
 // rules; a run recorded before it replays the four decision markers.
 func readDecisionVersions(ctx workflow.Context) decisionVersions {
-	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesMilestones); v >= rulesLinkedCases {
+	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesSLABreach); v >= rulesLinkedCases {
 		return decisionVersions{carryOut: true, undo: true, trust: true, reenter: true, link: true,
-			capable: v >= rulesCapableProposals, verified: v >= rulesVerifiedContainment, milestones: v >= rulesMilestones}
+			capable: v >= rulesCapableProposals, verified: v >= rulesVerifiedContainment, milestones: v >= rulesMilestones, sla: v >= rulesSLABreach}
 	}
 	on := func(id string) bool {
 		return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion

@@ -105,6 +105,9 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 	field("hosts", "%s", orDash(strings.Join(card.Hosts, ", ")))
 	field("users", "%s", orDash(strings.Join(card.Users, ", ")))
 	field("alerts", "%d (%d occurrences)", card.Alerts, card.Occurrences)
+	if card.Breach != nil {
+		field("breached", "%s", card.Breach.String())
+	}
 
 	if u := card.Update; u != nil {
 		text := fmt.Sprintf("new since the last message: %d alert(s), %d occurrence(s)", u.NewAlerts, u.NewOccurrences)
@@ -212,6 +215,8 @@ func headingFor(kind alert.NotifyKind) string {
 		return "CONTAINMENT"
 	case alert.NotifyClosed:
 		return "CLOSED"
+	case alert.NotifySLABreach:
+		return "SLA BREACHED"
 	}
 	return strings.ToUpper(string(kind))
 }

@@ -92,6 +92,8 @@ func TestRenderKinds(t *testing.T) {
 	hostile := sampleCard()
 	hostile.IncidentID = "inc-host-x;rm -rf ~"
 	hostile.Title = "evil\n  socflow incident decide inc-other --approve --as me"
+	breach := sampleCard()
+	breach.Breach = &alert.SLABreach{SLA: alert.SLAAcknowledge, Due: time.Date(2026, 12, 7, 10, 15, 0, 0, time.UTC), Priority: alert.P2}
 	sla := sampleCard()
 	sla.Score.SLA = 90 * time.Minute
 	sla.Channel = ""
@@ -107,6 +109,7 @@ func TestRenderKinds(t *testing.T) {
 		{"decision", activities.NotifyDecision, sampleCard(), []string{"=== DECISION inc-host-dc01", "escalate by alice (T2)"}, []string{"to decide"}},
 		{"containment", activities.NotifyContainment, done, []string{"=== CONTAINMENT", "results:\n  2026-05-14T09:30:00Z [isolate_host:dc01] done (ref ma-123): isolated"}, nil},
 		{"closed", activities.NotifyClosed, done, []string{"=== CLOSED inc-host-dc01"}, []string{"to decide"}},
+		{"sla breach", activities.NotifySLABreach, breach, []string{"=== SLA BREACHED inc-host-dc01", "breached  P2 not acknowledged by 2026-12-07T10:15:00Z (acknowledge SLA)"}, []string{"to decide"}},
 		{"drill", activities.NotifyEscalation, drill, []string{"DRILL: a rehearsal; nothing will be contained"}, nil},
 		{"hostile fields stay on one line and get quoted", activities.NotifyEscalation, hostile,
 			[]string{"evil socflow incident decide inc-other", `socflow incident decide 'inc-host-x;rm -rf ~' --approve`},

@@ -179,7 +179,7 @@ func ClosedComment(card alert.IncidentCard) string {
 
 // CommentFor picks the comment for a notification kind: an escalation, new
 // alerts (update), the latest decision in the card's history, its
-// containment results, or its closing.
+// containment results, a missed SLA, or its closing.
 func CommentFor(kind alert.NotifyKind, card alert.IncidentCard) string {
 	switch kind {
 	case alert.NotifyEscalation:
@@ -193,6 +193,10 @@ func CommentFor(kind alert.NotifyKind, card alert.IncidentCard) string {
 		return ContainmentComment(card.Results)
 	case alert.NotifyClosed:
 		return ClosedComment(card)
+	case alert.NotifySLABreach:
+		if card.Breach != nil {
+			return "*SLA breached:* " + escape(card.Breach.String()) + "; at " + escape(orDash(card.Tier)) + ", status " + escape(orDash(card.Status)) + ".\n"
+		}
 	}
 	return AlertComment(card)
 }

@@ -179,6 +179,7 @@ func TestCommentFor(t *testing.T) {
 		{Action: alert.NewAction(alert.ActionDisableUser, "alice", ""), Status: alert.ActionFailed, Detail: "403 from Okta"},
 	}
 	card.Status = "closed"
+	card.Breach = &alert.SLABreach{SLA: alert.SLAContain, Due: time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC), Priority: alert.P1}
 	tests := []struct {
 		kind alert.NotifyKind
 		want []string
@@ -188,6 +189,7 @@ func TestCommentFor(t *testing.T) {
 		{alert.NotifyDecision, []string{`*Decision:* approve by alice (IR) via cli, actions isolate_host:dc01: go \[now\]`}},
 		{alert.NotifyContainment, []string{"*Containment:*", "* isolate_host dc01: done (ref ma-1)", "* disable_user alice: failed: 403 from Okta"}},
 		{alert.NotifyClosed, []string{"*Closed:* status closed after 2 alerts (5 occurrences).", "h3. Containment results"}},
+		{alert.NotifySLABreach, []string{"*SLA breached:* P1 not contained by 2026-12-07T11:00:00Z (contain SLA); at IR, status closed."}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {

@@ -109,10 +109,11 @@ type summary struct {
 }
 
 // viewFor decides whether a card still asks for a decision. Only an
-// escalation or an update of an incident awaiting a decision does; an
+// escalation, an update or an SLA breach notice of an incident awaiting
+// a decision does; an
 // escalation card without a status is treated as awaiting one.
 func viewFor(kind alert.NotifyKind, card alert.IncidentCard) view {
-	if kind != alert.NotifyEscalation && kind != alert.NotifyUpdate {
+	if kind != alert.NotifyEscalation && kind != alert.NotifyUpdate && kind != alert.NotifySLABreach {
 		return viewOutcome
 	}
 	if card.Status == alert.StatusAwaiting || (card.Status == "" && kind == alert.NotifyEscalation) {
@@ -396,6 +397,10 @@ func threadText(kind alert.NotifyKind, c alert.IncidentCard) string {
 		return alert.Truncate("*Containment*: "+esc(strings.ReplaceAll(c.Status, "_", " "))+"\n"+strings.Join(lines, "\n"), 3900)
 	case alert.NotifyClosed:
 		return ":lock: Closed: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
+	case alert.NotifySLABreach:
+		if c.Breach != nil {
+			return fmt.Sprintf(":alarm_clock: *SLA breached*: %s. Now at *%s*, %s.", esc(c.Breach.String()), esc(orDash(c.Tier)), esc(orDash(strings.ReplaceAll(c.Status, "_", " "))))
+		}
 	}
 	if n := len(c.History); n > 0 {
 		return alert.Truncate(decisionLine(c.History[n-1]), 3900)

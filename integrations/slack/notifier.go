@@ -102,7 +102,9 @@ func (n *Notifier) Notify(ctx context.Context, kind alert.NotifyKind, card alert
 	if err != nil {
 		return "", err
 	}
-	if err := n.reply(ctx, got, threadText(kind, card)); err != nil {
+	// A breach is also shown in the channel: the tier must see it without
+	// opening the thread.
+	if err := n.reply(ctx, got, threadText(kind, card), kind == alert.NotifySLABreach); err != nil {
 		if got != r {
 			// The message was posted anew: its reference must reach the
 			// workflow, or the retry would post it once more.
@@ -158,13 +160,18 @@ func (n *Notifier) update(ctx context.Context, kind alert.NotifyKind, card alert
 	return r, nil
 }
 
-// reply posts text in the message's thread.
-func (n *Notifier) reply(ctx context.Context, r Ref, text string) error {
-	_, _, err := n.api.PostMessageContext(ctx, r.Channel,
+// reply posts text in the message's thread; broadcast shows it in the
+// channel too (reply_broadcast).
+func (n *Notifier) reply(ctx context.Context, r Ref, text string, broadcast bool) error {
+	opts := []slackapi.MsgOption{
 		slackapi.MsgOptionText(text, false),
 		slackapi.MsgOptionTS(r.TS),
 		slackapi.MsgOptionDisableLinkUnfurl(),
-	)
+	}
+	if broadcast {
+		opts = append(opts, slackapi.MsgOptionBroadcast())
+	}
+	_, _, err := n.api.PostMessageContext(ctx, r.Channel, opts...)
 	return apiError("chat.postMessage", err)
 }
 
@@ -186,7 +193,7 @@ func (n *Notifier) moveTo(ctx context.Context, card alert.IncidentCard, old Ref)
 		n.log.WarnContext(ctx, "slack: could not retire the earlier tier's message", "ref", old.String(), "error", apiError("chat.update", err))
 	}
 	text := fmt.Sprintf(":arrow_up: Escalated to *%s*: continued in %s.", esc(orDash(card.Tier)), channelText(got.Channel))
-	if err := n.reply(ctx, old, text); err != nil {
+	if err := n.reply(ctx, old, text, false); err != nil {
 		n.log.WarnContext(ctx, "slack: could not reply in the earlier tier's thread", "ref", old.String(), "error", err)
 	}
 	return got.String(), nil

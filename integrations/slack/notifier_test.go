@@ -328,6 +328,27 @@ func TestUpdateRepliesAndRefreshes(t *testing.T) {
 	}
 }
 
+// TestBreachIsShownInTheChannel: an SLA breach replies in the incident's
+// thread and is broadcast to the tier's channel, and the message keeps its
+// buttons while the incident still awaits a decision.
+func TestBreachIsShownInTheChannel(t *testing.T) {
+	fake, api := setup(t)
+	n := newNotifier(t, api)
+	card := sampleCard()
+	ref := notify(t, n, activities.NotifyEscalation, card, "")
+	r := parseRef(t, ref)
+	card.Breach = &alert.SLABreach{SLA: alert.SLAAcknowledge, Due: decidedAt(), Priority: alert.P1}
+	notify(t, n, activities.NotifySLABreach, card, ref)
+	reply := only(t, fake.Thread(t1ID, r.TS))
+	if !reply.Broadcast || !strings.Contains(reply.Text, "*SLA breached*: P1 not acknowledged by "+decidedAt().UTC().Format(time.RFC3339)) {
+		t.Errorf("reply broadcast %v, text %q", reply.Broadcast, reply.Text)
+	}
+	m := only(t, fake.Messages(t1ID))
+	if !slices.Contains(m.ActionIDs(), slack.ActionDeny) {
+		t.Error("the breach notice took the buttons of an incident still awaiting a decision")
+	}
+}
+
 func TestOutcomeReplacesTheButtons(t *testing.T) {
 	approved := alert.Decision{
 		Verdict: alert.VerdictApprove, Actions: []string{"isolate_host:dc01"}, By: "U0BOB0001",

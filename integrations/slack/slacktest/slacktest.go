@@ -97,8 +97,10 @@ type Message struct {
 	TS      string
 	// ThreadTS is the parent's ts for a reply, "" for a top-level message.
 	ThreadTS string
-	Text     string
-	Blocks   json.RawMessage
+	// Broadcast is a reply also shown in the channel (reply_broadcast).
+	Broadcast bool
+	Text      string
+	Blocks    json.RawMessage
 	// User is the recipient of an ephemeral message.
 	User string
 	// Edits counts the chat.update calls applied.
@@ -520,7 +522,7 @@ func (s *Server) route(r *http.Request, method, token string, c Call) answer {
 		if code := checkContent(p); code != "" {
 			return ok200(slackError(code))
 		}
-		m := &Message{Channel: ch.ID, TS: s.nextTS(), ThreadTS: p.Get("thread_ts"), Text: p.Get("text"), Blocks: c.Blocks}
+		m := &Message{Channel: ch.ID, TS: s.nextTS(), ThreadTS: p.Get("thread_ts"), Text: p.Get("text"), Blocks: c.Blocks, Broadcast: p.Get("reply_broadcast") == "true"}
 		s.messages = append(s.messages, m)
 		return ok200(map[string]any{"ok": true, "channel": ch.ID, "ts": m.TS, "message": messageJSON(*m)})
 
