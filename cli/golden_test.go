@@ -170,11 +170,11 @@ func dc01() *fakeIncidents {
 	return &fakeIncidents{
 		list: []incidents.Summary{
 			{ID: "incident/host:dc01", RunID: "run-1", Title: "Inbound SMB connection to dc01 from external address 203.0.113.7", Status: workflows.StatusAwaiting,
-				Running: true, Priority: "P1", Score: 100, Tier: "IR", Host: "dc01", Rule: "SOCFLOW-NET-0042", Playbook: "network-anomaly", Alerts: 2, StartedAt: dc01Opened},
+				Running: true, Priority: "P1", Score: 100, Tier: "IR", Host: "dc01", Rule: "SOCFLOW-NET-0042", Playbook: "network-anomaly", Alerts: 2, StartedAt: dc01Opened, SLA: incidents.SLADueSoon},
 			{ID: "incident/host:prn-01", RunID: "run-2", Title: "Inbound SMB connection to prn-01 from external address 198.51.100.23", Status: workflows.StatusAwaiting,
 				Running: true, Priority: "P4", Score: 25, Tier: "T1", Host: "prn-01", Playbook: "network-anomaly", Alerts: 1, StartedAt: at(2 * time.Minute)},
 			{ID: "incident/user:bob", RunID: "run-3", Title: "Brute force against bob", Status: workflows.StatusFalsePositive,
-				Priority: "P3", Score: 45, Tier: "T1", User: "bob", Alerts: 7, StartedAt: at(-3 * time.Hour), ClosedAt: at(-2 * time.Hour)},
+				Priority: "P3", Score: 45, Tier: "T1", User: "bob", Alerts: 7, StartedAt: at(-3 * time.Hour), ClosedAt: at(-2 * time.Hour), SLA: incidents.SLAOnTime},
 		},
 		state: &workflows.IncidentState{
 			ID: "incident/host:dc01", Key: "host:dc01", Title: "Inbound SMB connection to dc01 from external address 203.0.113.7",

@@ -61,9 +61,9 @@ func runIncidentList(ctx context.Context, opts *IncidentListOptions) error {
 		return printJSON(opts.IO.Out, list)
 	}
 	tw := table(opts.IO.Out)
-	fmt.Fprintln(tw, "INCIDENT\tPRIORITY\tSCORE\tSTATUS\tTIER\tALERTS\tSTARTED\tTITLE")
+	fmt.Fprintln(tw, "INCIDENT\tPRIORITY\tSCORE\tSTATUS\tTIER\tALERTS\tSTARTED\tSLA\tTITLE")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", s.ID, dash(s.Priority), s.Score, dash(s.Status), dash(s.Tier), s.Alerts, ts(s.StartedAt), s.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, dash(s.Priority), s.Score, dash(s.Status), dash(s.Tier), s.Alerts, ts(s.StartedAt), dash(strings.ReplaceAll(s.SLA, "_", " ")), s.Title)
 	}
 	return tw.Flush()
 }

@@ -87,6 +87,29 @@ type Service struct {
 	// its codec encrypted); nil is the SDK's default. Search attributes
 	// are always in clear and read with the default converter.
 	Converter converter.DataConverter
+	// Now is the clock a list judges SLA states by; nil is time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// slaState is an incident's SLA state as of now, from its memo: a run that
+// ended otherwise than by closing (terminated, timed out) is judged as of
+// its end, since nobody can meet a deadline in it any more.
+func slaState(m workflows.SLAMemo, sum Summary, now time.Time) string {
+	closed := time.Time{}
+	if !sum.Running && sum.Status != "terminated" && sum.Status != "timed_out" && sum.Status != "failed" && sum.Status != "canceled" {
+		closed = sum.ClosedAt
+	}
+	if !sum.Running && !sum.ClosedAt.IsZero() {
+		now = sum.ClosedAt
+	}
+	return m.Milestones(closed).ForStatus(sum.Status).SLAState(now, m.DueSoon)
 }
 
 func (s *Service) converter() converter.DataConverter {
@@ -123,11 +146,11 @@ type Summary struct {
 	SLA string `json:"sla,omitempty"`
 }
 
-// The values of Summary.SLA.
+// The values of Summary.SLA (alert.SLAState's).
 const (
-	SLAOnTime   = "on_time"
-	SLADueSoon  = "due_soon"
-	SLABreached = "breached"
+	SLAOnTime   = alert.SLAOnTime
+	SLADueSoon  = alert.SLADueSoon
+	SLABreached = alert.SLABreached
 )
 
 // ByUrgency orders summaries for a responder's queue: the most urgent
@@ -315,11 +338,18 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 			if !sum.Running && e.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 				sum.Status = strings.ToLower(strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
 			}
-			if p := e.GetMemo().GetFields()["title"]; p != nil {
+			memo := e.GetMemo().GetFields()
+			if p := memo[workflows.MemoTitle]; p != nil {
 				_ = s.converter().FromPayload(p, &sum.Title)
 			}
-			if p := e.GetMemo().GetFields()["alerts"]; p != nil {
+			if p := memo[workflows.MemoAlerts]; p != nil {
 				_ = s.converter().FromPayload(p, &sum.Alerts)
+			}
+			if p := memo[workflows.MemoSLA]; p != nil {
+				var m workflows.SLAMemo
+				if s.converter().FromPayload(p, &m) == nil {
+					sum.SLA = slaState(m, sum, s.now())
+				}
 			}
 			out = append(out, sum)
 			if len(out) == limit {

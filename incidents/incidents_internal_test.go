@@ -409,11 +409,13 @@ func TestList(t *testing.T) {
 		{
 			Executions: []*workflowpb.WorkflowExecutionInfo{
 				execution(t, "incident/host:old", t0, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED,
-					map[string]any{"SocflowStatus": "contained", "SocflowPriority": "P2"}, nil),
+					map[string]any{"SocflowStatus": "contained", "SocflowPriority": "P2"},
+					map[string]any{"sla": workflows.SLAMemo{AcknowledgeDue: t0.Add(30 * time.Minute), Acknowledged: t0.Add(40 * time.Minute), ContainDue: t0.Add(4 * time.Hour), Contained: t0.Add(time.Hour)}}),
 				execution(t, "incident/host:dc01", t0.Add(2*time.Hour), running,
 					map[string]any{"SocflowStatus": "awaiting_decision", "SocflowPriority": "P1", "SocflowScore": 100,
 						"SocflowTier": "IR", "SocflowHost": "dc01", "SocflowPlaybook": "network-anomaly", "SocflowDrill": true},
-					map[string]any{"title": "Inbound SMB to dc01", "alerts": 3}),
+					map[string]any{"title": "Inbound SMB to dc01", "alerts": 3,
+						"sla": workflows.SLAMemo{AcknowledgeDue: t0.Add(2*time.Hour + 15*time.Minute), ContainDue: t0.Add(3 * time.Hour), DueSoon: 5 * time.Minute}}),
 			},
 			NextPageToken: []byte("page2"),
 		},
@@ -425,7 +427,8 @@ func TestList(t *testing.T) {
 			},
 		},
 	}}
-	svc := &Service{Client: fc, Namespace: "prod"}
+	// dc01's acknowledgement is due in 3 minutes: due soon.
+	svc := &Service{Client: fc, Namespace: "prod", Now: func() time.Time { return t0.Add(2*time.Hour + 12*time.Minute) }}
 	list, err := svc.List(context.Background(), ListOptions{Priority: "p1", Limit: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -452,7 +455,7 @@ func TestList(t *testing.T) {
 	dc := list[0]
 	if !dc.Running || dc.Status != "awaiting_decision" || dc.Priority != "P1" || dc.Score != 100 || dc.Tier != "IR" ||
 		dc.Host != "dc01" || dc.Playbook != "network-anomaly" || dc.Title != "Inbound SMB to dc01" || dc.Alerts != 3 ||
-		!dc.ClosedAt.IsZero() || !dc.StartedAt.Equal(t0.Add(2*time.Hour)) || !dc.Drill || dc.SLA != "" {
+		!dc.ClosedAt.IsZero() || !dc.StartedAt.Equal(t0.Add(2*time.Hour)) || !dc.Drill || dc.SLA != SLADueSoon {
 		t.Errorf("running summary = %+v", dc)
 	}
 	if bob := list[1]; bob.Running || bob.Status != "terminated" {
@@ -463,6 +466,12 @@ func TestList(t *testing.T) {
 	}
 	if old := list[2]; old.Running || old.Status != "contained" || old.ClosedAt.IsZero() {
 		t.Errorf("a completed incident keeps its socflow status: %+v", old)
+	}
+	if old := list[2]; old.SLA != SLABreached {
+		t.Errorf("an incident acknowledged 10m late lists SLA %q, want breached", old.SLA)
+	}
+	if bob := list[1]; bob.SLA != "" {
+		t.Errorf("an incident without the SLA memo lists SLA %q, want none", bob.SLA)
 	}
 }
 

@@ -79,6 +79,35 @@ var (
 	SADrill    = temporal.NewSearchAttributeKeyBool("SocflowDrill")
 )
 
+// Memo fields an incident sets, which a list reads without querying it:
+// MemoTitle (string), MemoAlerts (int) and, from rulesSLABreach on,
+// MemoSLA (SLAMemo). The memo passes through the workers' data converter
+// (and codec); search attributes are kept for what a query filters on,
+// so that the SLA needs no attribute a cluster must register first.
+const (
+	MemoTitle  = "title"
+	MemoAlerts = "alerts"
+	MemoSLA    = "sla"
+)
+
+// SLAMemo is what a list needs to tell an incident's SLA state: its
+// deadlines, the points they time (acknowledged, contained), and how long
+// before a deadline it counts as due soon. The close and the status come
+// from visibility.
+type SLAMemo struct {
+	AcknowledgeDue time.Time     `json:"acknowledge_due,omitzero"`
+	ContainDue     time.Time     `json:"contain_due,omitzero"`
+	Acknowledged   time.Time     `json:"acknowledged,omitzero"`
+	Contained      time.Time     `json:"contained,omitzero"`
+	DueSoon        time.Duration `json:"due_soon,omitempty"`
+}
+
+// Milestones is the memo as milestones, closed at closed (zero: open).
+func (m SLAMemo) Milestones(closed time.Time) alert.Milestones {
+	return alert.Milestones{AcknowledgeDue: m.AcknowledgeDue, ContainDue: m.ContainDue,
+		Acknowledged: m.Acknowledged, Contained: m.Contained, Closed: closed}
+}
+
 // SearchAttributeKeys lists every search attribute, for registration.
 func SearchAttributeKeys() []temporal.SearchAttributeKey {
 	return []temporal.SearchAttributeKey{SAPriority, SAScore, SATier, SAStatus, SAHost, SAUser, SARule, SAPlaybook, SADrill}

@@ -72,6 +72,11 @@ func (inc *incident) publishNow(ctx workflow.Context) {
 		key += "|" + rule
 	}
 	memo := fmt.Sprint(inc.st.Title, "|", inc.alertCount())
+	if inc.v.sla {
+		// The list's SLA column: a memo changes only when a deadline is
+		// set or met, a few times in an incident's life.
+		memo += fmt.Sprint("|", inc.slaMemo())
+	}
 	if inc.engine == 0 || key != inc.published {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
 			workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
@@ -85,9 +90,23 @@ func (inc *incident) publishNow(ctx workflow.Context) {
 }
 
 func (inc *incident) upsertMemo(ctx workflow.Context) {
-	if err := workflow.UpsertMemo(ctx, map[string]any{"title": inc.st.Title, "alerts": inc.alertCount()}); err != nil {
+	memo := map[string]any{MemoTitle: inc.st.Title, MemoAlerts: inc.alertCount()}
+	if inc.v.sla {
+		memo[MemoSLA] = inc.slaMemo()
+	}
+	if err := workflow.UpsertMemo(ctx, memo); err != nil {
 		workflow.GetLogger(ctx).Warn("memo not updated", "error", err)
 	}
+}
+
+// slaMemo is the memo's SLA field (MemoSLA).
+func (inc *incident) slaMemo() SLAMemo {
+	m := inc.st.Milestones
+	memo := SLAMemo{AcknowledgeDue: m.AcknowledgeDue, ContainDue: m.ContainDue, Acknowledged: m.Acknowledged, Contained: m.Contained}
+	if inc.pol != nil {
+		memo.DueSoon = inc.pol.SLA.DueSoon
+	}
+	return memo
 }
 
 // firstRule is the rule the incident is listed under: its first alert's.
