@@ -34,6 +34,10 @@ type SignalWithStartInput struct {
 	// StartSignalArg, when set, is sent instead of SignalArg if the
 	// workflow is not running: a delta means nothing to a run it starts.
 	StartSignalArg json.RawMessage `json:"start_signal_arg,omitempty"`
+	// Summary and Details are the static summary and details a workflow
+	// this call starts shows in the Temporal UI (alert.UIMetadata).
+	Summary string `json:"summary,omitempty"`
+	Details string `json:"details,omitempty"`
 }
 
 // SignalWithStartResult names the run that received the signal.
@@ -62,7 +66,7 @@ func (h *Handoff) SignalWithStart(ctx context.Context, in SignalWithStartInput) 
 		sig = in.StartSignalArg
 	}
 	run, err := h.Client.SignalWithStartWorkflow(ctx, in.WorkflowID, in.Signal, sig,
-		client.StartWorkflowOptions{ID: in.WorkflowID, TaskQueue: in.TaskQueue},
+		client.StartWorkflowOptions{ID: in.WorkflowID, TaskQueue: in.TaskQueue, StaticSummary: in.Summary, StaticDetails: in.Details},
 		in.WorkflowType, in.StartArg)
 	if err != nil {
 		return SignalWithStartResult{}, h.classify(prefix, err)

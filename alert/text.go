@@ -87,3 +87,22 @@ func cutUTF8[T string | []byte](s T, n int) T {
 	}
 	return s[:n]
 }
+
+// markdownEscaper escapes the characters that make Markdown (CommonMark
+// and GitHub's) or HTML out of plain text: HTML's three as entities, the
+// others with a backslash. Dots, dashes and parentheses stay: they are
+// structure only at the start of a line, and every value is written
+// after a table pipe, a list marker or a label.
+var markdownEscaper = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "|", `\|`,
+	"~", `\~`, "!", `\!`, "#", `\#`, "{", `\{`, "}", `\}`,
+)
+
+// MarkdownText makes s safe to put in a Markdown document as text (a
+// post-incident export, the Temporal UI's workflow details): one line
+// (OneLine, so that it cannot start a heading or end a table row) with
+// every Markdown and HTML metacharacter escaped.
+func MarkdownText(s string) string {
+	return markdownEscaper.Replace(OneLine(s))
+}

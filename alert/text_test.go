@@ -113,3 +113,18 @@ func TestShortDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkdownText(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, v1.2 (x-y)":       "plain text, v1.2 (x-y)",
+		"<img src=x onerror=alert(1)>": "&lt;img src=x onerror=alert(1)&gt;",
+		"a\n# forged heading":          `a \# forged heading`,
+		"[click](javascript:x)":        `\[click\](javascript:x)`,
+		"`code` *b* _i_ | ~s~ & !":     "\\`code\\` \\*b\\* \\_i\\_ \\| \\~s\\~ &amp; \\!",
+		`back\slash`:                   `back\\slash`,
+	} {
+		if got := alert.MarkdownText(in); got != want {
+			t.Errorf("alert.MarkdownText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

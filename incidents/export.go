@@ -159,11 +159,11 @@ func readAll[T any](page func(Page) ([]T, string, error)) ([]T, error) {
 // WriteMarkdown renders an export as a Markdown report for a
 // post-incident review. Everything that came from an alert or a vendor
 // (titles, rule names, entity names, timeline text) is flattened to one
-// line and escaped with [MarkdownText], so that a hostile alert can
+// line and escaped with [alert.MarkdownText], so that a hostile alert can
 // neither inject HTML into the rendered report nor forge its structure.
 func WriteMarkdown(w io.Writer, e *Export) error {
 	b := &mdWriter{w: w}
-	t := MarkdownText
+	t := alert.MarkdownText
 	b.printf("# Incident %s: %s\n\n", t(e.Key), t(e.Title))
 	if e.Drill {
 		b.printf("> **Drill**: this incident was raised by an escalation drill; nothing was contained for real.\n\n")
@@ -288,27 +288,9 @@ func (b *mdWriter) printf(format string, args ...any) {
 	}
 }
 
-// markdownEscaper escapes the characters that make Markdown (CommonMark
-// and GitHub's) or HTML out of plain text: HTML's three as entities, the
-// others with a backslash. Dots, dashes and parentheses stay: they are
-// structure only at the start of a line, and every value is written
-// after a table pipe or a list marker.
-var markdownEscaper = strings.NewReplacer(
-	"&", "&amp;", "<", "&lt;", ">", "&gt;",
-	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "|", `\|`,
-	"~", `\~`, "!", `\!`, "#", `\#`, "{", `\{`, "}", `\}`,
-)
-
-// MarkdownText makes s safe to put in a Markdown document as text: one
-// line (alert.OneLine, so that it cannot start a heading or end a table
-// row) with every Markdown and HTML metacharacter escaped.
-func MarkdownText(s string) string {
-	return markdownEscaper.Replace(alert.OneLine(s))
-}
-
 // enum writes one of socflow's own values (a status, an action kind, a
 // verdict) in words: "awaiting decision", not "awaiting\_decision".
-func enum(s string) string { return MarkdownText(strings.ReplaceAll(s, "_", " ")) }
+func enum(s string) string { return alert.MarkdownText(strings.ReplaceAll(s, "_", " ")) }
 
 // markdownURL is a link target: only http and https, with the characters
 // that would end a Markdown link target percent-encoded.

@@ -123,21 +123,6 @@ func TestExportRefusesEndlessListing(t *testing.T) {
 	}
 }
 
-func TestMarkdownText(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain text, v1.2 (x-y)":       "plain text, v1.2 (x-y)",
-		"<img src=x onerror=alert(1)>": "&lt;img src=x onerror=alert(1)&gt;",
-		"a\n# forged heading":          `a \# forged heading`,
-		"[click](javascript:x)":        `\[click\](javascript:x)`,
-		"`code` *b* _i_ | ~s~ & !":     "\\`code\\` \\*b\\* \\_i\\_ \\| \\~s\\~ &amp; \\!",
-		`back\slash`:                   `back\\slash`,
-	} {
-		if got := MarkdownText(in); got != want {
-			t.Errorf("MarkdownText(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestMergeAlerts: an alert the case file has not received yet is added
 // from the state; one in both takes the state's fresher counts.
 func TestMergeAlerts(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
@@ -288,7 +289,7 @@ func (s *Submitter) deliver(ctx context.Context, dc converter.DataConverter, fp 
 	if err != nil {
 		d.err = fmt.Errorf("intake: encode alert: %w", err)
 	} else {
-		d.started, d.err = s.signalWithStart(ctx, dc, fp, payload)
+		d.started, d.err = s.signalWithStart(ctx, dc, fp, payload, alert.AlertMetadata(*items[0].Alert))
 		d.refused, _ = classify(d.err)
 	}
 	for i := range out {
@@ -407,10 +408,20 @@ func (s *Submitter) converter() converter.DataConverter {
 // none is open for the fingerprint, and reports whether it started one. An
 // error Temporal answered for the request's content (refused) says so in
 // its text, and wraps ErrTooLarge when it was the size.
-func (s *Submitter) signalWithStart(ctx context.Context, dc converter.DataConverter, fp string, signal *commonpb.Payloads) (bool, error) {
+// meta is what the Temporal UI shows of a run the call starts, encoded
+// with the workers' converter as the SDK encodes user metadata.
+func (s *Submitter) signalWithStart(ctx context.Context, dc converter.DataConverter, fp string, signal *commonpb.Payloads, meta alert.UIMetadata) (bool, error) {
 	input, err := dc.ToPayloads(workflows.RespondToAlertInput{Fingerprint: fp})
 	if err != nil {
 		return false, fmt.Errorf("intake: encode input: %w", err)
+	}
+	summary, err := dc.ToPayload(meta.Summary)
+	if err != nil {
+		return false, fmt.Errorf("intake: encode summary: %w", err)
+	}
+	details, err := dc.ToPayload(meta.Details)
+	if err != nil {
+		return false, fmt.Errorf("intake: encode details: %w", err)
 	}
 	id := workflows.AlertWorkflowID(fp)
 	resp, err := s.Service.SignalWithStartWorkflowExecution(ctx, &workflowservice.SignalWithStartWorkflowExecutionRequest{
@@ -425,6 +436,7 @@ func (s *Submitter) signalWithStart(ctx context.Context, dc converter.DataConver
 		RequestId:                requestID(),
 		WorkflowIdReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIdConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		UserMetadata:             &sdkpb.UserMetadata{Summary: summary, Details: details},
 	})
 	if err != nil {
 		switch refused, tooLarge := classify(err); {

@@ -160,7 +160,7 @@ func (inc *incident) writeCaseFile(ctx workflow.Context) {
 		// opened it: a new incident then costs no timer and no workflow
 		// task for its case file. Later batches gather for caseFileDelay.
 		if inc.engine < 2 || inc.st.CaseBatches > 0 {
-			if err := workflow.Sleep(ctx, caseFileDelay); err != nil {
+			if err := sleep(ctx, caseFileDelay, "case file: gather the batch"); err != nil {
 				return
 			}
 		}

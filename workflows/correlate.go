@@ -285,7 +285,7 @@ func (c *correlation) evaluate(ctx workflow.Context) error {
 	fp, id := c.names()
 	a := correlatedAlert(rule, st, id, fired, newest)
 	if err := signalWithStart(ctx, false, AlertWorkflowID(fp), RespondToAlertType, RespondToAlertInput{Fingerprint: fp},
-		AlertSignal{Alert: a, Count: 1, ReceivedAt: workflow.Now(ctx)}, nil); err != nil {
+		AlertSignal{Alert: a, Count: 1, ReceivedAt: workflow.Now(ctx)}, nil, alert.AlertMetadata(a)); err != nil {
 		return err
 	}
 	st.Raised = append(st.Raised, AlertWorkflowID(fp))

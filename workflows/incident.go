@@ -294,7 +294,7 @@ func (inc *incident) sendUpdates(ctx workflow.Context) {
 		if summarise {
 			pause = inc.pol.Triage.SummaryInterval
 		}
-		if err := workflow.Sleep(ctx, pause); err != nil {
+		if err := sleep(ctx, pause, "batch new alerts for an update"); err != nil {
 			return
 		}
 		if inc.rollingOver {

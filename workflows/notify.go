@@ -47,6 +47,9 @@ func (inc *incident) flushPublish(ctx workflow.Context) {
 
 func (inc *incident) publishNow(ctx workflow.Context) {
 	inc.dirty = false
+	// The Temporal UI's current details (state only: no command, no
+	// event), refreshed with everything else a list reads.
+	workflow.SetCurrentDetails(ctx, inc.currentDetails(ctx))
 	upd := []temporal.SearchAttributeUpdate{
 		SAStatus.ValueSet(inc.st.Status),
 		SAPlaybook.ValueSet(inc.st.Playbook),
@@ -97,6 +100,16 @@ func (inc *incident) upsertMemo(ctx workflow.Context) {
 	if err := workflow.UpsertMemo(ctx, memo); err != nil {
 		workflow.GetLogger(ctx).Warn("memo not updated", "error", err)
 	}
+}
+
+// currentDetails is what the Temporal UI shows of the incident now.
+func (inc *incident) currentDetails(ctx workflow.Context) string {
+	c := activities.IncidentCard{Status: inc.st.Status, Tier: inc.st.Tier, Score: inc.st.Score,
+		Alerts: inc.alertCount(), Occurrences: inc.st.Occurrences, Drill: inc.st.Drill}
+	if t := inc.pol.Tier(inc.st.Tier); t != nil {
+		c.Channel = t.Channel
+	}
+	return alert.CurrentDetails(c, inc.st.Milestones.ForStatus(inc.st.Status), workflow.Now(ctx))
 }
 
 // slaMemo is the memo's SLA field (MemoSLA).

@@ -34,11 +34,12 @@ func handoffRetry() *temporal.RetryPolicy {
 // handoffLocalOptions are handoffOptions for the local activity engine 2
 // hands off with: the SDK backs off between attempts with timers, so the
 // hour of retries costs no worker slot while it waits.
-func handoffLocalOptions(ctx workflow.Context) workflow.Context {
+func handoffLocalOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy:            handoffRetry(),
+		Summary:                summary,
 	})
 }
 
@@ -46,6 +47,7 @@ func handoffLocalOptions(ctx workflow.Context) workflow.Context {
 func policyOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 5 * time.Second,
+		Summary:             "policy",
 	})
 }
 
@@ -62,6 +64,7 @@ func caseFileLocalOptions(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 2 * time.Minute,
 		RetryPolicy:            caseFileRetry(),
+		Summary:                "case file",
 	})
 }
 
@@ -142,6 +145,7 @@ func enrichLocalOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 5 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
+		Summary:             "enrich: in-process lookups",
 	})
 }
 
@@ -153,6 +157,7 @@ func enrichStoreOptions(ctx workflow.Context, timeout time.Duration) workflow.Co
 		StartToCloseTimeout:    timeout,
 		ScheduleToCloseTimeout: 3 * timeout,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 3},
+		Summary:                "enrich: socflow's store",
 	})
 }
 
@@ -175,4 +180,10 @@ func peopleRetry() *temporal.RetryPolicy {
 		MaximumInterval:    time.Minute,
 		MaximumAttempts:    10,
 	}
+}
+
+// sleep is workflow.Sleep with a summary, which the Temporal UI shows on
+// the timer: every timer socflow starts says what it waits for.
+func sleep(ctx workflow.Context, d time.Duration, summary string) error {
+	return workflow.NewTimerWithOptions(ctx, d, workflow.TimerOptions{Summary: summary}).Get(ctx, nil)
 }

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows/enrich"
 )
@@ -317,7 +318,8 @@ func (r *responder) forward(ctx workflow.Context) error {
 			full.Alert, full.Context, full.First = &a, &pkt, true
 			reopen = full
 		}
-		if err := signalWithStart(ctx, r.engine >= 2, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig, reopen); err != nil {
+		meta := alert.IncidentMetadata(r.st.Route.Key, r.st.Alert, r.st.Score)
+		if err := signalWithStart(ctx, r.engine >= 2, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig, reopen, meta); err != nil {
 			// Temporal refused it for good, or an hour of retries ran out:
 			// say why in the run's status, then fail the run (visible as
 			// failed in the UI and in `incident list` of alert runs).
@@ -369,7 +371,7 @@ func (r *responder) absorbDuplicates(ctx workflow.Context) (RespondToAlertResult
 			continue
 		}
 		// Let a burst settle so that one signal reports many occurrences.
-		if err := workflow.Sleep(ctx, forwardDelay); err != nil {
+		if err := sleep(ctx, forwardDelay, "let a burst of duplicates settle"); err != nil {
 			return RespondToAlertResult{}, err
 		}
 		r.drain(ctx)

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/policy"
 )
 
@@ -82,7 +83,7 @@ func (r *responder) handoffEngine0(ctx workflow.Context) error {
 		EnrichedAt: r.st.EnrichedAt,
 		SentAt:     workflow.Now(ctx),
 	}
-	if err := signalWithStart(ctx, false, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig, nil); err != nil {
+	if err := signalWithStart(ctx, false, r.st.IncidentID, IncidentType, IncidentInput{Key: r.st.Route.Key}, sig, nil, alert.UIMetadata{}); err != nil {
 		return err
 	}
 	r.st.Forwarded += count

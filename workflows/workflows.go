@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/playbooks"
 )
 
@@ -40,16 +41,20 @@ func (w *Workflows) Register(r worker.WorkflowRegistry) {
 // server's task queue.
 // A non-nil startSignal is what to send instead of signalArg when the
 // workflow is not running and the call starts it (engine 3).
-func signalWithStart(ctx workflow.Context, local bool, id, workflowType string, startArg, signalArg, startSignal any) error {
-	return handoff(ctx, local, id, workflowType, SignalAlert, startArg, signalArg, startSignal)
+// meta is what the Temporal UI shows of the workflow if the call starts it.
+func signalWithStart(ctx workflow.Context, local bool, id, workflowType string, startArg, signalArg, startSignal any, meta alert.UIMetadata) error {
+	return handoff(ctx, local, id, workflowType, SignalAlert, startArg, signalArg, startSignal, meta)
 }
 
 // signalEventWithStart feeds a correlation window, starting it if needed.
 func signalEventWithStart(ctx workflow.Context, id string, startArg CorrelateInput, sig CorrelationSignal) error {
-	return handoff(ctx, false, id, CorrelateType, SignalEvent, startArg, sig, nil)
+	meta := alert.UIMetadata{
+		Summary: alert.Truncate("correlation window: "+alert.OneLine(startArg.Rule)+" · "+alert.OneLine(startArg.Key), alert.MaxUISummaryBytes),
+	}
+	return handoff(ctx, false, id, CorrelateType, SignalEvent, startArg, sig, nil, meta)
 }
 
-func handoff(ctx workflow.Context, local bool, id, workflowType, signal string, startArg, signalArg, startSignal any) error {
+func handoff(ctx workflow.Context, local bool, id, workflowType, signal string, startArg, signalArg, startSignal any, meta alert.UIMetadata) error {
 	start, err := json.Marshal(startArg)
 	if err != nil {
 		return fmt.Errorf("handoff: encode start argument: %w", err)
@@ -73,9 +78,11 @@ func handoff(ctx workflow.Context, local bool, id, workflowType, signal string, 
 		Signal:         signal,
 		SignalArg:      sig,
 		StartSignalArg: startSig,
+		Summary:        meta.Summary,
+		Details:        meta.Details,
 	}
 	if local {
-		return workflow.ExecuteLocalActivity(handoffLocalOptions(ctx), h.SignalWithStart, in).Get(ctx, nil)
+		return workflow.ExecuteLocalActivity(handoffLocalOptions(ctx, "hand off to "+id), h.SignalWithStart, in).Get(ctx, nil)
 	}
 	return workflow.ExecuteActivity(handoffOptions(ctx, "hand off to "+id), h.SignalWithStart, in).Get(ctx, nil)
 }
