@@ -397,6 +397,31 @@ func TestRecordHistoriesVerifiedLease(t *testing.T) {
 	rec.save(s)
 }
 
+// TestRecordHistoriesSLABreach: a P1 nobody acknowledges within its
+// (shortened) SLA: the acknowledge and the contain deadlines pass and are
+// announced, then a responder denies it.
+func TestRecordHistoriesSLABreach(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{mutate: func(c *config.Config) {
+		shortWindows(c)
+		// Set past validation (which wants a minute at least), so that the
+		// deadlines pass within the test.
+		c.Policy.SLA.Priorities[alert.P1] = policy.SLATarget{Acknowledge: time.Second, Contain: 2 * time.Second}
+	}})
+	postAlert(t, s, readExample(t, "network-anomaly-dc01.json"))
+	rec.keep(workflows.IncidentWorkflowID("host:dc01"), workflows.IncidentType, "sla_breached")
+	eventually(t, 30*time.Second, "both SLA breaches announced", func() (bool, string) {
+		st, err := s.incidents().Get(context.Background(), "host:dc01")
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(st.SLABreaches) == 2, fmt.Sprintf("announced %v, status %s", st.SLABreaches, st.Status)
+	})
+	decide(t, s, "host:dc01", workflows.DecideInput{Verdict: "deny", By: "alice", Note: "lab traffic"})
+	wantIncident(t, s, "host:dc01", workflows.StatusDenied)
+	rec.save(s)
+}
+
 // startInput decodes the input the latest run of a workflow started with.
 func startInput(t *testing.T, s *stack, id string, out any) {
 	t.Helper()
