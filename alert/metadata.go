@@ -108,21 +108,16 @@ func drillText(drill bool) string {
 	return ""
 }
 
-func hostNames(hs []Host) []string {
-	out := make([]string, 0, len(hs))
-	for _, h := range hs {
-		if h.Name != "" {
-			out = append(out, h.Name)
-		}
-	}
-	return out
-}
+func hostNames(hs []Host) []string { return names(hs, func(h Host) string { return h.Name }) }
 
-func userNames(us []User) []string {
-	out := make([]string, 0, len(us))
-	for _, u := range us {
-		if u.Name != "" {
-			out = append(out, u.Name)
+func userNames(us []User) []string { return names(us, func(u User) string { return u.Name }) }
+
+// names are the non-empty names of xs, in order.
+func names[T any](xs []T, name func(T) string) []string {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		if n := name(x); n != "" {
+			out = append(out, n)
 		}
 	}
 	return out

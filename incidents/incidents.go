@@ -109,7 +109,9 @@ func slaState(m workflows.SLAMemo, sum Summary, now time.Time) string {
 	if !sum.Running && !sum.ClosedAt.IsZero() {
 		now = sum.ClosedAt
 	}
-	return m.Milestones(closed).ForStatus(sum.Status).SLAState(now, m.DueSoon)
+	ms := m.Milestones
+	ms.Closed = closed
+	return ms.ForStatus(sum.Status).SLAState(now, m.DueSoon)
 }
 
 func (s *Service) converter() converter.DataConverter {

@@ -91,21 +91,13 @@ const (
 )
 
 // SLAMemo is what a list needs to tell an incident's SLA state: its
-// deadlines, the points they time (acknowledged, contained), and how long
+// deadlines and the points they time (AcknowledgeDue, ContainDue,
+// Acknowledged, Contained; the other milestones stay zero), and how long
 // before a deadline it counts as due soon. The close and the status come
 // from visibility.
 type SLAMemo struct {
-	AcknowledgeDue time.Time     `json:"acknowledge_due,omitzero"`
-	ContainDue     time.Time     `json:"contain_due,omitzero"`
-	Acknowledged   time.Time     `json:"acknowledged,omitzero"`
-	Contained      time.Time     `json:"contained,omitzero"`
-	DueSoon        time.Duration `json:"due_soon,omitempty"`
-}
-
-// Milestones is the memo as milestones, closed at closed (zero: open).
-func (m SLAMemo) Milestones(closed time.Time) alert.Milestones {
-	return alert.Milestones{AcknowledgeDue: m.AcknowledgeDue, ContainDue: m.ContainDue,
-		Acknowledged: m.Acknowledged, Contained: m.Contained, Closed: closed}
+	alert.Milestones
+	DueSoon time.Duration `json:"due_soon,omitempty"`
 }
 
 // SearchAttributeKeys lists every search attribute, for registration.

@@ -15,28 +15,8 @@ import (
 // in, and checks the response times the report reads: in the audit record
 // and in the case file's last batch, with the SLA deadlines of P1.
 func TestIncidentRecordsMilestones(t *testing.T) {
+	h, rec := answeredP1(t, "dc01", 5*time.Minute, alert.VerdictApprove, time.Time{})
 	pol := testPolicy(t, nil)
-	h := newHarness(t, pol, nil)
-	a := networkAlert("dc01", "203.0.113.7")
-	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/fp/run1", 1, 1)
-	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
-	var rejected error
-	h.decide(t, 5*time.Minute, workflows.DecideInput{Verdict: alert.VerdictApprove, By: "alice", Via: "cli"}, &rejected)
-
-	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
-	if err := h.env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
-	if rejected != nil {
-		t.Fatalf("approval rejected: %v", rejected)
-	}
-	if len(h.f.audits) != 1 {
-		t.Fatalf("audit records = %d, want 1", len(h.f.audits))
-	}
-	var rec workflows.IncidentState
-	if err := json.Unmarshal(h.f.audits[0], &rec); err != nil {
-		t.Fatal(err)
-	}
 	m := rec.Milestones
 	if m.Opened.IsZero() || !m.Opened.Equal(rec.OpenedAt) {
 		t.Fatalf("opened = %v, want the incident's opening %v", m.Opened, rec.OpenedAt)
@@ -79,24 +59,7 @@ func TestIncidentAnnouncesSLABreach(t *testing.T) {
 		status  string
 	}{{alert.VerdictApprove, workflows.StatusContained}, {alert.VerdictDeny, workflows.StatusDenied}} {
 		t.Run(string(tt.verdict), func(t *testing.T) {
-			pol := testPolicy(t, nil)
-			h := newHarness(t, pol, nil)
-			a := networkAlert("dc01", "203.0.113.7")
-			sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: "dc01", Tier: 1}}, "alert/sla/run1", 1, 1)
-			h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
-			var rejected error
-			h.decide(t, 20*time.Minute, workflows.DecideInput{Verdict: tt.verdict, By: "alice", Via: "cli"}, &rejected)
-			h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
-			if err := h.env.GetWorkflowError(); err != nil {
-				t.Fatal(err)
-			}
-			if rejected != nil {
-				t.Fatalf("decision rejected: %v", rejected)
-			}
-			var rec workflows.IncidentState
-			if err := json.Unmarshal(h.f.audits[0], &rec); err != nil {
-				t.Fatal(err)
-			}
+			h, rec := answeredP1(t, "dc01", 20*time.Minute, tt.verdict, time.Time{})
 			if rec.Status != tt.status && rec.Status != workflows.StatusClosed {
 				t.Fatalf("status %q, want %s", rec.Status, tt.status)
 			}
@@ -136,4 +99,39 @@ func TestIncidentAnnouncesSLABreach(t *testing.T) {
 			}
 		})
 	}
+}
+
+// answeredP1 runs a P1 incident on the tier-1 host, which alice answers
+// with verdict after the given time, and returns the harness and the
+// incident's audit record.
+func answeredP1(t *testing.T, host string, after time.Duration, verdict alert.Verdict, start time.Time) (*harness, workflows.IncidentState) {
+	t.Helper()
+	pol := testPolicy(t, nil)
+	h := newHarness(t, pol, nil)
+	if !start.IsZero() {
+		h.env.SetStartTime(start)
+	}
+	a := networkAlert(host, "203.0.113.7")
+	if !start.IsZero() {
+		a.Time = start.Add(-time.Second)
+	}
+	sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: host, Tier: 1}}, "alert/"+host+"/run1", 1, 1)
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
+	var rejected error
+	h.decide(t, after, workflows.DecideInput{Verdict: verdict, By: "alice", Via: "cli"}, &rejected)
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("%s: %v", host, err)
+	}
+	if rejected != nil {
+		t.Fatalf("%s: decision rejected: %v", host, rejected)
+	}
+	if len(h.f.audits) != 1 {
+		t.Fatalf("%s: audit records = %d, want 1", host, len(h.f.audits))
+	}
+	var rec workflows.IncidentState
+	if err := json.Unmarshal(h.f.audits[0], &rec); err != nil {
+		t.Fatal(err)
+	}
+	return h, rec
 }

@@ -115,7 +115,7 @@ func (inc *incident) currentDetails(ctx workflow.Context) string {
 // slaMemo is the memo's SLA field (MemoSLA).
 func (inc *incident) slaMemo() SLAMemo {
 	m := inc.st.Milestones
-	memo := SLAMemo{AcknowledgeDue: m.AcknowledgeDue, ContainDue: m.ContainDue, Acknowledged: m.Acknowledged, Contained: m.Contained}
+	memo := SLAMemo{Milestones: alert.Milestones{AcknowledgeDue: m.AcknowledgeDue, ContainDue: m.ContainDue, Acknowledged: m.Acknowledged, Contained: m.Contained}}
 	if inc.pol != nil {
 		memo.DueSoon = inc.pol.SLA.DueSoon
 	}

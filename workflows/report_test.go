@@ -20,7 +20,6 @@ import (
 // one missed acknowledgement (20m against P1's 15m) and no contain breach
 // (the denied one had nothing left to contain when its hour passed).
 func TestReportFromIncidentsWithKnownTimes(t *testing.T) {
-	pol := testPolicy(t, nil)
 	store, err := events.OpenSQLite(filepath.Join(t.TempDir(), "cases.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -38,22 +37,7 @@ func TestReportFromIncidentsWithKnownTimes(t *testing.T) {
 		{"dc03", 10 * time.Minute, alert.VerdictDeny},
 	}
 	for i, r := range runs {
-		h := newHarness(t, pol, nil)
-		start := t0.Add(time.Duration(i) * 6 * time.Hour)
-		h.env.SetStartTime(start)
-		a := networkAlert(r.host, "203.0.113.7")
-		a.Time = start.Add(-time.Second)
-		sig := incidentSignal(t, pol, a, alert.ContextPacket{Asset: &alert.Asset{Name: r.host, Tier: 1}}, "alert/"+r.host+"/run1", 1, 1)
-		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, 0)
-		var rejected error
-		h.decide(t, r.after, workflows.DecideInput{Verdict: r.verdict, By: "alice", Via: "cli"}, &rejected)
-		h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: sig.Route.Key})
-		if err := h.env.GetWorkflowError(); err != nil {
-			t.Fatalf("%s: %v", r.host, err)
-		}
-		if rejected != nil {
-			t.Fatalf("%s: decision rejected: %v", r.host, rejected)
-		}
+		h, _ := answeredP1(t, r.host, r.after, r.verdict, t0.Add(time.Duration(i)*6*time.Hour))
 		h.cases.mu.Lock()
 		recs := h.cases.records
 		h.cases.mu.Unlock()

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 
-	"github.com/socflow/socflow/intake"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -26,10 +24,7 @@ import (
 // attributes in each of the incident's first tasks, no such timer.
 func TestNewAlertCostsOnlyWhatTheEngineMust(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	var resp intake.Response
-	if code := s.post("/v1/alerts", "application/json", readExample(t, "network-anomaly-dc01.json"), &resp); code != http.StatusAccepted {
-		t.Fatalf("POST /v1/alerts = %d", code)
-	}
+	alertID := postAlert(t, s, readExample(t, "network-anomaly-dc01.json"))
 	s.waitStatus("host:dc01", 30*time.Second, workflows.StatusAwaiting)
 	incID := workflows.IncidentWorkflowID("host:dc01")
 	eventually(t, 30*time.Second, "the case file's first batch", func() (bool, string) {
@@ -40,7 +35,7 @@ func TestNewAlertCostsOnlyWhatTheEngineMust(t *testing.T) {
 		return st.CaseBatches > 0, "no batch yet"
 	})
 
-	alertRun := historyOf(t, s, resp.Results[0].WorkflowID)
+	alertRun := historyOf(t, s, alertID)
 	if got := activityTypes(alertRun); strings.Join(got, ",") != "DescribeHost" {
 		t.Errorf("alert run scheduled activities %v, want only the EDR's DescribeHost (the rest run in process)", got)
 	}

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/socflow/socflow/incidents"
-	"github.com/socflow/socflow/intake"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -26,10 +24,7 @@ import (
 // from the memo.
 func TestTemporalUIReadsLikeAnIncidentList(t *testing.T) {
 	s := startStack(t, stackOptions{})
-	var resp intake.Response
-	if code := s.post("/v1/alerts", "application/json", readExample(t, "network-anomaly-dc01.json"), &resp); code != http.StatusAccepted {
-		t.Fatalf("POST /v1/alerts = %d", code)
-	}
+	alertID := postAlert(t, s, readExample(t, "network-anomaly-dc01.json"))
 	s.waitStatus("host:dc01", 30*time.Second, workflows.StatusAwaiting)
 	ctx := context.Background()
 	incID := workflows.IncidentWorkflowID("host:dc01")
@@ -45,7 +40,7 @@ func TestTemporalUIReadsLikeAnIncidentList(t *testing.T) {
 			t.Errorf("incident details lack %q:\n%s", want, details)
 		}
 	}
-	if alertSummary, _ := userMetadata(t, s, resp.Results[0].WorkflowID); !strings.Contains(alertSummary, "host dc01") {
+	if alertSummary, _ := userMetadata(t, s, alertID); !strings.Contains(alertSummary, "host dc01") {
 		t.Errorf("alert run summary %q, want its host", alertSummary)
 	}
 
@@ -63,7 +58,7 @@ func TestTemporalUIReadsLikeAnIncidentList(t *testing.T) {
 			strings.Contains(cur, "**SLA acknowledge**: due "), cur
 	})
 
-	for _, id := range []string{incID, resp.Results[0].WorkflowID} {
+	for _, id := range []string{incID, alertID} {
 		seen := 0
 		for _, e := range historyOf(t, s, id) {
 			if !needsSummary(e) {
