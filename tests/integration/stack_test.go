@@ -5,20 +5,16 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/socflow/socflow/activities"
@@ -26,32 +22,31 @@ import (
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/devserver"
 	"github.com/socflow/socflow/incidents"
-	"github.com/socflow/socflow/integrations/defender"
 	"github.com/socflow/socflow/integrations/defender/defendertest"
 	"github.com/socflow/socflow/integrations/events"
-	"github.com/socflow/socflow/integrations/falcon"
 	"github.com/socflow/socflow/integrations/falcon/falcontest"
-	"github.com/socflow/socflow/integrations/okta"
 	"github.com/socflow/socflow/integrations/okta/oktatest"
+	"github.com/socflow/socflow/tests/stacktest"
 	"github.com/socflow/socflow/worker"
 	"github.com/socflow/socflow/workflows"
 )
 
-// stack is socflow running as `socflow dev` runs it.
+// stack is socflow running as `socflow dev` runs it (stacktest), with the
+// API tokens the tests send.
 type stack struct {
-	t        testing.TB
-	cfg      *config.Config
-	server   *devserver.Server
-	client   client.Client
-	worker   *worker.Worker
-	api      *httptest.Server
-	closeAPI func(context.Context) error
-	events   *events.SQLStore
-	edr      *defendertest.Server
-	idp      *oktatest.Server
-	console  *syncBuffer
-	tokMu    sync.Mutex
-	tokens   map[string]string
+	t       testing.TB
+	kit     *stacktest.Stack
+	cfg     *config.Config
+	server  *devserver.Server
+	client  client.Client
+	worker  *worker.Worker
+	api     *httptest.Server
+	events  *events.SQLStore
+	edr     *defendertest.Server
+	idp     *oktatest.Server
+	console *syncBuffer
+	tokMu   sync.Mutex
+	tokens  map[string]string
 	// untrusted: ingest tokens are not trusted for automatic containment.
 	untrusted bool
 }
@@ -98,135 +93,26 @@ type stackOptions struct {
 	falcon *falcontest.Server
 }
 
-func quietLogger() *slog.Logger {
-	if os.Getenv("SOCFLOW_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
 func startStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	const example = "../../examples/socflow.yaml"
-	data, err := os.ReadFile(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Parsed under the example's path, so its relative data files resolve.
-	cfg, err := config.Parse(append(data, "\n"+o.extraYAML...), example, func(k string) (string, bool) {
-		v, ok := o.env[k]
-		return v, ok
+	s := &stack{t: t, console: &syncBuffer{}, untrusted: o.untrustedIngest}
+	k := stacktest.Start(t, stacktest.Options{
+		DBFile: o.dbFile, ExtraYAML: o.extraYAML, Env: o.env, Mutate: o.mutate, EDR: o.edr, IDP: o.idp, Falcon: o.falcon,
+		HTTPTimeout: o.httpTimeout, Limits: o.limits, Console: s.console,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	if o.mutate != nil {
-		o.mutate(cfg)
-	}
-	sa := map[string]enumspb.IndexedValueType{}
-	for _, k := range workflows.SearchAttributeKeys() {
-		sa[k.GetName()] = k.GetValueType()
-	}
-	log := quietLogger()
-	srv, err := devserver.Start(ctx, devserver.Options{DBFile: o.dbFile, SearchAttributes: sa, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stack{t: t, cfg: cfg, server: srv, console: &syncBuffer{}, edr: o.edr, idp: o.idp}
-	cfg.Temporal.Address = srv.FrontendAddr()
-	cfg.Temporal.Namespace = srv.Namespace()
-	if s.client, err = worker.Dial(ctx, cfg, log); err != nil {
-		t.Fatal(err)
-	}
-
-	timeout := o.httpTimeout
-	if timeout == 0 {
-		timeout = 10 * time.Second
-	}
-	hc := &http.Client{Timeout: timeout}
-	if s.edr == nil {
-		s.edr = defendertest.New(defendertest.WithToken("t"))
-	}
-	if s.idp == nil {
-		s.idp = oktatest.New(oktatest.WithToken("t"))
-	}
-	edrURL := httptest.NewServer(s.edr)
-	idpURL := httptest.NewServer(s.idp)
-	edrClient, err := defender.New(hc, edrURL.URL, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	idpClient, err := okta.New(hc, idpURL.URL, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var edr any = edrClient
-	if o.falcon != nil {
-		falconURL := httptest.NewServer(o.falcon)
-		t.Cleanup(falconURL.Close)
-		fc, err := falcon.New(hc, falcon.Config{BaseURL: falconURL.URL, ClientID: falcontest.DefaultClientID, ClientSecret: falcontest.DefaultClientSecret})
-		if err != nil {
-			t.Fatal(err)
-		}
-		edr = fc
-	}
-	store, err := worker.OpenEvents(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.events = store
-	s.worker, err = worker.New(worker.Options{
-		Config: cfg, Client: s.client, Logger: log, Console: s.console, EDR: edr, IDP: idpClient, HTTPClient: hc,
-		Events: store, Limits: o.limits,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.worker.Start(); err != nil {
-		t.Fatal(err)
-	}
+	s.kit, s.cfg, s.server, s.client, s.worker, s.api, s.events, s.edr, s.idp = k, k.Cfg, k.Server, k.Client, k.Worker, k.API, k.Events, k.EDR, k.IDP
 	// Every request carries a stored token, as in a deployment: "siem"
 	// ingests (trusted for automatic containment), "admin" reads, and
 	// each decider has a responder token of their name (tokenFor).
 	s.tokens = map[string]string{}
-	s.untrusted = o.untrustedIngest
 	s.tokenFor("siem", auth.RoleIngest)
 	s.tokenFor("admin", auth.RoleAdmin)
-	h, closeAPI, err := worker.NewAPI(worker.APIOptions{Config: cfg, Client: s.client, Logger: log, Events: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.closeAPI = closeAPI
-	s.api = httptest.NewServer(h)
-	t.Cleanup(func() {
-		s.stop()
-		edrURL.Close()
-		idpURL.Close()
-	})
 	return s
 }
 
 // stop shuts the stack down as Ctrl-C on `socflow dev` does. It is safe to
 // call twice.
-func (s *stack) stop() {
-	if s.api == nil {
-		return
-	}
-	s.api.Close()
-	_ = s.closeAPI(context.Background())
-	if err := s.worker.Stop(); err != nil {
-		s.t.Log(err)
-	}
-	_ = s.events.Close()
-	s.client.Close()
-	if err := s.server.Stop(); err != nil {
-		s.t.Log(err)
-	}
-	s.api = nil
-}
+func (s *stack) stop() { s.kit.Stop() }
 
 func (s *stack) incidents() *incidents.Service {
 	svc, err := worker.Incidents(s.cfg, s.client, nil)
@@ -248,15 +134,7 @@ func (s *stack) tokenFor(name string, role auth.Role) string {
 	if tok, ok := s.tokens[name]; ok {
 		return tok
 	}
-	tok, hash, err := auth.NewToken()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	rec := auth.TokenRecord{ID: "tok_" + name, Name: name, Roles: []auth.Role{role}, AutoContain: role == auth.RoleIngest && !s.untrusted,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), CreatedBy: "test"}
-	if err := s.events.CreateToken(context.Background(), rec, hash); err != nil {
-		s.t.Fatal(err)
-	}
+	tok := s.kit.CreateToken(name, role, role == auth.RoleIngest && !s.untrusted)
 	s.tokens[name] = tok
 	return tok
 }
@@ -331,25 +209,11 @@ func (s *stack) get(path string, out any) int {
 	return resp.StatusCode
 }
 
-// eventually polls cond until it holds or the deadline passes. The Temporal
-// server is real and asynchronous: polling with a deadline is the honest way
-// to wait for it, a fixed sleep is not.
-func eventually(t testing.TB, within time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	var last string
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s; last seen: %s", what, within, last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// eventually and readExample are the kit's (stacktest).
+var (
+	eventually  = stacktest.Eventually
+	readExample = stacktest.ReadExample
+)
 
 // waitStatus waits until the incident reports one of the statuses.
 func (s *stack) waitStatus(key string, within time.Duration, statuses ...string) *workflows.IncidentState {
@@ -368,15 +232,6 @@ func (s *stack) waitStatus(key string, within time.Duration, statuses ...string)
 		return false, st.Status
 	})
 	return &st
-}
-
-func readExample(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("../../examples/alerts/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func contains(list []string, want string) bool {
