@@ -22,6 +22,7 @@ type IncidentListOptions struct {
 
 func newCmdIncidentList(f *Factory, runF func(context.Context, *IncidentListOptions) error) *cobra.Command {
 	opts := &IncidentListOptions{Incidents: f.openIncidents}
+	var since, until, drill string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List incidents, newest first",
@@ -31,6 +32,28 @@ func newCmdIncidentList(f *Factory, runF func(context.Context, *IncidentListOpti
 				return usageErrorf("--priority must be P1, P2, P3 or P4, got %q", p)
 			}
 			opts.IO = f.streams()
+			now := f.now().UTC()
+			var err error
+			if since != "" {
+				if opts.Since, err = parseWhen("--since", since, now); err != nil {
+					return err
+				}
+			}
+			if until != "" {
+				if opts.Until, err = parseWhen("--until", until, now); err != nil {
+					return err
+				}
+			}
+			switch drill {
+			case "", "any":
+			case string(incidents.DrillOnly), string(incidents.DrillReal):
+				opts.Drill = incidents.DrillFilter(drill)
+			default:
+				return usageErrorf("--drill must be drill, real or any, got %q", drill)
+			}
+			if err := opts.Validate(); err != nil {
+				return usageErrorf("%s", strings.TrimPrefix(err.Error(), incidents.ErrBadRequest.Error()+": "))
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -41,6 +64,12 @@ func newCmdIncidentList(f *Factory, runF func(context.Context, *IncidentListOpti
 	cmd.Flags().StringVar(&opts.Priority, "priority", "", "only incidents of this priority (P1-P4)")
 	cmd.Flags().BoolVar(&opts.OpenOnly, "open", false, "only incidents still open")
 	cmd.Flags().IntVar(&opts.Limit, "limit", 50, "at most this many")
+	cmd.Flags().StringVar(&opts.Tier, "tier", "", "only incidents with this tier (T1, T2, IR)")
+	cmd.Flags().StringVar(&opts.Entity, "entity", "", "only incidents whose primary host or user is this")
+	cmd.Flags().StringVar(&opts.Rule, "rule", "", "only incidents whose first alert's rule is this")
+	cmd.Flags().StringVar(&since, "since", "", "only incidents started since this long ago (7d, 36h) or this RFC 3339 time")
+	cmd.Flags().StringVar(&until, "until", "", "only incidents started before this long ago or this RFC 3339 time")
+	cmd.Flags().StringVar(&drill, "drill", "", "drill lists escalation drills only, real only real incidents (default both)")
 	return cmd
 }
 

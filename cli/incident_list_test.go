@@ -3,6 +3,7 @@ package cli
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/socflow/socflow/incidents"
 )
@@ -21,6 +22,12 @@ func TestIncidentListGolden(t *testing.T) {
 		{
 			goldenCase: goldenCase{name: "filtered", args: []string{"incident", "list", "--open", "--priority", "P1", "--status", "awaiting_decision", "--limit", "5"}},
 			want:       incidents.ListOptions{OpenOnly: true, Priority: "P1", Status: "awaiting_decision", Limit: 5},
+		},
+		{
+			goldenCase: goldenCase{name: "narrowed", args: []string{"incident", "list", "--tier", "IR", "--entity", "dc01", "--rule", "SOCFLOW-NET-0042",
+				"--since", "2h", "--until", "2026-05-14T09:45:00Z", "--drill", "real"}},
+			want: incidents.ListOptions{Limit: 50, Tier: "IR", Entity: "dc01", Rule: "SOCFLOW-NET-0042", Since: goldenNow.Add(-2 * time.Hour),
+				Until: time.Date(2026, 5, 14, 9, 45, 0, 0, time.UTC), Drill: incidents.DrillReal},
 		},
 		{goldenCase: goldenCase{name: "empty-text", args: []string{"incident", "list"}}, empty: true, want: incidents.ListOptions{Limit: 50}},
 		{goldenCase: goldenCase{name: "empty-json", args: []string{"incident", "list", "-o", "json"}}, empty: true, want: incidents.ListOptions{Limit: 50}},

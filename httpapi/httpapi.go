@@ -486,7 +486,21 @@ func rejectionSummary(resp *intake.Response) string {
 
 func (s *server) listIncidents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	o := incidents.ListOptions{Status: q.Get("status"), Priority: q.Get("priority"), OpenOnly: q.Get("open") == "true"}
+	o := incidents.ListOptions{Status: q.Get("status"), Priority: q.Get("priority"), OpenOnly: q.Get("open") == "true",
+		Tier: q.Get("tier"), Entity: q.Get("entity"), Rule: q.Get("rule"), Drill: incidents.DrillFilter(q.Get("drill"))}
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"since", &o.Since}, {"until", &o.Until}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s must be an RFC 3339 time such as 2026-12-07T09:00:00Z, got %q", p.name, v))
+				return
+			}
+			*p.t = t.UTC()
+		}
+	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n <= 0 || n > 1000 {

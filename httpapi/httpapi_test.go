@@ -456,6 +456,9 @@ func TestIncidentRoutes(t *testing.T) {
 		{name: "list with a backslash for status", method: "GET", path: "/v1/incidents?status=%5C", code: 400, has: []string{"status", "awaiting_decision"}},
 		{name: "list with an unknown status", method: "GET", path: "/v1/incidents?status=broken", code: 400, has: []string{`"broken"`}},
 		{name: "list with an unknown priority", method: "GET", path: "/v1/incidents?priority=P9", code: 400, has: []string{"priority", `"P9"`}},
+		{name: "list with a bad since", method: "GET", path: "/v1/incidents?since=yesterday", code: 400, has: []string{"since", "RFC 3339", `"yesterday"`}},
+		{name: "list with until before since", method: "GET", path: "/v1/incidents?since=2026-12-07T10:00:00Z&until=2026-12-07T09:00:00Z", code: 400, has: []string{"until", "after since"}},
+		{name: "list with an unknown drill filter", method: "GET", path: "/v1/incidents?drill=maybe", code: 400, has: []string{"drill", `"maybe"`}},
 		{name: "get with NUL in the key", method: "GET", path: "/v1/incidents/host:dc%0001", code: 400, has: []string{"incident key"}},
 		{name: "get with invalid UTF-8 in the key", method: "GET", path: "/v1/incidents/host:%FF%FE", code: 400, has: []string{"incident key", "UTF-8"}},
 		{name: "timeline with a control character in the key", method: "GET", path: "/v1/incidents/host:%1B/timeline", code: 400, has: []string{"incident key"}},
@@ -544,11 +547,13 @@ func TestIncidentRoutes(t *testing.T) {
 
 func TestListPassesFilters(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.do(t, "GET", "/v1/incidents?status=awaiting_decision&priority=p1&open=true&limit=20", "", "", "")
+	a := e.do(t, "GET", "/v1/incidents?status=awaiting_decision&priority=p1&open=true&limit=20&tier=IR&entity=dc01&rule=ET+SCAN"+
+		"&since=2026-12-07T08:00:00Z&until=2026-12-07T10:00:00%2B01:00&drill=real", "", "", "")
 	if a.code != 200 {
 		t.Fatalf("code %d: %s", a.code, a.body)
 	}
-	want := incidents.ListOptions{Status: "awaiting_decision", Priority: "p1", OpenOnly: true, Limit: 20}
+	want := incidents.ListOptions{Status: "awaiting_decision", Priority: "p1", OpenOnly: true, Limit: 20, Tier: "IR", Entity: "dc01", Rule: "ET SCAN",
+		Since: time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC), Until: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), Drill: incidents.DrillReal}
 	if len(e.incidents.listed) != 1 || e.incidents.listed[0] != want {
 		t.Errorf("List got %+v, want %+v", e.incidents.listed, want)
 	}
