@@ -93,3 +93,20 @@ func TestCheckAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestWebUI: the view links the Temporal UI server.ui names, else the one
+// Slack's messages link; the CSRF key comes from server.ui.csrf_key.
+func TestWebUI(t *testing.T) {
+	cfg := config.Default()
+	cfg.Temporal.Namespace = "prod"
+	cfg.Integrations.Slack.UIBaseURL = "https://temporal.slack-links.example"
+	if got := worker.WebUI(cfg); got.TemporalUIURL != "https://temporal.slack-links.example" || got.Namespace != "prod" || got.CSRFKey != nil {
+		t.Errorf("without server.ui: %+v, want Slack's Temporal UI link, the namespace and no key (a random one per process)", got)
+	}
+	cfg.Server.UI = config.WebUI{TemporalUIURL: "https://temporal.example", SlackWorkspaceURL: "https://acme.slack.com",
+		CSRFKey: config.NewSecret(strings.Repeat("k", 32))}
+	got := worker.WebUI(cfg)
+	if got.TemporalUIURL != "https://temporal.example" || got.SlackWorkspaceURL != "https://acme.slack.com" || string(got.CSRFKey) != strings.Repeat("k", 32) {
+		t.Errorf("with server.ui: %+v", got)
+	}
+}
