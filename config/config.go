@@ -95,6 +95,9 @@ type WebUI struct {
 	// least 32 characters). Unset is a random key per process: set one
 	// when several `socflow serve` replicas share a load balancer.
 	CSRFKey Secret `yaml:"csrf_key" json:"csrf_key,omitzero"`
+	// SecureCookies marks the view's cookies Secure though socflow serves
+	// plain HTTP: set it behind a proxy that terminates TLS.
+	SecureCookies bool `yaml:"secure_cookies" json:"secure_cookies,omitempty"`
 }
 
 // OIDC configures OpenID Connect bearer tokens (people and SSO-issued

@@ -44,6 +44,10 @@ type UIOptions struct {
 	// behind one load balancer need the same key (at least 32 bytes), or
 	// a form served by one is refused by another.
 	CSRFKey []byte
+	// SecureCookies marks the view's cookies Secure on plain HTTP too: set
+	// it when a proxy in front terminates TLS, so that the browser never
+	// sends the session over HTTP.
+	SecureCookies bool
 	// Refresh is how often the list reloads itself; zero is 15 seconds,
 	// negative turns it off.
 	Refresh time.Duration
@@ -129,12 +133,13 @@ func checkPost(r *http.Request, want string) error {
 	return nil
 }
 
-// setCookie sets a /ui cookie; maxAge < 0 deletes it. Secure follows the
-// request: a cookie set over TLS is never sent in clear.
-func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+// setCookie sets a /ui cookie; maxAge < 0 deletes it. It is Secure over
+// TLS, and always when SecureCookies says a proxy terminates TLS in front:
+// a session cookie is never sent in clear.
+func (s *server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: "/ui", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil || s.UI.SecureCookies,
 	})
 }
 
@@ -178,7 +183,7 @@ func (s *server) uiPrincipal(w http.ResponseWriter, r *http.Request) (p *auth.Pr
 			return nil, "", false
 		}
 		s.Logger.Info("refused credential", "route", r.Pattern, "error", err)
-		setCookie(w, r, sessionCookie, "", -1)
+		s.setCookie(w, r, sessionCookie, "", -1)
 		s.toLogin(w, r, true)
 		return nil, "", false
 	}
@@ -219,7 +224,7 @@ func safeNext(next string) bool {
 func (s *server) setFlash(w http.ResponseWriter, r *http.Request, kind, msg string) {
 	msg = truncateBytes(kind+":"+msg, 1500)
 	v := base64.RawURLEncoding.EncodeToString([]byte(msg)) + "." + base64.RawURLEncoding.EncodeToString(s.mac("socflow-ui-flash", msg))
-	setCookie(w, r, flashCookie, v, 60)
+	s.setCookie(w, r, flashCookie, v, 60)
 }
 
 // takeFlash reads and clears the flash message, if a valid one is set.
@@ -228,7 +233,7 @@ func (s *server) takeFlash(w http.ResponseWriter, r *http.Request) (kind, msg st
 	if err != nil {
 		return "", ""
 	}
-	setCookie(w, r, flashCookie, "", -1)
+	s.setCookie(w, r, flashCookie, "", -1)
 	b64, sig, ok := strings.Cut(c.Value, ".")
 	raw, err1 := base64.RawURLEncoding.DecodeString(b64)
 	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
@@ -261,7 +266,7 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, code int, p
 	nonce := make([]byte, 18)
 	_, _ = rand.Read(nonce)
 	n := base64.RawURLEncoding.EncodeToString(nonce)
-	setCookie(w, r, loginCookie, n, 60*60)
+	s.setCookie(w, r, loginCookie, n, 60*60)
 	next := r.FormValue("next")
 	if !safeNext(next) {
 		next = ""
@@ -320,8 +325,8 @@ func (s *server) uiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.Info("web sign-in", "principal", p.Name, "method", p.Method)
-	setCookie(w, r, loginCookie, "", -1)
-	setCookie(w, r, sessionCookie, cred, sessionMaxAge)
+	s.setCookie(w, r, loginCookie, "", -1)
+	s.setCookie(w, r, sessionCookie, cred, sessionMaxAge)
 	next := r.PostFormValue("next")
 	if !safeNext(next) {
 		next = "/ui/"
@@ -347,6 +352,6 @@ func (s *server) uiLogout(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, http.StatusForbidden, err.Error())
 		return
 	}
-	setCookie(w, r, sessionCookie, "", -1)
+	s.setCookie(w, r, sessionCookie, "", -1)
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }

@@ -237,6 +237,20 @@ func TestUILogin(t *testing.T) {
 // TestUILoginNeedsCSRF: a login posted without the form's nonce cookie,
 // with a wrong token, or from another site is refused (login CSRF would
 // sign a victim into the attacker's account).
+// TestUISecureCookiesBehindAProxy: with secure_cookies (TLS ends at a
+// proxy in front), the session cookie is Secure over plain HTTP too.
+func TestUISecureCookiesBehindAProxy(t *testing.T) {
+	ae := newAuthEnv(t)
+	ae.env = newEnvWith(t, ae, &webIncidents{fakeIncidents: ae.incidents}, func(o *httpapi.Options) { o.UI.SecureCookies = true })
+	e := &webEnv{authEnv: ae}
+	b := e.browser(t)
+	csrf := csrfOf(t, b.do("GET", "/ui/login", nil, nil))
+	p := b.do("POST", "/ui/login", url.Values{"csrf": {csrf}, "token": {e.tokens["viewer"]}}, nil)
+	if c := p.set["socflow_session"]; c == nil || !c.Secure || !c.HttpOnly {
+		t.Errorf("session cookie %+v, want Secure and HttpOnly", c)
+	}
+}
+
 func TestUILoginNeedsCSRF(t *testing.T) {
 	e := newWebEnv(t)
 	b := e.browser(t)

@@ -246,6 +246,7 @@ func WebUI(cfg *config.Config) httpapi.UIOptions {
 		TemporalUIURL:     u.TemporalUIURL,
 		Namespace:         cfg.Temporal.Namespace,
 		SlackWorkspaceURL: u.SlackWorkspaceURL,
+		SecureCookies:     u.SecureCookies,
 	}
 	if o.TemporalUIURL == "" {
 		o.TemporalUIURL = cfg.Integrations.Slack.UIBaseURL

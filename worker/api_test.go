@@ -104,9 +104,9 @@ func TestWebUI(t *testing.T) {
 		t.Errorf("without server.ui: %+v, want Slack's Temporal UI link, the namespace and no key (a random one per process)", got)
 	}
 	cfg.Server.UI = config.WebUI{TemporalUIURL: "https://temporal.example", SlackWorkspaceURL: "https://acme.slack.com",
-		CSRFKey: config.NewSecret(strings.Repeat("k", 32))}
+		CSRFKey: config.NewSecret(strings.Repeat("k", 32)), SecureCookies: true}
 	got := worker.WebUI(cfg)
-	if got.TemporalUIURL != "https://temporal.example" || got.SlackWorkspaceURL != "https://acme.slack.com" || string(got.CSRFKey) != strings.Repeat("k", 32) {
+	if got.TemporalUIURL != "https://temporal.example" || got.SlackWorkspaceURL != "https://acme.slack.com" || string(got.CSRFKey) != strings.Repeat("k", 32) || !got.SecureCookies {
 		t.Errorf("with server.ui: %+v", got)
 	}
 }
