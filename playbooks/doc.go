@@ -24,8 +24,12 @@
 //     deadline, a containment its done-list). So a playbook must be a
 //     deterministic function of what its Case calls return, and must not
 //     keep state of its own across them.
-//  4. Test it with the SDK's test environment, as workflows/workflows_test.go
-//     does.
+//  4. Test it with playbooks/playbookstest, which runs it in the real
+//     Incident workflow on the SDK's test environment (time skips) with
+//     fakes for every integration and scripted responders, and returns the
+//     status, the vendor calls and the timeline: a table test per playbook
+//     is a few lines (playbooks_test.go has the shipped ones'). `socflow
+//     playbook test NAME --alert FILE` runs the same from the command line.
 //
 // Changing what a running playbook does breaks replay of incidents already
 // in flight: guard such changes with workflow.GetVersion.

@@ -1,0 +1,90 @@
+package playbooks_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/playbooks/playbookstest"
+)
+
+var t0 = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+
+func networkAlert(host, src string) alert.Alert {
+	return alert.Alert{ID: "n-1", Source: "suricata", Rule: "ET POLICY anomaly", Title: "Anomalous traffic on " + host, Category: "network",
+		Severity: alert.SeverityHigh, Time: t0,
+		Entities: alert.Entities{Hosts: []alert.Host{{Name: host}}, IPs: []alert.IP{{Addr: src, Direction: alert.DirectionSource}, {Addr: "10.0.0.10", Direction: alert.DirectionDestination}}}}
+}
+
+func malwareAlert(host, c2 string) alert.Alert {
+	return alert.Alert{ID: "m-1", Source: "defender", Rule: "Trojan:Win32/Emotet", Title: "Emotet on " + host, Category: "malware",
+		Severity: alert.SeverityCritical, Time: t0,
+		Entities: alert.Entities{Hosts: []alert.Host{{Name: host}}, IPs: []alert.IP{{Addr: c2, Direction: alert.DirectionDestination}}}}
+}
+
+func loginAlert(user, src string) alert.Alert {
+	return alert.Alert{ID: "l-1", Source: "okta", Rule: "impossible travel", Title: "Impossible travel for " + user, Category: "authentication",
+		Severity: alert.SeverityHigh, Time: t0,
+		Entities: alert.Entities{Users: []alert.User{{Name: user}}, IPs: []alert.IP{{Addr: src, Direction: alert.DirectionSource}}}}
+}
+
+func tier(n int, name string) alert.ContextPacket {
+	return alert.ContextPacket{Asset: &alert.Asset{Name: name, Tier: n}}
+}
+
+// TestBuiltinPlaybooks: each shipped playbook on the incident it is for,
+// with scripted responders, as the incident runs it.
+func TestBuiltinPlaybooks(t *testing.T) {
+	reg := playbooks.Builtin()
+	approve := func(after time.Duration, actions ...string) []playbookstest.Answer {
+		return []playbookstest.Answer{{After: after, By: "alice", Verdict: alert.VerdictApprove, Actions: actions}}
+	}
+	for _, tt := range []struct {
+		name, playbook string
+		alert          alert.Alert
+		context        alert.ContextPacket
+		answers        []playbookstest.Answer
+		fail           map[string]string
+		status         string
+		calls          []string
+		open           bool
+	}{
+		{name: "network anomaly, P1 on a domain controller: approved, block and isolate", playbook: "network-anomaly",
+			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01"), answers: approve(5 * time.Minute),
+			status: alert.StatusContained, calls: []string{"block 203.0.113.7", "isolate dc01"}},
+		{name: "network anomaly, P2: the host is not isolated, only the address blocked", playbook: "network-anomaly",
+			alert: networkAlert("ws-7", "203.0.113.7"), answers: approve(5 * time.Minute),
+			status: alert.StatusContained, calls: []string{"block 203.0.113.7"}},
+		{name: "network anomaly, nobody answers a P2: the ladder climbs to IR and holds", playbook: "network-anomaly",
+			alert: networkAlert("ws-7", "203.0.113.7"), status: alert.StatusAwaiting, open: true},
+		{name: "malware: only the isolation approved", playbook: "malware-on-host",
+			alert: malwareAlert("ws-042", "198.51.100.23"), answers: approve(3*time.Minute, "isolate_host:ws-042"),
+			status: alert.StatusContained, calls: []string{"isolate ws-042"}},
+		{name: "account compromise: denied", playbook: "account-compromise",
+			alert: loginAlert("bob", "203.0.113.50"), answers: []playbookstest.Answer{{After: 10 * time.Minute, By: "alice", Verdict: alert.VerdictDeny, Note: "travelling"}},
+			status: alert.StatusDenied},
+		{name: "account compromise: the block fails, the disable is undone", playbook: "account-compromise",
+			alert: loginAlert("bob", "203.0.113.50"), answers: approve(time.Minute), fail: map[string]string{"block_ip:203.0.113.50": "address object locked"},
+			status: alert.StatusPartial, calls: []string{"disable bob", "block 203.0.113.50", "enable bob"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pb, ok := reg.Get(tt.playbook)
+			if !ok {
+				t.Fatalf("no playbook %q", tt.playbook)
+			}
+			res, err := playbookstest.Run(playbookstest.Options{Playbook: pb, Alert: tt.alert, Context: tt.context, Answers: tt.answers, Fail: tt.fail})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (tt.status != "" && res.Status != tt.status) || res.Open != tt.open || !slices.Equal(res.Calls, tt.calls) {
+				t.Errorf("got %s\nwant status %q (open %v), calls %v", res, tt.status, tt.open, tt.calls)
+			}
+			if len(res.Refused) > 0 {
+				t.Errorf("answers refused: %s", strings.Join(res.Refused, "; "))
+			}
+		})
+	}
+}

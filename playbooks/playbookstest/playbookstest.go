@@ -1,0 +1,432 @@
+// Package playbookstest runs a playbook the way an incident runs it, in
+// seconds and without a server: the real Incident workflow on the Temporal
+// SDK's test environment (time skips, so a ladder of hour-long tiers takes
+// milliseconds), with in-memory fakes for every integration and scripted
+// responders. A playbook's table test is a few lines:
+//
+//	res, err := playbookstest.Run(playbookstest.Options{
+//		Playbook: myPlaybook,
+//		Alert:    suspiciousLogin,
+//		Answers:  []playbookstest.Answer{{After: 5 * time.Minute, By: "alice", Verdict: alert.VerdictApprove}},
+//	})
+//	// res.Status, res.Executed, res.Timeline
+//
+// The same kit backs `socflow playbook test`.
+package playbookstest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/policy"
+	"github.com/socflow/socflow/workflows"
+)
+
+// Answer is a scripted responder: at After (from the incident's opening)
+// By gives Verdict on the incident, as a person would from Slack, the
+// web view or the CLI (through the same Update). Actions narrows an
+// approval to those action IDs ("isolate_host:dc01"); none approves every
+// proposed action.
+type Answer struct {
+	After   time.Duration `json:"after" yaml:"after"`
+	By      string        `json:"by" yaml:"by"`
+	Verdict alert.Verdict `json:"verdict" yaml:"verdict"`
+	Actions []string      `json:"actions,omitempty" yaml:"actions"`
+	Note    string        `json:"note,omitempty" yaml:"note"`
+}
+
+// Options are one run.
+type Options struct {
+	// Playbook is the playbook under test; the alert is routed to it
+	// whatever the policy's routing says.
+	Playbook playbooks.Playbook
+	// Alert opens the incident, with Context as its enrichment (the alert
+	// run's work, which this kit does not repeat). More alerts may follow
+	// (FollowUps), each at its After.
+	Alert     alert.Alert
+	Context   alert.ContextPacket
+	FollowUps []FollowUp
+	// Policy is the policy in force; nil is socflow's default.
+	Policy *policy.Policy
+	// Answers are the responders' answers, in any order. None: nobody
+	// answers, and the ladder's timers run their course.
+	Answers []Answer
+	// Fail makes these actions fail at the vendor (action ID to the
+	// vendor's error text, such as "403 forbidden").
+	Fail map[string]string
+	// Already marks targets contained before socflow acts ("host:dc01",
+	// "ip:203.0.113.7", "user:bob"): socflow leaves them as found.
+	Already []string
+	// Timeout bounds the whole run in the test environment's skipped time
+	// (default a day: past every default tier, SLA and lease).
+	Timeout time.Duration
+}
+
+// FollowUp is an alert that joins the incident at After.
+type FollowUp struct {
+	After   time.Duration
+	Alert   alert.Alert
+	Context alert.ContextPacket
+}
+
+// Result is what the run did.
+type Result struct {
+	// Status is the incident's status when it closed, or when the run's
+	// time was up with it still open (Open).
+	Status string `json:"status"`
+	Open   bool   `json:"open,omitempty"`
+	// Tier is the last tier the incident was with.
+	Tier string `json:"tier"`
+	// Score is the opening alert's score.
+	Score alert.Score `json:"score"`
+	// Proposed are the actions the playbook proposed.
+	Proposed []alert.Action `json:"proposed,omitempty"`
+	// Executed are the containment results (and undos), as the incident
+	// recorded them.
+	Executed []alert.ActionResult `json:"executed,omitempty"`
+	// Calls are the vendor calls made, in order: "isolate dc01", "block
+	// 203.0.113.7", "disable bob", "release dc01"...
+	Calls []string `json:"calls,omitempty"`
+	// Notifications are the kinds of message sent to responders.
+	Notifications []alert.NotifyKind `json:"notifications,omitempty"`
+	// Decisions are the decisions the incident took.
+	Decisions []alert.Decision `json:"decisions,omitempty"`
+	// Refused are the answers the incident refused, with why.
+	Refused []string `json:"refused,omitempty"`
+	// Timeline is the incident's whole timeline, in order.
+	Timeline []alert.TimelineEvent `json:"timeline"`
+	// Took is the skipped time from opening to closing.
+	Took time.Duration `json:"took"`
+}
+
+// Run runs the playbook on one alert until the incident closes.
+func Run(o Options) (*Result, error) {
+	if o.Playbook.Run == nil || o.Playbook.Name == "" {
+		return nil, errors.New("playbookstest: Options.Playbook needs a name and a Run function")
+	}
+	pol := o.Policy
+	if pol == nil {
+		p := config.Default().Policy
+		pol = &p
+	}
+	f := newFakes(o.Fail, o.Already)
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestWorkflowEnvironment()
+	// The clock starts when the alert fired, so that the timeline's times
+	// read as the alert's.
+	start := o.Alert.Time
+	if start.IsZero() {
+		start = time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+		o.Alert.Time = start
+	}
+	env.SetStartTime(start.Add(time.Second))
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 24 * time.Hour
+	}
+	env.SetWorkflowRunTimeout(timeout)
+	env.SetTestTimeout(time.Minute) // wall clock: a playbook that spins fails, not hangs
+
+	reg := playbooks.Builtin()
+	reg.Add(o.Playbook)
+	workflows.New(reg).Register(env)
+	env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol },
+		Containment: activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}}})
+	env.RegisterActivity(&activities.Notify{Notifier: f})
+	env.RegisterActivity(&activities.Contain{Isolator: f, Blocker: f, Accounts: f})
+	env.RegisterActivity(&activities.Record{Sink: f})
+	env.RegisterActivity(&activities.Handoff{})
+	env.RegisterActivity(&activities.CaseFile{Store: f})
+	env.RegisterActivity(&activities.Ticket{Format: func(k activities.NotifyKind, c activities.IncidentCard) string { return string(k) }})
+
+	first := signal(pol, o.Playbook.Name, o.Alert, o.Context, 1)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalAlert, first) }, 0)
+	for i, fu := range o.FollowUps {
+		sig := signal(pol, o.Playbook.Name, fu.Alert, fu.Context, 1)
+		sig.Source = fmt.Sprintf("alert/playbookstest-%d/run", i+2)
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalAlert, sig) }, fu.After)
+	}
+	var mu sync.Mutex
+	var refused []string
+	for i, a := range o.Answers {
+		in := workflows.DecideInput{Verdict: a.Verdict, Actions: a.Actions, By: a.By, Via: "playbook test", Note: a.Note}
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(workflows.UpdateDecide, fmt.Sprintf("answer-%d", i), &testsuite.TestUpdateCallback{
+				OnAccept: func() {},
+				OnReject: func(err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					refused = append(refused, fmt.Sprintf("%s by %s at +%s refused: %v", a.Verdict, a.By, alert.ShortDuration(a.After), err))
+				},
+				OnComplete: func(any, error) {},
+			}, in)
+		}, a.After)
+	}
+
+	// Just before the run's time is up, read the state: an incident still
+	// open then (held, reminding its tier) is a result, not a failure.
+	var last *workflows.IncidentState
+	env.RegisterDelayedCallback(func() {
+		if v, err := env.QueryWorkflow(workflows.QueryStatus); err == nil {
+			var st workflows.IncidentState
+			if v.Get(&st) == nil {
+				last = &st
+			}
+		}
+	}, timeout-time.Second)
+
+	env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: first.Route.Key})
+	var st *workflows.IncidentState
+	open := false
+	var te *temporal.TimeoutError
+	switch err := env.GetWorkflowError(); {
+	case err == nil:
+		if st, err = f.audit(); err != nil {
+			return nil, err
+		}
+	case errors.As(err, &te) && last != nil:
+		st, open = last, true
+	default:
+		return nil, fmt.Errorf("playbookstest: the incident failed: %w", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	res := &Result{
+		Status: st.Status, Open: open, Tier: st.Tier, Score: first.Score, Proposed: st.Proposed, Executed: st.Results,
+		Decisions: st.Decisions, Refused: refused, Timeline: f.timelineAll(), Calls: f.callsAll(), Notifications: f.kindsAll(),
+	}
+	if !st.ClosedAt.IsZero() && !st.OpenedAt.IsZero() {
+		res.Took = st.ClosedAt.Sub(st.OpenedAt)
+	}
+	return res, nil
+}
+
+// signal is an alert run's first handoff of a, scored and routed by the
+// policy, routed to the playbook under test.
+func signal(pol *policy.Policy, playbook string, a alert.Alert, pkt alert.ContextPacket, count int) workflows.IncidentAlertSignal {
+	route := pol.Route(&a, "playbookstest")
+	route.Playbook = playbook
+	at := a.Time
+	return workflows.IncidentAlertSignal{
+		Source: "alert/playbookstest-1/run", Seq: 1, Count: count, Alert: &a, Context: &pkt, First: true, Total: count,
+		Score: pol.Score(&a, &pkt, count), Route: route, ReceivedAt: at, EnrichedAt: at, SentAt: at,
+	}
+}
+
+// fakes are the integrations: vendors that act at once (or fail as
+// Options.Fail says), a notifier, an audit sink and a case file, all in
+// memory.
+type fakes struct {
+	mu       sync.Mutex
+	fail     map[string]string
+	on       map[string]bool
+	calls    []string
+	kinds    []alert.NotifyKind
+	audits   []json.RawMessage
+	batches  map[string]bool
+	timeline map[int]alert.TimelineEvent
+}
+
+func newFakes(fail map[string]string, already []string) *fakes {
+	f := &fakes{fail: fail, on: map[string]bool{}, batches: map[string]bool{}, timeline: map[int]alert.TimelineEvent{}}
+	for _, k := range already {
+		f.on[k] = true
+	}
+	return f
+}
+
+// act records a vendor call and applies it, or fails as scripted. The
+// failure is a vendor's refusal (403): final, not retried.
+func (f *fakes) act(verb string, kind alert.ActionKind, target string, on bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, verb+" "+target)
+	if msg, ok := f.fail[string(kind)+":"+target]; ok && on {
+		return &httpx.StatusError{Method: "POST", URL: "playbookstest://" + string(kind), Code: 403, Body: msg}
+	}
+	f.on[key(kind, target)] = on
+	return nil
+}
+
+func key(kind alert.ActionKind, target string) string {
+	switch kind {
+	case alert.ActionIsolateHost:
+		return "host:" + target
+	case alert.ActionBlockIP:
+		return "ip:" + target
+	}
+	return "user:" + target
+}
+
+func (f *fakes) state(kind alert.ActionKind, target string) activities.TargetState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.on[key(kind, target)] {
+		return activities.TargetState{Phase: activities.PhaseOn, Vendor: "on"}
+	}
+	return activities.TargetState{Phase: activities.PhaseOff, Vendor: "off"}
+}
+
+// HostState implements activities.HostIsolator.
+func (f *fakes) HostState(_ context.Context, h alert.Host, _ string) (activities.TargetState, error) {
+	return f.state(alert.ActionIsolateHost, h.Name), nil
+}
+
+// IsolateHost implements activities.HostIsolator.
+func (f *fakes) IsolateHost(_ context.Context, h alert.Host, _ string) (string, error) {
+	return "iso-" + h.Name, f.act("isolate", alert.ActionIsolateHost, h.Name, true)
+}
+
+// ReleaseHost implements activities.HostIsolator.
+func (f *fakes) ReleaseHost(_ context.Context, h alert.Host, _ string) (string, error) {
+	return "rel-" + h.Name, f.act("release", alert.ActionIsolateHost, h.Name, false)
+}
+
+// BlockState implements activities.IPBlocker.
+func (f *fakes) BlockState(_ context.Context, ip string) (activities.TargetState, error) {
+	return f.state(alert.ActionBlockIP, ip), nil
+}
+
+// BlockIP implements activities.IPBlocker.
+func (f *fakes) BlockIP(_ context.Context, ip, _ string) (string, error) {
+	return "blk-" + ip, f.act("block", alert.ActionBlockIP, ip, true)
+}
+
+// UnblockIP implements activities.IPBlocker.
+func (f *fakes) UnblockIP(_ context.Context, ip, _ string) error {
+	return f.act("unblock", alert.ActionBlockIP, ip, false)
+}
+
+// AccountState implements activities.AccountDisabler.
+func (f *fakes) AccountState(_ context.Context, user string) (activities.TargetState, error) {
+	return f.state(alert.ActionDisableUser, user), nil
+}
+
+// DisableUser implements activities.AccountDisabler.
+func (f *fakes) DisableUser(_ context.Context, user string) error {
+	return f.act("disable", alert.ActionDisableUser, user, true)
+}
+
+// EnableUser implements activities.AccountDisabler.
+func (f *fakes) EnableUser(_ context.Context, user string) error {
+	return f.act("enable", alert.ActionDisableUser, user, false)
+}
+
+// Notify implements activities.Notifier.
+func (f *fakes) Notify(_ context.Context, kind alert.NotifyKind, card alert.IncidentCard, _ string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.kinds = append(f.kinds, kind)
+	return "msg-" + card.IncidentID, nil
+}
+
+// Append implements activities.AuditSink.
+func (f *fakes) Append(_ context.Context, rec json.RawMessage) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audits = append(f.audits, slices.Clone(rec))
+	return nil
+}
+
+// AppendCase implements activities.CaseWriter: each batch once.
+func (f *fakes) AppendCase(_ context.Context, rec activities.CaseRecord) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.batches[rec.Batch] {
+		return nil
+	}
+	f.batches[rec.Batch] = true
+	for i, e := range rec.Timeline {
+		f.timeline[rec.TimelineStart+i] = e
+	}
+	return nil
+}
+
+// PreviousCase implements activities.CaseWriter: every incident is the
+// key's first.
+func (f *fakes) PreviousCase(context.Context, string, string) (*activities.CaseLink, error) {
+	return nil, nil
+}
+
+func (f *fakes) audit() (*workflows.IncidentState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.audits) == 0 {
+		return nil, errors.New("playbookstest: the incident wrote no audit record")
+	}
+	var st workflows.IncidentState
+	if err := json.Unmarshal(f.audits[len(f.audits)-1], &st); err != nil {
+		return nil, fmt.Errorf("playbookstest: read the audit record: %w", err)
+	}
+	return &st, nil
+}
+
+func (f *fakes) timelineAll() []alert.TimelineEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pos := make([]int, 0, len(f.timeline))
+	for p := range f.timeline {
+		pos = append(pos, p)
+	}
+	sort.Ints(pos)
+	out := make([]alert.TimelineEvent, 0, len(pos))
+	for _, p := range pos {
+		out = append(out, f.timeline[p])
+	}
+	return out
+}
+
+func (f *fakes) callsAll() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+func (f *fakes) kindsAll() []alert.NotifyKind {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.kinds)
+}
+
+// Lines are the timeline as text, one event a line: "+5m0s  decide
+// alice  approve ...", times from the first event, for a golden file or a
+// terminal.
+func (r *Result) Lines() []string {
+	var out []string
+	var t0 time.Time
+	for _, e := range r.Timeline {
+		if t0.IsZero() {
+			t0 = e.At
+		}
+		out = append(out, fmt.Sprintf("+%-8s %-8s %-18s %s", alert.ShortDuration(e.At.Sub(t0)), e.Stage, alert.OneLine(e.Actor), alert.OneLine(e.Message)))
+	}
+	return out
+}
+
+// String summarises the result for a failing test: status, calls and the
+// timeline.
+func (r *Result) String() string {
+	open := ""
+	if r.Open {
+		open = " (still open)"
+	}
+	return fmt.Sprintf("status %s%s at %s; calls %v; refused %v\n%s", r.Status, open, r.Tier, r.Calls, r.Refused, strings.Join(r.Lines(), "\n"))
+}
