@@ -19,6 +19,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/worker"
 )
@@ -75,6 +76,9 @@ type Factory struct {
 	// Figures opens the store `socflow report` reads; nil opens the
 	// configured event store read-only.
 	Figures OpenFigures
+	// ContainmentPlan says what the configured providers can carry out,
+	// for `playbook validate`; nil builds them as a worker would.
+	ContainmentPlan func(*config.Config) (activities.ContainmentPlan, error)
 
 	Global GlobalOptions
 }
@@ -145,6 +149,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newCmdAlert(f),
 		newCmdIncident(f),
 		newCmdReport(f, nil),
+		newCmdPlaybook(f),
 		newCmdConfig(f),
 		newCmdToken(f),
 		newCmdBench(f, nil),

@@ -20,7 +20,7 @@ func TestUnknownCommand(t *testing.T) {
 			name: "misspelt command", args: []string{"incdent", "list"},
 			errOut: []string{`unknown command "incdent" for "socflow"`, "Did you mean this?\n\tincident\n", "Run 'socflow --help' for usage."},
 		},
-		{name: "command that does not exist", args: []string{"playbook", "validate"}, errOut: []string{`unknown command "playbook" for "socflow"`}},
+		{name: "command that does not exist", args: []string{"drill", "run"}, errOut: []string{`unknown command "drill" for "socflow"`}},
 		{name: "misspelt command and a flag", args: []string{"incdent", "list", "--nope"}, errOut: []string{`unknown command "incdent"`, "\tincident\n"}},
 		{
 			name: "misspelt subcommand", args: []string{"incident", "lst"},

@@ -258,14 +258,22 @@ func (in Intake) validate(p *problems) {
 	}
 }
 
+// ErrorAt is a problem with field (a path such as "routing.rules[2].playbook")
+// of the loaded file, with the field's line: for checks made outside this
+// package, such as `socflow playbook validate`'s.
+func (c *Config) ErrorAt(field, msg string) *Error {
+	return &Error{File: c.Path, Line: lineOf(c.root, field), Field: field, Msg: msg}
+}
+
 // ValidatePlaybooks checks that every playbook the routing names exists;
 // the caller passes the names it knows, because the registry lives with the
 // workflow code.
+
 func (c *Config) ValidatePlaybooks(known func(string) bool) error {
 	var errs []error
 	check := func(field, name string) {
 		if !known(name) {
-			errs = append(errs, &Error{File: c.Path, Line: lineOf(c.root, field), Field: field, Msg: fmt.Sprintf("unknown playbook %q", name)})
+			errs = append(errs, c.ErrorAt(field, fmt.Sprintf("unknown playbook %q", name)))
 		}
 	}
 	check("routing.default.playbook", c.Policy.Routing.Default.Playbook)

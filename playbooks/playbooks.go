@@ -52,7 +52,11 @@ type Case interface {
 type Playbook struct {
 	Name        string
 	Description string
-	Run         func(ctx workflow.Context, c Case) error
+	// Actions are the kinds of containment it may propose, for `socflow
+	// playbook validate` to check against the configured providers (an
+	// action no provider can carry out is left out of every proposal).
+	Actions []alert.ActionKind
+	Run     func(ctx workflow.Context, c Case) error
 }
 
 // Registry maps playbook names to playbooks.
@@ -96,11 +100,16 @@ func (r *Registry) List() []Playbook {
 
 // Builtin returns the playbooks socflow ships.
 func Builtin() *Registry {
+	isolate, block, disable := alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser
 	return NewRegistry(
-		Playbook{Name: "standard", Description: "Propose the containment the entities allow (isolate host, block external source, disable user), decide, contain.", Run: Standard},
-		Playbook{Name: "network-anomaly", Description: "Block the external addresses involved; isolate the host only on a P1.", Run: NetworkAnomaly},
-		Playbook{Name: "malware-on-host", Description: "Isolate the host and block the addresses it talked to.", Run: MalwareOnHost},
-		Playbook{Name: "account-compromise", Description: "Disable the account and block the source address.", Run: AccountCompromise},
+		Playbook{Name: "standard", Description: "Propose the containment the entities allow (isolate host, block external source, disable user), decide, contain.",
+			Actions: []alert.ActionKind{isolate, block, disable}, Run: Standard},
+		Playbook{Name: "network-anomaly", Description: "Block the external addresses involved; isolate the host only on a P1.",
+			Actions: []alert.ActionKind{block, isolate}, Run: NetworkAnomaly},
+		Playbook{Name: "malware-on-host", Description: "Isolate the host and block the addresses it talked to.",
+			Actions: []alert.ActionKind{isolate, block}, Run: MalwareOnHost},
+		Playbook{Name: "account-compromise", Description: "Disable the account and block the source address.",
+			Actions: []alert.ActionKind{disable, block}, Run: AccountCompromise},
 	)
 }
 

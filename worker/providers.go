@@ -3,6 +3,7 @@ package worker
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
@@ -106,6 +107,35 @@ func build(kind string, providers map[string]provider, hc *http.Client, s config
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
 	return adapt(c), nil
+}
+
+// configuredCapabilities builds the EDR, IdP and firewall clients the
+// configuration names (or the overrides) and finds what they can do.
+func configuredCapabilities(cfg *config.Config, hc *http.Client, edrOverride, idpOverride, fwOverride any) (capabilities, error) {
+	edr, err := build("worker: edr", edrProviders(), hc, cfg.Integrations.EDR, edrOverride)
+	if err != nil {
+		return capabilities{}, err
+	}
+	idp, err := build("worker: idp", idpProviders(), hc, cfg.Integrations.IDP, idpOverride)
+	if err != nil {
+		return capabilities{}, err
+	}
+	fw, err := build("worker: firewall", firewallProviders(cfg.Integrations.Firewall), hc, cfg.Integrations.Firewall.Service, fwOverride)
+	if err != nil {
+		return capabilities{}, err
+	}
+	return findCapabilities(fw, edr, idp), nil
+}
+
+// ContainmentPlan names the containment actions the configured providers
+// can carry out, as a worker on cfg would find them; building the clients
+// calls no vendor. `socflow playbook validate` checks playbooks against it.
+func ContainmentPlan(cfg *config.Config) (activities.ContainmentPlan, error) {
+	caps, err := configuredCapabilities(cfg, &http.Client{Timeout: 30 * time.Second}, nil, nil, nil)
+	if err != nil {
+		return activities.ContainmentPlan{}, err
+	}
+	return caps.plan(), nil
 }
 
 // capabilities are what the configured clients can do, the first client

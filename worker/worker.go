@@ -167,19 +167,10 @@ func New(o Options) (*Worker, error) {
 	wk := &Worker{}
 	wk.policy.Store(&cfg.Policy)
 
-	edr, err := build("worker: edr", edrProviders(), hc, cfg.Integrations.EDR, o.EDR)
+	caps, err := configuredCapabilities(cfg, hc, o.EDR, o.IDP, o.Firewall)
 	if err != nil {
 		return nil, err
 	}
-	idp, err := build("worker: idp", idpProviders(), hc, cfg.Integrations.IDP, o.IDP)
-	if err != nil {
-		return nil, err
-	}
-	fw, err := build("worker: firewall", firewallProviders(cfg.Integrations.Firewall), hc, cfg.Integrations.Firewall.Service, o.Firewall)
-	if err != nil {
-		return nil, err
-	}
-	caps := findCapabilities(fw, edr, idp)
 	contain := &caps.contain
 
 	store := o.Events

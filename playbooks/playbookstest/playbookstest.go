@@ -108,7 +108,8 @@ type Result struct {
 	Notifications []alert.NotifyKind `json:"notifications,omitempty"`
 	// Decisions are the decisions the incident took.
 	Decisions []alert.Decision `json:"decisions,omitempty"`
-	// Refused are the answers the incident refused, with why.
+	// Refused are the answers the incident refused ("escalate by bob at
+	// +2m: tier IR is the last tier"), each with the incident's reason.
 	Refused []string `json:"refused,omitempty"`
 	// Timeline is the incident's whole timeline, in order.
 	Timeline []alert.TimelineEvent `json:"timeline"`
@@ -174,7 +175,7 @@ func Run(o Options) (*Result, error) {
 				OnReject: func(err error) {
 					mu.Lock()
 					defer mu.Unlock()
-					refused = append(refused, fmt.Sprintf("%s by %s at +%s refused: %v", a.Verdict, a.By, alert.ShortDuration(a.After), err))
+					refused = append(refused, fmt.Sprintf("%s by %s at +%s: %v", a.Verdict, a.By, alert.ShortDuration(a.After), err))
 				},
 				OnComplete: func(any, error) {},
 			}, in)
