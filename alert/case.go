@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -27,6 +28,21 @@ type ContextPacket struct {
 	// Gaps name the sources that failed or timed out, so that a responder
 	// knows the packet is incomplete and why.
 	Gaps []Gap `json:"gaps,omitempty"`
+}
+
+// Clone is a deep copy of the packet: a playbook's View holds one, so that
+// nothing it changes reaches the incident's state. A packet is plain data,
+// so a JSON round trip copies all of it.
+func (p ContextPacket) Clone() ContextPacket {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return p // plain data always encodes; keep the shallow copy
+	}
+	var out ContextPacket
+	if json.Unmarshal(b, &out) != nil {
+		return p
+	}
+	return out
 }
 
 // Asset is an inventory (CMDB) record.

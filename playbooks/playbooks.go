@@ -10,13 +10,19 @@ import (
 	"github.com/socflow/socflow/alert"
 )
 
-// View is a read-only snapshot of the case a playbook works on.
+// View is a snapshot of the case a playbook works on: a deep copy, so that
+// a playbook changing it changes nothing in the incident.
 type View struct {
 	IncidentID string
 	Title      string
 	Score      alert.Score
 	// Categories are the alert categories present ("network", "malware").
 	Categories []string
+	// Rules are the detection rules of the alerts that joined, and
+	// Techniques the ATT&CK techniques they name ("T1021.002"), each
+	// distinct, in the order they arrived.
+	Rules      []string
+	Techniques []string
 	Context    alert.ContextPacket
 	Hosts      []string
 	Users      []string

@@ -380,6 +380,9 @@ type IncidentState struct {
 	// Rules are the distinct rules of the alerts that joined (at most
 	// MaxEntities), for the escalation triggers and playbooks.
 	Rules []string `json:"rules,omitempty"`
+	// Techniques are the distinct ATT&CK techniques the alerts that
+	// joined name (at most MaxEntities), for playbooks to branch on.
+	Techniques []string `json:"techniques,omitempty"`
 	// Omitted counts what the capped lists left out.
 	Omitted Omitted `json:"omitted,omitzero"`
 	// Correlated is set once a correlation rule's alert joined.

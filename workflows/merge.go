@@ -174,6 +174,9 @@ func (inc *incident) join(ctx workflow.Context, s IncidentAlertSignal, wfID stri
 		ca.Occurrences = max(s.Total, count)
 		inc.buf.upsertAlert(ca)
 		inc.st.Rules = appendCapped(inc.st.Rules, a.Rule, MaxEntities, nil)
+		for _, t := range a.Techniques {
+			inc.st.Techniques = appendCapped(inc.st.Techniques, t, MaxEntities, nil)
+		}
 	}
 	if inc.v.trust && !a.AutoContainTrusted {
 		inc.st.UntrustedAlerts++

@@ -42,3 +42,31 @@ func TestRunReportsRefusalsAndTheTimeline(t *testing.T) {
 		t.Error("a playbook without Run ran")
 	}
 }
+
+// TestViewIsADeepCopy: a playbook sees the alerts' rules and ATT&CK
+// techniques, and what it changes in its View (the context packet's asset
+// and intel hits included) does not reach the incident.
+func TestViewIsADeepCopy(t *testing.T) {
+	var first, second playbooks.View
+	pb := playbooks.Playbook{Name: "meddler", Run: func(ctx workflow.Context, c playbooks.Case) error {
+		first = c.View()
+		first.Context.Asset.Tier = 4
+		first.Context.IntelHits[0].Indicator = "changed"
+		first.Rules[0], first.Techniques[0] = "changed", "changed"
+		second = c.View()
+		return nil
+	}}
+	a := alert.Alert{Source: "defender", Rule: "Emotet", Title: "Emotet on ws-042", Category: "malware", Severity: alert.SeverityHigh,
+		Techniques: []string{"T1059.001", "T1105"}, Time: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		Entities: alert.Entities{Hosts: []alert.Host{{Name: "ws-042"}}}}
+	pkt := alert.ContextPacket{Asset: &alert.Asset{Name: "ws-042", Tier: 2}, IntelHits: []alert.IntelHit{{Indicator: "198.51.100.23"}}}
+	if _, err := playbookstest.Run(playbookstest.Options{Playbook: pb, Alert: a, Context: pkt}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(second.Techniques, ",") != "T1059.001,T1105" || strings.Join(second.Rules, ",") != "Emotet" {
+		t.Errorf("view rules %v techniques %v, want the alert's", second.Rules, second.Techniques)
+	}
+	if second.Context.Asset.Tier != 2 || second.Context.IntelHits[0].Indicator != "198.51.100.23" {
+		t.Errorf("the playbook's changes to its view reached the incident: asset %+v, hits %+v", second.Context.Asset, second.Context.IntelHits)
+	}
+}
