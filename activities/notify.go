@@ -22,6 +22,7 @@ const (
 	NotifyContainment = alert.NotifyContainment
 	NotifyClosed      = alert.NotifyClosed
 	NotifySLABreach   = alert.NotifySLABreach
+	NotifyMessage     = alert.NotifyMessage
 )
 
 // Notifier delivers incident cards to humans.

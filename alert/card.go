@@ -26,6 +26,9 @@ const (
 	// NotifySLABreach tells the tier an SLA deadline passed unmet
 	// (IncidentCard.Breach says which).
 	NotifySLABreach NotifyKind = "sla_breach"
+	// NotifyMessage is a playbook's own message to the tier
+	// (IncidentCard.Message).
+	NotifyMessage NotifyKind = "message"
 )
 
 // IncidentCard is what a responder sees: everything needed to decide
@@ -57,6 +60,8 @@ type IncidentCard struct {
 	TicketURL string `json:"ticket_url,omitempty"`
 	// Breach says which SLA deadline passed unmet (kind sla_breach).
 	Breach *SLABreach `json:"breach,omitempty"`
+	// Message is a playbook's message (kind message).
+	Message string `json:"message,omitempty"`
 }
 
 // SLABreach is an SLA deadline an incident missed: the SLA (SLAAcknowledge

@@ -4,7 +4,21 @@
 // A playbook runs inside an Incident workflow. It reads the case (alerts,
 // entities, score, context packet), proposes containment actions, asks for
 // a decision through the escalation ladder, and contains what was approved.
-// The Case it receives does the I/O; a playbook only decides.
+// The Case it receives does the I/O; a playbook only decides. Its steps:
+//
+//   - View: the case as it stands (a deep copy: score, entities, rules,
+//     ATT&CK techniques, context packet), to branch on;
+//   - Note: a line in the timeline;
+//   - Decide: propose actions and run the escalation ladder (T1, T2, IR,
+//     with their timeouts) until someone decides or the policy's default
+//     applies;
+//   - Contain: carry out the approved actions, verified, leased and undone
+//     as a saga when one fails;
+//   - Wait: a durable pause;
+//   - Notify: a message to the tier (Slack thread, console) and the
+//     ticket; Comment: the ticket only;
+//   - Run: one of the playbook's own activities, registered by the
+//     engineer's worker, whose result is kept.
 //
 // How to write one:
 //

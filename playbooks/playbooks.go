@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -52,6 +53,22 @@ type Case interface {
 	// Contain carries out the actions as a saga and returns each result.
 	// When one fails, the ones already done are undone in reverse order.
 	Contain(ctx workflow.Context, actions []alert.Action) ([]alert.ActionResult, error)
+	// Wait pauses the playbook for d on a durable timer (why is its
+	// summary in the Temporal UI): alerts and decisions keep arriving.
+	Wait(ctx workflow.Context, d time.Duration, why string) error
+	// Notify tells the tier the incident is with, where its messages go
+	// (the Slack thread, the console), and comments on its ticket.
+	Notify(ctx workflow.Context, message string) error
+	// Comment adds a comment to the incident's ticket; without a ticket
+	// it notes that in the timeline.
+	Comment(ctx workflow.Context, message string) error
+	// Run runs one of the playbook's own activities, registered in the
+	// engineer's worker under activity, with in, and decodes its result
+	// into out (nil: ignore it). It retries transient failures for up to
+	// five minutes and returns the last error; the result is kept (at
+	// most 64 KiB of JSON) so that a continued run returns it again
+	// without running the activity twice.
+	Run(ctx workflow.Context, activity string, in, out any) error
 }
 
 // Playbook is a named response procedure.

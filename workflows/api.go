@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -563,6 +564,15 @@ type PlaybookProgress struct {
 	Ladder *LadderState `json:"ladder,omitempty"`
 	// Saga is the Contain in progress.
 	Saga *SagaState `json:"saga,omitempty"`
+	// Wait is the Wait in progress.
+	Wait *WaitState `json:"wait,omitempty"`
+}
+
+// WaitState is a playbook's Wait in progress: a new run waits out the
+// same deadline.
+type WaitState struct {
+	Step  int       `json:"step"`
+	Until time.Time `json:"until"`
 }
 
 // Playbook step kinds, as recorded in PlaybookProgress.
@@ -570,15 +580,28 @@ const (
 	StepNote    = "note"
 	StepDecide  = "decide"
 	StepContain = "contain"
+	StepWait    = "wait"
+	StepNotify  = "notify"
+	StepComment = "comment"
+	StepRun     = "run"
 )
 
-// StepOutcome is one completed Decide or Contain.
+// MaxRunOutputBytes bounds what a playbook's own activity (Case.Run) may
+// return: the output is kept in the incident's progress, which travels
+// with every continue-as-new.
+const MaxRunOutputBytes = 64 << 10
+
+// StepOutcome is one completed step other than a note: what it returned,
+// so that a new run returns the same without acting again.
 type StepOutcome struct {
 	Step     int                  `json:"step"`
 	Kind     string               `json:"kind"`
 	Decision *alert.Decision      `json:"decision,omitempty"`
 	Approved []alert.Action       `json:"approved,omitempty"`
 	Results  []alert.ActionResult `json:"results,omitempty"`
+	// Output and Error are a Run's result, or its failure.
+	Output json.RawMessage `json:"output,omitempty"`
+	Error  string          `json:"error,omitempty"`
 }
 
 // LadderState is an escalation ladder in progress.

@@ -64,6 +64,9 @@ func (inc *incident) endStep(o StepOutcome) {
 	if p.Saga != nil && p.Saga.Step == o.Step {
 		p.Saga = nil
 	}
+	if p.Wait != nil && p.Wait.Step == o.Step {
+		p.Wait = nil
+	}
 }
 
 // decisionOutcome rebuilds a recorded Decide's outcome.

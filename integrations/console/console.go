@@ -108,6 +108,9 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 	if card.Breach != nil {
 		field("breached", "%s", card.Breach.String())
 	}
+	if card.Message != "" {
+		field("message", "%s", card.Message)
+	}
 
 	if u := card.Update; u != nil {
 		text := fmt.Sprintf("new since the last message: %d alert(s), %d occurrence(s)", u.NewAlerts, u.NewOccurrences)
@@ -217,6 +220,8 @@ func headingFor(kind alert.NotifyKind) string {
 		return "CLOSED"
 	case alert.NotifySLABreach:
 		return "SLA BREACHED"
+	case alert.NotifyMessage:
+		return "MESSAGE"
 	}
 	return strings.ToUpper(string(kind))
 }

@@ -193,6 +193,8 @@ func CommentFor(kind alert.NotifyKind, card alert.IncidentCard) string {
 		return ContainmentComment(card.Results)
 	case alert.NotifyClosed:
 		return ClosedComment(card)
+	case alert.NotifyMessage:
+		return "*Playbook:* " + escape(alert.OneLine(card.Message)) + "\n"
 	case alert.NotifySLABreach:
 		if card.Breach != nil {
 			return "*SLA breached:* " + escape(card.Breach.String()) + "; at " + escape(orDash(card.Tier)) + ", status " + escape(orDash(card.Status)) + ".\n"

@@ -109,11 +109,11 @@ type summary struct {
 }
 
 // viewFor decides whether a card still asks for a decision. Only an
-// escalation, an update or an SLA breach notice of an incident awaiting
-// a decision does; an
+// escalation, an update, an SLA breach notice or a playbook's message of
+// an incident awaiting a decision does; an
 // escalation card without a status is treated as awaiting one.
 func viewFor(kind alert.NotifyKind, card alert.IncidentCard) view {
-	if kind != alert.NotifyEscalation && kind != alert.NotifyUpdate && kind != alert.NotifySLABreach {
+	if kind != alert.NotifyEscalation && kind != alert.NotifyUpdate && kind != alert.NotifySLABreach && kind != alert.NotifyMessage {
 		return viewOutcome
 	}
 	if card.Status == alert.StatusAwaiting || (card.Status == "" && kind == alert.NotifyEscalation) {
@@ -397,6 +397,8 @@ func threadText(kind alert.NotifyKind, c alert.IncidentCard) string {
 		return alert.Truncate("*Containment*: "+esc(strings.ReplaceAll(c.Status, "_", " "))+"\n"+strings.Join(lines, "\n"), 3900)
 	case alert.NotifyClosed:
 		return ":lock: Closed: *" + esc(orDash(strings.ReplaceAll(c.Status, "_", " "))) + "*"
+	case alert.NotifyMessage:
+		return alert.Truncate(":speech_balloon: "+esc(alert.OneLine(c.Message)), 3900)
 	case alert.NotifySLABreach:
 		if c.Breach != nil {
 			return fmt.Sprintf(":alarm_clock: *SLA breached*: %s. Now at *%s*, %s.", esc(c.Breach.String()), esc(orDash(c.Tier)), esc(orDash(strings.ReplaceAll(c.Status, "_", " "))))

@@ -77,6 +77,10 @@ type Options struct {
 	// Timeout bounds the whole run in the test environment's skipped time
 	// (default a day: past every default tier, SLA and lease).
 	Timeout time.Duration
+	// Activities are the playbook's own activities (Case.Run), registered
+	// as a worker would: functions, or pointers to structs whose methods
+	// are activities.
+	Activities []any
 }
 
 // FollowUp is an alert that joins the incident at After.
@@ -108,6 +112,11 @@ type Result struct {
 	Notifications []alert.NotifyKind `json:"notifications,omitempty"`
 	// Decisions are the decisions the incident took.
 	Decisions []alert.Decision `json:"decisions,omitempty"`
+	// Messages are what the playbook told the tier (Case.Notify), and
+	// Comments what reached the ticket (every step's comment, the
+	// playbook's included), in order.
+	Messages []string `json:"messages,omitempty"`
+	Comments []string `json:"comments,omitempty"`
 	// Refused are the answers the incident refused ("escalate by bob at
 	// +2m: tier IR is the last tier"), each with the incident's reason.
 	Refused []string `json:"refused,omitempty"`
@@ -156,7 +165,17 @@ func Run(o Options) (*Result, error) {
 	env.RegisterActivity(&activities.Record{Sink: f})
 	env.RegisterActivity(&activities.Handoff{})
 	env.RegisterActivity(&activities.CaseFile{Store: f})
-	env.RegisterActivity(&activities.Ticket{Format: func(k activities.NotifyKind, c activities.IncidentCard) string { return string(k) }})
+	env.RegisterActivity(&activities.Ticket{Tracker: f, Format: func(k activities.NotifyKind, c activities.IncidentCard) string {
+		if k == activities.NotifyMessage {
+			return c.Message
+		}
+		return string(k) + ": " + c.Status
+	}})
+	for i, a := range o.Activities {
+		if err := register(env, a); err != nil {
+			return nil, fmt.Errorf("playbookstest: Options.Activities[%d]: %w", i, err)
+		}
+	}
 
 	first := signal(pol, o.Playbook.Name, o.Alert, o.Context, 1)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(workflows.SignalAlert, first) }, 0)
@@ -214,10 +233,25 @@ func Run(o Options) (*Result, error) {
 		Status: st.Status, Open: open, Tier: st.Tier, Score: first.Score, Proposed: st.Proposed, Executed: st.Results,
 		Decisions: st.Decisions, Refused: refused, Timeline: f.timelineAll(), Calls: f.callsAll(), Notifications: f.kindsAll(),
 	}
+	f.mu.Lock()
+	res.Messages, res.Comments = slices.Clone(f.messages), slices.Clone(f.comments)
+	f.mu.Unlock()
 	if !st.ClosedAt.IsZero() && !st.OpenedAt.IsZero() {
 		res.Took = st.ClosedAt.Sub(st.OpenedAt)
 	}
 	return res, nil
+}
+
+// register registers an activity, turning the SDK's panic on a value it
+// cannot register (a struct that is not a pointer) into an error.
+func register(env *testsuite.TestWorkflowEnvironment, a any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	env.RegisterActivity(a)
+	return nil
 }
 
 // signal is an alert run's first handoff of a, scored and routed by the
@@ -244,6 +278,8 @@ type fakes struct {
 	audits   []json.RawMessage
 	batches  map[string]bool
 	timeline map[int]alert.TimelineEvent
+	messages []string
+	comments []string
 }
 
 func newFakes(fail map[string]string, already []string) *fakes {
@@ -336,8 +372,30 @@ func (f *fakes) Notify(_ context.Context, kind alert.NotifyKind, card alert.Inci
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.kinds = append(f.kinds, kind)
+	if kind == alert.NotifyMessage {
+		f.messages = append(f.messages, card.Message)
+	}
 	return "msg-" + card.IncidentID, nil
 }
+
+// EnsureIssue implements activities.Tracker: every incident gets SOC-1.
+func (f *fakes) EnsureIssue(context.Context, alert.IncidentCard, string) (string, bool, error) {
+	return "SOC-1", true, nil
+}
+
+// Comment implements activities.Tracker.
+func (f *fakes) Comment(_ context.Context, _, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.comments = append(f.comments, text)
+	return nil
+}
+
+// MarkContained implements activities.Tracker.
+func (f *fakes) MarkContained(context.Context, string) error { return nil }
+
+// MarkClosed implements activities.Tracker.
+func (f *fakes) MarkClosed(context.Context, string) error { return nil }
 
 // Append implements activities.AuditSink.
 func (f *fakes) Append(_ context.Context, rec json.RawMessage) error {

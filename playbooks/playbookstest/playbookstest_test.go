@@ -1,10 +1,13 @@
 package playbookstest_test
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/alert"
@@ -68,5 +71,77 @@ func TestViewIsADeepCopy(t *testing.T) {
 	}
 	if second.Context.Asset.Tier != 2 || second.Context.IntelHits[0].Indicator != "198.51.100.23" {
 		t.Errorf("the playbook's changes to its view reached the incident: asset %+v, hits %+v", second.Context.Asset, second.Context.IntelHits)
+	}
+}
+
+// verdicts is a playbook's own activity, as an engineer's worker would
+// register it: a hash lookup that knows one bad hash and fails on an
+// empty one.
+type verdicts struct{}
+
+// LookupHash is the activity.
+func (verdicts) LookupHash(_ context.Context, hash string) (string, error) {
+	switch hash {
+	case "":
+		return "", temporal.NewNonRetryableApplicationError("no hash given", "BadRequest", nil)
+	case "44d88612fea8a8f36de82e1278abb02f":
+		return "malicious", nil
+	}
+	return "unknown", nil
+}
+
+// TestSteps: a playbook that waits, runs its own activity, tells the tier
+// and comments on the ticket before deciding; the failing call's error
+// reaches it, and everything is in the timeline.
+func TestSteps(t *testing.T) {
+	pb := playbooks.Playbook{Name: "hash-check", Run: func(ctx workflow.Context, c playbooks.Case) error {
+		if err := c.Wait(ctx, 10*time.Minute, "let the EDR's telemetry arrive"); err != nil {
+			return err
+		}
+		var verdict string
+		if err := c.Run(ctx, "LookupHash", "44d88612fea8a8f36de82e1278abb02f", &verdict); err != nil {
+			return err
+		}
+		if err := c.Run(ctx, "LookupHash", "", nil); err == nil {
+			c.Note(ctx, "an empty hash was looked up without error")
+		}
+		if verdict == "malicious" {
+			if err := c.Notify(ctx, "the dropped file is known malware"); err != nil {
+				return err
+			}
+			if err := c.Comment(ctx, "hash verdict: "+verdict); err != nil {
+				return err
+			}
+		}
+		return playbooks.Respond(ctx, c, []alert.Action{alert.NewAction(alert.ActionIsolateHost, "ws-042", "known malware")})
+	}}
+	a := alert.Alert{Source: "defender", Rule: "Dropper", Title: "Dropper on ws-042", Category: "malware", Severity: alert.SeverityHigh,
+		Time: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Entities: alert.Entities{Hosts: []alert.Host{{Name: "ws-042"}}}}
+	res, err := playbookstest.Run(playbookstest.Options{Playbook: pb, Alert: a, Activities: []any{&verdicts{}},
+		Answers: []playbookstest.Answer{{After: 15 * time.Minute, By: "alice", Verdict: alert.VerdictApprove}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != alert.StatusContained || strings.Join(res.Calls, ",") != "isolate ws-042" {
+		t.Fatalf("got %s", res)
+	}
+	if strings.Join(res.Messages, "|") != "the dropped file is known malware" || !slices.Contains(res.Comments, "hash verdict: malicious") {
+		t.Errorf("messages %q comments %q", res.Messages, res.Comments)
+	}
+	text := strings.Join(res.Lines(), "\n")
+	for _, want := range []string{"+1s       playbook playbook:hash-check waiting 10m: let the EDR's telemetry arrive",
+		"LookupHash failed: no hash given", "told T2: the dropped file is known malware"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "without error") {
+		t.Error("the failed call returned no error")
+	}
+	// The decision came after the wait: the wait held the playbook.
+	for _, e := range res.Timeline {
+		if e.Stage == alert.StageEscalate && strings.HasPrefix(e.Message, "asked ") && e.At.Before(a.Time.Add(10*time.Minute)) {
+			t.Errorf("asked for a decision at %s, before the 10m wait ended", e.At)
+		}
 	}
 }
