@@ -18,8 +18,10 @@ import (
 )
 
 // proposalCase is a playbooks.Case that records what the playbook proposes
-// and decides nothing, so nothing is contained.
+// and decides nothing, so nothing is contained. The steps it does not
+// implement (the embedded nil Case) panic if a playbook calls them.
 type proposalCase struct {
+	playbooks.Case
 	t        *testing.T
 	view     playbooks.View
 	proposed []alert.Action
