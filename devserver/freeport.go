@@ -2,14 +2,27 @@ package devserver
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 )
 
-// freePort asks the kernel for an unused TCP port on ip. The port is free
-// when this returns, not reserved: another process could take it before the
-// server binds, which is unlikely enough for a dev server, and the kernel
-// does not hand the same ephemeral port out again right away.
+// freePort finds an unused TCP port on ip for one of the server's
+// services. The port is free when this returns, not reserved, and the
+// server binds its services one after the other, the worker service
+// seconds later: a port from the kernel's ephemeral range (where :0
+// draws) can meanwhile become some outgoing connection's local port, and
+// the Temporal server does not survive a service it cannot bind (it
+// serves a nil listener and panics). So the port is drawn at random below
+// the ephemeral range (Linux's starts at 32768), where the kernel never
+// picks ports for connections, and probed; :0 is the fallback when
+// nothing there is free.
 func freePort(ip string) (int, error) {
+	for range 64 {
+		port := lowPortMin + rand.IntN(lowPortMax-lowPortMin)
+		if checkPortFree(ip, port) == nil {
+			return port, nil
+		}
+	}
 	l, err := net.Listen("tcp", hostPort(ip, 0))
 	if err != nil {
 		return 0, fmt.Errorf("find free port on %s: %w", ip, err)
@@ -20,6 +33,13 @@ func freePort(ip string) (int, error) {
 	}
 	return port, nil
 }
+
+// The range freePort draws from: above the registered services most hosts
+// run, below the kernel's ephemeral ports.
+const (
+	lowPortMin = 20000
+	lowPortMax = 32000
+)
 
 // checkPortFree reports whether ip:port can be bound right now.
 func checkPortFree(ip string, port int) error {
