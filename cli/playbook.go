@@ -28,7 +28,11 @@ type PlaybookListOptions struct {
 
 // PlaybookInfo is one playbook in `playbook list -o json`.
 type PlaybookInfo struct {
-	Name        string             `json:"name"`
+	Name string `json:"name"`
+	// Version is the latest, which new incidents start on; Versions are
+	// all the registered ones (running incidents keep theirs).
+	Version     int                `json:"version"`
+	Versions    []int              `json:"versions"`
 	Description string             `json:"description"`
 	Actions     []alert.ActionKind `json:"actions"`
 	// RoutedBy names the routing rules that send alerts to it ("default"
@@ -62,13 +66,13 @@ func runPlaybookList(opts *PlaybookListOptions) error {
 		return printJSON(opts.IO.Out, infos)
 	}
 	tw := table(opts.IO.Out)
-	fmt.Fprintln(tw, "PLAYBOOK\tACTIONS\tROUTED BY\tDESCRIPTION")
+	fmt.Fprintln(tw, "PLAYBOOK\tVERSION\tACTIONS\tROUTED BY\tDESCRIPTION")
 	for _, p := range infos {
 		acts := make([]string, len(p.Actions))
 		for i, a := range p.Actions {
 			acts[i] = string(a)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, dash(strings.Join(acts, ",")), dash(strings.Join(p.RoutedBy, ",")), p.Description)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", p.Name, p.Version, dash(strings.Join(acts, ",")), dash(strings.Join(p.RoutedBy, ",")), p.Description)
 	}
 	return tw.Flush()
 }
@@ -79,7 +83,8 @@ func playbookInfos(cfg *config.Config, reg *playbooks.Registry) []PlaybookInfo {
 	routes := routedBy(cfg)
 	var out []PlaybookInfo
 	for _, p := range reg.List() {
-		out = append(out, PlaybookInfo{Name: p.Name, Description: p.Description, Actions: append([]alert.ActionKind{}, p.Actions...),
+		out = append(out, PlaybookInfo{Name: p.Name, Version: p.Version, Versions: reg.Versions(p.Name), Description: p.Description,
+			Actions:  append([]alert.ActionKind{}, p.Actions...),
 			RoutedBy: append([]string{}, routes[p.Name]...)})
 	}
 	return out

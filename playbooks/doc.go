@@ -46,5 +46,9 @@
 //     playbook test NAME --alert FILE` runs the same from the command line.
 //
 // Changing what a running playbook does breaks replay of incidents already
-// in flight: guard such changes with workflow.GetVersion.
+// in flight. Register the changed playbook as a new Version beside the old
+// one: an incident keeps the version it started with (across
+// continue-as-new too) and new incidents take the latest; remove the old
+// version once no incident on it can be open. A change inside one version
+// needs workflow.GetVersion, as any workflow change does.
 package playbooks

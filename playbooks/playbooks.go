@@ -71,9 +71,14 @@ type Case interface {
 	Run(ctx workflow.Context, activity string, in, out any) error
 }
 
-// Playbook is a named response procedure.
+// Playbook is a named response procedure, in one of its versions.
 type Playbook struct {
-	Name        string
+	Name string
+	// Version numbers the playbook's versions (0 reads as 1). An incident
+	// keeps the version it started with: register a changed playbook as a
+	// new version beside the old one, and remove the old one once no
+	// incident that started on it can still be open.
+	Version     int
 	Description string
 	// Actions are the kinds of containment it may propose, for `socflow
 	// playbook validate` to check against the configured providers (an
@@ -82,39 +87,63 @@ type Playbook struct {
 	Run     func(ctx workflow.Context, c Case) error
 }
 
-// Registry maps playbook names to playbooks.
+// Registry holds the playbooks by name and version.
 type Registry struct {
-	byName map[string]Playbook
+	byName map[string]map[int]Playbook
 }
 
 // NewRegistry returns a registry holding the given playbooks.
 func NewRegistry(pbs ...Playbook) *Registry {
-	r := &Registry{byName: map[string]Playbook{}}
+	r := &Registry{byName: map[string]map[int]Playbook{}}
 	for _, p := range pbs {
 		r.Add(p)
 	}
 	return r
 }
 
-// Add registers a playbook, replacing one of the same name.
-func (r *Registry) Add(p Playbook) { r.byName[p.Name] = p }
+// Add registers a playbook version, replacing the same name and version.
+func (r *Registry) Add(p Playbook) {
+	p.Version = max(p.Version, 1)
+	if r.byName[p.Name] == nil {
+		r.byName[p.Name] = map[int]Playbook{}
+	}
+	r.byName[p.Name][p.Version] = p
+}
 
-// Get returns the named playbook.
+// Get returns the named playbook's latest version, which new incidents
+// start on.
 func (r *Registry) Get(name string) (Playbook, bool) {
-	p, ok := r.byName[name]
+	vs := r.Versions(name)
+	if len(vs) == 0 {
+		return Playbook{}, false
+	}
+	return r.byName[name][vs[len(vs)-1]], true
+}
+
+// GetVersion returns one version of the named playbook (0 reads as 1).
+func (r *Registry) GetVersion(name string, version int) (Playbook, bool) {
+	p, ok := r.byName[name][max(version, 1)]
 	return p, ok
 }
 
-// Has reports whether the named playbook exists.
-func (r *Registry) Has(name string) bool {
-	_, ok := r.byName[name]
-	return ok
+// Versions lists the named playbook's versions, oldest first.
+func (r *Registry) Versions(name string) []int {
+	vs := make([]int, 0, len(r.byName[name]))
+	for v := range r.byName[name] {
+		vs = append(vs, v)
+	}
+	sort.Ints(vs)
+	return vs
 }
 
-// List returns the playbooks sorted by name.
+// Has reports whether the named playbook exists.
+func (r *Registry) Has(name string) bool { return len(r.byName[name]) > 0 }
+
+// List returns the latest version of each playbook, sorted by name.
 func (r *Registry) List() []Playbook {
 	out := make([]Playbook, 0, len(r.byName))
-	for _, p := range r.byName {
+	for name := range r.byName {
+		p, _ := r.Get(name)
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -351,6 +351,10 @@ type IncidentState struct {
 	Score    alert.Score  `json:"score"`
 	Tier     string       `json:"tier"`
 	Playbook string       `json:"playbook"`
+	// PlaybookVersion is the version of the playbook the incident runs:
+	// the latest when it started, kept across continue-as-new so that a
+	// deploy with a new version leaves it on the one it began.
+	PlaybookVersion int `json:"playbook_version,omitempty"`
 	Route    policy.Route `json:"route"`
 	// Phase is where the run is: "responding" while the playbook runs,
 	// "settled" once it has finished (only then may it continue-as-new).

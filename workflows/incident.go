@@ -332,6 +332,13 @@ func (inc *incident) open(ctx workflow.Context) error {
 // case: its error is recorded and the incident escalates for a human.
 func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) error {
 	pb, ok := reg.Get(inc.st.Playbook)
+	if v := inc.st.PlaybookVersion; ok && v != 0 && v != pb.Version {
+		if pinned, found := reg.GetVersion(inc.st.Playbook, v); found {
+			pb = pinned
+		} else {
+			inc.note(ctx, alert.StagePlaybook, "socflow", fmt.Sprintf("playbook %s version %d is no longer registered; running version %d", pb.Name, v, pb.Version))
+		}
+	}
 	if !ok {
 		if inc.st.Progress == nil || inc.st.Progress.Steps == 0 && inc.st.Progress.Ladder == nil {
 			inc.note(ctx, alert.StageRoute, "socflow", fmt.Sprintf("playbook %q is not registered; using standard", inc.st.Playbook))
@@ -344,6 +351,7 @@ func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) 
 	if inc.engine >= 1 && inc.st.Progress == nil {
 		inc.st.Progress = &PlaybookProgress{}
 	}
+	inc.st.PlaybookVersion = pb.Version
 	err := pb.Run(ctx, inc)
 	if inc.rollingOver {
 		return errRollover

@@ -225,6 +225,10 @@ func (f *fakes) kinds() []activities.NotifyKind {
 	return out
 }
 
+// registryOverride gives a test its own playbooks (by test name), for the
+// harnesses it makes after setting it.
+var registryOverride = map[string]*playbooks.Registry{}
+
 // planOverride gives a test its own enrichment plan (by test name).
 var planOverride = map[string]activities.EnrichmentPlan{
 	"TestEnrichmentSourcesRunInParallelAndFailAlone": {Intel: true, Assets: true, Users: true, Related: true, Hosts: true,
@@ -382,7 +386,11 @@ func newHarnessFull(t *testing.T, pol *policy.Policy, intel activities.IntelInde
 	if intel == nil {
 		intel = h.f
 	}
-	workflows.New(playbooks.Builtin()).Register(h.env)
+	reg := playbooks.Builtin()
+	if r, ok := registryOverride[t.Name()]; ok {
+		reg = r
+	}
+	workflows.New(reg).Register(h.env)
 	h.pol.Store(pol)
 	containment := activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}}
 	if c, ok := containmentOverride[t.Name()]; ok {

@@ -1,0 +1,86 @@
+package workflows_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/socflow/socflow/activities"
+	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/workflows"
+)
+
+// versioned is version v of a playbook that waits a day, then notes which
+// version finished it.
+func versioned(v int) playbooks.Playbook {
+	return playbooks.Playbook{Name: "versioned", Version: v, Run: func(ctx workflow.Context, c playbooks.Case) error {
+		if err := c.Wait(ctx, 24*time.Hour, "a day of telemetry"); err != nil {
+			return err
+		}
+		c.Note(ctx, fmt.Sprintf("version %d finished", v))
+		return nil
+	}}
+}
+
+// TestPlaybookVersionAndWaitSurviveContinueAsNew: an incident whose
+// playbook waits a day continues as new in the middle of the wait (a storm
+// of signals); the new run, on a worker that also has version 2, waits out
+// the same deadline, without a second "waiting" line, and finishes on
+// version 1, the one it started.
+func TestPlaybookVersionAndWaitSurviveContinueAsNew(t *testing.T) {
+	pol := testPolicy(t, nil)
+	limits := activities.Limits{Signals: 20, Events: 1 << 30}
+	cases := &memCases{}
+	registryOverride[t.Name()] = playbooks.NewRegistry(versioned(1))
+	defer delete(registryOverride, t.Name())
+
+	h := newHarnessFull(t, pol, nil, nil, limits, cases)
+	a := networkAlert("dc01", "203.0.113.7")
+	first := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/v/run", 1, 1)
+	first.Route.Playbook = "versioned"
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, first) }, 0)
+	for i := 2; i <= 30; i++ {
+		sig := first
+		sig.Seq, sig.Alert, sig.Context, sig.First, sig.Total = i, nil, nil, false, i
+		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, time.Hour+time.Duration(i)*time.Second)
+	}
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: first.Route.Key})
+	in := continuedInput[workflows.IncidentInput](t, h.env.GetWorkflowError())
+	if in == nil || in.Resume == nil {
+		t.Fatalf("the run did not continue as new: %v", h.env.GetWorkflowError())
+	}
+	if p := in.Resume.Progress; in.Resume.PlaybookVersion != 1 || p == nil || p.Wait == nil {
+		t.Fatalf("carried playbook version %d, progress %+v; want version 1 mid-wait", in.Resume.PlaybookVersion, p)
+	}
+	until := in.Resume.Progress.Wait.Until
+
+	registryOverride[t.Name()] = playbooks.NewRegistry(versioned(1), versioned(2))
+	h2 := newHarnessFull(t, pol, nil, nil, limits, cases)
+	h2.env.ExecuteWorkflow(workflows.IncidentType, *in)
+	if err := h2.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	var finished time.Time
+	cases.mu.Lock()
+	for _, e := range cases.timeline {
+		if e.Stage == alert.StagePlaybook {
+			lines = append(lines, e.Message)
+			if strings.HasSuffix(e.Message, "finished") {
+				finished = e.At
+			}
+		}
+	}
+	cases.mu.Unlock()
+	text := strings.Join(lines, "\n")
+	if strings.Count(text, "waiting 24h") != 1 || !strings.Contains(text, "version 1 finished") || strings.Contains(text, "version 2") {
+		t.Errorf("playbook lines:\n%s\nwant one wait, finished by version 1", text)
+	}
+	if finished.Before(until) {
+		t.Errorf("finished at %v, before the carried deadline %v", finished, until)
+	}
+}
