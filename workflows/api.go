@@ -344,18 +344,18 @@ type Metrics struct {
 // IncidentState is the whole case: the status query's answer, the audit
 // record, and what continue-as-new carries.
 type IncidentState struct {
-	ID       string       `json:"id"`
-	Key      string       `json:"key"`
-	Title    string       `json:"title"`
-	Status   string       `json:"status"`
-	Score    alert.Score  `json:"score"`
-	Tier     string       `json:"tier"`
-	Playbook string       `json:"playbook"`
+	ID       string      `json:"id"`
+	Key      string      `json:"key"`
+	Title    string      `json:"title"`
+	Status   string      `json:"status"`
+	Score    alert.Score `json:"score"`
+	Tier     string      `json:"tier"`
+	Playbook string      `json:"playbook"`
 	// PlaybookVersion is the version of the playbook the incident runs:
 	// the latest when it started, kept across continue-as-new so that a
 	// deploy with a new version leaves it on the one it began.
-	PlaybookVersion int `json:"playbook_version,omitempty"`
-	Route    policy.Route `json:"route"`
+	PlaybookVersion int          `json:"playbook_version,omitempty"`
+	Route           policy.Route `json:"route"`
 	// Phase is where the run is: "responding" while the playbook runs,
 	// "settled" once it has finished (only then may it continue-as-new).
 	Phase string   `json:"phase"`
