@@ -31,10 +31,12 @@ type ConfigCheckOptions struct {
 	IO IOStreams
 	// Config loads the configuration.
 	Config func() (*config.Config, error)
+	// Playbooks are the playbooks the routing may name.
+	Playbooks *playbooks.Registry
 }
 
 func newCmdConfigCheck(f *Factory, runF func(context.Context, *ConfigCheckOptions) error) *cobra.Command {
-	opts := &ConfigCheckOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }}
+	opts := &ConfigCheckOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }, Playbooks: f.playbooks()}
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Validate socflow.yaml and print what socflow understood from it",
@@ -58,7 +60,7 @@ func runConfigCheck(opts *ConfigCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	reg := playbooks.Builtin()
+	reg := opts.Playbooks
 	if err := cfg.ValidatePlaybooks(reg.Has); err != nil {
 		return err
 	}

@@ -174,7 +174,7 @@ func runDev(ctx context.Context, f *Factory, opts *DevOptions) error {
 		return err
 	}
 	defer store.Close()
-	wo := worker.Options{Config: cfg, Client: c, Logger: log, Console: f.Out, Events: store}
+	wo := worker.Options{Config: cfg, Client: c, Logger: log, Console: f.Out, Events: store, Playbooks: f.Playbooks, Activities: f.Activities}
 	fakes, err := startDevFakes(cfg, opts.EDR, devPendingFor)
 	defer fakes.close()
 	if err != nil {

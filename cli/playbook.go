@@ -41,7 +41,7 @@ type PlaybookInfo struct {
 }
 
 func newCmdPlaybookList(f *Factory, runF func(context.Context, *PlaybookListOptions) error) *cobra.Command {
-	opts := &PlaybookListOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }, Playbooks: playbooks.Builtin()}
+	opts := &PlaybookListOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }, Playbooks: f.playbooks()}
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List the playbooks: name, the actions they may propose, the routing rules that use them",

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"context"
+	"strings"
 	"testing"
+
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/playbooks"
 )
 
 // TestPlaybookGolden: the list with the rules routing to each playbook;
@@ -39,5 +44,36 @@ func TestPlaybookGolden(t *testing.T) {
 			}
 			runGolden(t, "playbook", f, out, errOut, c.goldenCase)
 		})
+	}
+}
+
+// scanner is an extension's own activity.
+type scanner struct{}
+
+// Sandbox is the activity: every file is malicious.
+func (scanner) Sandbox(_ context.Context, file string) (string, error) { return "malicious: " + file, nil }
+
+// TestExtensionsReachThePlaybookCommands: a binary's own playbook, and the
+// activity it runs, are listed, validated and tested like the built-in
+// ones.
+func TestExtensionsReachThePlaybookCommands(t *testing.T) {
+	pb := playbooks.Playbook{Name: "sandbox-first", Version: 2, Description: "detonate, then decide", Actions: []alert.ActionKind{alert.ActionIsolateHost},
+		Run: func(ctx workflow.Context, c playbooks.Case) error {
+			var verdict string
+			if err := c.Run(ctx, "Sandbox", "invoice.pdf", &verdict); err != nil {
+				return err
+			}
+			c.Note(ctx, "sandbox says "+verdict)
+			return nil
+		}}
+	f, out, errOut := testFactory(nil)
+	Extensions{Playbooks: []playbooks.Playbook{pb}, Activities: []any{&scanner{}}}.apply(f)
+	if code := Run(f, []string{"playbook", "list"}); code != 0 || !strings.Contains(out.String(), "sandbox-first       2        isolate_host") {
+		t.Fatalf("list: exit %d\n%s%s", code, out, errOut)
+	}
+	out.Reset()
+	if code := Run(f, []string{"playbook", "test", "sandbox-first", "--alert", "testdata/alerts/one.json"}); code != 0 ||
+		!strings.Contains(out.String(), "sandbox says malicious: invoice.pdf") {
+		t.Fatalf("test: exit %d\n%s%s", code, out, errOut)
 	}
 }

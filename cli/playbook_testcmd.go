@@ -33,10 +33,12 @@ type PlaybookTestOptions struct {
 	IO        IOStreams
 	Config    func() (*config.Config, error)
 	Playbooks *playbooks.Registry
+	// Activities are the playbooks' own activities, for their Run steps.
+	Activities []any
 }
 
 func newCmdPlaybookTest(f *Factory, runF func(context.Context, *PlaybookTestOptions) error) *cobra.Command {
-	opts := &PlaybookTestOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }, Playbooks: playbooks.Builtin()}
+	opts := &PlaybookTestOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }, Playbooks: f.playbooks(), Activities: f.Activities}
 	cmd := &cobra.Command{
 		Use:   "test NAME --alert FILE [--answers FILE] [--context FILE]",
 		Short: "Run a playbook on an alert in Temporal's test environment and print its timeline (no server needed)",
@@ -89,7 +91,7 @@ func runPlaybookTest(opts *PlaybookTestOptions) error {
 	if err != nil {
 		return err
 	}
-	run := playbookstest.Options{Playbook: pb, Alert: *a, Policy: &cfg.Policy}
+	run := playbookstest.Options{Playbook: pb, Alert: *a, Policy: &cfg.Policy, Activities: opts.Activities}
 	if opts.AnswersFile != "" {
 		if run.Answers, err = readAnswers(opts.AnswersFile); err != nil {
 			return err

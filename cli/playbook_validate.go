@@ -27,7 +27,7 @@ type PlaybookValidateOptions struct {
 }
 
 func newCmdPlaybookValidate(f *Factory, runF func(context.Context, *PlaybookValidateOptions) error) *cobra.Command {
-	opts := &PlaybookValidateOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }, Playbooks: playbooks.Builtin(), Plan: f.ContainmentPlan}
+	opts := &PlaybookValidateOptions{Config: func() (*config.Config, error) { return f.loadConfig("") }, Playbooks: f.playbooks(), Plan: f.ContainmentPlan}
 	if opts.Plan == nil {
 		opts.Plan = worker.ContainmentPlan
 	}

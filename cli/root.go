@@ -21,6 +21,7 @@ import (
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/config"
+	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/worker"
 )
 
@@ -76,6 +77,12 @@ type Factory struct {
 	// Figures opens the store `socflow report` reads; nil opens the
 	// configured event store read-only.
 	Figures OpenFigures
+	// Playbooks are the playbooks the worker runs and the playbook
+	// commands know (nil: the built-in ones), and Activities their own
+	// activities: what a binary built on socflow adds (see Extensions).
+	Playbooks  *playbooks.Registry
+	Activities []any
+
 	// ContainmentPlan says what the configured providers can carry out,
 	// for `playbook validate`; nil builds them as a worker would.
 	ContainmentPlan func(*config.Config) (activities.ContainmentPlan, error)
@@ -96,9 +103,43 @@ type GlobalOptions struct {
 func (g *GlobalOptions) JSON() bool { return g.Output == "json" }
 
 // Main runs the command line and returns the process exit code.
-func Main(dev DevServerStarter) int {
+func Main(dev DevServerStarter) int { return MainWith(dev, Extensions{}) }
+
+// Extensions are what a binary built on socflow adds to it: its own
+// playbooks (beside the built-in ones, or in place of a built-in of the
+// same name and version) and their activities. Every command sees them:
+// dev and worker run them, playbook list, validate and test know them.
+type Extensions struct {
+	Playbooks  []playbooks.Playbook
+	Activities []any
+}
+
+// MainWith runs the CLI with ext, for a binary of one's own:
+//
+//	func main() { os.Exit(socflowcmd.Main(cli.Extensions{Playbooks: []playbooks.Playbook{ransomware}})) }
+func MainWith(dev DevServerStarter, ext Extensions) int {
 	f := &Factory{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, LookupEnv: os.LookupEnv, DevServer: dev}
+	ext.apply(f)
 	return Run(f, os.Args[1:])
+}
+
+// apply puts the extensions in the factory every command reads.
+func (ext Extensions) apply(f *Factory) {
+	if len(ext.Playbooks) > 0 {
+		f.Playbooks = playbooks.Builtin()
+		for _, p := range ext.Playbooks {
+			f.Playbooks.Add(p)
+		}
+	}
+	f.Activities = append(f.Activities, ext.Activities...)
+}
+
+// playbooks is the factory's registry: the extensions', else the built-in.
+func (f *Factory) playbooks() *playbooks.Registry {
+	if f.Playbooks != nil {
+		return f.Playbooks
+	}
+	return playbooks.Builtin()
 }
 
 // Run executes args and maps the outcome to an exit code.

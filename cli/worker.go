@@ -55,6 +55,7 @@ func runWorker(ctx context.Context, f *Factory, opts *WorkerOptions) error {
 	log := f.logger()
 	wk, err := worker.New(worker.Options{
 		Config: cfg, Client: c, Logger: log, Console: f.Out, MaxConcurrentActivities: opts.MaxConcurrentActivities,
+		Playbooks: f.Playbooks, Activities: f.Activities,
 	})
 	if err != nil {
 		return err

@@ -131,8 +131,11 @@ type Options struct {
 	// HTTPClient is shared by every integration; nil builds one with a
 	// 30-second timeout.
 	HTTPClient *http.Client
-	// Playbooks replaces the built-in registry.
-	Playbooks *playbooks.Registry
+	// Playbooks replaces the built-in registry, and Activities are the
+	// playbooks' own activities (playbooks.Case.Run): functions, or
+	// pointers to structs whose methods are activities.
+	Playbooks  *playbooks.Registry
+	Activities []any
 	// MaxConcurrentActivities bounds activity executions (0: SDK default).
 	MaxConcurrentActivities int
 	// Events is the event store to enrich from; nil opens the configured
@@ -259,6 +262,9 @@ func New(o Options) (*Worker, error) {
 	wk.w.RegisterActivity(&activities.Record{Sink: sink})
 	wk.w.RegisterActivity(&activities.CaseFile{Store: caseWriter{store}})
 	wk.w.RegisterActivity(ticket)
+	for _, a := range o.Activities {
+		wk.w.RegisterActivity(a)
+	}
 	return wk, nil
 }
 

@@ -1,29 +1,15 @@
 // Command socflow is the alert-to-containment runner: see `socflow --help`.
+// A binary with playbooks of its own is the same main with extensions
+// (package socflowcmd).
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/socflow/socflow/cli"
-	"github.com/socflow/socflow/devserver"
+	"github.com/socflow/socflow/socflowcmd"
 )
 
 func main() {
-	os.Exit(cli.Main(startDevServer))
-}
-
-// startDevServer adapts the embedded Temporal server to the CLI, which does
-// not import it so that its tests stay small.
-func startDevServer(ctx context.Context, o cli.DevServerOptions) (cli.DevServer, error) {
-	return devserver.Start(ctx, devserver.Options{
-		DBFile:           o.DBFile,
-		IP:               o.IP,
-		Port:             o.Port,
-		UIPort:           o.UIPort,
-		Namespace:        o.Namespace,
-		SearchAttributes: o.SearchAttributes,
-		Logger:           o.Logger,
-		CodecEndpoint:    o.CodecEndpoint,
-	})
+	os.Exit(socflowcmd.Main(cli.Extensions{}))
 }
