@@ -51,7 +51,9 @@ func TestPlaybookGolden(t *testing.T) {
 type scanner struct{}
 
 // Sandbox is the activity: every file is malicious.
-func (scanner) Sandbox(_ context.Context, file string) (string, error) { return "malicious: " + file, nil }
+func (scanner) Sandbox(_ context.Context, file string) (string, error) {
+	return "malicious: " + file, nil
+}
 
 // TestExtensionsReachThePlaybookCommands: a binary's own playbook, and the
 // activity it runs, are listed, validated and tested like the built-in
