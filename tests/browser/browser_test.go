@@ -173,6 +173,12 @@ func TestIncidentView(t *testing.T) {
 	if !strings.HasPrefix(list[0], "host:dc01 P1") || !strings.HasPrefix(list[2], "host:prn-01 P4") {
 		t.Errorf("list %v: want dc01 (P1) first and the printer (P4) last", list)
 	}
+	// Its SLA column, from the incident's memo: a P1 opened moments ago
+	// has its 15 minutes to be acknowledged.
+	sla, err := get(ctx, chromedp.Evaluate[string](`(r => r.cells[r.cells.length-1].innerText.trim())(document.querySelector('#incidents tr.incident[data-key="host:dc01"]'))`))
+	if err != nil || sla != "on time" {
+		t.Errorf("dc01's SLA column reads %q (%v), want on time", sla, err)
+	}
 
 	// A filter narrows it: the form's priority, then Filter.
 	run(t, ctx, "filter by P1",
