@@ -73,11 +73,7 @@ func runConfigCheck(opts *ConfigCheckOptions) error {
 
 func renderConfig(w io.Writer, cfg *config.Config, reg *playbooks.Registry, now time.Time) {
 	p := &cfg.Policy
-	src := cfg.Path
-	if src == "" {
-		src = "built-in defaults"
-	}
-	fmt.Fprintf(w, "%s: OK\n", src)
+	fmt.Fprintf(w, "%s: OK\n", orBuiltin(cfg.Path))
 	fmt.Fprintf(w, "temporal %s namespace %s · api %s (token %s) · data %s\n",
 		cfg.Temporal.Address, cfg.Temporal.Namespace, cfg.Server.Addr, setOrNot(cfg.Server.Token.IsSet()), cfg.DataDir)
 	if cc := cfg.Codec; cc.Enabled() {

@@ -98,19 +98,18 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// slaState is an incident's SLA state as of now, from its memo: a run that
-// ended otherwise than by closing (terminated, timed out) is judged as of
-// its end, since nobody can meet a deadline in it any more.
-func slaState(m workflows.SLAMemo, sum Summary, now time.Time) string {
-	closed := time.Time{}
-	if !sum.Running && sum.Status != "terminated" && sum.Status != "timed_out" && sum.Status != "failed" && sum.Status != "canceled" {
-		closed = sum.ClosedAt
+// slaState is an incident's SLA state as of now, from its memo. Only a
+// run that completed closed the incident; one that ended otherwise
+// (terminated, timed out, continued as new) is judged as of its end, since
+// no deadline can be met in it any more.
+func slaState(m workflows.SLAMemo, sum Summary, completed bool, now time.Time) string {
+	ms := m.Milestones
+	if completed {
+		ms.Closed = sum.ClosedAt
 	}
 	if !sum.Running && !sum.ClosedAt.IsZero() {
 		now = sum.ClosedAt
 	}
-	ms := m.Milestones
-	ms.Closed = closed
 	return ms.ForStatus(sum.Status).SLAState(now, m.DueSoon)
 }
 
@@ -308,6 +307,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 	if limit <= 0 {
 		limit = 50
 	}
+	now := s.now() // one clock for every row
 	var out []Summary
 	var token []byte
 	for len(out) < limit {
@@ -350,7 +350,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]Summary, error) {
 			if p := memo[workflows.MemoSLA]; p != nil {
 				var m workflows.SLAMemo
 				if s.converter().FromPayload(p, &m) == nil {
-					sum.SLA = slaState(m, sum, s.now())
+					sum.SLA = slaState(m, sum, e.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, now)
 				}
 			}
 			out = append(out, sum)

@@ -104,12 +104,17 @@ func (inc *incident) upsertMemo(ctx workflow.Context) {
 
 // currentDetails is what the Temporal UI shows of the incident now.
 func (inc *incident) currentDetails(ctx workflow.Context) string {
-	c := activities.IncidentCard{Status: inc.st.Status, Tier: inc.st.Tier, Score: inc.st.Score,
+	c := activities.IncidentCard{Status: inc.st.Status, Tier: inc.st.Tier, Channel: inc.channel(inc.st.Tier), Score: inc.st.Score,
 		Alerts: inc.alertCount(), Occurrences: inc.st.Occurrences, Drill: inc.st.Drill}
-	if t := inc.pol.Tier(inc.st.Tier); t != nil {
-		c.Channel = t.Channel
-	}
 	return alert.CurrentDetails(c, inc.st.Milestones.ForStatus(inc.st.Status), workflow.Now(ctx))
+}
+
+// channel is where the policy's tier gets its messages ("" for none).
+func (inc *incident) channel(tier string) string {
+	if t := inc.pol.Tier(tier); t != nil {
+		return t.Channel
+	}
+	return ""
 }
 
 // slaMemo is the memo's SLA field (MemoSLA).
@@ -139,10 +144,7 @@ func (inc *incident) firstRule() string {
 // card renders the incident for a notifier: what it needs, never the
 // whole state.
 func (inc *incident) card() activities.IncidentCard {
-	ch := ""
-	if t := inc.pol.Tier(inc.st.Tier); t != nil {
-		ch = t.Channel
-	}
+	ch := inc.channel(inc.st.Tier)
 	return activities.IncidentCard{
 		IncidentID:  inc.st.ID,
 		Title:       inc.st.Title,

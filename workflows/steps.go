@@ -70,10 +70,7 @@ func (inc *incident) Notify(ctx workflow.Context, message string) error {
 	inc.notifyWith(ctx, activities.NotifyMessage, func(c *activities.IncidentCard) {
 		c.Message = message
 		if c.Tier == "" {
-			c.Tier = tier
-			if t := inc.pol.Tier(tier); t != nil {
-				c.Channel = t.Channel
-			}
+			c.Tier, c.Channel = tier, inc.channel(tier)
 		}
 	})
 	inc.endStep(StepOutcome{Step: pos, Kind: StepNotify})
