@@ -23,6 +23,7 @@ const (
 	NotifyClosed      = alert.NotifyClosed
 	NotifySLABreach   = alert.NotifySLABreach
 	NotifyMessage     = alert.NotifyMessage
+	NotifyQuestion    = alert.NotifyQuestion
 )
 
 // Notifier delivers incident cards to humans.

@@ -1,6 +1,9 @@
 package alert
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // The cards notifiers render (Slack, Jira, the console) and the incident
 // statuses they show. They live here, with the records that flow, so that
@@ -29,6 +32,9 @@ const (
 	// NotifyMessage is a playbook's own message to the tier
 	// (IncidentCard.Message).
 	NotifyMessage NotifyKind = "message"
+	// NotifyQuestion asks the tier a playbook's question
+	// (IncidentCard.Question), with its options as buttons.
+	NotifyQuestion NotifyKind = "question"
 )
 
 // IncidentCard is what a responder sees: everything needed to decide
@@ -62,6 +68,8 @@ type IncidentCard struct {
 	Breach *SLABreach `json:"breach,omitempty"`
 	// Message is a playbook's message (kind message).
 	Message string `json:"message,omitempty"`
+	// Question is a playbook's question (kind question).
+	Question *Question `json:"question,omitempty"`
 }
 
 // SLABreach is an SLA deadline an incident missed: the SLA (SLAAcknowledge
@@ -120,4 +128,48 @@ func (b SLABreach) String() string {
 		p = "incident"
 	}
 	return p + " not " + what + " by " + b.Due.UTC().Format(time.RFC3339) + " (" + b.SLA + " SLA)"
+}
+
+// Question is a playbook's question to a tier (kind question): a durable
+// step answered from Slack, the web view or the CLI.
+type Question struct {
+	// ID names the question within its incident ("isolate-now", "q1"):
+	// answers name it.
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	// Options are the answers offered; empty takes any text.
+	Options []string `json:"options,omitempty"`
+	Tier    string   `json:"tier"`
+	// Deadline is when Default becomes the answer.
+	Deadline time.Time `json:"deadline"`
+	Default  string    `json:"default,omitempty"`
+	AskedAt  time.Time `json:"asked_at"`
+	// Answer is set once answered (or timed out).
+	Answer *QuestionAnswer `json:"answer,omitempty"`
+}
+
+// QuestionAnswer is the answer a question got: who gave it, through
+// which channel, or that time ran out and the default applied.
+type QuestionAnswer struct {
+	Value    string    `json:"value"`
+	By       string    `json:"by,omitempty"`
+	Via      string    `json:"via,omitempty"`
+	At       time.Time `json:"at"`
+	TimedOut bool      `json:"timed_out,omitempty"`
+}
+
+// Accepts reports whether value is one of the question's options
+// (matched without regard to case; any non-empty text when it has none),
+// and returns the option as the question spelled it.
+func (q *Question) Accepts(value string) (string, bool) {
+	value = strings.TrimSpace(value)
+	if len(q.Options) == 0 {
+		return value, value != ""
+	}
+	for _, o := range q.Options {
+		if strings.EqualFold(o, value) {
+			return o, true
+		}
+	}
+	return "", false
 }

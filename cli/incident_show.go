@@ -139,6 +139,24 @@ func renderIncident(w io.Writer, st *workflows.IncidentState, alerts *incidents.
 			fmt.Fprintln(w)
 		}
 	}
+	if len(st.Questions) > 0 {
+		heading(w, "Questions")
+		for _, q := range st.Questions {
+			opts := "any text"
+			if len(q.Options) > 0 {
+				opts = strings.Join(q.Options, " / ")
+			}
+			fmt.Fprintf(w, "  %s  %s  to %s: %s [%s]\n", ts(q.AskedAt), q.ID, q.Tier, q.Text, opts)
+			switch a := q.Answer; {
+			case a == nil:
+				fmt.Fprintf(w, "      open until %s (then %s): socflow incident answer %s %s ANSWER\n", ts(q.Deadline), dash(q.Default), workflows.IncidentKey(st.ID), q.ID)
+			case a.TimedOut:
+				fmt.Fprintf(w, "      %s  nobody answered: default %s\n", ts(a.At), dash(a.Value))
+			default:
+				fmt.Fprintf(w, "      %s  %s by %s via %s\n", ts(a.At), a.Value, a.By, a.Via)
+			}
+		}
+	}
 	if da := st.DefaultAction; da != nil {
 		heading(w, "Timeout default")
 		verb := "applied"

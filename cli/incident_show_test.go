@@ -23,19 +23,28 @@ func TestIncidentShowGolden(t *testing.T) {
 	}
 	for _, c := range []struct {
 		goldenCase
-		// results, when set, replace the fixture's.
-		results []alert.ActionResult
+		// results, when set, replace the fixture's; questions are added.
+		results   []alert.ActionResult
+		questions []alert.Question
 	}{
 		{goldenCase: goldenCase{name: "text", args: []string{"incident", "show", "host:dc01"}}},
 		{goldenCase: goldenCase{name: "json", args: []string{"incident", "show", "incident/host:dc01", "-o", "json"}}},
 		{goldenCase: goldenCase{name: "not-found", args: []string{"incident", "show", "host:nope"}, code: ExitNotFound}},
 		{goldenCase: goldenCase{name: "leases", args: []string{"incident", "show", "host:dc01"}}, results: leases},
+		{goldenCase: goldenCase{name: "questions", args: []string{"incident", "show", "host:dc01"}}, questions: []alert.Question{
+			{ID: "isolate-now", Text: "Isolate dc01 before the backup window?", Options: []string{"yes", "no"}, Tier: "T2", AskedAt: at(3 * time.Minute), Deadline: at(33 * time.Minute), Default: "no"},
+			{ID: "q1", Text: "Who owns dc01?", Tier: "T1", AskedAt: at(time.Minute), Deadline: at(16 * time.Minute),
+				Answer: &alert.QuestionAnswer{Value: "infra team", By: "bob", Via: "slack", At: at(2 * time.Minute)}},
+			{ID: "q2", Text: "Page the owner?", Options: []string{"yes", "no"}, Tier: "T1", AskedAt: at(time.Minute), Deadline: at(16 * time.Minute),
+				Answer: &alert.QuestionAnswer{Value: "no", At: at(16 * time.Minute), TimedOut: true}},
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fi := dc01()
 			if c.results != nil {
 				fi.state.Results = c.results
 			}
+			fi.state.Questions = c.questions
 			f, out, errOut := testFactory(nil)
 			f.Incidents = fi.open
 			runGolden(t, "incident-show", f, out, errOut, c.goldenCase)

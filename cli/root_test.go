@@ -30,7 +30,7 @@ func TestUnknownCommand(t *testing.T) {
 		{name: "unknown flag", args: []string{"incident", "list", "--nope"}, errOut: []string{"unknown flag: --nope"}},
 		{name: "unknown flag of a group", args: []string{"incident", "--nope"}, errOut: []string{"unknown flag: --nope"}},
 		{name: "unknown shorthand flag", args: []string{"config", "check", "-z"}, errOut: []string{"unknown shorthand flag: 'z'"}},
-		{name: "bare group", args: []string{"incident"}, errOut: []string{`"socflow incident" needs a subcommand: decide, list, show, timeline`}},
+		{name: "bare group", args: []string{"incident"}, errOut: []string{`"socflow incident" needs a subcommand: answer, decide, list, show, timeline`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

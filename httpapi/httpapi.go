@@ -45,6 +45,7 @@ type Incidents interface {
 	Alerts(ctx context.Context, key string, p incidents.Page) (*incidents.AlertsPage, error)
 	AlertIDs(ctx context.Context, key, fingerprint string, p incidents.Page) (*incidents.AlertIDsPage, error)
 	Decide(ctx context.Context, key string, in workflows.DecideInput) (*workflows.DecideResult, error)
+	Answer(ctx context.Context, key string, in workflows.AnswerInput) (*workflows.AnswerResult, error)
 }
 
 // EventSink stores telemetry (events.SQLStore).
@@ -182,6 +183,7 @@ func (s *server) routes() []route {
 		{"GET /v1/incidents/{key}/alerts", auth.RoleViewer, s.getAlerts},
 		{"GET /v1/incidents/{key}/alerts/{fingerprint}/ids", auth.RoleViewer, s.getAlertIDs},
 		{"POST /v1/incidents/{key}/decision", auth.RoleResponder, s.postDecision},
+		{"POST /v1/incidents/{key}/answer", auth.RoleResponder, s.postAnswer},
 		{"GET /v1/whoami", anyRole, s.whoami},
 		{"POST /v1/tokens", auth.RoleAdmin, s.createToken},
 		{"GET /v1/tokens", auth.RoleAdmin, s.listTokens},
@@ -619,6 +621,28 @@ func (s *server) postDecision(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
+func (s *server) postAnswer(w http.ResponseWriter, r *http.Request) {
+	if err := incidents.CheckKey(r.PathValue("key")); err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	var req AnswerRequest
+	if !readObject(w, r, 64<<10, "answer", &req) {
+		return
+	}
+	in, err := req.answer(auth.FromContext(r.Context()), r.Header.Get(ViaHeader))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "answer: "+err.Error())
+		return
+	}
+	res, err := s.Incidents.Answer(r.Context(), r.PathValue("key"), in)
+	if err != nil {
+		s.incidentError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
 func (s *server) incidentError(w http.ResponseWriter, err error) {
 	var rej *incidents.RejectedError
 	switch {
@@ -707,6 +731,36 @@ func (req *DecisionRequest) decision(p *auth.Principal, via string) (workflows.D
 		in.Via = fmt.Sprintf("%s: %s on behalf of %s", via, p.Name, req.OnBehalfOf)
 	}
 	return in, nil
+}
+
+// AnswerRequest is the body of POST /v1/incidents/{key}/answer. As with a
+// decision, who answers is the authenticated principal: by, groups and
+// via are refused by name.
+type AnswerRequest struct {
+	// Question is the question's ID, as the incident lists it.
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+
+	By     json.RawMessage `json:"by,omitempty"`
+	Groups json.RawMessage `json:"groups,omitempty"`
+	Via    json.RawMessage `json:"via,omitempty"`
+}
+
+// answer builds the update's input with the identity socflow
+// established.
+func (req *AnswerRequest) answer(p *auth.Principal, via string) (workflows.AnswerInput, error) {
+	d := DecisionRequest{By: req.By, Groups: req.Groups, Via: req.Via, Verdict: alert.VerdictApprove}
+	in, err := d.decision(p, via)
+	if err != nil {
+		return workflows.AnswerInput{}, err
+	}
+	if strings.TrimSpace(req.Question) == "" {
+		return workflows.AnswerInput{}, errors.New("question: required (the question's ID, as the incident lists it)")
+	}
+	if strings.TrimSpace(req.Answer) == "" {
+		return workflows.AnswerInput{}, errors.New("answer: required")
+	}
+	return workflows.AnswerInput{Question: strings.TrimSpace(req.Question), Answer: req.Answer, By: in.By, Groups: in.Groups, Via: in.Via}, nil
 }
 
 // TokenRequest is the body of POST /v1/tokens.

@@ -75,6 +75,7 @@ type fakeIncidents struct {
 	mu           sync.Mutex
 	listed       []incidents.ListOptions
 	decisions    []workflows.DecideInput
+	answers      []workflows.AnswerInput
 	pages        []incidents.Page
 	fingerprints []string
 }
@@ -159,6 +160,19 @@ func (f *fakeIncidents) Decide(_ context.Context, key string, in workflows.Decid
 		return nil, f.decideErr
 	}
 	return &workflows.DecideResult{Status: workflows.StatusContaining, Tier: "IR"}, nil
+}
+
+func (f *fakeIncidents) Answer(_ context.Context, key string, in workflows.AnswerInput) (*workflows.AnswerResult, error) {
+	if key != knownKey {
+		return nil, fmt.Errorf("incidents: answer incident/%s: %w", key, incidents.ErrNotFound)
+	}
+	f.mu.Lock()
+	f.answers = append(f.answers, in)
+	f.mu.Unlock()
+	if f.decideErr != nil {
+		return nil, f.decideErr
+	}
+	return &workflows.AnswerResult{Status: "accepted", Answer: in.Answer}, nil
 }
 
 // aliceToken admits "alice", an admin in @soc-leads; requests that name
@@ -916,5 +930,35 @@ func TestNoCORS(t *testing.T) {
 		if tc.method == "OPTIONS" && resp.StatusCode < 400 {
 			t.Errorf("preflight answered %d, want a refusal", resp.StatusCode)
 		}
+	}
+}
+
+func TestPostAnswer(t *testing.T) {
+	e := newEnv(t, nil)
+	tests := []struct {
+		name, body string
+		code       int
+		has        string
+	}{
+		{"answered", `{"question":"isolate-now","answer":"yes"}`, 200, `"accepted"`},
+		{"who answers is the credential", `{"question":"isolate-now","answer":"yes","by":"mallory"}`, 400, `is not accepted`},
+		{"no question", `{"answer":"yes"}`, 400, "question: required"},
+		{"no answer", `{"question":"isolate-now","answer":"  "}`, 400, "answer: required"},
+		{"unknown field", `{"question":"q1","answer":"yes","verdict":"approve"}`, 400, "verdict"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := e.do(t, "POST", "/v1/incidents/host:dc01/answer", "application/json", "", tt.body)
+			if a.code != tt.code || !strings.Contains(string(a.body), tt.has) {
+				t.Errorf("code %d, body %s; want %d with %q", a.code, a.body, tt.code, tt.has)
+			}
+		})
+	}
+	got := e.incidents.answers
+	if len(got) != 1 || got[0].By != "alice" || got[0].Via != "api" || got[0].Question != "isolate-now" || got[0].Answer != "yes" {
+		t.Errorf("answers sent = %+v, want one from alice via api", got)
+	}
+	if a := e.do(t, "POST", "/v1/incidents/host:nope/answer", "application/json", "", `{"question":"q1","answer":"yes"}`); a.code != http.StatusNotFound {
+		t.Errorf("unknown incident: %d %s", a.code, a.body)
 	}
 }

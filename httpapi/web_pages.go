@@ -171,6 +171,7 @@ func (s *server) uiRoutes() map[string]http.HandlerFunc {
 		"POST /ui/logout":                     s.uiLogout,
 		"GET /ui/incidents/{key}":             s.uiIncident,
 		"POST /ui/incidents/{key}/decide":     s.uiDecide,
+		"POST /ui/incidents/{key}/answer":     s.uiAnswer,
 		"GET /ui/incidents/{key}/export.md":   s.uiExport("md"),
 		"GET /ui/incidents/{key}/export.json": s.uiExport("json"),
 		"/ui/":                                s.uiNotFound,
@@ -586,6 +587,56 @@ func (s *server) uiDecide(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.Info("web decision", "incident", key, "verdict", verdict, "by", p.Name, "refused", rej != nil)
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// uiAnswer sends a question's answer as POST /v1/incidents/{key}/answer
+// does: the answerer is the session's principal.
+func (s *server) uiAnswer(w http.ResponseWriter, r *http.Request) {
+	p, cred, ok := s.uiPrincipal(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.uiError(w, r, http.StatusBadRequest, "The form could not be read: "+err.Error())
+		return
+	}
+	if err := checkPost(r, s.csrfToken(cred)); err != nil {
+		s.uiError(w, r, http.StatusForbidden, err.Error())
+		return
+	}
+	if !p.Has(auth.RoleResponder) {
+		s.uiError(w, r, http.StatusForbidden, fmt.Sprintf("%s (%s) may not answer: it needs the responder role.", p.Name, joinRoles(p.Roles)))
+		return
+	}
+	key := r.PathValue("key")
+	if err := incidents.CheckKey(key); err != nil {
+		s.uiIncidentError(w, r, err)
+		return
+	}
+	req := AnswerRequest{Question: r.PostFormValue("question"), Answer: strings.TrimSpace(r.PostFormValue("answer"))}
+	if len(req.Answer) > 2000 {
+		s.uiError(w, r, http.StatusBadRequest, fmt.Sprintf("The answer is %d bytes; keep it under 2,000.", len(req.Answer)))
+		return
+	}
+	in, err := req.answer(p, "web")
+	if err != nil {
+		s.uiError(w, r, http.StatusBadRequest, "answer: "+err.Error())
+		return
+	}
+	res, err := s.Incidents.Answer(r.Context(), key, in)
+	var rej *incidents.RejectedError
+	switch {
+	case errors.As(err, &rej):
+		s.setFlash(w, r, "refused", "Your answer was refused: "+rej.Reason)
+	case err != nil:
+		s.uiIncidentError(w, r, err)
+		return
+	default:
+		s.setFlash(w, r, "ok", fmt.Sprintf("Your answer to %s was accepted: %s.", in.Question, res.Answer))
+	}
+	s.Logger.Info("web answer", "incident", key, "question", in.Question, "by", p.Name, "refused", rej != nil)
+	http.Redirect(w, r, "/ui/incidents/"+url.PathEscape(key), http.StatusSeeOther)
 }
 
 func words(s string) string { return strings.ReplaceAll(s, "_", " ") }

@@ -594,3 +594,73 @@ func TestUIRoutesAreNotAPI(t *testing.T) {
 		}
 	}
 }
+
+// questionIncidents asks one open question with two options.
+type questionIncidents struct{ *webIncidents }
+
+func (f *questionIncidents) Get(ctx context.Context, key string) (*workflows.IncidentState, error) {
+	st, err := f.webIncidents.Get(ctx, key)
+	if err == nil {
+		at := time.Date(2026, 5, 14, 10, 0, 0, 0, time.UTC)
+		st.Questions = []alert.Question{
+			{ID: "isolate-now", Text: "Isolate dc01 before the backup window?", Options: []string{"yes", "no"}, Tier: "T1",
+				AskedAt: at, Deadline: at.Add(30 * time.Minute), Default: "no"},
+			{ID: "q1", Text: "Who owns dc01?", Tier: "T1", AskedAt: at, Deadline: at.Add(time.Hour),
+				Answer: &alert.QuestionAnswer{Value: "infra team", By: "bob", Via: "slack", At: at.Add(time.Minute)}},
+		}
+	}
+	return st, err
+}
+
+// TestUIAnswer: the page lists the questions, open ones with a button per
+// option for a responder (none for a viewer); an answer is posted as the
+// session's principal via web, with the CSRF checks of a decision.
+func TestUIAnswer(t *testing.T) {
+	ae := newAuthEnv(t)
+	inc := &questionIncidents{&webIncidents{fakeIncidents: ae.incidents}}
+	ae.env = newEnvWith(t, ae, inc)
+	ae.env.incidents = inc.fakeIncidents
+	e := &webEnv{authEnv: ae}
+	const path = "/ui/incidents/host:dc01/answer"
+
+	viewer := e.browser(t)
+	vcsrf := viewer.login(e.tokens["viewer"])
+	p := viewer.do("GET", "/ui/incidents/host:dc01", nil, nil)
+	if !strings.Contains(p.body, "Isolate dc01 before the backup window?") || !strings.Contains(p.body, "infra team") || strings.Contains(p.body, `class="answer-form"`) {
+		t.Errorf("viewer's page: want both questions, no answer form\n%s", p.body)
+	}
+	if p := viewer.do("POST", path, url.Values{"csrf": {vcsrf}, "question": {"isolate-now"}, "answer": {"yes"}}, nil); p.code != http.StatusForbidden {
+		t.Errorf("viewer answers: %d", p.code)
+	}
+
+	resp := e.browser(t)
+	csrf := resp.login(e.tokens["responder"])
+	p = resp.do("GET", "/ui/incidents/host:dc01", nil, nil)
+	if !strings.Contains(p.body, `name="answer" value="yes"`) || !strings.Contains(p.body, `name="answer" value="no"`) || strings.Count(p.body, `class="answer-form"`) != 1 {
+		t.Errorf("responder's page: want one answer form with yes and no\n%s", p.body)
+	}
+	if p := resp.do("POST", path, url.Values{"question": {"isolate-now"}, "answer": {"yes"}}, nil); p.code != http.StatusForbidden {
+		t.Errorf("no CSRF token: %d", p.code)
+	}
+	if p := resp.do("POST", path, url.Values{"csrf": {csrf}, "question": {"isolate-now"}, "answer": {"yes"}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); p.code != http.StatusForbidden {
+		t.Errorf("cross-site: %d", p.code)
+	}
+	if len(e.incidents.answers) != 0 {
+		t.Fatalf("refused posts answered: %v", e.incidents.answers)
+	}
+	p = resp.do("POST", path, url.Values{"csrf": {csrf}, "question": {"isolate-now"}, "answer": {"yes"}, "by": {"mallory"}}, nil)
+	if p.code != http.StatusSeeOther {
+		t.Fatalf("answer: %d\n%s", p.code, p.body)
+	}
+	if a := e.incidents.answers; len(a) != 1 || a[0].By != "responder" || a[0].Via != "web" || a[0].Question != "isolate-now" || a[0].Answer != "yes" {
+		t.Errorf("answers %+v, want responder via web: yes", a)
+	}
+	if p := resp.do("GET", "/ui/incidents/host:dc01", nil, nil); !strings.Contains(p.body, "Your answer to isolate-now was accepted: yes.") {
+		t.Errorf("the outcome is not shown:\n%s", p.body)
+	}
+	e.incidents.decideErr = &incidents.RejectedError{Reason: "question isolate-now was already answered by bob: yes"}
+	resp.do("POST", path, url.Values{"csrf": {csrf}, "question": {"isolate-now"}, "answer": {"no"}}, nil)
+	if p := resp.do("GET", "/ui/incidents/host:dc01", nil, nil); !strings.Contains(p.body, "Your answer was refused: question isolate-now was already answered by bob") {
+		t.Errorf("a refusal's reason is not shown:\n%s", p.body)
+	}
+}

@@ -415,6 +415,29 @@ func (s *Service) Decide(ctx context.Context, key string, in workflows.DecideInp
 	return &res, nil
 }
 
+// Answer sends an answer to a playbook's question and waits until the
+// incident has accepted or refused it.
+func (s *Service) Answer(ctx context.Context, key string, in workflows.AnswerInput) (*workflows.AnswerResult, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
+	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   workflows.UpdateAnswer,
+		Args:         []any{in},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return nil, classify("answer "+id, err)
+	}
+	var res workflows.AnswerResult
+	if err := h.Get(ctx, &res); err != nil {
+		return nil, classify("answer "+id, err)
+	}
+	return &res, nil
+}
+
 // refused records a refused decision in the incident's timeline: the
 // validator that refused it cannot write to the incident. Best effort: the
 // refusal itself is what the caller must see.

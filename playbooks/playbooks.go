@@ -69,6 +69,41 @@ type Case interface {
 	// most 64 KiB of JSON) so that a continued run returns it again
 	// without running the activity twice.
 	Run(ctx workflow.Context, activity string, in, out any) error
+	// Ask puts a question to a tier (a Slack message with the options as
+	// buttons, the web view's form, `socflow incident answer`) and waits,
+	// durably, for an answer from one of the tier's approvers, or until
+	// the question's timeout, when its Default is the answer.
+	Ask(ctx workflow.Context, q Question) (Answer, error)
+}
+
+// Question is what Ask asks.
+type Question struct {
+	// Key names the question within the incident (letters, digits, '.',
+	// '_', ':' and '-'; at most 100). Empty numbers it by its place in the
+	// playbook ("q3"). Name it when questions may be asked concurrently
+	// (workflow.Go): a keyed question is found by its key, not by order.
+	Key  string
+	Text string
+	// Options are the answers offered (buttons); empty takes any text.
+	Options []string
+	// Tier is who is asked; empty: the tier the incident is with, or the
+	// one the ladder will ask first.
+	Tier string
+	// Timeout is how long the tier has (0: the tier's own timeout), after
+	// which Default is the answer.
+	Timeout time.Duration
+	Default string
+}
+
+// Answer is what a question got.
+type Answer struct {
+	// Value is the option chosen (as Options spells it) or the text
+	// given; Default when time ran out (TimedOut).
+	Value    string
+	By       string
+	Via      string
+	At       time.Time
+	TimedOut bool
 }
 
 // Playbook is a named response procedure, in one of its versions.

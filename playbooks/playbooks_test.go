@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/playbooks/playbookstest"
 )
@@ -84,6 +87,72 @@ func TestBuiltinPlaybooks(t *testing.T) {
 			}
 			if len(res.Refused) > 0 {
 				t.Errorf("answers refused: %s", strings.Join(res.Refused, "; "))
+			}
+		})
+	}
+}
+
+// askFirst asks T1 whether to isolate before proposing anything, and
+// proposes the isolation only on a yes.
+var askFirst = playbooks.Playbook{Name: "ask-first", Run: func(ctx workflow.Context, c playbooks.Case) error {
+	v := c.View()
+	a, err := c.Ask(ctx, playbooks.Question{Text: "Is " + v.Hosts[0] + " a server we may cut off?", Options: []string{"yes", "no"}, Tier: "T1", Default: "no"})
+	if err != nil {
+		return err
+	}
+	if a.Value != "yes" {
+		c.Note(ctx, "not isolating: "+a.Value)
+		return playbooks.Respond(ctx, c, nil)
+	}
+	return playbooks.Respond(ctx, c, []alert.Action{alert.NewAction(alert.ActionIsolateHost, v.Hosts[0], "the tier said yes")})
+}}
+
+// TestAskStep: a question answered by an approver branches the playbook;
+// one nobody answers takes its default at the tier's timeout; one a
+// non-approver answers is refused and then takes its default.
+func TestAskStep(t *testing.T) {
+	pol := config.Default().Policy
+	pol.Tiers[0].Approvers = []string{"alice"}
+	for _, tt := range []struct {
+		name    string
+		answers []playbookstest.Answer
+		calls   []string
+		value   string
+		by      string
+		timed   bool
+		refused string
+	}{
+		{name: "alice says yes, then approves", answers: []playbookstest.Answer{
+			{After: 2 * time.Minute, By: "alice", Question: "q1", Answer: "Yes"},
+			{After: 4 * time.Minute, By: "alice", Verdict: alert.VerdictApprove}},
+			calls: []string{"isolate ws-7"}, value: "yes", by: "alice"},
+		{name: "nobody answers: the default at T1's timeout", value: "no", timed: true},
+		{name: "mallory may not answer", answers: []playbookstest.Answer{{After: time.Minute, By: "mallory", Question: "q1", Answer: "yes"}},
+			value: "no", timed: true, refused: "mallory is not an approver at tier T1, which was asked"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := playbookstest.Run(playbookstest.Options{Playbook: askFirst, Alert: networkAlert("ws-7", "203.0.113.7"), Policy: &pol, Answers: tt.answers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Calls, tt.calls) {
+				t.Errorf("calls %v, want %v\n%s", res.Calls, tt.calls, res)
+			}
+			if len(res.Questions) != 1 || res.Questions[0].Answer == nil {
+				t.Fatalf("questions %+v", res.Questions)
+			}
+			q := res.Questions[0]
+			if q.ID != "q1" || q.Answer.Value != tt.value || q.Answer.By != tt.by || q.Answer.TimedOut != tt.timed {
+				t.Errorf("question %s answered %+v, want %q by %q (timed out %v)", q.ID, q.Answer, tt.value, tt.by, tt.timed)
+			}
+			if tt.timed && q.Answer.At.Sub(q.AskedAt) != 15*time.Minute {
+				t.Errorf("default after %v, want T1's 15m", q.Answer.At.Sub(q.AskedAt))
+			}
+			if got := strings.Join(res.Refused, "\n"); (tt.refused == "") != (got == "") || !strings.Contains(got, tt.refused) {
+				t.Errorf("refused %q, want %q", got, tt.refused)
+			}
+			if !slices.Contains(res.Notifications, alert.NotifyQuestion) {
+				t.Errorf("notifications %v: the question was not sent to the tier", res.Notifications)
 			}
 		})
 	}

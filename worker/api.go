@@ -263,22 +263,55 @@ func WebUI(cfg *config.Config) httpapi.UIOptions {
 // still decides.
 func SlackDecider(cfg *config.Config, svc *incidents.Service, groups *socslack.Approvers) socslack.Decider {
 	return socslack.DeciderFunc(func(ctx context.Context, incidentID string, req socslack.Request) error {
-		in := workflows.DecideInput{Verdict: req.Verdict, Actions: req.Actions, By: req.By, Via: req.Via, Note: req.Note}
-		if groups != nil {
-			if t := cfg.Policy.Tier(currentTier(ctx, svc, incidentID)); t != nil {
-				for _, entry := range t.Approvers {
-					if strings.EqualFold(entry, in.By) {
-						continue
-					}
-					if ok, err := groups.Allowed(ctx, []string{entry}, in.By); err == nil && ok {
-						in.Groups = append(in.Groups, entry)
-					}
+		if req.Question != "" {
+			// The button named the question's tier, whose approver groups
+			// Authorize already resolved; the validator checks again.
+			in := workflows.AnswerInput{Question: req.Question, Answer: req.Answer, By: req.By, Via: req.Via}
+			if groups != nil {
+				if q := questionTier(ctx, svc, incidentID, req.Question); q != "" {
+					in.Groups = approverGroups(ctx, cfg, groups, q, req.By)
 				}
 			}
+			_, err := svc.Answer(ctx, incidentID, in)
+			return err
+		}
+		in := workflows.DecideInput{Verdict: req.Verdict, Actions: req.Actions, By: req.By, Via: req.Via, Note: req.Note}
+		if groups != nil {
+			in.Groups = approverGroups(ctx, cfg, groups, currentTier(ctx, svc, incidentID), in.By)
 		}
 		_, err := svc.Decide(ctx, incidentID, in)
 		return err
 	})
+}
+
+// questionTier is the tier an incident's question was put to, or "".
+func questionTier(ctx context.Context, svc *incidents.Service, id, question string) string {
+	st, err := svc.Get(ctx, id)
+	if err != nil {
+		return ""
+	}
+	for _, q := range st.Questions {
+		if q.ID == question {
+			return q.Tier
+		}
+	}
+	return ""
+}
+
+// approverGroups are the tier's approver groups the Slack user is in.
+func approverGroups(ctx context.Context, cfg *config.Config, groups *socslack.Approvers, tier, user string) []string {
+	var out []string
+	if t := cfg.Policy.Tier(tier); t != nil {
+		for _, entry := range t.Approvers {
+			if strings.EqualFold(entry, user) {
+				continue
+			}
+			if ok, err := groups.Allowed(ctx, []string{entry}, user); err == nil && ok {
+				out = append(out, entry)
+			}
+		}
+	}
+	return out
 }
 
 func currentTier(ctx context.Context, svc *incidents.Service, id string) string {

@@ -34,6 +34,8 @@ const (
 	SignalEvent = "event"
 	// UpdateDecide records a responder's decision on an incident.
 	UpdateDecide = "decide"
+	// UpdateAnswer answers a playbook's question (AnswerInput).
+	UpdateAnswer = "answer"
 	// QueryStatus returns IncidentStatus (or AlertStatus on an alert run).
 	QueryStatus = "status"
 	// QueryTimeline returns TimelineResult.
@@ -280,6 +282,31 @@ type DecideResult struct {
 	Approved map[string][]string `json:"approved,omitempty"`
 }
 
+// AnswerInput is a responder's answer to a playbook's question, sent as
+// the answer update. By and Groups are established by the caller (the
+// API's credential, Slack's signed payload), never typed by the responder.
+type AnswerInput struct {
+	// Question is the question's ID (alert.Question.ID).
+	Question string   `json:"question"`
+	Answer   string   `json:"answer"`
+	By       string   `json:"by"`
+	Groups   []string `json:"groups,omitempty"`
+	Via      string   `json:"via"`
+}
+
+// AnswerResult acknowledges an accepted answer: the option as the
+// question spells it.
+type AnswerResult struct {
+	Status string `json:"status"`
+	Answer string `json:"answer"`
+}
+
+// MaxQuestions bounds the questions an incident keeps (answered ones
+// included, so that a run continued as new does not ask twice): a
+// playbook asking more is stopped with an error rather than growing the
+// state without end.
+const MaxQuestions = 100
+
 // SignalAttempt records a refused decision in the timeline. Validators
 // cannot change state, so callers whose update was refused send this
 // (AttemptSignal) for the audit trail.
@@ -425,6 +452,12 @@ type IncidentState struct {
 	// response and its SLA deadlines: written with every case-file batch
 	// for `socflow report` and /metrics.
 	Milestones alert.Milestones `json:"milestones,omitzero"`
+	// Questions are the playbook's questions, open and answered, in the
+	// order asked (at most MaxQuestions).
+	Questions []alert.Question `json:"questions,omitempty"`
+	// Round counts the rounds a follow-up alert began after the playbook
+	// settled: a round's questions are its own.
+	Round int `json:"round,omitempty"`
 	// SLABreaches are the SLAs (alert.SLAAcknowledge, alert.SLAContain)
 	// whose missed deadline the incident has announced, so that a run
 	// continued as new announces each once.
@@ -588,6 +621,7 @@ const (
 	StepNotify  = "notify"
 	StepComment = "comment"
 	StepRun     = "run"
+	StepAsk     = "ask"
 )
 
 // MaxRunOutputBytes bounds what a playbook's own activity (Case.Run) may

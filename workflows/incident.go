@@ -68,6 +68,7 @@ func (inc *incident) reenter(ctx workflow.Context) {
 	inc.reopen = ""
 	inc.st.Phase = PhaseResponding
 	inc.st.Approvals = nil
+	inc.st.Round++
 	inc.calls = 0
 	if inc.engine >= 1 {
 		inc.st.Progress = &PlaybookProgress{}
@@ -177,6 +178,12 @@ func newIncident(ctx workflow.Context, in IncidentInput) (*incident, error) {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, inc.decide, workflow.UpdateHandlerOptions{
 		Validator:   inc.validateDecision,
 		Description: "approve, deny, escalate, mark false positive or revert",
+	}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAnswer, inc.answer, workflow.UpdateHandlerOptions{
+		Validator:   inc.validateAnswer,
+		Description: "answer a playbook's question",
 	}); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
+	"github.com/socflow/socflow/playbooks"
 )
 
 // The playbook steps beyond Decide and Contain. Each is recorded in the
@@ -133,4 +135,196 @@ func (inc *incident) Run(ctx workflow.Context, activity string, in, out any) err
 		}
 	}
 	return nil
+}
+
+// Ask implements playbooks.Case. A question is kept in the incident's
+// state (Questions) under its ID, answered or not, so that a run
+// continued as new finds it: an answered one returns its answer, an open
+// one is waited on to the same deadline. An unkeyed question also takes
+// the playbook's next position, which checks that a continued run asks in
+// the same order.
+func (inc *incident) Ask(ctx workflow.Context, q playbooks.Question) (playbooks.Answer, error) {
+	if inc.rollingOver {
+		return playbooks.Answer{}, errRollover
+	}
+	id, pos := q.Key, -1
+	if id == "" {
+		p, _, err := inc.beginStep(StepAsk)
+		if err != nil {
+			return playbooks.Answer{}, err
+		}
+		id, pos = fmt.Sprintf("q%d", p+1), p
+	} else if err := checkQuestionKey(id); err != nil {
+		return playbooks.Answer{}, err
+	}
+	if inc.st.Round > 0 {
+		// A follow-up alert's new round asks its own questions.
+		id = fmt.Sprintf("%s.r%d", id, inc.st.Round)
+	}
+	qs := inc.question(id)
+	if qs == nil {
+		var err error
+		if qs, err = inc.putQuestion(ctx, id, q); err != nil {
+			return playbooks.Answer{}, err
+		}
+	}
+	if qs.Answer == nil {
+		if wait := qs.Deadline.Sub(workflow.Now(ctx)); wait > 0 {
+			if _, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+				Timeout:      wait,
+				TimerOptions: workflow.TimerOptions{Summary: "question: " + alert.Truncate(alert.OneLine(qs.Text), 150)},
+			}, func() bool { return inc.question(id).Answer != nil || inc.rolloverDue(ctx) }); err != nil {
+				return playbooks.Answer{}, err
+			}
+		}
+		qs = inc.question(id)
+		if qs.Answer == nil && inc.rolloverDue(ctx) && workflow.Now(ctx).Before(qs.Deadline) {
+			inc.rollingOver = true
+			return playbooks.Answer{}, errRollover
+		}
+		if qs.Answer == nil {
+			qs.Answer = &alert.QuestionAnswer{Value: qs.Default, At: workflow.Now(ctx), TimedOut: true}
+			inc.note(ctx, alert.StagePlaybook, "policy", fmt.Sprintf("no answer from %s to %q by its deadline; taking the default: %s", qs.Tier, qs.Text, orNone(qs.Default)))
+			inc.publish(ctx)
+		}
+	}
+	if pos >= 0 {
+		if p := inc.st.Progress; p == nil || pos >= p.Steps {
+			inc.endStep(StepOutcome{Step: pos, Kind: StepAsk})
+		}
+	}
+	a := qs.Answer
+	return playbooks.Answer{Value: a.Value, By: a.By, Via: a.Via, At: a.At, TimedOut: a.TimedOut}, nil
+}
+
+// question returns the incident's question with the ID, or nil.
+func (inc *incident) question(id string) *alert.Question {
+	for i := range inc.st.Questions {
+		if inc.st.Questions[i].ID == id {
+			return &inc.st.Questions[i]
+		}
+	}
+	return nil
+}
+
+// putQuestion records a new question and asks it: a timeline line and a
+// message to the tier, with the options as buttons.
+func (inc *incident) putQuestion(ctx workflow.Context, id string, q playbooks.Question) (*alert.Question, error) {
+	text := strings.TrimSpace(q.Text)
+	if text == "" {
+		return nil, fmt.Errorf("playbook question %s: no text", id)
+	}
+	if len(inc.st.Questions) >= MaxQuestions {
+		return nil, fmt.Errorf("playbook question %s: the incident has asked %d questions, the most it may keep", id, MaxQuestions)
+	}
+	qs := alert.Question{ID: id, Text: alert.Truncate(text, 2000), Options: q.Options, Default: q.Default, AskedAt: workflow.Now(ctx)}
+	if q.Default != "" && len(q.Options) > 0 {
+		d, ok := qs.Accepts(q.Default)
+		if !ok {
+			return nil, fmt.Errorf("playbook question %s: default %q is not one of its options (%s)", id, q.Default, strings.Join(q.Options, ", "))
+		}
+		qs.Default = d
+	}
+	qs.Tier = cmp.Or(q.Tier, inc.st.Tier, inc.st.Score.Tier)
+	if qs.Tier == "" && len(inc.pol.Tiers) > 0 {
+		qs.Tier = inc.pol.Tiers[0].Name
+	}
+	t := inc.pol.Tier(qs.Tier)
+	if t == nil {
+		return nil, fmt.Errorf("playbook question %s: no tier %q in the policy", id, qs.Tier)
+	}
+	timeout := q.Timeout
+	if timeout <= 0 {
+		timeout = cmp.Or(t.Timeout, 30*time.Minute)
+	}
+	qs.Deadline = qs.AskedAt.Add(timeout)
+	inc.st.Questions = append(inc.st.Questions, qs)
+	opts := "any answer"
+	if len(qs.Options) > 0 {
+		opts = strings.Join(qs.Options, " / ")
+	}
+	inc.note(ctx, alert.StagePlaybook, "playbook:"+inc.st.Playbook, fmt.Sprintf("asked %s (%s): %s [%s; %s, then %s]",
+		qs.Tier, id, qs.Text, opts, alert.ShortDuration(timeout), orNone(qs.Default)))
+	card := qs
+	inc.notifyWith(ctx, activities.NotifyQuestion, func(c *activities.IncidentCard) {
+		c.Question = &card
+		c.Tier, c.Channel = qs.Tier, inc.channel(qs.Tier)
+	})
+	inc.publish(ctx)
+	return inc.question(id), nil
+}
+
+// checkQuestionKey refuses keys that would not survive a URL, a Slack
+// button value or a CLI argument unquoted.
+func checkQuestionKey(k string) error {
+	if len(k) > 100 {
+		return fmt.Errorf("playbook question key %q: longer than 100 characters", alert.Truncate(k, 40))
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._:-", r)) {
+			return fmt.Errorf("playbook question key %q: %q is not allowed (letters, digits, '.', '_', ':', '-')", k, r)
+		}
+	}
+	return nil
+}
+
+// validateAnswer refuses an answer the incident cannot take: to a
+// question it did not ask or has settled, with a value not offered, or
+// from someone who is not an approver at the tier asked.
+func (inc *incident) validateAnswer(_ workflow.Context, in AnswerInput) error {
+	by := strings.TrimSpace(in.By)
+	if by == "" {
+		return errors.New("the answerer's identity is required")
+	}
+	if inc.pol == nil {
+		return errors.New("the incident is starting; try again in a moment")
+	}
+	q := inc.question(strings.TrimSpace(in.Question))
+	if q == nil {
+		open := inc.openQuestions()
+		if len(open) == 0 {
+			return fmt.Errorf("incident %s has no question %q, and none open", inc.st.ID, in.Question)
+		}
+		return fmt.Errorf("incident %s has no question %q; open: %s", inc.st.ID, in.Question, strings.Join(open, ", "))
+	}
+	if q.Answer != nil {
+		how := "answered by " + q.Answer.By
+		if q.Answer.TimedOut {
+			how = "settled by its default"
+		}
+		return fmt.Errorf("question %s was already %s: %s", q.ID, how, orNone(q.Answer.Value))
+	}
+	if _, ok := q.Accepts(in.Answer); !ok {
+		if len(q.Options) == 0 {
+			return fmt.Errorf("question %s needs an answer", q.ID)
+		}
+		return fmt.Errorf("%q is not an answer to question %s: choose %s", in.Answer, q.ID, strings.Join(q.Options, ", "))
+	}
+	if !inc.pol.MayDecide(q.Tier, by, in.Groups...) {
+		return fmt.Errorf("%s is not an approver at tier %s, which was asked", by, q.Tier)
+	}
+	return nil
+}
+
+// answer takes a validated answer.
+func (inc *incident) answer(ctx workflow.Context, in AnswerInput) (AnswerResult, error) {
+	q := inc.question(strings.TrimSpace(in.Question))
+	v, _ := q.Accepts(in.Answer)
+	by := strings.TrimSpace(in.By)
+	q.Answer = &alert.QuestionAnswer{Value: alert.Truncate(v, 2000), By: by, Via: in.Via, At: workflow.Now(ctx)}
+	inc.acknowledge(ctx, by)
+	inc.note(ctx, alert.StagePlaybook, by, fmt.Sprintf("answered %s via %s: %s", q.ID, orNone(in.Via), q.Answer.Value))
+	inc.publish(ctx)
+	return AnswerResult{Status: "accepted", Answer: q.Answer.Value}, nil
+}
+
+// openQuestions lists the IDs of the questions still waiting.
+func (inc *incident) openQuestions() []string {
+	var ids []string
+	for _, q := range inc.st.Questions {
+		if q.Answer == nil {
+			ids = append(ids, q.ID)
+		}
+	}
+	return ids
 }

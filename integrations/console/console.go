@@ -111,6 +111,14 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 	if card.Message != "" {
 		field("message", "%s", card.Message)
 	}
+	if q := card.Question; q != nil {
+		opts := "any text"
+		if len(q.Options) > 0 {
+			opts = strings.Join(q.Options, " / ")
+		}
+		field("question", "%s (%s)", q.Text, q.ID)
+		field("answer", "%s, by %s (default %s): socflow incident answer %s %s ANSWER", opts, q.Deadline.UTC().Format(time.RFC3339), orDash(q.Default), card.IncidentID, q.ID)
+	}
 
 	if u := card.Update; u != nil {
 		text := fmt.Sprintf("new since the last message: %d alert(s), %d occurrence(s)", u.NewAlerts, u.NewOccurrences)
@@ -222,6 +230,8 @@ func headingFor(kind alert.NotifyKind) string {
 		return "SLA BREACHED"
 	case alert.NotifyMessage:
 		return "MESSAGE"
+	case alert.NotifyQuestion:
+		return "QUESTION"
 	}
 	return strings.ToUpper(string(kind))
 }

@@ -195,6 +195,14 @@ func CommentFor(kind alert.NotifyKind, card alert.IncidentCard) string {
 		return ClosedComment(card)
 	case alert.NotifyMessage:
 		return "*Playbook:* " + escape(alert.OneLine(card.Message)) + "\n"
+	case alert.NotifyQuestion:
+		if q := card.Question; q != nil {
+			opts := "any answer"
+			if len(q.Options) > 0 {
+				opts = strings.Join(q.Options, " / ")
+			}
+			return "*Question for " + escape(orDash(q.Tier)) + ":* " + escape(alert.OneLine(q.Text)) + " (" + escape(opts) + "; answer in Slack, on the incident's page or with socflow incident answer)\n"
+		}
 	case alert.NotifySLABreach:
 		if card.Breach != nil {
 			return "*SLA breached:* " + escape(card.Breach.String()) + "; at " + escape(orDash(card.Tier)) + ", status " + escape(orDash(card.Status)) + ".\n"

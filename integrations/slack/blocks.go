@@ -40,6 +40,10 @@ const (
 	// ActionRenew renews the leases of the containment actions in force; it
 	// appears, next to Revert, while an action holds on a lease.
 	ActionRenew = "socflow_renew"
+	// ActionAnswer answers a playbook's question with one of its options:
+	// each button's action_id is ActionAnswer, a colon and the option's
+	// position; the question and the option travel in the value.
+	ActionAnswer = "socflow_answer"
 	// ActionNote is the optional note field next to the buttons; its text
 	// becomes the decision's note.
 	ActionNote = "socflow_note"
@@ -77,10 +81,13 @@ type buttonValue struct {
 	Incident string `json:"incident"`
 	Tier     string `json:"tier,omitempty"`
 	Action   string `json:"action,omitempty"`
+	// Question and Answer are an answer button's (ActionAnswer).
+	Question string `json:"question,omitempty"`
+	Answer   string `json:"answer,omitempty"`
 }
 
 func (v buttonValue) encode() string {
-	b, _ := json.Marshal(v) // three strings: cannot fail
+	b, _ := json.Marshal(v) // strings only: cannot fail
 	return string(b)
 }
 
@@ -109,11 +116,12 @@ type summary struct {
 }
 
 // viewFor decides whether a card still asks for a decision. Only an
-// escalation, an update, an SLA breach notice or a playbook's message of
+// escalation, an update, an SLA breach notice or a playbook's message or
+// question of
 // an incident awaiting a decision does; an
 // escalation card without a status is treated as awaiting one.
 func viewFor(kind alert.NotifyKind, card alert.IncidentCard) view {
-	if kind != alert.NotifyEscalation && kind != alert.NotifyUpdate && kind != alert.NotifySLABreach && kind != alert.NotifyMessage {
+	if kind != alert.NotifyEscalation && kind != alert.NotifyUpdate && kind != alert.NotifySLABreach && kind != alert.NotifyMessage && kind != alert.NotifyQuestion {
 		return viewOutcome
 	}
 	if card.Status == alert.StatusAwaiting || (card.Status == "" && kind == alert.NotifyEscalation) {
@@ -669,4 +677,31 @@ func slackID(s, prefixes string) bool {
 		}
 	}
 	return digit
+}
+
+// questionBlocks render a playbook's question as a thread reply: the text,
+// when the default applies, and a button per option (a CLI hint for a
+// question that takes any text, which buttons cannot carry).
+func questionBlocks(c alert.IncidentCard) []slackapi.Block {
+	q := c.Question
+	text := fmt.Sprintf(":question: *Question for %s* (`%s`): %s", esc(orDash(q.Tier)), esc(q.ID), esc(alert.Truncate(q.Text, maxLine)))
+	out := []slackapi.Block{slackapi.NewSectionBlock(mrkdwn(alert.Truncate(text, maxSectionText)), nil, nil)}
+	when := "Answer by " + q.Deadline.UTC().Format("15:04 MST")
+	if q.Default != "" {
+		when += "; then the answer is *" + esc(q.Default) + "*"
+	}
+	if len(q.Options) == 0 {
+		when += fmt.Sprintf(". Answer with `socflow incident answer %s %s \"…\"` or on the incident's page.", esc(c.IncidentID), esc(q.ID))
+		return append(out, slackapi.NewContextBlock("", mrkdwn(when)))
+	}
+	out = append(out, slackapi.NewContextBlock("", mrkdwn(when+".")))
+	var elems []slackapi.BlockElement
+	for i, o := range q.Options {
+		if i == maxActionsPerRow {
+			break
+		}
+		v := buttonValue{Incident: c.IncidentID, Tier: q.Tier, Question: q.ID, Answer: o}.encode()
+		elems = append(elems, slackapi.NewButtonBlockElement(ActionAnswer+":"+strconv.Itoa(i), alert.Truncate(v, maxButtonValue), plain(alert.Truncate(o, maxButtonText))))
+	}
+	return append(out, slackapi.NewActionBlock("socflow_question:"+alert.Truncate(q.ID, 200), elems...))
 }

@@ -58,6 +58,9 @@ type Decision struct {
 	Via string
 	// Note is what the responder typed in the note field, if anything.
 	Note string
+	// Question and Answer are set for a click on a question's option
+	// (ActionAnswer); Verdict is then empty.
+	Question, Answer string
 
 	// Where the click came from, to answer the responder there.
 	Channel     string
@@ -75,11 +78,22 @@ type Request struct {
 	By   string
 	Via  string
 	Note string
+	// Question and Answer are an answer to a playbook's question, which
+	// the worker sends as the answer update instead.
+	Question, Answer string
 }
 
 // Input is what the decision asks of the incident.
 func (d Decision) Input() Request {
-	return Request{Verdict: d.Verdict, Actions: d.Actions, By: d.By, Via: d.Via, Note: d.Note}
+	return Request{Verdict: d.Verdict, Actions: d.Actions, By: d.By, Via: d.Via, Note: d.Note, Question: d.Question, Answer: d.Answer}
+}
+
+// what names the click in messages to the responder.
+func (d Decision) what() string {
+	if d.Question != "" {
+		return "answer to " + d.Question
+	}
+	return string(d.Verdict)
 }
 
 // DecisionFromCallback reads a decision from an interaction payload. ok is
@@ -96,7 +110,8 @@ func DecisionFromCallback(cb slackapi.InteractionCallback) (d Decision, ok bool,
 			continue
 		}
 		verdict, approveOne, known := verdictFor(a.ActionID)
-		if !known {
+		answer := strings.HasPrefix(a.ActionID, ActionAnswer+":")
+		if !known && !answer {
 			continue
 		}
 		var v buttonValue
@@ -119,6 +134,12 @@ func DecisionFromCallback(cb slackapi.InteractionCallback) (d Decision, ok bool,
 		}
 		if d.Channel == "" {
 			d.Channel = cb.Container.ChannelID
+		}
+		if answer {
+			if v.Question == "" || v.Answer == "" {
+				return Decision{}, true, fmt.Errorf("slack: button %s names no question or answer", a.ActionID)
+			}
+			d.Question, d.Answer, d.Note = v.Question, v.Answer, ""
 		}
 		if approveOne {
 			if v.Action == "" {
@@ -263,13 +284,13 @@ func (d *dispatcher) handle(dec Decision) {
 	if d.o.Authorize != nil {
 		if err := d.o.Authorize(ctx, dec); err != nil {
 			log.InfoContext(ctx, "slack: decision not authorised", "error", err)
-			d.tell(ctx, dec, fmt.Sprintf(":no_entry: Your *%s* on `%s` was not recorded: %s", dec.Verdict, esc(dec.IncidentID), esc(err.Error())))
+			d.tell(ctx, dec, fmt.Sprintf(":no_entry: Your *%s* on `%s` was not recorded: %s", esc(dec.what()), esc(dec.IncidentID), esc(err.Error())))
 			return
 		}
 	}
 	if err := d.decide.Decide(ctx, dec.IncidentID, dec.Input()); err != nil {
 		log.InfoContext(ctx, "slack: decision refused", "error", err)
-		d.tell(ctx, dec, fmt.Sprintf(":warning: Your *%s* on `%s` was not recorded: %s", dec.Verdict, esc(dec.IncidentID), esc(alert.Truncate(err.Error(), 1000))))
+		d.tell(ctx, dec, fmt.Sprintf(":warning: Your *%s* on `%s` was not recorded: %s", esc(dec.what()), esc(dec.IncidentID), esc(alert.Truncate(err.Error(), 1000))))
 		return
 	}
 	log.InfoContext(ctx, "slack: decision recorded")

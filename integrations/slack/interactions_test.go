@@ -504,3 +504,29 @@ func TestRealPayload(t *testing.T) {
 		t.Fatalf("ok %v, err %v: want ignored", ok, err)
 	}
 }
+
+// TestAnswerFromCallback: a click on a question's option is an answer
+// (question and option from the button's value, the user from Slack),
+// not a decision; a button without them is refused.
+func TestAnswerFromCallback(t *testing.T) {
+	good, _ := json.Marshal(map[string]string{"incident": "incident/host:dc01", "tier": "T1", "question": "isolate-now", "answer": "yes"})
+	var cb slackapi.InteractionCallback
+	if err := json.Unmarshal(click(t, slack.ActionAnswer+":0", string(good)), &cb); err != nil {
+		t.Fatal(err)
+	}
+	d, ok, err := slack.DecisionFromCallback(cb)
+	if !ok || err != nil {
+		t.Fatalf("ok %v err %v", ok, err)
+	}
+	in := d.Input()
+	if in.Question != "isolate-now" || in.Answer != "yes" || in.By != "U0ALICE01" || in.Via != "slack" || in.Verdict != "" || d.Tier != "T1" {
+		t.Errorf("Input() = %+v (tier %s), want alice's answer yes to isolate-now", in, d.Tier)
+	}
+	var bad slackapi.InteractionCallback
+	if err := json.Unmarshal(click(t, slack.ActionAnswer+":0", value("incident/host:dc01", "T1", "")), &bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := slack.DecisionFromCallback(bad); !ok || err == nil || !strings.Contains(err.Error(), "names no question or answer") {
+		t.Errorf("a button without its question: ok %v err %v", ok, err)
+	}
+}

@@ -92,6 +92,14 @@ func (n *Notifier) Notify(ctx context.Context, kind alert.NotifyKind, card alert
 		if err != nil {
 			return "", err
 		}
+		if kind == alert.NotifyQuestion {
+			// The question goes in the thread of the message just posted;
+			// were this reply to fail the activity, its retry would post
+			// the message again, so it is logged instead.
+			if err := n.ask(ctx, got, card); err != nil {
+				n.log.WarnContext(ctx, "slack: could not ask the question in the new message's thread", "ref", got.String(), "error", err)
+			}
+		}
 		return got.String(), nil
 	}
 
@@ -104,7 +112,11 @@ func (n *Notifier) Notify(ctx context.Context, kind alert.NotifyKind, card alert
 	}
 	// A breach is also shown in the channel: the tier must see it without
 	// opening the thread.
-	if err := n.reply(ctx, got, threadText(kind, card), kind == alert.NotifySLABreach); err != nil {
+	reply := func() error { return n.reply(ctx, got, threadText(kind, card), kind == alert.NotifySLABreach) }
+	if kind == alert.NotifyQuestion {
+		reply = func() error { return n.ask(ctx, got, card) }
+	}
+	if err := reply(); err != nil {
 		if got != r {
 			// The message was posted anew: its reference must reach the
 			// workflow, or the retry would post it once more.
@@ -172,6 +184,23 @@ func (n *Notifier) reply(ctx context.Context, r Ref, text string, broadcast bool
 		opts = append(opts, slackapi.MsgOptionBroadcast())
 	}
 	_, _, err := n.api.PostMessageContext(ctx, r.Channel, opts...)
+	return apiError("chat.postMessage", err)
+}
+
+// ask posts a question in the message's thread, shown in the channel too
+// (the tier must see it without opening the thread), with its options as
+// buttons.
+func (n *Notifier) ask(ctx context.Context, r Ref, card alert.IncidentCard) error {
+	if card.Question == nil {
+		return fmt.Errorf("slack: question card of %s has no question", card.IncidentID)
+	}
+	_, _, err := n.api.PostMessageContext(ctx, r.Channel,
+		slackapi.MsgOptionText(alert.Truncate("Question: "+alert.OneLine(card.Question.Text), 3900), false),
+		slackapi.MsgOptionBlocks(questionBlocks(card)...),
+		slackapi.MsgOptionTS(r.TS),
+		slackapi.MsgOptionBroadcast(),
+		slackapi.MsgOptionDisableLinkUnfurl(),
+	)
 	return apiError("chat.postMessage", err)
 }
 

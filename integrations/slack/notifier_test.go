@@ -635,3 +635,27 @@ func TestParseRef(t *testing.T) {
 		}
 	}
 }
+
+// TestQuestionIsAskedInTheThread: a playbook's question is a thread reply
+// shown in the channel, with a button per option whose value names the
+// question and the option; the summary keeps its decide buttons.
+func TestQuestionIsAskedInTheThread(t *testing.T) {
+	fake, api := setup(t)
+	n := newNotifier(t, api)
+	card := sampleCard()
+	ref := notify(t, n, activities.NotifyEscalation, card, "")
+	r := parseRef(t, ref)
+	card.Question = &alert.Question{ID: "isolate-now", Text: "Isolate dc01 before the backup window?", Options: []string{"yes", "no"},
+		Tier: "T1", Deadline: decidedAt(), Default: "no"}
+	notify(t, n, activities.NotifyQuestion, card, ref)
+	reply := only(t, fake.Thread(t1ID, r.TS))
+	if !reply.Broadcast || !strings.Contains(reply.Text, "Isolate dc01 before the backup window?") {
+		t.Errorf("reply broadcast %v, text %q", reply.Broadcast, reply.Text)
+	}
+	if ids := reply.ActionIDs(); !slices.Equal(ids, []string{slack.ActionAnswer + ":0", slack.ActionAnswer + ":1"}) {
+		t.Errorf("reply buttons %v, want one per option", ids)
+	}
+	if m := only(t, fake.Messages(t1ID)); !slices.Contains(m.ActionIDs(), slack.ActionDeny) {
+		t.Error("the question took the summary's decide buttons")
+	}
+}

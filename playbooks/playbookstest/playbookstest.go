@@ -44,12 +44,18 @@ import (
 // web view or the CLI (through the same Update). Actions narrows an
 // approval to those action IDs ("isolate_host:dc01"); none approves every
 // proposed action.
+//
+// With Question set, the answer is not a decision but By's answer
+// (Answer) to the playbook's question of that ID (Case.Ask: its Key, or
+// "q1", "q2"... by place), through the answer Update.
 type Answer struct {
-	After   time.Duration `json:"after" yaml:"after"`
-	By      string        `json:"by" yaml:"by"`
-	Verdict alert.Verdict `json:"verdict" yaml:"verdict"`
-	Actions []string      `json:"actions,omitempty" yaml:"actions"`
-	Note    string        `json:"note,omitempty" yaml:"note"`
+	After    time.Duration `json:"after" yaml:"after"`
+	By       string        `json:"by" yaml:"by"`
+	Verdict  alert.Verdict `json:"verdict,omitempty" yaml:"verdict"`
+	Actions  []string      `json:"actions,omitempty" yaml:"actions"`
+	Note     string        `json:"note,omitempty" yaml:"note"`
+	Question string        `json:"question,omitempty" yaml:"question"`
+	Answer   string        `json:"answer,omitempty" yaml:"answer"`
 }
 
 // Options are one run.
@@ -117,6 +123,8 @@ type Result struct {
 	// playbook's included), in order.
 	Messages []string `json:"messages,omitempty"`
 	Comments []string `json:"comments,omitempty"`
+	// Questions are the playbook's questions and what each got.
+	Questions []alert.Question `json:"questions,omitempty"`
 	// Refused are the answers the incident refused ("escalate by bob at
 	// +2m: tier IR is the last tier"), each with the incident's reason.
 	Refused []string `json:"refused,omitempty"`
@@ -187,14 +195,19 @@ func Run(o Options) (*Result, error) {
 	var mu sync.Mutex
 	var refused []string
 	for i, a := range o.Answers {
-		in := workflows.DecideInput{Verdict: a.Verdict, Actions: a.Actions, By: a.By, Via: "playbook test", Note: a.Note}
+		var in any = workflows.DecideInput{Verdict: a.Verdict, Actions: a.Actions, By: a.By, Via: "playbook test", Note: a.Note}
+		name, what := workflows.UpdateDecide, string(a.Verdict)
+		if a.Question != "" {
+			in = workflows.AnswerInput{Question: a.Question, Answer: a.Answer, By: a.By, Via: "playbook test"}
+			name, what = workflows.UpdateAnswer, fmt.Sprintf("answer %q to %s", a.Answer, a.Question)
+		}
 		env.RegisterDelayedCallback(func() {
-			env.UpdateWorkflow(workflows.UpdateDecide, fmt.Sprintf("answer-%d", i), &testsuite.TestUpdateCallback{
+			env.UpdateWorkflow(name, fmt.Sprintf("answer-%d", i), &testsuite.TestUpdateCallback{
 				OnAccept: func() {},
 				OnReject: func(err error) {
 					mu.Lock()
 					defer mu.Unlock()
-					refused = append(refused, fmt.Sprintf("%s by %s at +%s: %v", a.Verdict, a.By, alert.ShortDuration(a.After), err))
+					refused = append(refused, fmt.Sprintf("%s by %s at +%s: %v", what, a.By, alert.ShortDuration(a.After), err))
 				},
 				OnComplete: func(any, error) {},
 			}, in)
@@ -231,7 +244,7 @@ func Run(o Options) (*Result, error) {
 	defer mu.Unlock()
 	res := &Result{
 		Status: st.Status, Open: open, Tier: st.Tier, Score: first.Score, Proposed: st.Proposed, Executed: st.Results,
-		Decisions: st.Decisions, Refused: refused, Timeline: f.timelineAll(), Calls: f.callsAll(), Notifications: f.kindsAll(),
+		Decisions: st.Decisions, Questions: st.Questions, Refused: refused, Timeline: f.timelineAll(), Calls: f.callsAll(), Notifications: f.kindsAll(),
 	}
 	f.mu.Lock()
 	res.Messages, res.Comments = slices.Clone(f.messages), slices.Clone(f.comments)
