@@ -50,9 +50,13 @@ type EventStore interface {
 // before an alert.
 type RelatedQuery struct {
 	Hosts, Users, IPs []string
-	Before            time.Time
-	Window            time.Duration
-	Limit             int
+	// Domains and Kinds are a playbook's (Case.Enrich): events on these
+	// domains, of these kinds only.
+	Domains []string `json:",omitempty"`
+	Kinds   []string `json:",omitempty"`
+	Before  time.Time
+	Window  time.Duration
+	Limit   int
 }
 
 // HostDirectory is the EDR's view of hosts.

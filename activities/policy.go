@@ -201,6 +201,8 @@ func (p *Policy) PolicyFor(_ context.Context, in PolicyForInput) (PolicyForResul
 			Containment:        cur.Containment,
 			SLA:                cur.SLA,
 		}
+		// For the playbooks' Enrich step.
+		res.Enrichment = p.Enrichment
 	default:
 		return PolicyForResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("policy: no subset for workflow kind %q", in.Workflow), ErrBadRequest, nil)

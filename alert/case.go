@@ -109,6 +109,10 @@ type RelatedEvent struct {
 	Time    time.Time `json:"time"`
 	Kind    string    `json:"kind"`
 	Summary string    `json:"summary"`
+	// Host and User are the event's, for playbooks to act on (the other
+	// recipients of a phishing mail).
+	Host string `json:"host,omitempty"`
+	User string `json:"user,omitempty"`
 }
 
 // Gap records an enrichment source that did not answer.

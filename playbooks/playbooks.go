@@ -74,6 +74,41 @@ type Case interface {
 	// durably, for an answer from one of the tier's approvers, or until
 	// the question's timeout, when its Default is the answer.
 	Ask(ctx workflow.Context, q Question) (Answer, error)
+	// Enrich runs an enrichment source again, or one the alert run did
+	// not (a file hash lookup), on the case's entities and the request's
+	// extra indicators. What it finds is added to the incident's context
+	// packet and returned; a source that fails is a gap in the result,
+	// not an error. The result is kept, so a continued run does not ask
+	// twice.
+	Enrich(ctx workflow.Context, r EnrichRequest) (Enrichment, error)
+}
+
+// EnrichRequest is what Enrich asks.
+type EnrichRequest struct {
+	// Source names one source: "intel", "assets", "cmdb", "users",
+	// "events", "edr", or an online intel provider ("virustotal",
+	// "abuseipdb"). Empty runs every configured one. A source the worker
+	// does not have is an error naming those it has.
+	Source string
+	// Indicators are looked up beside the case's own: hashes, URLs,
+	// domains, addresses.
+	Indicators []string
+	// Domains and Kinds narrow an events query ("events"): events on
+	// these domains (an email's sender domain), of these kinds ("email").
+	// With Domains set, the query asks by domain only.
+	Domains, Kinds []string
+	// Window is how far back events are looked for (0: the configured
+	// window).
+	Window time.Duration
+}
+
+// Enrichment is what Enrich found.
+type Enrichment struct {
+	IntelHits []alert.IntelHit
+	Related   []alert.RelatedEvent
+	Asset     *alert.Asset
+	Users     []alert.UserContext
+	Gaps      []alert.Gap
 }
 
 // Question is what Ask asks.

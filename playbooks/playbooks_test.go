@@ -1,6 +1,7 @@
 package playbooks_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -155,5 +156,56 @@ func TestAskStep(t *testing.T) {
 				t.Errorf("notifications %v: the question was not sent to the tier", res.Notifications)
 			}
 		})
+	}
+}
+
+// hunting looks the alert's hash up at VirusTotal and asks the event
+// store who else got mail from the sender's domain, noting both.
+var hunting = playbooks.Playbook{Name: "hunting", Run: func(ctx workflow.Context, c playbooks.Case) error {
+	vt, err := c.Enrich(ctx, playbooks.EnrichRequest{Source: "virustotal", Indicators: []string{"evil.example/invoice"}})
+	if err != nil {
+		return err
+	}
+	mail, err := c.Enrich(ctx, playbooks.EnrichRequest{Source: "events", Domains: []string{"evil.example"}, Kinds: []string{"email"}})
+	if err != nil {
+		return err
+	}
+	var who []string
+	for _, e := range mail.Related {
+		who = append(who, e.User)
+	}
+	c.Note(ctx, fmt.Sprintf("virustotal: %d hit(s); recipients: %s", len(vt.IntelHits), strings.Join(who, ", ")))
+	if _, err := c.Enrich(ctx, playbooks.EnrichRequest{Source: "sandbox"}); err == nil || !strings.Contains(err.Error(), `no enrichment source "sandbox"`) {
+		return fmt.Errorf("an unknown source: %v", err)
+	}
+	return playbooks.Respond(ctx, c, nil)
+}}
+
+// TestEnrichStep: Enrich runs the named source on the case's entities
+// and the extra indicators; an events query by domain and kind finds the
+// other recipients; an unknown source is an error naming what there is.
+func TestEnrichStep(t *testing.T) {
+	a := malwareAlert("ws-7", "198.51.100.9")
+	a.Entities.Files = []alert.FileHash{{SHA256: "aa11"}}
+	hit := alert.IntelHit{Indicator: "aa11", Type: "sha256", Source: "misp", Confidence: 90}
+	res, err := playbookstest.Run(playbookstest.Options{Playbook: hunting, Alert: a,
+		Context: alert.ContextPacket{Hashes: []string{"aa11"}},
+		Intel:   map[string][]alert.IntelHit{"aa11": {hit}, "evil.example/invoice": {{Indicator: "evil.example/invoice", Type: "url", Confidence: 70}}},
+		Events: []playbookstest.Event{
+			{Time: t0.Add(-time.Hour), Kind: "email", User: "alice@corp.example", Domain: "evil.example"},
+			{Time: t0.Add(-30 * time.Minute), Kind: "email", User: "bob@corp.example", Domain: "evil.example"},
+			{Time: t0.Add(-20 * time.Minute), Kind: "dns", Host: "ws-7", Domain: "evil.example"},
+			{Time: t0.Add(-10 * time.Minute), Kind: "email", User: "carol@corp.example", Domain: "partner.example"},
+		},
+		Answers: []playbookstest.Answer{{After: time.Minute, By: "alice", Verdict: alert.VerdictDeny}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(res.Lines(), "\n")
+	for _, want := range []string{"virustotal: 2 hit(s); recipients: bob@corp.example, alice@corp.example",
+		"enriched again (virustotal): 2 intel hit(s), 0 related event(s)", "enriched again (events): 0 intel hit(s), 2 related event(s)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, text)
+		}
 	}
 }

@@ -169,7 +169,7 @@ type relatedEvents struct{ store events.Store }
 
 func (r relatedEvents) Related(ctx context.Context, q activities.RelatedQuery) ([]alert.RelatedEvent, error) {
 	evs, err := r.store.Related(ctx, events.Query{
-		Hosts: q.Hosts, Users: q.Users, IPs: q.IPs, Before: q.Before, Window: q.Window, Limit: q.Limit,
+		Hosts: q.Hosts, Users: q.Users, IPs: q.IPs, Domains: q.Domains, Kinds: q.Kinds, Before: q.Before, Window: q.Window, Limit: q.Limit,
 	})
 	if err != nil {
 		return nil, err

@@ -622,6 +622,7 @@ const (
 	StepComment = "comment"
 	StepRun     = "run"
 	StepAsk     = "ask"
+	StepEnrich  = "enrich"
 )
 
 // MaxRunOutputBytes bounds what a playbook's own activity (Case.Run) may

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/workflows/enrich"
 )
 
 // The playbook steps beyond Decide and Contain. Each is recorded in the
@@ -327,4 +329,134 @@ func (inc *incident) openQuestions() []string {
 		}
 	}
 	return ids
+}
+
+// maxEnrichedRelated bounds the related events one Enrich step keeps, in
+// its result and in the incident's packet: the step's result travels with
+// every continue-as-new.
+const maxEnrichedRelated = 50
+
+// Enrich implements playbooks.Case. It runs the named source (or every
+// configured one) as the alert run does, on an alert made of the
+// incident's entities and the request's indicators, and adds what it
+// found to the incident's packet.
+func (inc *incident) Enrich(ctx workflow.Context, r playbooks.EnrichRequest) (playbooks.Enrichment, error) {
+	pos, done, err := inc.beginStep(StepEnrich)
+	if err != nil {
+		return playbooks.Enrichment{}, err
+	}
+	var out playbooks.Enrichment
+	if done != nil {
+		if len(done.Output) > 0 {
+			if err := json.Unmarshal(done.Output, &out); err != nil {
+				return out, fmt.Errorf("playbook step enrich: decode its result: %w", err)
+			}
+		}
+		return out, nil
+	}
+	plan := inc.snap.Enrichment
+	sources := enrich.For(plan)
+	if r.Source != "" {
+		i := slices.IndexFunc(sources, func(s enrich.Source) bool { return s.Name == r.Source })
+		if i < 0 {
+			names := make([]string, 0, len(sources))
+			for _, s := range sources {
+				names = append(names, s.Name)
+			}
+			return out, fmt.Errorf("playbook step enrich: no enrichment source %q on this worker (it has: %s)", r.Source, orNone(strings.Join(names, ", ")))
+		}
+		sources = sources[i : i+1]
+	}
+	if r.Window > 0 {
+		plan.Window = r.Window
+	}
+	a := inc.entitiesAlert(ctx)
+	in := enrich.NewInput(&a, plan)
+	for _, ind := range r.Indicators {
+		if ind = strings.TrimSpace(ind); ind != "" && !slices.Contains(in.Indicators, ind) {
+			in.Indicators = append(in.Indicators, ind)
+		}
+	}
+	in.Domains, in.Kinds = r.Domains, r.Kinds
+	timeout := cmp.Or(plan.Timeout, 5*time.Second)
+	lctx := enrichLocalOptions(ctx)
+	in.Local = func(fn, arg any) workflow.Future { return workflow.ExecuteLocalActivity(lctx, fn, arg) }
+	in.Remote = func(summary string, fn, arg any) workflow.Future {
+		return workflow.ExecuteActivity(enrichRemoteOptions(ctx, timeout, "playbook: "+summary), fn, arg)
+	}
+	in.Store = func(_ string, fn, arg any) workflow.Future {
+		return workflow.ExecuteLocalActivity(enrichStoreOptions(ctx, timeout), fn, arg)
+	}
+	var pkt alert.ContextPacket
+	enrich.Run(ctx, in, sources, &pkt, errText)
+	if len(pkt.Related) > maxEnrichedRelated {
+		pkt.Related = pkt.Related[:maxEnrichedRelated]
+	}
+	out = playbooks.Enrichment{IntelHits: pkt.IntelHits, Related: pkt.Related, Asset: pkt.Asset, Users: pkt.Users, Gaps: pkt.Gaps}
+	inc.addEnrichment(pkt)
+	what := cmp.Or(r.Source, "every source")
+	msg := fmt.Sprintf("enriched again (%s): %d intel hit(s), %d related event(s)", what, len(out.IntelHits), len(out.Related))
+	for _, g := range out.Gaps {
+		msg += fmt.Sprintf("; %s did not answer: %s", g.Source, g.Reason)
+	}
+	inc.note(ctx, alert.StagePlaybook, "playbook:"+inc.st.Playbook, msg)
+	o := StepOutcome{Step: pos, Kind: StepEnrich}
+	raw, err := json.Marshal(out)
+	for err == nil && len(raw) > MaxRunOutputBytes && len(out.Related) > 0 {
+		out.Related = out.Related[:len(out.Related)/2]
+		raw, err = json.Marshal(out)
+	}
+	if err == nil && len(raw) <= MaxRunOutputBytes {
+		o.Output = raw
+	}
+	inc.endStep(o)
+	inc.publish(ctx)
+	return out, nil
+}
+
+// entitiesAlert is the incident's entities as one alert, for the
+// enrichment sources, which read alerts.
+func (inc *incident) entitiesAlert(ctx workflow.Context) alert.Alert {
+	a := alert.Alert{ID: inc.st.ID, Title: inc.st.Title, Time: workflow.Now(ctx)}
+	for _, h := range inc.st.Hosts {
+		a.Entities.Hosts = append(a.Entities.Hosts, alert.Host{Name: h})
+	}
+	for _, u := range inc.st.Users {
+		a.Entities.Users = append(a.Entities.Users, alert.User{Name: u})
+	}
+	for _, ip := range inc.st.SourceIPs {
+		a.Entities.IPs = append(a.Entities.IPs, alert.IP{Addr: ip, Direction: alert.DirectionSource})
+	}
+	for _, ip := range inc.st.DestinationIPs {
+		a.Entities.IPs = append(a.Entities.IPs, alert.IP{Addr: ip, Direction: alert.DirectionDestination})
+	}
+	for _, h := range inc.st.Context.Hashes {
+		a.Entities.Files = append(a.Entities.Files, alert.FileHash{SHA256: h})
+	}
+	return a
+}
+
+// addEnrichment adds a playbook's enrichment to the incident's packet:
+// hits and events it did not have, the asset and users when it had none.
+func (inc *incident) addEnrichment(pkt alert.ContextPacket) {
+	c := &inc.st.Context
+	for _, h := range pkt.IntelHits {
+		if !slices.ContainsFunc(c.IntelHits, func(o alert.IntelHit) bool { return o.Indicator == h.Indicator && o.Source == h.Source }) {
+			c.IntelHits = append(c.IntelHits, h)
+		}
+	}
+	for _, e := range pkt.Related {
+		if len(c.Related) >= maxEnrichedRelated {
+			break
+		}
+		if !slices.ContainsFunc(c.Related, func(o alert.RelatedEvent) bool { return o.Time.Equal(e.Time) && o.Summary == e.Summary }) {
+			c.Related = append(c.Related, e)
+		}
+	}
+	if c.Asset == nil {
+		c.Asset = pkt.Asset
+	}
+	if len(c.Users) == 0 {
+		c.Users = pkt.Users
+	}
 }

@@ -31,11 +31,15 @@ const (
 	KindFirewallAllow     = "firewall_allow"
 	KindFirewallBlock     = "firewall_block"
 	KindDNS               = "dns"
+	// KindEmail is a message delivered: User is the recipient and Domain
+	// the sender's domain, so that a phishing playbook can find who else
+	// received mail from the same sender.
+	KindEmail = "email"
 )
 
 // Kinds lists the event kinds the store accepts.
 func Kinds() []string {
-	return []string{KindProcessStart, KindNetworkConnection, KindAuthentication, KindFirewallAllow, KindFirewallBlock, KindDNS}
+	return []string{KindProcessStart, KindNetworkConnection, KindAuthentication, KindFirewallAllow, KindFirewallBlock, KindDNS, KindEmail}
 }
 
 // Authentication outcomes.
@@ -174,6 +178,9 @@ func (e Event) Validate() error {
 	if e.Kind == KindAuthentication && e.User == "" {
 		bad("user", "is required for authentication")
 	}
+	if e.Kind == KindEmail && (e.User == "" || e.Domain == "") {
+		bad("user", "and domain are required for email: the recipient and the sender's domain")
+	}
 	for _, f := range e.textFields() {
 		if len(f.value) > MaxTextBytes {
 			bad(f.name, "is %d bytes, more than the %d allowed", len(f.value), MaxTextBytes)
@@ -249,6 +256,10 @@ func Summary(e Event) string {
 		word(" from ", e.SrcIP)
 		word(" on ", e.Host)
 		word(" via ", e.Source)
+	case KindEmail:
+		word(" from ", e.Domain)
+		word(" to ", e.User)
+		word(" via ", e.Source)
 	case KindDNS:
 		word(" ", e.Domain)
 		word(" from ", e.SrcIP)
@@ -310,7 +321,7 @@ func truncate(s string, n int) string {
 func RelatedEvents(evs []Event) []alert.RelatedEvent {
 	out := make([]alert.RelatedEvent, 0, len(evs))
 	for _, e := range evs {
-		out = append(out, alert.RelatedEvent{Time: e.Time, Kind: e.Kind, Summary: Summary(e)})
+		out = append(out, alert.RelatedEvent{Time: e.Time, Kind: e.Kind, Summary: Summary(e), Host: e.Host, User: e.User})
 	}
 	return out
 }

@@ -38,6 +38,9 @@ type Query struct {
 	Hosts []string
 	Users []string
 	IPs   []string
+	// Domains match the events' domain (a DNS query, a connection's name,
+	// an email's sender domain).
+	Domains []string
 	// Before is the end of the window (the alert's time), inclusive.
 	Before time.Time
 	// Window is how far back from Before to look; the start is inclusive
@@ -97,6 +100,7 @@ func (q Query) normalize() (Query, error) {
 	q.Hosts = clean(q.Hosts, strings.ToLower)
 	q.Users = clean(q.Users, strings.ToLower)
 	q.IPs = clean(q.IPs, canonicalIP)
+	q.Domains = clean(q.Domains, func(d string) string { return strings.TrimSuffix(strings.ToLower(d), ".") })
 	q.Kinds = clean(q.Kinds, strings.ToLower)
 	for _, k := range q.Kinds {
 		if !slices.Contains(Kinds(), k) {
@@ -104,8 +108,8 @@ func (q Query) normalize() (Query, error) {
 		}
 	}
 	q.Outcome = strings.ToLower(strings.TrimSpace(q.Outcome))
-	if n := len(q.Hosts) + len(q.Users) + 2*len(q.IPs); n > MaxQueryValues {
-		return q, fmt.Errorf("%d hosts, users and IPs (IPs counting twice), more than the %d a query may name", n, MaxQueryValues)
+	if n := len(q.Hosts) + len(q.Users) + 2*len(q.IPs) + len(q.Domains); n > MaxQueryValues {
+		return q, fmt.Errorf("%d hosts, users, IPs and domains (IPs counting twice), more than the %d a query may name", n, MaxQueryValues)
 	}
 	return q, nil
 }
@@ -207,7 +211,10 @@ func migrations() [][]string {
 		`CREATE INDEX IF NOT EXISTS socflow_events_dst_time ON socflow_events (dst_ip, event_time)`,
 		// Retention deletes by time alone.
 		`CREATE INDEX IF NOT EXISTS socflow_events_time ON socflow_events (event_time)`,
-	}, caseMigration(), tokenMigration(), caseLinkMigration(), figuresMigration()}
+	}, caseMigration(), tokenMigration(), caseLinkMigration(), figuresMigration(), {
+		// Playbooks ask by domain: who else got mail from this sender.
+		`CREATE INDEX IF NOT EXISTS socflow_events_domain_time ON socflow_events (domain, event_time)`,
+	}}
 }
 
 // columns are the stored fields, in the order insert and select use.
@@ -378,7 +385,7 @@ func (s *SQLStore) Related(ctx context.Context, q Query) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: related: %w", err)
 	}
-	if len(q.Hosts)+len(q.Users)+len(q.IPs) == 0 {
+	if len(q.Hosts)+len(q.Users)+len(q.IPs)+len(q.Domains) == 0 {
 		return nil, nil
 	}
 	// id breaks ties between events of the same microsecond, so that the
@@ -423,6 +430,7 @@ func (s *SQLStore) Related(ctx context.Context, q Query) ([]Event, error) {
 	branch("user_name", q.Users)
 	branch("src_ip", q.IPs)
 	branch("dst_ip", q.IPs)
+	branch("domain", q.Domains)
 	b.WriteString(") AS matched" + order)
 	args = append(args, q.Limit)
 

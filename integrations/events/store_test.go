@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -509,5 +510,34 @@ func TestRebind(t *testing.T) {
 		if got := (dialect{numbered: tt.numbered}).rebind(tt.in); got != tt.want {
 			t.Errorf("rebind(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestEmailRecipientsByDomain: email events are found by the sender's
+// domain (any case, trailing dot), kind narrows the answer, each event
+// names its recipient, and an email without one is refused.
+func TestEmailRecipientsByDomain(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "events.db"))
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	mustAppend(t, s,
+		Event{Time: at, Kind: KindEmail, User: "Alice@corp.example", Domain: "evil-invoices.example", Source: "o365"},
+		Event{Time: at.Add(time.Minute), Kind: KindEmail, User: "bob@corp.example", Domain: "evil-invoices.example", Source: "o365"},
+		Event{Time: at.Add(2 * time.Minute), Kind: KindDNS, Host: "ws-7", Domain: "evil-invoices.example"},
+		Event{Time: at.Add(3 * time.Minute), Kind: KindEmail, User: "carol@corp.example", Domain: "partner.example", Source: "o365"},
+	)
+	got := related(t, s, Query{Domains: []string{"Evil-Invoices.example."}, Kinds: []string{KindEmail}, Before: at.Add(time.Hour)})
+	var users []string
+	for _, e := range RelatedEvents(got) {
+		users = append(users, e.User)
+	}
+	if !slices.Equal(users, []string{"bob@corp.example", "alice@corp.example"}) {
+		t.Errorf("recipients %v, want bob and alice, newest first", users)
+	}
+	if all := related(t, s, Query{Domains: []string{"evil-invoices.example"}, Before: at.Add(time.Hour)}); len(all) != 3 {
+		t.Errorf("every kind: %d events, want 3", len(all))
+	}
+	err := (Event{Time: at, Kind: KindEmail, Domain: "evil-invoices.example"}).Validate()
+	if err == nil || !strings.Contains(err.Error(), "required for email") {
+		t.Errorf("an email without a recipient: %v", err)
 	}
 }

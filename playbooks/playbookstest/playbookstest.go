@@ -58,6 +58,14 @@ type Answer struct {
 	Answer   string        `json:"answer,omitempty" yaml:"answer"`
 }
 
+// Event is one event in the fake event store.
+type Event struct {
+	Time                     time.Time
+	Kind                     string
+	Host, User, SrcIP, DstIP string
+	Domain, Summary          string
+}
+
 // Options are one run.
 type Options struct {
 	// Playbook is the playbook under test; the alert is routed to it
@@ -80,6 +88,12 @@ type Options struct {
 	// Already marks targets contained before socflow acts ("host:dc01",
 	// "ip:203.0.113.7", "user:bob"): socflow leaves them as found.
 	Already []string
+	// Intel are the hits by indicator that the intel source and the
+	// online provider "virustotal" answer Case.Enrich with.
+	Intel map[string][]alert.IntelHit
+	// Events are the event store's telemetry, which the events source
+	// answers from (by host, user, address or domain, and kind).
+	Events []Event
 	// Timeout bounds the whole run in the test environment's skipped time
 	// (default a day: past every default tier, SLA and lease).
 	Timeout time.Duration
@@ -145,6 +159,7 @@ func Run(o Options) (*Result, error) {
 		pol = &p
 	}
 	f := newFakes(o.Fail, o.Already)
+	f.intel, f.events = o.Intel, o.Events
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestWorkflowEnvironment()
@@ -167,7 +182,9 @@ func Run(o Options) (*Result, error) {
 	reg.Add(o.Playbook)
 	workflows.New(reg).Register(env)
 	env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol },
-		Containment: activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}}})
+		Containment: activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}},
+		Enrichment:  activities.EnrichmentPlan{Sources: []string{"intel", "events"}, Online: []string{"virustotal"}, Timeout: 10 * time.Second, Window: 24 * time.Hour}})
+	env.RegisterActivity(&activities.Enrich{Intel: f, Online: map[string]activities.OnlineIntel{"virustotal": onlineIntel{f}}, Events: f})
 	env.RegisterActivity(&activities.Notify{Notifier: f})
 	env.RegisterActivity(&activities.Contain{Isolator: f, Blocker: f, Accounts: f})
 	env.RegisterActivity(&activities.Record{Sink: f})
@@ -285,6 +302,8 @@ func signal(pol *policy.Policy, playbook string, a alert.Alert, pkt alert.Contex
 type fakes struct {
 	mu       sync.Mutex
 	fail     map[string]string
+	intel    map[string][]alert.IntelHit
+	events   []Event
 	on       map[string]bool
 	calls    []string
 	kinds    []alert.NotifyKind
@@ -501,4 +520,44 @@ func (r *Result) String() string {
 		open = " (still open)"
 	}
 	return fmt.Sprintf("status %s%s at %s; calls %v; refused %v\n%s", r.Status, open, r.Tier, r.Calls, r.Refused, strings.Join(r.Lines(), "\n"))
+}
+
+// Lookup answers the intel source from Options.Intel.
+func (f *fakes) Lookup(indicator string) []alert.IntelHit { return f.intel[indicator] }
+
+// onlineIntel answers the online provider from Options.Intel, as
+// "virustotal".
+type onlineIntel struct{ f *fakes }
+
+func (o onlineIntel) Lookup(_ context.Context, indicator string) ([]alert.IntelHit, error) {
+	var out []alert.IntelHit
+	for _, h := range o.f.intel[indicator] {
+		h.Source = "virustotal"
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// Related answers the events source from Options.Events, newest first.
+func (f *fakes) Related(_ context.Context, q activities.RelatedQuery) ([]alert.RelatedEvent, error) {
+	var out []alert.RelatedEvent
+	in := func(vals []string, v string) bool {
+		return v != "" && slices.ContainsFunc(vals, func(x string) bool { return strings.EqualFold(x, v) })
+	}
+	for i := len(f.events) - 1; i >= 0; i-- {
+		e := f.events[i]
+		if e.Time.After(q.Before) || (q.Window > 0 && e.Time.Before(q.Before.Add(-q.Window))) {
+			continue
+		}
+		if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, e.Kind) {
+			continue
+		}
+		if in(q.Hosts, e.Host) || in(q.Users, e.User) || in(q.IPs, e.SrcIP) || in(q.IPs, e.DstIP) || in(q.Domains, e.Domain) {
+			out = append(out, alert.RelatedEvent{Time: e.Time, Kind: e.Kind, Summary: e.Summary, Host: e.Host, User: e.User})
+		}
+	}
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
 }

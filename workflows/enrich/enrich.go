@@ -39,6 +39,10 @@ type Input struct {
 	// destination address when the alert names no host); Users and IPs
 	// its user names and addresses; Indicators what intel looks up.
 	Hosts, HostIPs, Users, IPs, Indicators []string
+	// Domains and Kinds narrow the events query to those domains and
+	// kinds (a playbook's Enrich step); empty asks by host, user and
+	// address as the alert run does.
+	Domains, Kinds []string
 	// Local starts an in-memory lookup in the worker's process, Remote a
 	// call to a vendor (summary names it in the Temporal UI), Store a
 	// query of socflow's own store.

@@ -19,6 +19,10 @@ func events() Source {
 		Start: func(in *Input) workflow.Future {
 			q := activities.RelatedQuery{Hosts: in.Hosts, Users: in.Users, IPs: in.IPs, Before: in.Alert.Time,
 				Window: window(in.Plan), Limit: maxRelated}
+			if len(in.Domains) > 0 {
+				q.Hosts, q.Users, q.IPs, q.Domains = nil, nil, nil, in.Domains
+			}
+			q.Kinds = in.Kinds
 			return in.Store("related events", e.FindRelated, q)
 		},
 		Fold: foldInto(func(pkt *alert.ContextPacket, res activities.FindRelatedResult) { pkt.Related = res.Events }),
