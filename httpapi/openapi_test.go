@@ -132,9 +132,10 @@ func TestOpenAPISchemas(t *testing.T) {
 		"AlertIDsPage": incidents.AlertIDsPage{}, "DecideResult": workflows.DecideResult{}, "Principal": auth.Principal{},
 		"TokenRequest": httpapi.TokenRequest{}, "TokenRecord": auth.TokenRecord{},
 		// by, groups and via are fields only so that they can be refused.
-		"DecisionRequest": httpapi.DecisionRequest{},
+		"DecisionRequest": httpapi.DecisionRequest{}, "AnswerRequest": httpapi.AnswerRequest{},
+		"AnswerResult": workflows.AnswerResult{}, "Question": alert.Question{},
 	}
-	refused := map[string][]string{"DecisionRequest": {"by", "groups", "via"}}
+	refused := map[string][]string{"DecisionRequest": {"by", "groups", "via"}, "AnswerRequest": {"by", "groups", "via"}}
 	for name, v := range types {
 		s, ok := doc.Components.Schemas[name]
 		if !ok {
@@ -258,5 +259,28 @@ func TestOpenAPIAnswers(t *testing.T) {
 		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 			t.Errorf("%s: the answer does not match the document: %v\n%.500s", name, err, a.body)
 		}
+	}
+}
+
+// TestOpenAPIEventKinds: the document's event kinds are the store's.
+func TestOpenAPIEventKinds(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Event struct {
+					Properties struct {
+						Kind struct {
+							Enum []string `json:"enum"`
+						} `json:"kind"`
+					} `json:"properties"`
+				} `json:"Event"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPIDoc(t), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Components.Schemas.Event.Properties.Kind.Enum; !slices.Equal(got, events.Kinds()) {
+		t.Errorf("OpenAPI event kinds %v, the store's %v", got, events.Kinds())
 	}
 }
