@@ -16,6 +16,13 @@ type Tracker interface {
 	MarkClosed(ctx context.Context, key string) error
 }
 
+// Transitioner moves a ticket through its workflow by the transition's
+// name ("Start Progress", "Resolve"): a playbook's Transition step. A
+// tracker without workflows need not offer it.
+type Transitioner interface {
+	Transition(ctx context.Context, key, name string) error
+}
+
 // Ticket keeps incidents' tickets.
 type Ticket struct {
 	Tracker Tracker
@@ -88,4 +95,22 @@ func (t *Ticket) UpdateTicket(ctx context.Context, in UpdateTicketInput) (Update
 		err = t.Tracker.MarkClosed(ctx, in.Key)
 	}
 	return UpdateTicketResult{}, Classify(fmt.Sprintf("ticket %s: transition", in.Key), err)
+}
+
+// TransitionTicketInput moves the incident's ticket.
+type TransitionTicketInput struct {
+	Key        string `json:"key"`
+	Transition string `json:"transition"`
+}
+
+// TransitionTicketResult acknowledges the transition.
+type TransitionTicketResult struct{}
+
+// TransitionTicket performs a playbook's named transition on the ticket.
+func (t *Ticket) TransitionTicket(ctx context.Context, in TransitionTicketInput) (TransitionTicketResult, error) {
+	tr, ok := t.Tracker.(Transitioner)
+	if !ok {
+		return TransitionTicketResult{}, Classify("ticket "+in.Key+": transition", errNotConfigured("the ticket tracker has no workflow transitions"))
+	}
+	return TransitionTicketResult{}, Classify(fmt.Sprintf("ticket %s: transition %q", in.Key, in.Transition), tr.Transition(ctx, in.Key, in.Transition))
 }

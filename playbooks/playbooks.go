@@ -62,6 +62,10 @@ type Case interface {
 	// Comment adds a comment to the incident's ticket; without a ticket
 	// it notes that in the timeline.
 	Comment(ctx workflow.Context, message string) error
+	// Transition moves the incident's ticket through its workflow by the
+	// transition's name ("Start Progress"); a ticket that cannot take it
+	// is noted in the timeline, as a failed comment is, not returned.
+	Transition(ctx workflow.Context, name string) error
 	// Run runs one of the playbook's own activities, registered in the
 	// engineer's worker under activity, with in, and decodes its result
 	// into out (nil: ignore it). It retries transient failures for up to

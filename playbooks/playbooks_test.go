@@ -209,3 +209,37 @@ func TestEnrichStep(t *testing.T) {
 		}
 	}
 }
+
+// ticketing comments on the ticket and moves it, once by a transition
+// the ticket has and once by one it has not.
+var ticketing = playbooks.Playbook{Name: "ticketing", Run: func(ctx workflow.Context, c playbooks.Case) error {
+	if err := c.Comment(ctx, "triage started"); err != nil {
+		return err
+	}
+	if err := c.Transition(ctx, "Start Progress"); err != nil {
+		return err
+	}
+	if err := c.Transition(ctx, "Unknown"); err != nil {
+		return err
+	}
+	return playbooks.Respond(ctx, c, nil)
+}}
+
+// TestTicketStep: Transition moves the ticket by name; one the ticket
+// cannot take is noted in the timeline with the tracker's reason and does
+// not stop the playbook.
+func TestTicketStep(t *testing.T) {
+	res, err := playbookstest.Run(playbookstest.Options{Playbook: ticketing, Alert: networkAlert("ws-7", "203.0.113.7"),
+		Answers: []playbookstest.Answer{{After: time.Minute, By: "alice", Verdict: alert.VerdictDeny}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Transitions, []string{"Start Progress"}) || !slices.Contains(res.Comments, "triage started") {
+		t.Errorf("transitions %v, comments %v", res.Transitions, res.Comments)
+	}
+	text := strings.Join(res.Lines(), "\n")
+	if !strings.Contains(text, `ticket SOC-1 moved by "Start Progress"`) || !strings.Contains(text, `ticket SOC-1 not moved by "Unknown"`) ||
+		!strings.Contains(text, `no transition "Unknown" from status "Open"`) || res.Status != alert.StatusDenied {
+		t.Errorf("status %s, timeline:\n%s", res.Status, text)
+	}
+}

@@ -226,7 +226,7 @@ func New(o Options) (*Worker, error) {
 		if err != nil {
 			return nil, fmt.Errorf("worker: jira: %w", err)
 		}
-		ticket.Tracker = tr
+		ticket.Tracker = tr // a Transitioner too: playbooks' Transition step
 		base := strings.TrimRight(j.URL, "/")
 		ticket.IssueURL = func(key string) string { return base + "/browse/" + key }
 	}
@@ -323,3 +323,6 @@ func (wk *Worker) Stop() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Jira's tracker takes playbooks' named transitions.
+var _ activities.Transitioner = (*jira.Tracker)(nil)

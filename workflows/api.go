@@ -623,6 +623,7 @@ const (
 	StepRun     = "run"
 	StepAsk     = "ask"
 	StepEnrich  = "enrich"
+	StepTicket  = "ticket"
 )
 
 // MaxRunOutputBytes bounds what a playbook's own activity (Case.Run) may

@@ -101,6 +101,33 @@ func (inc *incident) Comment(ctx workflow.Context, message string) error {
 	return nil
 }
 
+// Transition implements playbooks.Case.
+func (inc *incident) Transition(ctx workflow.Context, name string) error {
+	pos, done, err := inc.beginStep(StepTicket)
+	if err != nil || done != nil {
+		return err
+	}
+	if inc.st.TicketKey == "" && inc.ticketing() {
+		inc.ensureTicket(ctx)
+	}
+	actor := "playbook:" + inc.st.Playbook
+	if inc.st.TicketKey == "" {
+		inc.note(ctx, alert.StageTicket, actor, fmt.Sprintf("no ticket to move to %q", name))
+	} else {
+		var t *activities.Ticket
+		err := workflow.ExecuteActivity(ticketOptions(ctx, "ticket: "+alert.Truncate(name, 100)), t.TransitionTicket, activities.TransitionTicketInput{
+			Key: inc.st.TicketKey, Transition: name,
+		}).Get(ctx, nil)
+		if err != nil {
+			inc.note(ctx, alert.StageTicket, actor, fmt.Sprintf("ticket %s not moved by %q: %s", inc.st.TicketKey, name, errText(err)))
+		} else {
+			inc.note(ctx, alert.StageTicket, actor, fmt.Sprintf("ticket %s moved by %q", inc.st.TicketKey, name))
+		}
+	}
+	inc.endStep(StepOutcome{Step: pos, Kind: StepTicket})
+	return nil
+}
+
 // Run implements playbooks.Case.
 func (inc *incident) Run(ctx workflow.Context, activity string, in, out any) error {
 	pos, done, err := inc.beginStep(StepRun)

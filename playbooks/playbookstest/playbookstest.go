@@ -137,6 +137,8 @@ type Result struct {
 	// playbook's included), in order.
 	Messages []string `json:"messages,omitempty"`
 	Comments []string `json:"comments,omitempty"`
+	// Transitions are the ticket transitions the playbook made.
+	Transitions []string `json:"transitions,omitempty"`
 	// Questions are the playbook's questions and what each got.
 	Questions []alert.Question `json:"questions,omitempty"`
 	// Refused are the answers the incident refused ("escalate by bob at
@@ -265,6 +267,7 @@ func Run(o Options) (*Result, error) {
 	}
 	f.mu.Lock()
 	res.Messages, res.Comments = slices.Clone(f.messages), slices.Clone(f.comments)
+	res.Transitions = slices.Clone(f.transitions)
 	f.mu.Unlock()
 	if !st.ClosedAt.IsZero() && !st.OpenedAt.IsZero() {
 		res.Took = st.ClosedAt.Sub(st.OpenedAt)
@@ -300,18 +303,20 @@ func signal(pol *policy.Policy, playbook string, a alert.Alert, pkt alert.Contex
 // Options.Fail says), a notifier, an audit sink and a case file, all in
 // memory.
 type fakes struct {
-	mu       sync.Mutex
-	fail     map[string]string
-	intel    map[string][]alert.IntelHit
-	events   []Event
-	on       map[string]bool
-	calls    []string
-	kinds    []alert.NotifyKind
-	audits   []json.RawMessage
-	batches  map[string]bool
-	timeline map[int]alert.TimelineEvent
-	messages []string
-	comments []string
+	mu    sync.Mutex
+	fail  map[string]string
+	intel map[string][]alert.IntelHit
+	// transitions are the ticket's, in order.
+	transitions []string
+	events      []Event
+	on          map[string]bool
+	calls       []string
+	kinds       []alert.NotifyKind
+	audits      []json.RawMessage
+	batches     map[string]bool
+	timeline    map[int]alert.TimelineEvent
+	messages    []string
+	comments    []string
 }
 
 func newFakes(fail map[string]string, already []string) *fakes {
@@ -420,6 +425,18 @@ func (f *fakes) Comment(_ context.Context, _, text string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.comments = append(f.comments, text)
+	return nil
+}
+
+// Transition implements activities.Transitioner: the ticket takes every
+// transition but "Unknown".
+func (f *fakes) Transition(_ context.Context, _, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if name == "Unknown" {
+		return fmt.Errorf("no transition %q from status %q", name, "Open")
+	}
+	f.transitions = append(f.transitions, name)
 	return nil
 }
 
