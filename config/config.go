@@ -244,6 +244,23 @@ type Integrations struct {
 	Firewall Firewall `yaml:"firewall" json:"firewall,omitzero"`
 	Slack    Slack    `yaml:"slack" json:"slack"`
 	Jira     Jira     `yaml:"jira" json:"jira"`
+	// HTTP are the APIs playbooks call by name (a CACAO http-api
+	// command's target): the address and credential are here, never in
+	// the playbook.
+	HTTP []HTTPTarget `yaml:"http" json:"http,omitempty"`
+}
+
+// HTTPTarget is one API playbooks may call.
+type HTTPTarget struct {
+	Name string `yaml:"name" json:"name"`
+	URL  string `yaml:"url" json:"url"`
+	// Token is sent as "Authorization: Bearer <token>" (Scheme replaces
+	// Bearer).
+	Token  Secret `yaml:"token" json:"token"`
+	Scheme string `yaml:"scheme" json:"scheme,omitempty"`
+	// Headers are sent with every call (not secrets: they are shown by
+	// config check).
+	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
 }
 
 // Slack configures notifications and interactive decisions in Slack. It is

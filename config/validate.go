@@ -184,6 +184,25 @@ func (en Enrichment) validate(p *problems) {
 }
 
 func (in Integrations) validate(p *problems) {
+	seen := map[string]bool{}
+	for i, t := range in.HTTP {
+		at := fmt.Sprintf("integrations.http[%d]", i)
+		switch {
+		case t.Name == "":
+			p.add(at+".name", "is required: playbooks name the target")
+		case seen[t.Name]:
+			p.add(at+".name", "%q is named twice", t.Name)
+		}
+		seen[t.Name] = true
+		if err := CheckHTTPURL(t.URL); err != nil {
+			p.add(at+".url", "%v", err)
+		}
+		for k := range t.Headers {
+			if strings.EqualFold(k, "Authorization") {
+				p.add(at+".headers", "Authorization belongs in token (a secret from the environment), not in headers")
+			}
+		}
+	}
 	in.EDR.validate("integrations.edr", EDRProviders, p)
 	in.IDP.validate("integrations.idp", IDPProviders, p)
 	in.Firewall.validate(p)

@@ -85,6 +85,31 @@ type Case interface {
 	// not an error. The result is kept, so a continued run does not ask
 	// twice.
 	Enrich(ctx workflow.Context, r EnrichRequest) (Enrichment, error)
+	// Call sends a request to one of the HTTP APIs the configuration
+	// names (integrations.http): the playbook gives the target's name and
+	// a path, never an address or a credential. A non-2xx answer is an
+	// error, returned with the answer. The answer is kept (at most 32 KiB
+	// of body), so a continued run does not call twice.
+	Call(ctx workflow.Context, r HTTPRequest) (HTTPResponse, error)
+}
+
+// HTTPRequest is what Call sends.
+type HTTPRequest struct {
+	// Key names the call within the incident, as Question.Key does:
+	// needed when calls run concurrently (workflow.Go).
+	Key    string
+	Target string
+	Method string
+	// Path is resolved under the target's URL ("/api/v1/block?dry=1").
+	Path   string
+	Header map[string][]string
+	Body   string
+}
+
+// HTTPResponse is the target's answer.
+type HTTPResponse struct {
+	Status int
+	Body   string
 }
 
 // EnrichRequest is what Enrich asks.

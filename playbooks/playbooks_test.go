@@ -243,3 +243,47 @@ func TestTicketStep(t *testing.T) {
 		t.Errorf("status %s, timeline:\n%s", res.Status, text)
 	}
 }
+
+// calling calls two APIs at once (keyed, so that the branches may finish
+// in any order) and notes what each answered.
+var calling = playbooks.Playbook{Name: "calling", Run: func(ctx workflow.Context, c playbooks.Case) error {
+	results := make([]string, 2)
+	wg := workflow.NewWaitGroup(ctx)
+	for i, path := range []string{"/v1/block/203.0.113.7", "/v1/missing"} {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			res, err := c.Call(ctx, playbooks.HTTPRequest{Key: fmt.Sprintf("call-%d", i), Target: "soar", Method: "post", Path: path})
+			results[i] = fmt.Sprintf("%d %s err=%v", res.Status, res.Body, err != nil)
+		})
+	}
+	wg.Wait(ctx)
+	c.Note(ctx, "answers: "+strings.Join(results, "; "))
+	return playbooks.Respond(ctx, c, nil)
+}}
+
+// TestCallStep: Call reaches the configured target through the webhook
+// activity; concurrent keyed calls each get their own answer, a 404 being
+// an error that carries the answer.
+func TestCallStep(t *testing.T) {
+	res, err := playbookstest.Run(playbookstest.Options{Playbook: calling, Alert: networkAlert("ws-7", "203.0.113.7"),
+		HTTP: func(target, method, path, body string) (int, string) {
+			if path == "/v1/missing" {
+				return 404, `{"error":"no such thing"}`
+			}
+			return 201, `{"id":"blk-1"}`
+		},
+		Answers: []playbookstest.Answer{{After: time.Minute, By: "alice", Verdict: alert.VerdictDeny}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := slices.Clone(res.Calls)
+	slices.Sort(calls)
+	if !slices.Equal(calls, []string{"http POST soar /v1/block/203.0.113.7", "http POST soar /v1/missing"}) {
+		t.Errorf("calls %v", res.Calls)
+	}
+	text := strings.Join(res.Lines(), "\n")
+	if !strings.Contains(text, `answers: 201 {"id":"blk-1"} err=false; 404 {"error":"no such thing"} err=true`) {
+		t.Errorf("timeline:\n%s", text)
+	}
+}

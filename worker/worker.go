@@ -30,8 +30,10 @@ import (
 	"github.com/socflow/socflow/integrations/auditlog"
 	"github.com/socflow/socflow/integrations/console"
 	"github.com/socflow/socflow/integrations/events"
+	"github.com/socflow/socflow/integrations/httpx"
 	"github.com/socflow/socflow/integrations/jira"
 	socslack "github.com/socflow/socflow/integrations/slack"
+	"github.com/socflow/socflow/integrations/webhook"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
@@ -262,6 +264,11 @@ func New(o Options) (*Worker, error) {
 	wk.w.RegisterActivity(&activities.Record{Sink: sink})
 	wk.w.RegisterActivity(&activities.CaseFile{Store: caseWriter{store}})
 	wk.w.RegisterActivity(ticket)
+	targets, err := HTTPTargets(cfg, hc)
+	if err != nil {
+		return nil, err
+	}
+	wk.w.RegisterActivity(&activities.Webhook{Targets: targets})
 	for _, a := range o.Activities {
 		wk.w.RegisterActivity(a)
 	}
@@ -326,3 +333,28 @@ func (wk *Worker) Stop() error {
 
 // Jira's tracker takes playbooks' named transitions.
 var _ activities.Transitioner = (*jira.Tracker)(nil)
+
+// HTTPTargets builds the APIs playbooks call by name
+// (integrations.http), each with its credential.
+func HTTPTargets(cfg *config.Config, hc *http.Client) (*webhook.Targets, error) {
+	var ts []webhook.Target
+	for _, t := range cfg.Integrations.HTTP {
+		c := hc
+		if t.Token.IsSet() {
+			var err error
+			if c, err = httpx.Authenticated(hc, httpx.TokenAuth{Scheme: t.Scheme, Token: httpx.Redacted(t.Token.Value())}); err != nil {
+				return nil, fmt.Errorf("worker: integrations.http %s: %w", t.Name, err)
+			}
+		}
+		h := http.Header{}
+		for k, v := range t.Headers {
+			h.Set(k, v)
+		}
+		ts = append(ts, webhook.Target{Name: t.Name, BaseURL: t.URL, Client: c, Header: h})
+	}
+	targets, err := webhook.New(ts...)
+	if err != nil {
+		return nil, fmt.Errorf("worker: integrations.http: %w", err)
+	}
+	return targets, nil
+}

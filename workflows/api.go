@@ -624,6 +624,7 @@ const (
 	StepAsk     = "ask"
 	StepEnrich  = "enrich"
 	StepTicket  = "ticket"
+	StepCall    = "call"
 )
 
 // MaxRunOutputBytes bounds what a playbook's own activity (Case.Run) may
@@ -634,8 +635,11 @@ const MaxRunOutputBytes = 64 << 10
 // StepOutcome is one completed step other than a note: what it returned,
 // so that a new run returns the same without acting again.
 type StepOutcome struct {
-	Step     int                  `json:"step"`
-	Kind     string               `json:"kind"`
+	Step int    `json:"step"`
+	Kind string `json:"kind"`
+	// Key names a keyed step (a CACAO command, which may run in parallel
+	// branches): it is found by its key, not its position, and Step is -1.
+	Key      string               `json:"key,omitempty"`
 	Decision *alert.Decision      `json:"decision,omitempty"`
 	Approved []alert.Action       `json:"approved,omitempty"`
 	Results  []alert.ActionResult `json:"results,omitempty"`

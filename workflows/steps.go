@@ -487,3 +487,85 @@ func (inc *incident) addEnrichment(pkt alert.ContextPacket) {
 		c.Users = pkt.Users
 	}
 }
+
+// beginKeyed is beginStep for a step that may carry a key: a keyed step
+// is found among the outcomes by its key (pos -1), whatever the order in
+// which concurrent branches reach it.
+func (inc *incident) beginKeyed(kind, key string) (pos int, done *StepOutcome, err error) {
+	if key == "" {
+		return inc.beginStep(kind)
+	}
+	if inc.rollingOver {
+		return -1, nil, errRollover
+	}
+	if err := checkQuestionKey(key); err != nil {
+		return -1, nil, err
+	}
+	if p := inc.st.Progress; p != nil {
+		for i := range p.Outcomes {
+			if o := &p.Outcomes[i]; o.Key == key {
+				if o.Kind != kind {
+					return -1, nil, fmt.Errorf("playbook step %s was %s, now %s", key, o.Kind, kind)
+				}
+				return -1, o, nil
+			}
+		}
+	}
+	return -1, nil, nil
+}
+
+// endKeyed records a step begun with beginKeyed.
+func (inc *incident) endKeyed(o StepOutcome) {
+	if o.Key == "" {
+		inc.endStep(o)
+		return
+	}
+	if p := inc.st.Progress; p != nil {
+		o.Step = -1
+		p.Outcomes = append(p.Outcomes, o)
+	}
+}
+
+// Call implements playbooks.Case.
+func (inc *incident) Call(ctx workflow.Context, r playbooks.HTTPRequest) (playbooks.HTTPResponse, error) {
+	pos, done, err := inc.beginKeyed(StepCall, r.Key)
+	if err != nil {
+		return playbooks.HTTPResponse{}, err
+	}
+	what := strings.TrimSpace(strings.ToUpper(cmp.Or(r.Method, "GET")) + " " + r.Target + " " + r.Path)
+	if done == nil {
+		o := StepOutcome{Step: pos, Kind: StepCall, Key: r.Key}
+		var res activities.CallHTTPResult
+		var w *activities.Webhook
+		opts := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 5 * time.Minute,
+			RetryPolicy: &temporal.RetryPolicy{MaximumInterval: time.Minute},
+			Summary:     "playbook: " + alert.Truncate(what, 150),
+		})
+		if err := workflow.ExecuteActivity(opts, w.CallHTTP, activities.CallHTTPInput{
+			Target: r.Target, Method: r.Method, Path: r.Path, Header: r.Header, Body: r.Body,
+		}).Get(ctx, &res); err != nil {
+			o.Error = errText(err)
+			inc.note(ctx, alert.StagePlaybook, "playbook:"+inc.st.Playbook, fmt.Sprintf("%s failed: %s", what, o.Error))
+		} else {
+			o.Output, _ = json.Marshal(res) // plain data: cannot fail
+			if res.Status < 200 || res.Status > 299 {
+				o.Error = fmt.Sprintf("answered %d: %s", res.Status, alert.Truncate(alert.OneLine(res.Body), 300))
+			}
+			inc.note(ctx, alert.StagePlaybook, "playbook:"+inc.st.Playbook, fmt.Sprintf("%s: %d", what, res.Status))
+		}
+		inc.endKeyed(o)
+		done = &o
+	}
+	var res activities.CallHTTPResult
+	if len(done.Output) > 0 {
+		if err := json.Unmarshal(done.Output, &res); err != nil {
+			return playbooks.HTTPResponse{}, fmt.Errorf("playbook step %s: decode its result: %w", what, err)
+		}
+	}
+	out := playbooks.HTTPResponse{Status: res.Status, Body: res.Body}
+	if done.Error != "" {
+		return out, fmt.Errorf("%w: %s: %s", errStepFailed, what, done.Error)
+	}
+	return out, nil
+}

@@ -15,11 +15,13 @@
 package playbookstest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -34,6 +36,7 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/integrations/webhook"
 	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
@@ -94,6 +97,10 @@ type Options struct {
 	// Events are the event store's telemetry, which the events source
 	// answers from (by host, user, address or domain, and kind).
 	Events []Event
+	// HTTP answers the playbook's Case.Call requests (and a CACAO
+	// playbook's http-api commands) by target; nil answers 200 with an
+	// empty body. Each call is in Result.Calls as "http POST soar /path".
+	HTTP func(target, method, path, body string) (status int, answer string)
 	// Timeout bounds the whole run in the test environment's skipped time
 	// (default a day: past every default tier, SLA and lease).
 	Timeout time.Duration
@@ -161,7 +168,7 @@ func Run(o Options) (*Result, error) {
 		pol = &p
 	}
 	f := newFakes(o.Fail, o.Already)
-	f.intel, f.events = o.Intel, o.Events
+	f.intel, f.events, f.http = o.Intel, o.Events, o.HTTP
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestWorkflowEnvironment()
@@ -186,6 +193,7 @@ func Run(o Options) (*Result, error) {
 	env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol },
 		Containment: activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}},
 		Enrichment:  activities.EnrichmentPlan{Sources: []string{"intel", "events"}, Online: []string{"virustotal"}, Timeout: 10 * time.Second, Window: 24 * time.Hour}})
+	env.RegisterActivity(&activities.Webhook{Targets: f})
 	env.RegisterActivity(&activities.Enrich{Intel: f, Online: map[string]activities.OnlineIntel{"virustotal": onlineIntel{f}}, Events: f})
 	env.RegisterActivity(&activities.Notify{Notifier: f})
 	env.RegisterActivity(&activities.Contain{Isolator: f, Blocker: f, Accounts: f})
@@ -306,6 +314,7 @@ type fakes struct {
 	mu    sync.Mutex
 	fail  map[string]string
 	intel map[string][]alert.IntelHit
+	http  func(target, method, path, body string) (int, string)
 	// transitions are the ticket's, in order.
 	transitions []string
 	events      []Event
@@ -577,4 +586,21 @@ func (f *fakes) Related(_ context.Context, q activities.RelatedQuery) ([]alert.R
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+// Do implements activities.HTTPTargets from Options.HTTP.
+func (f *fakes) Do(_ context.Context, c webhook.Call) (webhook.Response, error) {
+	method := strings.ToUpper(cmp.Or(c.Method, "GET"))
+	f.mu.Lock()
+	f.calls = append(f.calls, fmt.Sprintf("http %s %s %s", method, c.Target, c.Path))
+	f.mu.Unlock()
+	status, body := http.StatusOK, ""
+	if f.http != nil {
+		status, body = f.http(c.Target, method, c.Path, c.Body)
+	}
+	res := webhook.Response{Status: status, Body: body}
+	if status < 200 || status > 299 {
+		return res, &httpx.StatusError{Method: method, URL: c.Target + " " + c.Path, Code: status, Body: body}
+	}
+	return res, nil
 }
