@@ -32,6 +32,8 @@ type Policy struct {
 	// Containment names the action kinds this worker's providers can
 	// carry out.
 	Containment ContainmentPlan
+	// PlaybookVersionSA says the cluster has SocflowPlaybookVersion.
+	PlaybookVersionSA bool
 
 	versions versionCache
 }
@@ -169,6 +171,9 @@ type PolicyForResult struct {
 	// Containment is what the worker can carry out; nil in snapshots from
 	// older workers, which proposed every action.
 	Containment *ContainmentPlan `json:"containment,omitempty"`
+	// PlaybookVersionSA says the cluster has the SocflowPlaybookVersion
+	// search attribute, which incidents then set.
+	PlaybookVersionSA bool `json:"playbook_version_sa,omitempty"`
 }
 
 // PolicyFor returns the subset of the current policy the named workflow
@@ -179,6 +184,7 @@ func (p *Policy) PolicyFor(_ context.Context, in PolicyForInput) (PolicyForResul
 	if in.Workflow == PolicyForIncident {
 		plan := p.Containment
 		res.Containment = &plan
+		res.PlaybookVersionSA = p.PlaybookVersionSA
 	}
 	switch in.Workflow {
 	case PolicyForAlert:

@@ -252,10 +252,27 @@ func New(o Options) (*Worker, error) {
 		return nil, err
 	}
 
+	sactx, sacancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sas := CheckSearchAttributes(sactx, o.Client, cfg.Temporal.Namespace)
+	sacancel()
+	if err := sas.Err(cfg.Temporal.Namespace); err != nil {
+		cancel()
+		return nil, err
+	}
+	if o.Logger != nil {
+		switch {
+		case sas.Unchecked != nil:
+			o.Logger.Warn("could not list the namespace's search attributes; incidents will not set the optional ones", "error", sas.Unchecked)
+		case len(sas.MissingOptional) > 0:
+			o.Logger.Warn("the namespace lacks optional search attributes; incidents will not set them until they exist and the worker restarts",
+				"missing", sas.MissingOptional, "create", CreateSearchAttributesCommand(cfg.Temporal.Namespace))
+		}
+	}
+
 	wk.w = sdkworker.New(o.Client, workflows.TaskQueue, SDKOptions(o))
 	workflows.New(reg).Register(wk.w)
 	wk.w.RegisterActivity(&activities.Policy{Current: wk.policy.Load, Enrichment: plan, Limits: o.Limits, NoTracker: ticket.Tracker == nil,
-		Containment: caps.plan()})
+		Containment: caps.plan(), PlaybookVersionSA: sas.Has(workflows.SAPlaybookVersion)})
 	wk.w.RegisterActivity(&activities.Correlations{Current: wk.policy.Load, Limits: o.Limits})
 	wk.w.RegisterActivity(enrich)
 	wk.w.RegisterActivity(&activities.Handoff{Client: o.Client})

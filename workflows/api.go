@@ -80,6 +80,11 @@ var (
 	SARule     = temporal.NewSearchAttributeKeyKeyword("SocflowRule")
 	SAPlaybook = temporal.NewSearchAttributeKeyKeyword("SocflowPlaybook")
 	SADrill    = temporal.NewSearchAttributeKeyBool("SocflowDrill")
+	// SAPlaybookVersion is the version of the playbook the incident runs
+	// (it keeps the one it started with). A worker sets it only where it
+	// found it registered (PolicyForResult.PlaybookVersionSA), so that a
+	// cluster upgraded without it keeps working.
+	SAPlaybookVersion = temporal.NewSearchAttributeKeyInt64("SocflowPlaybookVersion")
 )
 
 // Memo fields an incident sets, which a list reads without querying it:
@@ -105,7 +110,13 @@ type SLAMemo struct {
 
 // SearchAttributeKeys lists every search attribute, for registration.
 func SearchAttributeKeys() []temporal.SearchAttributeKey {
-	return []temporal.SearchAttributeKey{SAPriority, SAScore, SATier, SAStatus, SAHost, SAUser, SARule, SAPlaybook, SADrill}
+	return []temporal.SearchAttributeKey{SAPriority, SAScore, SATier, SAStatus, SAHost, SAUser, SARule, SAPlaybook, SADrill, SAPlaybookVersion}
+}
+
+// OptionalSearchAttributeKeys are those a worker does without when the
+// cluster lacks them (it warns): each added after clusters were set up.
+func OptionalSearchAttributeKeys() []temporal.SearchAttributeKey {
+	return []temporal.SearchAttributeKey{SAPlaybookVersion}
 }
 
 // RespondToAlertInput starts the run for one fingerprint. The alert itself

@@ -56,6 +56,10 @@ func (inc *incident) publishNow(ctx workflow.Context) {
 		SADrill.ValueSet(inc.st.Drill),
 	}
 	key := fmt.Sprint(inc.st.Status, "|", inc.st.Playbook, "|", inc.st.Drill, "|", inc.st.Score.Priority, "|", inc.st.Score.Value, "|", inc.st.Tier)
+	if inc.v.playbookSA && inc.snap != nil && inc.snap.PlaybookVersionSA && inc.st.Playbook != "" {
+		upd = append(upd, SAPlaybookVersion.ValueSet(int64(max(inc.st.PlaybookVersion, 1))))
+		key += fmt.Sprint("|v", inc.st.PlaybookVersion)
+	}
 	if inc.st.Score.Priority != "" {
 		upd = append(upd, SAPriority.ValueSet(string(inc.st.Score.Priority)), SAScore.ValueSet(int64(inc.st.Score.Value)))
 	}

@@ -102,6 +102,11 @@ const (
 	// incident's channel (notification sla_breach) and the timeline says
 	// so, once per SLA.
 	rulesSLABreach workflow.Version = 5
+	// rulesPlaybookVersionSA: the incident sets SocflowPlaybookVersion
+	// (where the worker found it registered) beside SocflowPlaybook, so
+	// that the Temporal UI and `socflow incident list` can find the
+	// incidents still on an old version before it is removed.
+	rulesPlaybookVersionSA workflow.Version = 6
 )
 
 // decisionVersions are the change IDs an incident reads once, before its
@@ -126,14 +131,17 @@ type decisionVersions struct {
 	milestones bool
 	// sla: rulesSLABreach.
 	sla bool
+	// playbookSA: rulesPlaybookVersionSA.
+	playbookSA bool
 }
 
 // readDecisionVersions records (or replays) the marker of the incident's
 // rules; a run recorded before it replays the four decision markers.
 func readDecisionVersions(ctx workflow.Context) decisionVersions {
-	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesSLABreach); v >= rulesLinkedCases {
+	if v := workflow.GetVersion(ctx, changeIncidentRules, workflow.DefaultVersion, rulesPlaybookVersionSA); v >= rulesLinkedCases {
 		return decisionVersions{carryOut: true, undo: true, trust: true, reenter: true, link: true,
-			capable: v >= rulesCapableProposals, verified: v >= rulesVerifiedContainment, milestones: v >= rulesMilestones, sla: v >= rulesSLABreach}
+			capable: v >= rulesCapableProposals, verified: v >= rulesVerifiedContainment, milestones: v >= rulesMilestones, sla: v >= rulesSLABreach,
+			playbookSA: v >= rulesPlaybookVersionSA}
 	}
 	on := func(id string) bool {
 		return workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) != workflow.DefaultVersion

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,21 @@ func TestTemporalUIReadsLikeAnIncidentList(t *testing.T) {
 			t.Errorf("%s: no activity or timer to check", id)
 		}
 	}
+
+	// The playbook and the version it runs, for "which incidents are still
+	// on version 1?" in the UI's search.
+	eventually(t, 30*time.Second, "the playbook version search attribute", func() (bool, string) {
+		d, err := s.client.DescribeWorkflowExecution(ctx, incID, "")
+		if err != nil {
+			return false, err.Error()
+		}
+		sa := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
+		var name string
+		var version int64
+		_ = converter.GetDefaultDataConverter().FromPayload(sa["SocflowPlaybook"], &name)
+		_ = converter.GetDefaultDataConverter().FromPayload(sa["SocflowPlaybookVersion"], &version)
+		return name != "" && version == 1, fmt.Sprintf("SocflowPlaybook %q, SocflowPlaybookVersion %d", name, version)
+	})
 
 	list, err := s.incidents().List(ctx, incidents.ListOptions{})
 	if err != nil {
