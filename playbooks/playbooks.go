@@ -30,7 +30,10 @@ type View struct {
 	// SourceIPs and DestinationIPs are the addresses the alerts name.
 	SourceIPs      []string
 	DestinationIPs []string
-	Drill          bool
+	// Domains, URLs and Hashes are what the alerts name: a phishing mail's
+	// sender domain and links, a malware alert's files (lower-case hex).
+	Domains, URLs, Hashes []string
+	Drill                 bool
 }
 
 // Outcome is what a decision amounted to.

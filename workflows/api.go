@@ -426,6 +426,11 @@ type IncidentState struct {
 	// Techniques are the distinct ATT&CK techniques the alerts that
 	// joined name (at most MaxEntities), for playbooks to branch on.
 	Techniques []string `json:"techniques,omitempty"`
+	// Domains, URLs and Hashes are the distinct ones the alerts name (at
+	// most MaxEntities each), for playbooks to look up and block.
+	Domains []string `json:"domains,omitempty"`
+	URLs    []string `json:"urls,omitempty"`
+	Hashes  []string `json:"hashes,omitempty"`
 	// Omitted counts what the capped lists left out.
 	Omitted Omitted `json:"omitted,omitzero"`
 	// Correlated is set once a correlation rule's alert joined.

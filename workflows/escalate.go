@@ -28,6 +28,9 @@ func (inc *incident) View() playbooks.View {
 		Users:          slices.Clone(inc.st.Users),
 		SourceIPs:      slices.Clone(inc.st.SourceIPs),
 		DestinationIPs: slices.Clone(inc.st.DestinationIPs),
+		Domains:        slices.Clone(inc.st.Domains),
+		URLs:           slices.Clone(inc.st.URLs),
+		Hashes:         slices.Clone(inc.st.Hashes),
 		Drill:          inc.st.Drill,
 	}
 }

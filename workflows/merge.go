@@ -178,6 +178,17 @@ func (inc *incident) join(ctx workflow.Context, s IncidentAlertSignal, wfID stri
 			inc.st.Techniques = appendCapped(inc.st.Techniques, t, MaxEntities, nil)
 		}
 	}
+	// What playbooks look up and block (a phishing mail's sender domain,
+	// URLs and attachments): state only, no command.
+	for _, d := range a.Entities.Domains {
+		inc.st.Domains = appendCapped(inc.st.Domains, strings.ToLower(d), MaxEntities, nil)
+	}
+	for _, u := range a.Entities.URLs {
+		inc.st.URLs = appendCapped(inc.st.URLs, u, MaxEntities, nil)
+	}
+	for _, h := range a.Hashes() {
+		inc.st.Hashes = appendCapped(inc.st.Hashes, strings.ToLower(h), MaxEntities, nil)
+	}
 	if inc.v.trust && !a.AutoContainTrusted {
 		inc.st.UntrustedAlerts++
 		if inc.st.UntrustedBy == "" {

@@ -29,6 +29,10 @@ const (
 	catMalware      = "malware"
 	catIdentity     = "identity"
 	catExfiltration = "exfiltration"
+	// catPhishing is a mail a user received or reported: its response
+	// (other recipients, the sender's domain) is neither malware's nor
+	// identity's.
+	catPhishing = "phishing"
 )
 
 // builder accumulates one alert from a vendor payload: it cleans and
@@ -598,6 +602,7 @@ func normKey(s string) string {
 var classCategories = map[string]string{
 	"credentialaccess": catIdentity, "ta0006": catIdentity,
 	"exfiltration": catExfiltration, "ta0010": catExfiltration,
+	"phishing": catPhishing, "phish": catPhishing,
 	"commandandcontrol": catNetwork, "ta0011": catNetwork,
 	"lateralmovement": catNetwork, "ta0008": catNetwork,
 	"execution": catMalware, "ta0002": catMalware,
@@ -613,7 +618,7 @@ var classCategories = map[string]string{
 // categoryRank breaks ties when an alert names several tactics: the rarer,
 // more specific response wins (exfiltration over identity over malware over
 // network).
-var categoryRank = map[string]int{catNetwork: 1, catMalware: 2, catIdentity: 3, catExfiltration: 4}
+var categoryRank = map[string]int{catNetwork: 1, catMalware: 2, catPhishing: 3, catIdentity: 4, catExfiltration: 5}
 
 // classCategory returns the best category any of the tactics or vendor
 // category names maps to, or "".
@@ -633,6 +638,7 @@ func classCategory(names ...string) string {
 var categoryKeywords = []struct{ word, category string }{
 	{"exfil", catExfiltration},
 	{"data transfer", catExfiltration},
+	{"phish", catPhishing},
 	{"brute", catIdentity},
 	{"password spray", catIdentity},
 	{"credential", catIdentity},
