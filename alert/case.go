@@ -250,6 +250,45 @@ func HashKind(h string) string {
 	return ""
 }
 
+// CheckDomain reports why d is not a DNS name that a mail gateway can
+// block as a sender domain, or nil: no scheme, path, port, address or
+// wildcard; two labels or more, each of letters, digits and inner
+// hyphens (IDNs in their xn-- form), at most 63 bytes, 253 in all; a last
+// label that is not all digits, so that an IPv4 address is not one. A
+// blocked sender domain stops every message from it, so a value that
+// could name more (a URL, "*.example.com") is refused rather than cut to
+// a guess.
+func CheckDomain(d string) error {
+	switch {
+	case d == "":
+		return fmt.Errorf("no domain given")
+	case strings.Contains(d, "://"):
+		return fmt.Errorf("%q is a URL, not a domain: give the host name alone", d)
+	case strings.ContainsAny(d, "/?#@:*[] \t\n"):
+		return fmt.Errorf("%q is not a domain: a domain has no path, port, user, wildcard or space", d)
+	case len(d) > 253:
+		return fmt.Errorf("%q is longer than a domain can be (253 bytes)", d)
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return fmt.Errorf("%q is not a domain: it has a single label", d)
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return fmt.Errorf("%q is not a domain: label %q is empty, longer than 63 bytes, or starts or ends with a hyphen", d, l)
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return fmt.Errorf("%q is not a domain: %q is not a letter, digit or hyphen (write an IDN in its xn-- form)", d, r)
+			}
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return fmt.Errorf("%q is an address, not a domain", d)
+	}
+	return nil
+}
+
 // Action is one proposed containment step.
 type Action struct {
 	// ID is stable within an incident ("isolate_host:ws-042") so that a

@@ -1,6 +1,7 @@
 package alert_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -119,6 +120,32 @@ func TestHashKind(t *testing.T) {
 	} {
 		if got := alert.HashKind(h); got != want {
 			t.Errorf("HashKind(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+func TestCheckDomain(t *testing.T) {
+	for _, d := range []string{"evil.example", "mail.evil-corp.co.uk", "xn--80ak6aa92e.com", "a1.b2"} {
+		if err := alert.CheckDomain(d); err != nil {
+			t.Errorf("CheckDomain(%q) = %v, want nil", d, err)
+		}
+	}
+	for d, want := range map[string]string{
+		"":                         "no domain",
+		"https://evil.example":     "is a URL",
+		"evil.example/login":       "no path",
+		"evil.example:25":          "no path, port",
+		"bob@evil.example":         "user",
+		"*.evil.example":           "wildcard",
+		"localhost":                "single label",
+		"evil..example":            "label \"\"",
+		"-evil.example":            "hyphen",
+		"203.0.113.7":              "an address",
+		"évil.example":             "xn-- form",
+		"evil.example\nBcc: x@y.z": "space",
+	} {
+		if err := alert.CheckDomain(d); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckDomain(%q) = %v, want an error saying %q", d, err, want)
 		}
 	}
 }
