@@ -242,8 +242,11 @@ type Integrations struct {
 	// Firewall blocks addresses in place of the EDR when configured; it
 	// is left out of the JSON when not.
 	Firewall Firewall `yaml:"firewall" json:"firewall,omitzero"`
-	Slack    Slack    `yaml:"slack" json:"slack"`
-	Jira     Jira     `yaml:"jira" json:"jira"`
+	// Mail blocks sender domains at the mail gateway when configured; it
+	// is left out of the JSON when not.
+	Mail  Mail  `yaml:"mail" json:"mail,omitzero"`
+	Slack Slack `yaml:"slack" json:"slack"`
+	Jira  Jira  `yaml:"jira" json:"jira"`
 }
 
 // Slack configures notifications and interactive decisions in Slack. It is

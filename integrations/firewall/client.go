@@ -56,6 +56,10 @@ func Compile(r Request, base string, unblock bool) error {
 }
 
 func compile(r Request, base string, unblock bool) (*httptemplate.Template, error) {
+	if len(r.Absent) > 0 {
+		// The firewall reads no state: no answer means "not blocked".
+		return nil, &FieldError{Field: "expect.absent", Err: fmt.Errorf("a firewall request has no answer that means not blocked: only integrations.mail.state does")}
+	}
 	method := http.MethodPost
 	if unblock {
 		method = http.MethodDelete
