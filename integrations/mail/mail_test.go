@@ -4,121 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/integrations/httpx"
-	"github.com/socflow/socflow/integrations/loopback"
 	"github.com/socflow/socflow/integrations/mail"
+	"github.com/socflow/socflow/integrations/mail/mailtest"
 )
-
-// call is one request the gateway received.
-type call struct {
-	Method, URI, Auth, Body string
-	Status                  int
-}
-
-// gateway is a mail gateway's blocked-senders API, the shape a template
-// provider is for: POST /api/v1/blocked-senders takes {"domain", "note"}
-// and answers 201 {"id"}; GET /api/v1/blocked-senders?domain=D searches
-// (200 {"items": [...]}, empty when none); GET
-// /api/v1/blocked-senders/by-domain/D is 200 or 404; DELETE
-// /api/v1/blocked-senders/{id} is 204, 404 once gone. Faults come with
-// the loopback recorder.
-type gateway struct {
-	loopback.Recorder[call]
-	mu     sync.Mutex
-	blocks map[string]string // id: domain
-	next   int
-}
-
-func newGateway() *gateway { return &gateway{blocks: map[string]string{}} }
-
-func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	resp, answered := loopback.Respond(&g.Recorder, r, r.URL.Path, func() loopback.Response {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		return g.route(r, b)
-	}, func(f loopback.Fault) loopback.Response {
-		return f.Answer(loopback.JSON(f.Status, map[string]string{"error": "injected"}))
-	})
-	g.Record(call{Method: r.Method, URI: r.URL.RequestURI(), Auth: r.Header.Get("Authorization"), Body: string(b), Status: resp.Status})
-	if answered {
-		resp.Write(w, "application/json")
-	}
-}
-
-func (g *gateway) route(r *http.Request, body []byte) loopback.Response {
-	if r.Header.Get("Authorization") != "Bearer mail-token" {
-		return loopback.JSON(http.StatusUnauthorized, map[string]string{"error": "unauthorized"})
-	}
-	const base = "/api/v1/blocked-senders"
-	find := func(domain string) (string, bool) {
-		for id, d := range g.blocks {
-			if d == domain {
-				return id, true
-			}
-		}
-		return "", false
-	}
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == base:
-		var v struct{ Domain, Note string }
-		if err := json.Unmarshal(body, &v); err != nil || v.Domain == "" {
-			return loopback.JSON(http.StatusBadRequest, map[string]string{"error": "domain is required"})
-		}
-		if id, ok := find(v.Domain); ok {
-			return loopback.JSON(http.StatusConflict, map[string]string{"error": "already blocked", "id": id})
-		}
-		g.next++
-		id := "bs-" + strconv.Itoa(g.next)
-		g.blocks[id] = v.Domain
-		return loopback.JSON(http.StatusCreated, map[string]string{"id": id, "domain": v.Domain})
-	case r.Method == http.MethodGet && r.URL.Path == base:
-		items := []map[string]string{}
-		if id, ok := find(r.URL.Query().Get("domain")); ok {
-			items = append(items, map[string]string{"id": id, "domain": r.URL.Query().Get("domain")})
-		}
-		return loopback.JSON(http.StatusOK, map[string]any{"items": items})
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, base+"/by-domain/"):
-		if id, ok := find(strings.TrimPrefix(r.URL.Path, base+"/by-domain/")); ok {
-			return loopback.JSON(http.StatusOK, map[string]string{"id": id})
-		}
-		return loopback.JSON(http.StatusNotFound, map[string]string{"error": "not blocked"})
-	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, base+"/"):
-		id := strings.TrimPrefix(r.URL.Path, base+"/")
-		if _, ok := g.blocks[id]; !ok {
-			return loopback.JSON(http.StatusNotFound, map[string]string{"error": "no such block"})
-		}
-		delete(g.blocks, id)
-		return loopback.Response{Status: http.StatusNoContent}
-	}
-	return loopback.JSON(http.StatusNotFound, map[string]string{"error": "no route"})
-}
-
-func (g *gateway) blocked(domain string) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, d := range g.blocks {
-		if d == domain {
-			return true
-		}
-	}
-	return false
-}
 
 // searchConfig describes the gateway with a search as the state read.
 func searchConfig(url string) mail.Config {
 	return mail.Config{
-		URL: url + "/api/v1/", Token: "mail-token",
+		URL: url + "/api/v1/", Token: mailtest.Token,
 		Block: mail.Request{URL: "blocked-senders", Body: `{"domain": {{json .Domain}}, "note": {{json .Comment}}}`,
 			Status: []int{201}, Ref: "/id"},
 		Unblock: mail.Request{URL: "blocked-senders/{{urlpath .Ref}}", Status: []int{204, 404}},
@@ -126,9 +27,9 @@ func searchConfig(url string) mail.Config {
 	}
 }
 
-func start(t *testing.T, cfg func(string) mail.Config) (*gateway, *mail.Client) {
+func start(t *testing.T, cfg func(string) mail.Config) (*mailtest.Gateway, *mail.Client) {
 	t.Helper()
-	g := newGateway()
+	g := mailtest.New()
 	ts := httptest.NewServer(g)
 	t.Cleanup(ts.Close)
 	c, err := mail.New(ts.Client(), cfg(ts.URL))
@@ -149,7 +50,7 @@ func TestBlockReadUnblock(t *testing.T) {
 		t.Fatalf("before = %+v, %v; want read, not blocked", b, err)
 	}
 	ref, err := c.BlockSenderDomain(ctx, "Evil.Example.", "socflow INC-1: block evil.example (phish)")
-	if err != nil || ref != "bs-1" || !g.blocked("evil.example") {
+	if err != nil || ref != "bs-1" || !g.Blocked("evil.example") {
 		t.Fatalf("block = %q, %v", ref, err)
 	}
 	calls := g.Calls()
@@ -168,7 +69,7 @@ func TestBlockReadUnblock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if g.blocked("evil.example") {
+	if g.Blocked("evil.example") {
 		t.Error("still blocked after the unblock")
 	}
 }
@@ -192,11 +93,11 @@ func TestStateByStatus(t *testing.T) {
 	if b, err := c.DomainBlock(ctx, "evil.example"); err != nil || !b.InForce || b.Ref != "bs-1" {
 		t.Fatalf("after = %+v, %v", b, err)
 	}
-	if err := c.UnblockSenderDomain(ctx, "evil.example", ""); err != nil || g.blocked("evil.example") {
-		t.Fatalf("unblock without a reference: %v, blocked %v", err, g.blocked("evil.example"))
+	if err := c.UnblockSenderDomain(ctx, "evil.example", ""); err != nil || g.Blocked("evil.example") {
+		t.Fatalf("unblock without a reference: %v, blocked %v", err, g.Blocked("evil.example"))
 	}
 	n := len(g.Calls())
-	if err := c.UnblockSenderDomain(ctx, "evil.example", ""); err != nil || slices.ContainsFunc(g.Calls()[n:], func(c call) bool { return c.Method == http.MethodDelete }) {
+	if err := c.UnblockSenderDomain(ctx, "evil.example", ""); err != nil || slices.ContainsFunc(g.Calls()[n:], func(c mailtest.Call) bool { return c.Method == http.MethodDelete }) {
 		t.Errorf("unblock of nothing: %v, calls %+v; want the state read alone", err, g.Calls()[n:])
 	}
 }
