@@ -301,7 +301,8 @@ func (j Jira) Enabled() bool { return j.URL != "" }
 type Service struct {
 	// Provider picks the client: for the EDR "defender" (Microsoft Defender
 	// for Endpoint) or "falcon" (CrowdStrike Falcon, OAuth2 only); for the
-	// IdP "okta" or "entra" (Microsoft Entra ID, OAuth2 only). Empty
+	// IdP "okta" or "entra" (Microsoft Entra ID, OAuth2 only); for the
+	// firewall "panos" or "http", for the mail gateway "http". Empty
 	// disables the integration.
 	Provider string `yaml:"provider" json:"provider"`
 	URL      string `yaml:"url" json:"url,omitempty"`
