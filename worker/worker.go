@@ -121,8 +121,8 @@ type Options struct {
 	// points them at its built-in loopback fakes): an integration client
 	// (*defender.Client, *falcon.Client, *okta.Client...), which gets its
 	// capability adapter, or any value offering activities.HostIsolator,
-	// IPBlocker, AccountDisabler, SessionRevoker, HashBlocker or
-	// HostDirectory itself.
+	// IPBlocker, AccountDisabler, SessionRevoker, HashBlocker,
+	// DomainBlocker or HostDirectory itself.
 	EDR any
 	IDP any
 	// Firewall overrides integrations.firewall: a client (*panos.Client,
