@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/activity"
 
@@ -77,13 +78,38 @@ type AccountDisabler interface {
 	EnableUser(ctx context.Context, user string) error
 }
 
-// SessionRevoker ends an account's sessions. An identity provider's
-// DisableUser does it after disabling; the activity calls it again when a
-// retry finds the account disabled by its own earlier attempt, whose
-// revocation may not have happened (the answer that was lost may have
-// been the revocation's).
+// SessionRevoker ends an account's sessions: alert.ActionRevokeSessions
+// on its own, with the account left enabled. An identity provider's
+// DisableUser does it after disabling too; the activity calls it again
+// when a retry finds the account disabled by its own earlier attempt,
+// whose revocation may not have happened (the answer that was lost may
+// have been the revocation's). It has no state reader: a session list is
+// not a state a revocation leaves behind, so the vendor's answer is the
+// confirmation, and revoking twice is harmless.
 type SessionRevoker interface {
 	RevokeSessions(ctx context.Context, user string) error
+}
+
+// HashBlocker blocks files by hash with a custom indicator at the EDR and
+// lifts the blocks. A hash is lower-case hexadecimal (SHA-256, or SHA-1
+// or MD5 where the vendor takes them; a provider refuses the others).
+// HashState is on when any indicator blocks the hash, whoever made it.
+type HashBlocker interface {
+	HashState(ctx context.Context, hash string) (TargetState, error)
+	BlockHash(ctx context.Context, hash, comment string) (ref string, err error)
+	// UnblockHash removes the block; ref is what BlockHash returned.
+	UnblockHash(ctx context.Context, hash, ref string) error
+}
+
+// DomainBlocker blocks mail from a sender domain at the mail gateway and
+// lifts the block. The domain is a DNS name (alert.CheckDomain), checked
+// before any call.
+type DomainBlocker interface {
+	DomainState(ctx context.Context, domain string) (TargetState, error)
+	BlockSenderDomain(ctx context.Context, domain, comment string) (ref string, err error)
+	// UnblockSenderDomain removes the block; ref is what BlockSenderDomain
+	// returned.
+	UnblockSenderDomain(ctx context.Context, domain, ref string) error
 }
 
 // Contain carries out containment actions and their undos, each with the
@@ -92,6 +118,9 @@ type Contain struct {
 	Isolator HostIsolator
 	Blocker  IPBlocker
 	Accounts AccountDisabler
+	Sessions SessionRevoker
+	Hashes   HashBlocker
+	Domains  DomainBlocker
 }
 
 // ContainInput is one action on behalf of an incident.
@@ -139,14 +168,18 @@ type VerifyResult struct {
 // kind is one capability seen the same way: read the state, switch on,
 // switch off.
 type kind struct {
-	what     string // "host", "ip", "user"
-	on, off  string // "isolate", "release"
-	onDone   string // "isolated"
-	offDone  string // "released"
-	missing  string
+	what    string // "host", "ip", "user"
+	on, off string // "isolate", "release"
+	onDone  string // "isolated"
+	offDone string // "released"
+	missing string
+	// invalid is why the target cannot be the kind's ("" when it can),
+	// found before any provider is called.
+	invalid  string
 	state    func(ctx context.Context, ref string) (TargetState, error)
 	switchOn func(ctx context.Context) (string, error)
-	// switchOff gets the original action's reference.
+	// switchOff gets the original action's reference; nil for a kind
+	// without an undo (alert.ActionKind.NoUndo).
 	switchOff func(ctx context.Context, ref string) (string, error)
 }
 
@@ -156,6 +189,9 @@ const (
 	noIsolator = "no EDR integration that isolates hosts (integrations.edr)"
 	noBlocker  = "no firewall or EDR integration that blocks addresses (integrations.firewall, integrations.edr)"
 	noAccounts = "no identity provider integration (integrations.idp)"
+	noSessions = "no identity provider integration that revokes sessions (integrations.idp)"
+	noHashes   = "no EDR integration that blocks file hashes (integrations.edr)"
+	noDomains  = "no mail gateway integration that blocks sender domains (integrations.mail)"
 )
 
 func (c *Contain) comment(in ContainInput, verb string) string {
@@ -205,6 +241,52 @@ func (c *Contain) kindOf(in ContainInput) (kind, bool) {
 		k.switchOn = func(ctx context.Context) (string, error) { return "", c.Accounts.DisableUser(ctx, a.Target) }
 		k.switchOff = func(ctx context.Context, _ string) (string, error) { return "", c.Accounts.EnableUser(ctx, a.Target) }
 		return k, true
+	case alert.ActionRevokeSessions:
+		k := kind{what: "user", on: "revoke the sessions of", off: "restore the sessions of", onDone: "revoked the sessions of", missing: noSessions}
+		if c.Sessions == nil {
+			return k, false
+		}
+		// Nothing to read: the vendor's answer to the revocation is all
+		// the confirmation there is (PhaseUnknown).
+		k.state = func(context.Context, string) (TargetState, error) { return TargetState{}, nil }
+		k.switchOn = func(ctx context.Context) (string, error) { return "", c.Sessions.RevokeSessions(ctx, a.Target) }
+		return k, true
+	case alert.ActionBlockHash:
+		k := kind{what: "hash", on: "block", off: "unblock", onDone: "blocked", offDone: "unblocked", missing: noHashes}
+		// Vendors compare hashes as text; one spelling keeps the state
+		// read, the block and the undo on the same indicator.
+		hash := strings.ToLower(strings.TrimSpace(a.Target))
+		if alert.HashKind(hash) == "" {
+			k.invalid = fmt.Sprintf("%q is not a file hash (64, 40 or 32 hexadecimal digits: SHA-256, SHA-1, MD5)", a.Target)
+		}
+		if c.Hashes == nil {
+			return k, false
+		}
+		k.state = func(ctx context.Context, _ string) (TargetState, error) { return c.Hashes.HashState(ctx, hash) }
+		k.switchOn = func(ctx context.Context) (string, error) {
+			return c.Hashes.BlockHash(ctx, hash, c.comment(in, "block"))
+		}
+		k.switchOff = func(ctx context.Context, ref string) (string, error) {
+			return ref, c.Hashes.UnblockHash(ctx, hash, ref)
+		}
+		return k, true
+	case alert.ActionBlockSenderDomain:
+		k := kind{what: "sender domain", on: "block", off: "unblock", onDone: "blocked", offDone: "unblocked", missing: noDomains}
+		domain := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(a.Target), "."))
+		if err := alert.CheckDomain(domain); err != nil {
+			k.invalid = err.Error()
+		}
+		if c.Domains == nil {
+			return k, false
+		}
+		k.state = func(ctx context.Context, _ string) (TargetState, error) { return c.Domains.DomainState(ctx, domain) }
+		k.switchOn = func(ctx context.Context) (string, error) {
+			return c.Domains.BlockSenderDomain(ctx, domain, c.comment(in, "block"))
+		}
+		k.switchOff = func(ctx context.Context, ref string) (string, error) {
+			return ref, c.Domains.UnblockSenderDomain(ctx, domain, ref)
+		}
+		return k, true
 	}
 	return kind{what: string(a.Kind), on: string(a.Kind), missing: "no provider carries out " + string(a.Kind)}, false
 }
@@ -230,11 +312,25 @@ func (c *Contain) apply(ctx context.Context, in ContainInput, on bool) (ContainR
 		verb, done = k.on, k.onDone
 	}
 	prefix := verb + " " + k.what + " " + target
+	noUndo := in.Action.Kind.NoUndo()
 	if in.Drill {
-		return ContainResult{Detail: "drill: would " + verb + " " + target}, nil
+		d := "drill: would " + verb + " " + target
+		if noUndo != "" && on {
+			d += " (nothing to undo: " + noUndo + ")"
+		}
+		return ContainResult{Detail: d}, nil
+	}
+	if k.invalid != "" {
+		return ContainResult{}, Classify(prefix, fmt.Errorf("%w: %s", ErrInvalidInput, k.invalid))
 	}
 	if !ok {
 		return ContainResult{}, Classify(prefix, errNotConfigured(k.missing))
+	}
+	if !on && k.switchOff == nil {
+		// The saga registers no undo for such a kind; a caller that asks
+		// for one anyway is told why there is none rather than told it
+		// worked.
+		return ContainResult{}, Classify(prefix, fmt.Errorf("%w: %s has no undo: %s", ErrInvalidInput, in.Action.Kind, noUndo))
 	}
 	there := func(p Phase) bool {
 		if on {
@@ -291,6 +387,9 @@ func (c *Contain) apply(ctx context.Context, in ContainInput, on bool) (ContainR
 		res.Pending = true
 		res.Detail = fmt.Sprintf("%s %s: pending verification%s", verb, target, vendorSays(now.Vendor))
 	}
+	if noUndo != "" && on {
+		res.Detail += "; nothing to undo: " + noUndo
+	}
 	return res, nil
 }
 
@@ -322,6 +421,9 @@ func vendorSays(s string) string {
 func (c *Contain) Verify(ctx context.Context, in VerifyInput) (VerifyResult, error) {
 	ci := ContainInput{IncidentID: in.IncidentID, Action: in.Action, Reference: in.Reference}
 	k, ok := c.kindOf(ci)
+	if k.invalid != "" {
+		return VerifyResult{}, Classify("verify "+k.on+" "+in.Action.Target, fmt.Errorf("%w: %s", ErrInvalidInput, k.invalid))
+	}
 	if !ok {
 		return VerifyResult{}, Classify("verify "+k.on+" "+in.Action.Target, errNotConfigured(k.missing))
 	}
@@ -364,5 +466,32 @@ func (c *Contain) DisableUser(ctx context.Context, in ContainInput) (ContainResu
 
 // EnableUser undoes DisableUser.
 func (c *Contain) EnableUser(ctx context.Context, in ContainInput) (ContainResult, error) {
+	return c.apply(ctx, in, false)
+}
+
+// RevokeSessions ends an account's sign-in sessions at the identity
+// provider, leaving it enabled. It has no undo: the result says so, and
+// the saga registers none.
+func (c *Contain) RevokeSessions(ctx context.Context, in ContainInput) (ContainResult, error) {
+	return c.apply(ctx, in, true)
+}
+
+// BlockHash blocks a file hash with a custom indicator at the EDR.
+func (c *Contain) BlockHash(ctx context.Context, in ContainInput) (ContainResult, error) {
+	return c.apply(ctx, in, true)
+}
+
+// UnblockHash undoes BlockHash.
+func (c *Contain) UnblockHash(ctx context.Context, in ContainInput) (ContainResult, error) {
+	return c.apply(ctx, in, false)
+}
+
+// BlockSenderDomain blocks mail from a sender domain at the mail gateway.
+func (c *Contain) BlockSenderDomain(ctx context.Context, in ContainInput) (ContainResult, error) {
+	return c.apply(ctx, in, true)
+}
+
+// UnblockSenderDomain undoes BlockSenderDomain.
+func (c *Contain) UnblockSenderDomain(ctx context.Context, in ContainInput) (ContainResult, error) {
 	return c.apply(ctx, in, false)
 }

@@ -40,8 +40,8 @@ type Policy struct {
 
 // ContainmentPlan names the containment actions a worker's providers can
 // carry out (found by capability: HostIsolator, IPBlocker,
-// AccountDisabler), so that a playbook's proposal leaves out what nothing
-// could do and says why.
+// AccountDisabler, SessionRevoker, HashBlocker, DomainBlocker), so that a
+// playbook's proposal leaves out what nothing could do and says why.
 type ContainmentPlan struct {
 	Actions []alert.ActionKind `json:"actions,omitempty"`
 }

@@ -184,20 +184,113 @@ func (s Score) Explain() string {
 // ActionKind names a containment action.
 type ActionKind string
 
-// The containment actions socflow can take. Each has an undo.
+// The containment actions socflow can take. Each has an undo but
+// ActionRevokeSessions (see [ActionKind.NoUndo]).
 const (
 	ActionIsolateHost ActionKind = "isolate_host"
 	ActionBlockIP     ActionKind = "block_ip"
 	ActionDisableUser ActionKind = "disable_user"
+	// ActionRevokeSessions ends a user's sign-in sessions at the identity
+	// provider, leaving the account enabled: every app must sign the user
+	// in again. Sessions cannot be restored, so it has no undo.
+	ActionRevokeSessions ActionKind = "revoke_sessions"
+	// ActionBlockHash blocks a file by its hash (SHA-256, or SHA-1 or MD5
+	// where the EDR takes them) with a custom indicator at the EDR.
+	ActionBlockHash ActionKind = "block_hash"
+	// ActionBlockSenderDomain blocks mail from a sender domain at the mail
+	// gateway.
+	ActionBlockSenderDomain ActionKind = "block_sender_domain"
 )
+
+// ActionKinds are the known action kinds, in the order a plan lists them.
+func ActionKinds() []ActionKind {
+	return []ActionKind{ActionIsolateHost, ActionBlockIP, ActionDisableUser, ActionRevokeSessions, ActionBlockHash, ActionBlockSenderDomain}
+}
 
 // Valid reports whether k is a known action.
 func (k ActionKind) Valid() bool {
 	switch k {
-	case ActionIsolateHost, ActionBlockIP, ActionDisableUser:
+	case ActionIsolateHost, ActionBlockIP, ActionDisableUser, ActionRevokeSessions, ActionBlockHash, ActionBlockSenderDomain:
 		return true
 	}
 	return false
+}
+
+// NoUndo says why an action of kind k cannot be undone ("" when it can):
+// socflow registers no undo for it, gives it no lease, and a revert leaves
+// it as it is. Proposals and results say so, so that nobody approves it
+// expecting a way back.
+func (k ActionKind) NoUndo() string {
+	if k == ActionRevokeSessions {
+		return "sessions cannot be restored"
+	}
+	return ""
+}
+
+// Hash kinds, as [HashKind] names them.
+const (
+	HashSHA256 = "sha256"
+	HashSHA1   = "sha1"
+	HashMD5    = "md5"
+)
+
+// HashKind names the kind of file hash h is by its length (HashSHA256,
+// HashSHA1, HashMD5), or "" when h is not one: hexadecimal digits only,
+// 64, 40 or 32 of them.
+func HashKind(h string) string {
+	for _, r := range h {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return ""
+		}
+	}
+	switch len(h) {
+	case 64:
+		return HashSHA256
+	case 40:
+		return HashSHA1
+	case 32:
+		return HashMD5
+	}
+	return ""
+}
+
+// CheckDomain reports why d is not a DNS name that a mail gateway can
+// block as a sender domain, or nil: no scheme, path, port, address or
+// wildcard; two labels or more, each of letters, digits and inner
+// hyphens (IDNs in their xn-- form), at most 63 bytes, 253 in all; a last
+// label that is not all digits, so that an IPv4 address is not one. A
+// blocked sender domain stops every message from it, so a value that
+// could name more (a URL, "*.example.com") is refused rather than cut to
+// a guess.
+func CheckDomain(d string) error {
+	switch {
+	case d == "":
+		return fmt.Errorf("no domain given")
+	case strings.Contains(d, "://"):
+		return fmt.Errorf("%q is a URL, not a domain: give the host name alone", d)
+	case strings.ContainsAny(d, "/?#@:*[] \t\n"):
+		return fmt.Errorf("%q is not a domain: a domain has no path, port, user, wildcard or space", d)
+	case len(d) > 253:
+		return fmt.Errorf("%q is longer than a domain can be (253 bytes)", d)
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return fmt.Errorf("%q is not a domain: it has a single label", d)
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return fmt.Errorf("%q is not a domain: label %q is empty, longer than 63 bytes, or starts or ends with a hyphen", d, l)
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return fmt.Errorf("%q is not a domain: %q is not a letter, digit or hyphen (write an IDN in its xn-- form)", d, r)
+			}
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return fmt.Errorf("%q is an address, not a domain", d)
+	}
+	return nil
 }
 
 // Action is one proposed containment step.
@@ -227,12 +320,13 @@ type Action struct {
 
 // NewAction builds an action with its conventional ID.
 func NewAction(kind ActionKind, target, reason string) Action {
+	// Revoking sessions signs the user out everywhere, with no undo.
 	return Action{
 		ID:          string(kind) + ":" + target,
 		Kind:        kind,
 		Target:      target,
 		Reason:      reason,
-		Destructive: kind == ActionIsolateHost || kind == ActionDisableUser,
+		Destructive: kind == ActionIsolateHost || kind == ActionDisableUser || kind == ActionRevokeSessions,
 	}
 }
 

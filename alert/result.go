@@ -20,6 +20,7 @@ func (r ActionResult) Leased() bool { return r.Status.InForce() && !r.LeaseUntil
 //	left as found (already isolated; socflow will not undo it)
 //	revert failed: still in force
 //	done, lease until 16:00Z
+//	done; nothing to undo (sessions cannot be restored)
 //
 // now decides how times read: on now's UTC day as 15:04Z, on another day
 // with the date. The vendor's words are flattened with OneLine; the caller
@@ -58,6 +59,11 @@ func (r ActionResult) Summary(now time.Time) string {
 		}
 	case "":
 		s = "unknown"
+	case ActionDone:
+		s = "done"
+		if why := r.Action.Kind.NoUndo(); why != "" {
+			s += "; nothing to undo (" + why + ")"
+		}
 	default:
 		s = strings.ReplaceAll(OneLine(string(r.Status)), "_", " ")
 	}
@@ -81,6 +87,8 @@ func alreadyWord(k ActionKind) string {
 		return "blocked"
 	case ActionDisableUser:
 		return "disabled"
+	case ActionBlockHash, ActionBlockSenderDomain:
+		return "blocked"
 	}
 	return "in that state"
 }

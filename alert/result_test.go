@@ -1,6 +1,7 @@
 package alert_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,10 @@ func TestActionResultSummary(t *testing.T) {
 			"left as found (already isolated; socflow will not undo it)"},
 		{"left as found user", alert.ActionResult{Action: alert.NewAction(alert.ActionDisableUser, "bob", ""), Status: alert.ActionLeftAsFound},
 			"left as found (already disabled; socflow will not undo it)"},
+		{"left as found hash", alert.ActionResult{Action: alert.NewAction(alert.ActionBlockHash, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ""), Status: alert.ActionLeftAsFound},
+			"left as found (already blocked; socflow will not undo it)"},
+		{"done without an undo", alert.ActionResult{Action: alert.NewAction(alert.ActionRevokeSessions, "bob", ""), Status: alert.ActionDone},
+			"done; nothing to undo (sessions cannot be restored)"},
 		{"revert failed", alert.ActionResult{Action: iso, Status: alert.ActionRevertFailed}, "revert failed: still in force"},
 		{"revert failed state", alert.ActionResult{Action: iso, Status: alert.ActionRevertFailed, State: "contained"},
 			"revert failed: still in force (vendor's last state: contained)"},
@@ -79,6 +84,68 @@ func TestActionResultLeased(t *testing.T) {
 	} {
 		if got := (alert.ActionResult{Status: tt.status, LeaseUntil: tt.until}).Leased(); got != tt.want {
 			t.Errorf("%s until %v: Leased = %v, want %v", tt.status, tt.until, got, tt.want)
+		}
+	}
+}
+
+// Every kind is valid, and only revoking sessions lacks an undo: the
+// saga, the leases and the proposal read NoUndo, so a kind that gains or
+// loses its undo must change here first.
+func TestActionKinds(t *testing.T) {
+	for _, k := range alert.ActionKinds() {
+		if !k.Valid() {
+			t.Errorf("%s is listed and not valid", k)
+		}
+		if got := k.NoUndo() != ""; got != (k == alert.ActionRevokeSessions) {
+			t.Errorf("%s: no undo %v", k, got)
+		}
+	}
+	if alert.ActionKind("quarantine_mail").Valid() {
+		t.Error("an unknown kind is valid")
+	}
+	if !alert.NewAction(alert.ActionRevokeSessions, "bob", "").Destructive || alert.NewAction(alert.ActionBlockHash, "x", "").Destructive {
+		t.Error("revoking sessions signs a user out (destructive); blocking a hash interrupts nobody")
+	}
+}
+
+func TestHashKind(t *testing.T) {
+	for h, want := range map[string]string{
+		"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855": alert.HashSHA256,
+		"da39a3ee5e6b4b0d3255bfef95601890afd80709":                         alert.HashSHA1,
+		"d41d8cd98f00b204e9800998ecf8427e":                                 alert.HashMD5,
+		"d41d8cd98f00b204e9800998ecf8427":                                  "",
+		"g41d8cd98f00b204e9800998ecf8427e":                                 "",
+		"":                                                                 "",
+		"d41d8cd98f00b204 e9800998ecf8427":                                 "",
+	} {
+		if got := alert.HashKind(h); got != want {
+			t.Errorf("HashKind(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+func TestCheckDomain(t *testing.T) {
+	for _, d := range []string{"evil.example", "mail.evil-corp.co.uk", "xn--80ak6aa92e.com", "a1.b2"} {
+		if err := alert.CheckDomain(d); err != nil {
+			t.Errorf("CheckDomain(%q) = %v, want nil", d, err)
+		}
+	}
+	for d, want := range map[string]string{
+		"":                         "no domain",
+		"https://evil.example":     "is a URL",
+		"evil.example/login":       "no path",
+		"evil.example:25":          "no path, port",
+		"bob@evil.example":         "user",
+		"*.evil.example":           "wildcard",
+		"localhost":                "single label",
+		"evil..example":            "label \"\"",
+		"-evil.example":            "hyphen",
+		"203.0.113.7":              "an address",
+		"évil.example":             "xn-- form",
+		"evil.example\nBcc: x@y.z": "space",
+	} {
+		if err := alert.CheckDomain(d); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckDomain(%q) = %v, want an error saying %q", d, err, want)
 		}
 	}
 }

@@ -37,7 +37,9 @@ func newCmdPlaybookValidate(f *Factory, runF func(context.Context, *PlaybookVali
 		Long: `validate reads the configuration as the worker would and checks each playbook
 the routing names: that it exists, and that every kind of containment it may
 propose has a configured provider (isolate_host: integrations.edr;
-block_ip: integrations.firewall or the EDR; disable_user: integrations.idp).
+block_ip: integrations.firewall or the EDR; disable_user and
+revoke_sessions: integrations.idp; block_hash: integrations.edr;
+block_sender_domain: integrations.mail).
 An action no provider can carry out is left out of every proposal, so the
 playbook would never contain with it. Each problem names the file, line and
 field; any problem exits 3.`,
@@ -54,9 +56,12 @@ field; any problem exits 3.`,
 
 // needs says which integration carries out each kind of action.
 var needs = map[alert.ActionKind]string{
-	alert.ActionIsolateHost: "integrations.edr",
-	alert.ActionBlockIP:     "integrations.firewall or integrations.edr",
-	alert.ActionDisableUser: "integrations.idp",
+	alert.ActionIsolateHost:       "integrations.edr",
+	alert.ActionBlockIP:           "integrations.firewall or integrations.edr",
+	alert.ActionDisableUser:       "integrations.idp",
+	alert.ActionRevokeSessions:    "integrations.idp",
+	alert.ActionBlockHash:         "integrations.edr",
+	alert.ActionBlockSenderDomain: "integrations.mail",
 }
 
 func runPlaybookValidate(opts *PlaybookValidateOptions) error {

@@ -242,8 +242,11 @@ type Integrations struct {
 	// Firewall blocks addresses in place of the EDR when configured; it
 	// is left out of the JSON when not.
 	Firewall Firewall `yaml:"firewall" json:"firewall,omitzero"`
-	Slack    Slack    `yaml:"slack" json:"slack"`
-	Jira     Jira     `yaml:"jira" json:"jira"`
+	// Mail blocks sender domains at the mail gateway when configured; it
+	// is left out of the JSON when not.
+	Mail  Mail  `yaml:"mail" json:"mail,omitzero"`
+	Slack Slack `yaml:"slack" json:"slack"`
+	Jira  Jira  `yaml:"jira" json:"jira"`
 	// HTTP are the APIs playbooks call by name (a CACAO http-api
 	// command's target): the address and credential are here, never in
 	// the playbook.
@@ -315,7 +318,8 @@ func (j Jira) Enabled() bool { return j.URL != "" }
 type Service struct {
 	// Provider picks the client: for the EDR "defender" (Microsoft Defender
 	// for Endpoint) or "falcon" (CrowdStrike Falcon, OAuth2 only); for the
-	// IdP "okta" or "entra" (Microsoft Entra ID, OAuth2 only). Empty
+	// IdP "okta" or "entra" (Microsoft Entra ID, OAuth2 only); for the
+	// firewall "panos" or "http", for the mail gateway "http". Empty
 	// disables the integration.
 	Provider string `yaml:"provider" json:"provider"`
 	URL      string `yaml:"url" json:"url,omitempty"`

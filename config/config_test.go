@@ -96,6 +96,10 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"sla contain before acknowledge", "sla:\n  priorities:\n    P1: {acknowledge: 1h, contain: 15m}\n", "sla.priorities.P1.contain: 15m0s is shorter than acknowledge"},
 		{"bad temporal ui url", "server:\n  ui:\n    temporal_ui_url: ftp://temporal\n", `s.yaml:3: server.ui.temporal_ui_url: "ftp://temporal" is not an http(s) URL`},
 		{"bad slack workspace url", "server:\n  ui:\n    slack_workspace_url: acme.slack.com\n", `s.yaml:3: server.ui.slack_workspace_url: "acme.slack.com" is not an http(s) URL`},
+		{"lease without an undo", "containment:\n  lease: {revoke_sessions: 1h}\n", "s.yaml:2: containment.lease.revoke_sessions: revoke_sessions has no undo (sessions cannot be restored), so it takes no lease"},
+		{"unknown kind", "containment:\n  verify: {quarantine_mail: 1h}\n", "containment.verify.quarantine_mail: is not an action kind (isolate_host, block_ip, disable_user, revoke_sessions, block_hash, block_sender_domain)"},
+		{"protected hash", "containment:\n  protected:\n    hashes: [evil.exe]\n", `containment.protected.hashes[0]: "evil.exe" is not a file hash`},
+		{"protected domain glob", "containment:\n  protected:\n    domains: [\"[example.com\"]\n", "containment.protected.domains[0]:"},
 		{"not yaml", "tiers: [\n", "s.yaml:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

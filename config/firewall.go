@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/socflow/socflow/integrations/firewall"
+	"github.com/socflow/socflow/integrations/httptemplate"
 	"github.com/socflow/socflow/integrations/panos"
 )
 
@@ -28,8 +29,8 @@ import (
 type Firewall struct {
 	Service `yaml:",inline"`
 	// Block and Unblock are the http provider's requests.
-	Block   FirewallRequest `yaml:"block" json:"block"`
-	Unblock FirewallRequest `yaml:"unblock" json:"unblock"`
+	Block   HTTPRequest `yaml:"block" json:"block"`
+	Unblock HTTPRequest `yaml:"unblock" json:"unblock"`
 	// AddressGroup is the panos provider's static address group, which a
 	// deny rule uses.
 	AddressGroup string `yaml:"address_group" json:"address_group,omitempty"`
@@ -37,12 +38,14 @@ type Firewall struct {
 	Vsys string `yaml:"vsys" json:"vsys,omitempty"`
 }
 
-// FirewallRequest is one request of the http provider. URL, headers and
-// body are Go text/templates over .IP, .Comment, .Ref (the block's
-// reference, for the unblock) and .Token, each value escaped for where it
-// goes: {{urlpath .IP}} or {{urlquery .IP}} in the URL, {{json .IP}} in a
-// JSON body (json writes the quotes).
-type FirewallRequest struct {
+// HTTPRequest is one request of an http provider (integrations.firewall,
+// integrations.mail). URL, headers and body are Go text/templates over
+// the integration's fields (the firewall's .IP, the mail gateway's
+// .Domain; both have .Comment, .Ref, the block's reference, for the
+// unblock, and .Token), each value escaped for where it goes: {{urlpath
+// .IP}} or {{urlquery .IP}} in the URL, {{json .IP}} in a JSON body (json
+// writes the quotes).
+type HTTPRequest struct {
 	Method  string            `yaml:"method" json:"method,omitempty"`
 	URL     string            `yaml:"url" json:"url,omitempty"`
 	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
@@ -50,14 +53,35 @@ type FirewallRequest struct {
 	Expect  struct {
 		// Status are the codes of success (any 2xx when empty).
 		Status []int `yaml:"status" json:"status,omitempty"`
+		// Absent are the codes that say the thing asked about is not
+		// there: a state request's 404 (integrations.mail.state only).
+		Absent []int `yaml:"absent" json:"absent,omitempty"`
 		// Ref is a JSON pointer into the answer to the reference.
 		Ref string `yaml:"ref" json:"ref,omitempty"`
 	} `yaml:"expect" json:"expect"`
 }
 
-// Request is the request as package firewall takes it.
-func (r FirewallRequest) Request() firewall.Request {
-	return firewall.Request{Method: r.Method, URL: r.URL, Header: r.Headers, Body: r.Body, Status: r.Expect.Status, Ref: r.Expect.Ref}
+// FirewallRequest is the firewall's HTTPRequest, by its older name.
+type FirewallRequest = HTTPRequest
+
+// Request is the request as package httptemplate (and so the firewall
+// and mail packages) takes it.
+func (r HTTPRequest) Request() httptemplate.Request {
+	return httptemplate.Request{Method: r.Method, URL: r.URL, Header: r.Headers, Body: r.Body,
+		Status: r.Expect.Status, Absent: r.Expect.Absent, Ref: r.Expect.Ref}
+}
+
+// addTemplateErrors reports a request's compile errors at their fields
+// (field.expect.ref).
+func addTemplateErrors(p *problems, field string, err error) {
+	for _, e := range flatten(err) {
+		var fe *httptemplate.FieldError
+		if errors.As(e, &fe) {
+			p.add(field+"."+fe.Field, "%v", fe.Err)
+		} else {
+			p.add(field, "%v", e)
+		}
+	}
 }
 
 // FirewallProviders are the names integrations.firewall.provider accepts.
@@ -73,19 +97,10 @@ func (f Firewall) validate(p *problems) {
 		}
 		for _, r := range []struct {
 			name string
-			req  FirewallRequest
+			req  HTTPRequest
 		}{{"block", f.Block}, {"unblock", f.Unblock}} {
-			err := firewall.Compile(r.req.Request(), f.URL, r.name == "unblock")
-			if err == nil {
-				continue
-			}
-			for _, e := range flatten(err) {
-				var fe *firewall.FieldError
-				if errors.As(e, &fe) {
-					p.add(fmt.Sprintf("%s.%s.%s", field, r.name, fe.Field), "%v", fe.Err)
-				} else {
-					p.add(field+"."+r.name, "%v", e)
-				}
+			if err := firewall.Compile(r.req.Request(), f.URL, r.name == "unblock"); err != nil {
+				addTemplateErrors(p, fmt.Sprintf("%s.%s", field, r.name), err)
 			}
 		}
 	case "panos":

@@ -79,6 +79,7 @@ func parse(data []byte, path string, lookup func(string) (string, bool)) (*Confi
 	c.Integrations.EDR.settleToken()
 	c.Integrations.IDP.settleToken()
 	c.Integrations.Firewall.settleToken()
+	c.Integrations.Mail.settleToken()
 	return &c, nil
 }
 

@@ -206,6 +206,7 @@ func (in Integrations) validate(p *problems) {
 	in.EDR.validate("integrations.edr", EDRProviders, p)
 	in.IDP.validate("integrations.idp", IDPProviders, p)
 	in.Firewall.validate(p)
+	in.Mail.validate(p)
 	in.Slack.validate(p)
 	in.Jira.validate(p)
 }

@@ -235,11 +235,16 @@ func validateContainment(pol *policy.Policy, p *problems) {
 	for _, l := range []struct {
 		field string
 		globs []string
-	}{{"containment.protected.hosts", pr.Hosts}, {"containment.protected.users", pr.Users}} {
+	}{{"containment.protected.hosts", pr.Hosts}, {"containment.protected.users", pr.Users}, {"containment.protected.domains", pr.Domains}} {
 		for i, g := range l.globs {
 			if _, err := path.Match(g, ""); err != nil || strings.TrimSpace(g) == "" {
 				p.add(fmt.Sprintf("%s[%d]", l.field, i), "%q is not a name or a glob such as dc*", g)
 			}
+		}
+	}
+	for i, h := range pr.Hashes {
+		if alert.HashKind(strings.TrimSpace(h)) == "" {
+			p.add(fmt.Sprintf("containment.protected.hashes[%d]", i), "%q is not a file hash (64, 40 or 32 hexadecimal digits: SHA-256, SHA-1, MD5)", h)
 		}
 	}
 	if pr.MaxAssetTier < 0 || pr.MaxAssetTier > 4 {
@@ -259,7 +264,9 @@ func validateContainment(pol *policy.Policy, p *problems) {
 		for k, d := range l.m {
 			switch {
 			case !k.Valid():
-				p.add(l.field+"."+string(k), "is not an action kind (isolate_host, block_ip, disable_user)")
+				p.add(l.field+"."+string(k), "is not an action kind (%s)", kindNames())
+			case l.field == "containment.lease" && k.NoUndo() != "":
+				p.add(l.field+"."+string(k), "%s has no undo (%s), so it takes no lease", k, k.NoUndo())
 			case d <= 0:
 				p.add(l.field+"."+string(k), "must be a positive duration such as 10m, got %s", d)
 			case l.field == "containment.lease" && d < time.Minute:
@@ -270,6 +277,14 @@ func validateContainment(pol *policy.Policy, p *problems) {
 	if c.LeaseNotice < 0 {
 		p.add("containment.lease_notice", "must be a positive duration such as 30m, got %s", c.LeaseNotice)
 	}
+}
+
+func kindNames() string {
+	var names []string
+	for _, k := range alert.ActionKinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
 }
 
 func tierNames(tiers []policy.Tier) string {

@@ -45,8 +45,13 @@ func (c Containment) VerifyWithin(k alert.ActionKind) time.Duration {
 }
 
 // LeaseFor is the lease of action a: the playbook step's, else the
-// policy's for its kind, else none (0).
+// policy's for its kind, else none (0). A kind without an undo
+// (alert.ActionKind.NoUndo) has none whatever is set: there would be
+// nothing to do when it ran out.
 func (c Containment) LeaseFor(a alert.Action) time.Duration {
+	if a.Kind.NoUndo() != "" {
+		return 0
+	}
 	if a.Lease > 0 {
 		return a.Lease
 	}
@@ -63,16 +68,27 @@ func (c Containment) NoticeBefore(lease time.Duration) time.Duration {
 	return min(n, lease/2)
 }
 
-// Protected names the hosts and accounts the timeout default never
-// contains: an incident that would isolate or disable one waits for the
-// tier and approvals the policy names, however long that takes. Isolating
-// a domain controller or disabling an executive on a timer costs more
-// than the attack it stops.
+// Protected names the hosts, accounts, sender domains and files the
+// timeout default never contains: an incident that would isolate,
+// disable, sign out or block one waits for the tier and approvals the
+// policy names, however long that takes. Isolating a domain controller,
+// disabling an executive or blocking a partner's mail on a timer costs
+// more than the attack it stops.
 type Protected struct {
 	// Hosts and Users are exact names or shell globs (path.Match),
-	// compared case-insensitively: "dc*", "ceo@example.com".
+	// compared case-insensitively: "dc*", "ceo@example.com". Users covers
+	// revoking an account's sessions as well as disabling it: signing an
+	// executive out everywhere takes what disabling them takes.
 	Hosts []string `yaml:"hosts" json:"hosts,omitempty"`
 	Users []string `yaml:"users" json:"users,omitempty"`
+	// Domains are sender domains, exact or shell globs compared
+	// case-insensitively ("example.com", "*.example.com"): your own and
+	// your partners', whose mail a block would stop for everyone.
+	Domains []string `yaml:"domains" json:"domains,omitempty"`
+	// Hashes are files (SHA-256, SHA-1 or MD5, compared case-insensitively)
+	// the business runs on, such as a line-of-business application an
+	// attacker abused: a hash block removes the file from every device.
+	Hashes []string `yaml:"hashes" json:"hashes,omitempty"`
 	// MaxAssetTier protects every host the inventory rates this critical
 	// or more (1 most critical, 4 least); 0 protects none by tier.
 	MaxAssetTier int `yaml:"max_asset_tier" json:"max_asset_tier,omitempty"`
@@ -116,9 +132,17 @@ func (p *Policy) Protection(a alert.Action, asset *alert.Asset) string {
 				return fmt.Sprintf("host %s is protected: tag %s (containment.protected.tags)", a.Target, t)
 			}
 		}
-	case alert.ActionDisableUser:
+	case alert.ActionDisableUser, alert.ActionRevokeSessions:
 		if g := matchAny(pr.Users, target); g != "" {
 			return fmt.Sprintf("user %s is protected (containment.protected.users %q)", a.Target, g)
+		}
+	case alert.ActionBlockSenderDomain:
+		if g := matchAny(pr.Domains, strings.TrimSuffix(target, ".")); g != "" {
+			return fmt.Sprintf("sender domain %s is protected (containment.protected.domains %q)", a.Target, g)
+		}
+	case alert.ActionBlockHash:
+		if slices.ContainsFunc(pr.Hashes, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(a.Target)) }) {
+			return fmt.Sprintf("file %s is protected (containment.protected.hashes)", a.Target)
 		}
 	}
 	return ""

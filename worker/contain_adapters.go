@@ -10,6 +10,7 @@ import (
 	"github.com/socflow/socflow/integrations/entra"
 	"github.com/socflow/socflow/integrations/falcon"
 	fwhttp "github.com/socflow/socflow/integrations/firewall"
+	"github.com/socflow/socflow/integrations/mail"
 	"github.com/socflow/socflow/integrations/okta"
 	"github.com/socflow/socflow/integrations/panos"
 )
@@ -29,7 +30,7 @@ import (
 func adapt(c any) any {
 	switch v := c.(type) {
 	case *falcon.Client:
-		return falconHosts{v}
+		return falconEDR{v}
 	case *defender.Client:
 		return defenderEDR{v}
 	case *okta.Client:
@@ -40,6 +41,8 @@ func adapt(c any) any {
 		return panosBlocker{v}
 	case *fwhttp.Client:
 		return httpBlocker{v}
+	case *mail.Client:
+		return mailBlocker{v}
 	}
 	return c
 }
@@ -51,8 +54,9 @@ func unknownWord(vendor, word string) error {
 	return fmt.Errorf("%s: state %q is not one socflow knows", vendor, word)
 }
 
-// falconHosts isolates and describes hosts with CrowdStrike Falcon.
-type falconHosts struct{ *falcon.Client }
+// falconEDR isolates and describes hosts and blocks file hashes with
+// CrowdStrike Falcon.
+type falconEDR struct{ *falcon.Client }
 
 var falconPhases = map[string]activities.Phase{
 	falcon.StatusNormal:                 activities.PhaseOff,
@@ -63,7 +67,7 @@ var falconPhases = map[string]activities.Phase{
 
 // HostState is the device's containment status; Falcon's actions have no
 // handle of their own, so ref is not needed.
-func (f falconHosts) HostState(ctx context.Context, host alert.Host, _ string) (activities.TargetState, error) {
+func (f falconEDR) HostState(ctx context.Context, host alert.Host, _ string) (activities.TargetState, error) {
 	d, err := f.Containment(ctx, host)
 	if err != nil {
 		return activities.TargetState{}, err
@@ -75,8 +79,8 @@ func (f falconHosts) HostState(ctx context.Context, host alert.Host, _ string) (
 	return activities.TargetState{Phase: p, Vendor: d.Status, Ref: d.DeviceID}, nil
 }
 
-// defenderEDR isolates hosts, blocks addresses and describes machines with
-// Defender for Endpoint.
+// defenderEDR isolates hosts, blocks addresses and file hashes and
+// describes machines with Defender for Endpoint.
 type defenderEDR struct{ *defender.Client }
 
 // defenderPhases maps the newest live isolation action, by type and
@@ -121,7 +125,27 @@ func (d defenderEDR) BlockState(ctx context.Context, ip string) (activities.Targ
 	return activities.TargetState{Phase: activities.PhaseOn, Vendor: "indicator " + ind.ID + " " + ind.Action, Ref: ind.ID}, nil
 }
 
-// oktaAccounts disables accounts with Okta.
+// HashState is on when an indicator blocks the hash, whoever submitted it.
+func (d defenderEDR) HashState(ctx context.Context, hash string) (activities.TargetState, error) {
+	ind, err := d.HashIndicator(ctx, hash)
+	if err != nil || ind == nil {
+		return activities.TargetState{Phase: activities.PhaseOff}, err
+	}
+	return activities.TargetState{Phase: activities.PhaseOn, Vendor: "indicator " + ind.ID + " " + ind.Action, Ref: ind.ID}, nil
+}
+
+// HashState is on when a live custom IOC prevents the hash, whoever made
+// it.
+func (f falconEDR) HashState(ctx context.Context, hash string) (activities.TargetState, error) {
+	ioc, err := f.HashIOC(ctx, hash)
+	if err != nil || ioc == nil {
+		return activities.TargetState{Phase: activities.PhaseOff}, err
+	}
+	return activities.TargetState{Phase: activities.PhaseOn, Vendor: "IOC " + ioc.ID + " " + ioc.Action, Ref: ioc.ID}, nil
+}
+
+// oktaAccounts disables accounts and revokes sessions with Okta; its
+// RevokeSessions is the client's own.
 type oktaAccounts struct{ *okta.Client }
 
 // oktaPhases: a suspended or deprovisioned user cannot sign in; every
@@ -156,7 +180,8 @@ func (o oktaAccounts) AccountState(ctx context.Context, user string) (activities
 	return s, nil
 }
 
-// entraAccounts disables accounts with Microsoft Entra ID.
+// entraAccounts disables accounts and revokes sessions with Microsoft
+// Entra ID; its RevokeSessions is the client's own.
 type entraAccounts struct{ *entra.Client }
 
 // AccountState is accountEnabled: false is the contained side.
@@ -193,4 +218,22 @@ type httpBlocker struct{ *fwhttp.Client }
 // the expected answer to the block is the confirmation.
 func (httpBlocker) BlockState(context.Context, string) (activities.TargetState, error) {
 	return activities.TargetState{Phase: activities.PhaseUnknown}, nil
+}
+
+// mailBlocker blocks sender domains through the configured HTTP requests.
+type mailBlocker struct{ *mail.Client }
+
+// DomainState is what the state request reads, and unknown without one:
+// the expected answer to the block is then the confirmation.
+func (m mailBlocker) DomainState(ctx context.Context, domain string) (activities.TargetState, error) {
+	b, err := m.DomainBlock(ctx, domain)
+	switch {
+	case err != nil:
+		return activities.TargetState{}, err
+	case !b.Known:
+		return activities.TargetState{Phase: activities.PhaseUnknown}, nil
+	case b.InForce:
+		return activities.TargetState{Phase: activities.PhaseOn, Vendor: "blocked", Ref: b.Ref}, nil
+	}
+	return activities.TargetState{Phase: activities.PhaseOff, Vendor: "not blocked"}, nil
 }

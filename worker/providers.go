@@ -11,14 +11,16 @@ import (
 	"github.com/socflow/socflow/integrations/falcon"
 	fwhttp "github.com/socflow/socflow/integrations/firewall"
 	"github.com/socflow/socflow/integrations/httpx"
+	"github.com/socflow/socflow/integrations/mail"
 	"github.com/socflow/socflow/integrations/panos"
 )
 
 // A provider builds one integration's client from its configuration
 // block. What the client can do is found by interface assertion
-// (activities.HostIsolator, IPBlocker, AccountDisabler, HostDirectory) on
-// its adapter (contain_adapters.go), so that adding a provider is its
-// package, one entry here, its adapter and its name in config's list.
+// (activities.HostIsolator, IPBlocker, AccountDisabler, SessionRevoker,
+// HashBlocker, DomainBlocker, HostDirectory) on its adapter
+// (contain_adapters.go), so that adding a provider is its package, one
+// entry here, its adapter and its name in config's list.
 type provider func(hc *http.Client, s config.Service) (any, error)
 
 // edrProviders are the EDRs integrations.edr.provider names.
@@ -86,6 +88,23 @@ func firewallProviders(f config.Firewall) map[string]provider {
 	}
 }
 
+// mailProviders are the mail gateways integrations.mail.provider names,
+// built from the whole block m (its requests).
+func mailProviders(m config.Mail) map[string]provider {
+	return map[string]provider{
+		"http": func(hc *http.Client, s config.Service) (any, error) {
+			shc, token, err := serviceClient(hc, s)
+			if err != nil {
+				return nil, err
+			}
+			if s.AuthMethod() != config.AuthToken {
+				token = "" // the transport carries the credential
+			}
+			return mail.New(shc, m.Config(token))
+		},
+	}
+}
+
 // build returns the configured client of one integration (nil when the
 // block names no provider), or override when it is set, each behind its
 // capability adapter (see adapt).
@@ -109,9 +128,10 @@ func build(kind string, providers map[string]provider, hc *http.Client, s config
 	return adapt(c), nil
 }
 
-// configuredCapabilities builds the EDR, IdP and firewall clients the
-// configuration names (or the overrides) and finds what they can do.
-func configuredCapabilities(cfg *config.Config, hc *http.Client, edrOverride, idpOverride, fwOverride any) (capabilities, error) {
+// configuredCapabilities builds the EDR, IdP, firewall and mail gateway
+// clients the configuration names (or the overrides) and finds what they
+// can do.
+func configuredCapabilities(cfg *config.Config, hc *http.Client, edrOverride, idpOverride, fwOverride, mailOverride any) (capabilities, error) {
 	edr, err := build("worker: edr", edrProviders(), hc, cfg.Integrations.EDR, edrOverride)
 	if err != nil {
 		return capabilities{}, err
@@ -124,14 +144,18 @@ func configuredCapabilities(cfg *config.Config, hc *http.Client, edrOverride, id
 	if err != nil {
 		return capabilities{}, err
 	}
-	return findCapabilities(fw, edr, idp), nil
+	mg, err := build("worker: mail", mailProviders(cfg.Integrations.Mail), hc, cfg.Integrations.Mail.Service, mailOverride)
+	if err != nil {
+		return capabilities{}, err
+	}
+	return findCapabilities(fw, edr, idp, mg), nil
 }
 
 // ContainmentPlan names the containment actions the configured providers
 // can carry out, as a worker on cfg would find them; building the clients
 // calls no vendor. `socflow playbook validate` checks playbooks against it.
 func ContainmentPlan(cfg *config.Config) (activities.ContainmentPlan, error) {
-	caps, err := configuredCapabilities(cfg, &http.Client{Timeout: 30 * time.Second}, nil, nil, nil)
+	caps, err := configuredCapabilities(cfg, &http.Client{Timeout: 30 * time.Second}, nil, nil, nil, nil)
 	if err != nil {
 		return activities.ContainmentPlan{}, err
 	}
@@ -158,6 +182,15 @@ func findCapabilities(clients ...any) capabilities {
 		if v, ok := cl.(activities.AccountDisabler); ok && c.contain.Accounts == nil {
 			c.contain.Accounts = v
 		}
+		if v, ok := cl.(activities.SessionRevoker); ok && c.contain.Sessions == nil {
+			c.contain.Sessions = v
+		}
+		if v, ok := cl.(activities.HashBlocker); ok && c.contain.Hashes == nil {
+			c.contain.Hashes = v
+		}
+		if v, ok := cl.(activities.DomainBlocker); ok && c.contain.Domains == nil {
+			c.contain.Domains = v
+		}
 		if v, ok := cl.(activities.HostDirectory); ok && c.hosts == nil {
 			c.hosts = v
 		}
@@ -176,6 +209,15 @@ func (c capabilities) plan() activities.ContainmentPlan {
 	}
 	if c.contain.Accounts != nil {
 		p.Actions = append(p.Actions, alert.ActionDisableUser)
+	}
+	if c.contain.Sessions != nil {
+		p.Actions = append(p.Actions, alert.ActionRevokeSessions)
+	}
+	if c.contain.Hashes != nil {
+		p.Actions = append(p.Actions, alert.ActionBlockHash)
+	}
+	if c.contain.Domains != nil {
+		p.Actions = append(p.Actions, alert.ActionBlockSenderDomain)
 	}
 	return p
 }

@@ -22,7 +22,7 @@ func TestProvidersMatchConfig(t *testing.T) {
 	for kind, tc := range map[string]struct {
 		names []string
 		reg   map[string]provider
-	}{"edr": {config.EDRProviders, edrProviders()}, "idp": {config.IDPProviders, idpProviders()}} {
+	}{"edr": {config.EDRProviders, edrProviders()}, "idp": {config.IDPProviders, idpProviders()}, "mail": {config.MailProviders, mailProviders(config.Mail{})}} {
 		for _, n := range tc.names {
 			if _, ok := tc.reg[n]; n != "" && !ok {
 				t.Errorf("%s: config accepts %q, the registry has no constructor", kind, n)
@@ -109,7 +109,7 @@ func TestFalconCapabilities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := c.(falconHosts); !ok {
+	if _, ok := c.(falconEDR); !ok {
 		t.Fatalf("built %T", c)
 	}
 	caps := findCapabilities(c)
@@ -158,5 +158,45 @@ func TestFalconFromConfig(t *testing.T) {
 	}
 	if !fake.Contained("web1") || fake.TokensIssued() != 1 {
 		t.Errorf("contained %v, %d tokens", fake.Contained("web1"), fake.TokensIssued())
+	}
+}
+
+// TestContainmentPlanNamesWhatTheProvidersCanDo: the plan `socflow
+// playbook validate` and every proposal read lists a kind only when a
+// configured provider carries it out: hash blocks with either EDR,
+// session revocation with either identity provider, sender-domain blocks
+// with the mail gateway, and none of them with nothing configured. No
+// vendor is called to find out.
+func TestContainmentPlanNamesWhatTheProvidersCanDo(t *testing.T) {
+	const (
+		falconEDR   = "  edr:\n    provider: falcon\n    url: https://api.eu-1.crowdstrike.com\n    auth: {oauth2: {client_id: socflow, client_secret: $S, token_url: https://api.eu-1.crowdstrike.com/oauth2/token}}\n"
+		defenderEDR = "  edr:\n    provider: defender\n    url: https://api.securitycenter.microsoft.com\n    token: $T\n"
+		okta        = "  idp:\n    provider: okta\n    url: https://example.okta.com\n    token: $T\n"
+		entra       = "  idp:\n    provider: entra\n    url: https://graph.microsoft.com/v1.0\n    auth: {oauth2: {client_id: socflow, client_secret: $S, token_url: https://login.microsoftonline.com/contoso/oauth2/v2.0/token}}\n"
+		panos       = "  firewall:\n    provider: panos\n    url: https://fw.example\n    auth: {token: $T}\n    address_group: socflow-blocked\n"
+		mailGW      = "  mail:\n    provider: http\n    url: https://mailgw.example/api/\n    auth: {token: $T}\n    block: {url: 'blocks/{{urlpath .Domain}}'}\n    unblock: {url: 'blocks/{{urlpath .Domain}}'}\n"
+	)
+	k := func(kinds ...alert.ActionKind) []alert.ActionKind { return kinds }
+	for _, tc := range []struct {
+		name   string
+		blocks string
+		want   []alert.ActionKind
+	}{
+		{"nothing", "", nil},
+		{"falcon", falconEDR, k(alert.ActionIsolateHost, alert.ActionBlockHash)},
+		{"defender, okta, mail", defenderEDR + okta + mailGW, alert.ActionKinds()},
+		{"entra, panos", entra + panos, k(alert.ActionBlockIP, alert.ActionDisableUser, alert.ActionRevokeSessions)},
+		{"mail alone", mailGW, k(alert.ActionBlockSenderDomain)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte("integrations:\n"+tc.blocks), "s.yaml", lookup(map[string]string{"S": "s", "T": "t"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := ContainmentPlan(cfg)
+			if err != nil || !slices.Equal(plan.Actions, tc.want) {
+				t.Errorf("plan %v, %v; want %v", plan.Actions, err, tc.want)
+			}
+		})
 	}
 }

@@ -123,13 +123,17 @@ type Options struct {
 	// points them at its built-in loopback fakes): an integration client
 	// (*defender.Client, *falcon.Client, *okta.Client...), which gets its
 	// capability adapter, or any value offering activities.HostIsolator,
-	// IPBlocker, AccountDisabler or HostDirectory itself.
+	// IPBlocker, AccountDisabler, SessionRevoker, HashBlocker,
+	// DomainBlocker or HostDirectory itself.
 	EDR any
 	IDP any
 	// Firewall overrides integrations.firewall: a client (*panos.Client,
 	// *firewall.Client) or an activities.IPBlocker, which then blocks in
 	// place of the EDR.
 	Firewall any
+	// Mail overrides integrations.mail: a *mail.Client or an
+	// activities.DomainBlocker.
+	Mail any
 	// HTTPClient is shared by every integration; nil builds one with a
 	// 30-second timeout.
 	HTTPClient *http.Client
@@ -172,7 +176,7 @@ func New(o Options) (*Worker, error) {
 	wk := &Worker{}
 	wk.policy.Store(&cfg.Policy)
 
-	caps, err := configuredCapabilities(cfg, hc, o.EDR, o.IDP, o.Firewall)
+	caps, err := configuredCapabilities(cfg, hc, o.EDR, o.IDP, o.Firewall, o.Mail)
 	if err != nil {
 		return nil, err
 	}

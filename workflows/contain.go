@@ -12,7 +12,9 @@ import (
 	"github.com/socflow/socflow/policy"
 )
 
-// step is one containment action's activity and its undo.
+// step is one containment action's activity and its undo; undo is nil
+// for a kind that has none (alert.ActionKind.NoUndo): the saga registers
+// nothing to undo for it, and a revert passes it by.
 type step struct {
 	do, undo func(*activities.Contain) any
 }
@@ -32,7 +34,24 @@ var steps = map[alert.ActionKind]step{
 		do:   func(c *activities.Contain) any { return c.DisableUser },
 		undo: func(c *activities.Contain) any { return c.EnableUser },
 	},
+	alert.ActionRevokeSessions: {
+		do: func(c *activities.Contain) any { return c.RevokeSessions },
+	},
+	alert.ActionBlockHash: {
+		do:   func(c *activities.Contain) any { return c.BlockHash },
+		undo: func(c *activities.Contain) any { return c.UnblockHash },
+	},
+	alert.ActionBlockSenderDomain: {
+		do:   func(c *activities.Contain) any { return c.BlockSenderDomain },
+		undo: func(c *activities.Contain) any { return c.UnblockSenderDomain },
+	},
 }
+
+// undoable reports whether an action of kind k has an undo for the saga,
+// a revert or a lease to run. Every kind before revoke_sessions has one,
+// so for them the answer is always yes and their histories replay as
+// recorded.
+func undoable(k alert.ActionKind) bool { return steps[k].undo != nil }
 
 // Contain implements playbooks.Case. It is a saga: each action's undo is
 // registered only once the action has succeeded, and when an action fails
@@ -101,7 +120,9 @@ func (inc *incident) Contain(ctx workflow.Context, actions []alert.Action) ([]al
 		}
 		r.Status = alert.ActionDone
 		inc.st.Results = append(inc.st.Results, r)
-		sg.Done = append(sg.Done, len(inc.st.Results)-1)
+		if s.undo != nil {
+			sg.Done = append(sg.Done, len(inc.st.Results)-1)
+		}
 		sg.Results = append(sg.Results, r)
 		inc.note(ctx, alert.StageContain, "socflow", r.Detail)
 	}
@@ -124,6 +145,9 @@ func (inc *incident) compensate(ctx workflow.Context, idx []int) int {
 	for i := len(idx) - 1; i >= 0; i-- {
 		r := &inc.st.Results[idx[i]]
 		s := steps[r.Action.Kind]
+		if s.undo == nil {
+			continue // the callers pass only undoable results
+		}
 		var res activities.ContainResult
 		err := workflow.ExecuteActivity(containOptions(ctx, "undo "+r.Action.ID), s.undo(c), activities.ContainInput{
 			IncidentID: inc.st.ID, Action: r.Action, Reference: r.Reference, Drill: inc.st.Drill,
@@ -159,7 +183,7 @@ func (inc *incident) revert(ctx workflow.Context, d alert.Decision) {
 	}
 	var idx []int
 	for i, r := range inc.st.Results {
-		if r.Status == alert.ActionDone {
+		if r.Status == alert.ActionDone && undoable(r.Action.Kind) {
 			idx = append(idx, i)
 		}
 	}

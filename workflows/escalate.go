@@ -415,7 +415,9 @@ func (inc *incident) undoNeeds() int {
 	if !inc.v.undo {
 		return 1
 	}
-	if slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool { return r.Status == alert.ActionDone && r.Action.Destructive }) {
+	if slices.ContainsFunc(inc.st.Results, func(r alert.ActionResult) bool {
+		return r.Status == alert.ActionDone && r.Action.Destructive && undoable(r.Action.Kind)
+	}) {
 		return max(inc.pol.Approvals.Destructive, 1)
 	}
 	return 1
@@ -599,6 +601,12 @@ func unavailableReason(k alert.ActionKind) string {
 		return "no firewall or EDR that blocks addresses is configured: integrations.firewall, integrations.edr"
 	case alert.ActionDisableUser:
 		return "no identity provider is configured: integrations.idp"
+	case alert.ActionRevokeSessions:
+		return "no identity provider that revokes sessions is configured: integrations.idp"
+	case alert.ActionBlockHash:
+		return "no EDR that blocks file hashes is configured: integrations.edr"
+	case alert.ActionBlockSenderDomain:
+		return "no mail gateway that blocks sender domains is configured: integrations.mail"
 	}
 	return "no provider carries out " + string(k)
 }

@@ -72,7 +72,9 @@ func (inc *incident) containVerified(ctx workflow.Context, pos int, sg *SagaStat
 		default:
 			r.Status, r.VerifiedAt = alert.ActionDone, now
 		}
-		inc.addResult(sg, r, !res.Already)
+		// An action without an undo is done and stays done: nothing is
+		// registered to undo it.
+		inc.addResult(sg, r, !res.Already && s.undo != nil)
 		inc.note(ctx, alert.StageContain, "socflow", r.Detail)
 	}
 	if slices.ContainsFunc(sg.Done, func(i int) bool { return inc.st.Results[i].Status == alert.ActionPending }) {
@@ -273,6 +275,9 @@ func (inc *incident) undoVerified(ctx workflow.Context, idx []int) int {
 	for i := len(idx) - 1; i >= 0; i-- {
 		r := &inc.st.Results[idx[i]]
 		s := steps[r.Action.Kind]
+		if s.undo == nil {
+			continue // the callers pass only undoable results
+		}
 		var res activities.ContainResult
 		err := workflow.ExecuteActivity(containOptions(ctx, "undo "+r.Action.ID), s.undo(c), activities.ContainInput{
 			IncidentID: inc.st.ID, Action: r.Action, Reference: r.Reference, Drill: inc.st.Drill,
@@ -310,7 +315,7 @@ func (inc *incident) undoVerified(ctx workflow.Context, idx []int) int {
 func (inc *incident) revertVerified(ctx workflow.Context, d alert.Decision) {
 	var idx []int
 	for i, r := range inc.st.Results {
-		if r.Status.InForce() {
+		if r.Status.InForce() && undoable(r.Action.Kind) {
 			idx = append(idx, i)
 		}
 	}
@@ -443,6 +448,10 @@ func doneWord(k alert.ActionKind, undo bool) string {
 		alert.ActionIsolateHost: {"isolated", "released"},
 		alert.ActionBlockIP:     {"blocked", "unblocked"},
 		alert.ActionDisableUser: {"disabled", "enabled"},
+		// No undo word: revoked sessions are never restored.
+		alert.ActionRevokeSessions:    {"revoked the sessions of", ""},
+		alert.ActionBlockHash:         {"blocked", "unblocked"},
+		alert.ActionBlockSenderDomain: {"blocked", "unblocked"},
 	}
 	w, ok := words[k]
 	if !ok {

@@ -392,7 +392,7 @@ func newHarnessFull(t *testing.T, pol *policy.Policy, intel activities.IntelInde
 	}
 	workflows.New(reg).Register(h.env)
 	h.pol.Store(pol)
-	containment := activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}}
+	containment := activities.ContainmentPlan{Actions: alert.ActionKinds()}
 	if c, ok := containmentOverride[t.Name()]; ok {
 		containment = c
 	}
@@ -401,7 +401,7 @@ func newHarnessFull(t *testing.T, pol *policy.Policy, intel activities.IntelInde
 	h.env.RegisterActivity(&activities.Enrich{Intel: intel, Assets: h.f, Users: h.f, Events: h.f, Hosts: h.f,
 		Online: map[string]activities.OnlineIntel{"virustotal": onlineFake{}}})
 	h.env.RegisterActivity(&activities.Notify{Notifier: h.f})
-	h.env.RegisterActivity(&activities.Contain{Isolator: h.f, Blocker: h.f, Accounts: h.f})
+	h.env.RegisterActivity(&activities.Contain{Isolator: h.f, Blocker: h.f, Accounts: h.f, Sessions: h.f, Hashes: h.f, Domains: h.f})
 	h.env.RegisterActivity(&activities.Record{Sink: h.f})
 	h.env.RegisterActivity(&activities.Handoff{})
 	h.env.RegisterActivity(&activities.CaseFile{Store: h.cases})

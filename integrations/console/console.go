@@ -152,6 +152,9 @@ func Render(kind alert.NotifyKind, card alert.IncidentCard) string {
 			if a.Destructive {
 				text += " (destructive)"
 			}
+			if why := a.Kind.NoUndo(); why != "" {
+				text += " (nothing to undo: " + why + ")"
+			}
 			if a.Reason != "" {
 				text += ": " + a.Reason
 			}

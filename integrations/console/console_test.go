@@ -213,3 +213,13 @@ func TestNotifyConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// A proposal without an undo says so on its line.
+func TestRenderSaysThereIsNothingToUndo(t *testing.T) {
+	card := sampleCard()
+	card.Proposed = []alert.Action{alert.NewAction(alert.ActionRevokeSessions, "bob", "phished")}
+	want := "  [revoke_sessions:bob] revoke_sessions bob (destructive) (nothing to undo: sessions cannot be restored): phished\n"
+	if got := console.Render(activities.NotifyEscalation, card); !strings.Contains(got, want) {
+		t.Errorf("Render =\n%s\nwant a line %q", got, want)
+	}
+}

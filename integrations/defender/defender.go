@@ -1,6 +1,7 @@
 // Package defender is a client for the Microsoft Defender for Endpoint API:
-// it isolates and releases machines and blocks addresses with custom
-// indicators, and is built so that every call may be repeated safely.
+// it isolates and releases machines and blocks addresses and file hashes
+// with custom indicators, and is built so that every call may be repeated
+// safely.
 package defender
 
 import (
@@ -40,8 +41,8 @@ const (
 )
 
 // Client calls the Defender for Endpoint API with a bearer token. It
-// isolates hosts, blocks addresses and describes machines (the worker
-// finds each capability by interface).
+// isolates hosts, blocks addresses and file hashes and describes machines
+// (the worker finds each capability by interface).
 type Client struct {
 	hc    *http.Client
 	base  string
@@ -107,6 +108,9 @@ type Indicator struct {
 	IndicatorType  string `json:"indicatorType"`
 	Action         string `json:"action"`
 	Title          string `json:"title"`
+	// CreatedBySource names the user or app that submitted it, for a
+	// refusal to touch another's indicator.
+	CreatedBySource string `json:"createdBySource"`
 }
 
 // UnmarshalJSON reads an indicator whose id is a JSON string ("995") or a
@@ -448,7 +452,7 @@ func (c *Client) BlockIP(ctx context.Context, ip, comment string) (string, error
 			fmt.Sprintf("%q is not a single IP address", ip))
 	}
 	ip = strings.TrimSpace(ip)
-	title := "socflow: block " + ip
+	title := titlePrefix + "block " + ip
 	body := map[string]any{
 		"indicatorValue": ip,
 		"indicatorType":  "IpAddress",
@@ -521,6 +525,145 @@ func (c *Client) UnblockIP(ctx context.Context, ip, ref string) error {
 		var se *httpx.StatusError
 		if err != nil && !(errors.As(err, &se) && se.Code == http.StatusNotFound) {
 			return fmt.Errorf("defender: unblock %s (indicator %s): %w", ip, id, err)
+		}
+	}
+	return nil
+}
+
+// File indicator types, as Defender names them, by alert.HashKind.
+var hashTypes = map[string]string{
+	alert.HashSHA256: "FileSha256",
+	alert.HashSHA1:   "FileSha1",
+	alert.HashMD5:    "FileMd5",
+}
+
+// titlePrefix starts the title of every indicator socflow submits: an
+// undo without its reference deletes only indicators so titled.
+const titlePrefix = "socflow: "
+
+// hashType returns hash in lower case and its indicator type, or a
+// refusal shaped as Defender's 400.
+func (c *Client) hashType(method, hash string) (string, string, error) {
+	hash = strings.ToLower(strings.TrimSpace(hash))
+	t, ok := hashTypes[alert.HashKind(hash)]
+	if !ok {
+		return "", "", c.localError(method, "/api/indicators", http.StatusBadRequest,
+			fmt.Sprintf("%q is not a SHA-256, SHA-1 or MD5 hash", hash))
+	}
+	return hash, t, nil
+}
+
+// hashIndicators lists the file indicators of hash (every action).
+func (c *Client) hashIndicators(ctx context.Context, hash, typ string) ([]Indicator, error) {
+	var l list[Indicator]
+	if err := c.do(ctx, http.MethodGet, "/api/indicators?$filter="+queryEscape("indicatorValue eq "+odataString(hash)), nil, &l); err != nil {
+		return nil, err
+	}
+	var out []Indicator
+	for _, ind := range l.Value {
+		if ind.IndicatorType == typ && strings.EqualFold(ind.IndicatorValue, hash) {
+			out = append(out, ind)
+		}
+	}
+	return out, nil
+}
+
+// HashIndicator returns an indicator that blocks the file with this hash
+// (SHA-256, SHA-1 or MD5), whoever created it, or nil when none does. An
+// app with Ti.ReadWrite (not .All) sees only its own indicators, so grant
+// Ti.ReadWrite.All for another's block to count as already there.
+func (c *Client) HashIndicator(ctx context.Context, hash string) (*Indicator, error) {
+	hash, typ, err := c.hashType(http.MethodGet, hash)
+	if err != nil {
+		return nil, err
+	}
+	inds, err := c.hashIndicators(ctx, hash, typ)
+	if err != nil {
+		return nil, fmt.Errorf("defender: indicators of %s: %w", hash, err)
+	}
+	for i, ind := range inds {
+		if Blocks(ind.Action) {
+			return &inds[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// BlockHash submits a BlockAndRemediate file indicator for hash (which
+// stops the file running and quarantines it on every device) and returns
+// the indicator's ID. Submitting is an upsert on the value, so a repeat
+// updates socflow's own indicator instead of adding one; for the same
+// reason it refuses (409) when another's indicator for the hash audits,
+// warns or allows it: the upsert would overwrite theirs, and the undo
+// would then delete it. A blocking one of another's is answered with its
+// ID, as a block already in force.
+func (c *Client) BlockHash(ctx context.Context, hash, comment string) (string, error) {
+	hash, typ, err := c.hashType(http.MethodPost, hash)
+	if err != nil {
+		return "", err
+	}
+	inds, err := c.hashIndicators(ctx, hash, typ)
+	if err != nil {
+		return "", fmt.Errorf("defender: block %s: %w", hash, err)
+	}
+	for _, ind := range inds {
+		switch {
+		case Blocks(ind.Action):
+			return ind.ID, nil
+		case !strings.HasPrefix(ind.Title, titlePrefix):
+			return "", c.localError(http.MethodPost, "/api/indicators", http.StatusConflict,
+				fmt.Sprintf("indicator %s for %s has action %s (by %s): socflow does not overwrite another's indicator; change its action in the portal",
+					ind.ID, hash, ind.Action, orDefault(ind.CreatedBySource, "someone else")))
+		}
+	}
+	title := titlePrefix + "block " + hash
+	body := map[string]any{
+		"indicatorValue":     hash,
+		"indicatorType":      typ,
+		"action":             "BlockAndRemediate",
+		"title":              title,
+		"description":        orDefault(comment, title),
+		"severity":           "High",
+		"generateAlert":      true,
+		"recommendedActions": "Find how the file arrived (socflow's incident names it) and check the devices that ran it.",
+	}
+	var ind Indicator
+	if err := c.do(ctx, http.MethodPost, "/api/indicators", body, &ind); err != nil {
+		return "", fmt.Errorf("defender: block %s: %w", hash, err)
+	}
+	if ind.ID == "" {
+		return "", fmt.Errorf("defender: block %s: answer has no indicator id", hash)
+	}
+	return ind.ID, nil
+}
+
+// UnblockHash deletes the indicator BlockHash created. With an empty ref
+// it deletes socflow's own indicators of hash (by their title), never
+// another's. An indicator that is already gone counts as deleted, so the
+// undo can be repeated.
+func (c *Client) UnblockHash(ctx context.Context, hash, ref string) error {
+	refs := []string{ref}
+	if ref == "" {
+		h, typ, err := c.hashType(http.MethodDelete, hash)
+		if err != nil {
+			return err
+		}
+		inds, err := c.hashIndicators(ctx, h, typ)
+		if err != nil {
+			return fmt.Errorf("defender: unblock %s: %w", h, err)
+		}
+		refs = refs[:0]
+		for _, ind := range inds {
+			if strings.HasPrefix(ind.Title, titlePrefix) && ind.ID != "" {
+				refs = append(refs, ind.ID)
+			}
+		}
+	}
+	for _, id := range refs {
+		err := c.do(ctx, http.MethodDelete, "/api/indicators/"+url.PathEscape(id), nil, nil)
+		var se *httpx.StatusError
+		if err != nil && !(errors.As(err, &se) && se.Code == http.StatusNotFound) {
+			return fmt.Errorf("defender: unblock %s (indicator %s): %w", hash, id, err)
 		}
 	}
 	return nil

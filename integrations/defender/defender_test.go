@@ -610,3 +610,130 @@ func TestRealBodies(t *testing.T) {
 		t.Errorf("block = %q, %v; want 995", ref, err)
 	}
 }
+
+const fileSHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+// submit posts an indicator straight to the fake, as another team would.
+func submit(t *testing.T, ts *httptest.Server, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/indicators", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+defendertest.DefaultToken)
+	resp, err := ts.Client().Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("submit: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+// TestBlockHashAndUnblock: the block is a BlockAndRemediate file
+// indicator of the hash's type (POST /api/indicators), read back by a
+// $filter on the value, repeated as an upsert of the same indicator, and
+// undone by deleting it (DELETE /api/indicators/{id}) as often as asked.
+func TestBlockHashAndUnblock(t *testing.T) {
+	ctx := context.Background()
+	fake := defendertest.New()
+	c := setup(t, fake, defendertest.DefaultToken)
+	if ind, err := c.HashIndicator(ctx, fileSHA256); err != nil || ind != nil {
+		t.Fatalf("before = %+v, %v; want none", ind, err)
+	}
+	ref, err := c.BlockHash(ctx, strings.ToUpper(fileSHA256), "socflow INC-1: block "+fileSHA256)
+	if err != nil || ref == "" || !fake.HashBlocked(fileSHA256) {
+		t.Fatalf("block = %q, %v; blocked %v", ref, err, fake.HashBlocked(fileSHA256))
+	}
+	var body map[string]any
+	for _, call := range fake.Calls() {
+		if call.Method == http.MethodPost && call.Path == "/api/indicators" {
+			if err := json.Unmarshal([]byte(call.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if call.Method == http.MethodGet && call.Filter != "indicatorValue eq '"+fileSHA256+"'" {
+			t.Errorf("state read with $filter %q, want the lower-case value", call.Filter)
+		}
+	}
+	for k, want := range map[string]any{
+		"indicatorValue": fileSHA256, "indicatorType": "FileSha256", "action": "BlockAndRemediate",
+		"severity": "High", "generateAlert": true, "description": "socflow INC-1: block " + fileSHA256,
+	} {
+		if body[k] != want {
+			t.Errorf("indicator %s = %v, want %v", k, body[k], want)
+		}
+	}
+	if ind, err := c.HashIndicator(ctx, fileSHA256); err != nil || ind == nil || ind.ID != ref {
+		t.Errorf("after = %+v, %v; want indicator %s", ind, err, ref)
+	}
+	if again, err := c.BlockHash(ctx, fileSHA256, "retry"); err != nil || again != ref {
+		t.Errorf("second block = %q, %v; want the same indicator %s", again, err, ref)
+	}
+	for range 2 {
+		if err := c.UnblockHash(ctx, fileSHA256, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fake.HashBlocked(fileSHA256) || calls(fake, http.MethodDelete, "/api/indicators/"+ref) != 2 {
+		t.Errorf("blocked %v after two unblocks; deletes %d", fake.HashBlocked(fileSHA256), calls(fake, http.MethodDelete, "/api/indicators/"+ref))
+	}
+}
+
+// TestBlockHashLeavesAnothersIndicator: another's audit indicator for the
+// hash is not overwritten (the undo would delete it): a 409 that names
+// it. Another's block is answered with its ID. An undo without a
+// reference deletes only socflow's own indicators. SHA-1 and MD5 are
+// file indicators of their own types.
+func TestBlockHashLeavesAnothersIndicator(t *testing.T) {
+	ctx := context.Background()
+	fake := defendertest.New()
+	ts := httptest.NewServer(fake)
+	t.Cleanup(ts.Close)
+	c, err := defender.New(ts.Client(), ts.URL, defendertest.DefaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ts, `{"indicatorValue":"`+fileSHA256+`","indicatorType":"FileSha256","action":"Audit","title":"watch","description":"watch","generateAlert":true}`)
+	_, err = c.BlockHash(ctx, fileSHA256, "x")
+	se := statusError(t, err, http.StatusConflict)
+	if !strings.Contains(se.Body, "action Audit") || !activities.IsType(activities.Classify("block hash", err), activities.ErrBadRequest) {
+		t.Errorf("refusal %v, want a non-retryable one naming the audit indicator", err)
+	}
+	if n := calls(fake, http.MethodPost, "/api/indicators"); n != 1 {
+		t.Errorf("%d submits, want the other team's alone", n)
+	}
+
+	const sha1 = "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+	submit(t, ts, `{"indicatorValue":"`+sha1+`","indicatorType":"FileSha1","action":"AlertAndBlock","title":"theirs","description":"theirs"}`)
+	if ind, err := c.HashIndicator(ctx, sha1); err != nil || ind == nil || ind.Action != "AlertAndBlock" {
+		t.Errorf("another's block = %+v, %v", ind, err)
+	}
+	if err := c.UnblockHash(ctx, sha1, ""); err != nil || !fake.HashBlocked(sha1) {
+		t.Errorf("undo without a reference: %v, blocked %v; want another's block left", err, fake.HashBlocked(sha1))
+	}
+	const md5 = "d41d8cd98f00b204e9800998ecf8427e"
+	if _, err := c.BlockHash(ctx, md5, "x"); err != nil || !fake.HashBlocked(md5) {
+		t.Fatalf("md5 block: %v", err)
+	}
+	if err := c.UnblockHash(ctx, md5, ""); err != nil || fake.HashBlocked(md5) {
+		t.Errorf("undo of socflow's own without a reference: %v, blocked %v", err, fake.HashBlocked(md5))
+	}
+	_, err = c.BlockHash(ctx, "evil.exe", "x")
+	statusError(t, err, http.StatusBadRequest)
+}
+
+// TestRealIndicatorList decodes the List Indicators answer of Microsoft's
+// documentation: its FileSha1 AlertAndBlock indicator is a block in force.
+func TestRealIndicatorList(t *testing.T) {
+	raw, err := os.ReadFile("testdata/indicators_filesha1_response.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/indicators" || r.URL.Query().Get("$filter") != "indicatorValue eq '220e7d15b0b3d7fac48f2bd61114db1022197f7f'" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(raw)
+	})
+	ind, err := setup(t, h, "t").HashIndicator(context.Background(), "220E7D15B0B3D7FAC48F2BD61114DB1022197F7F")
+	if err != nil || ind == nil || ind.ID != "996" || ind.Action != "AlertAndBlock" {
+		t.Fatalf("indicator = %+v, %v; want 996", ind, err)
+	}
+}

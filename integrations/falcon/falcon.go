@@ -1,6 +1,7 @@
 // Package falcon is a client for the CrowdStrike Falcon API: it finds
 // devices by host name or device ID, contains them and lifts their
-// containment, and describes them for enrichment. It authenticates with
+// containment, describes them for enrichment, and blocks file hashes with
+// IOC Management's custom indicators. It authenticates with
 // OAuth2 client credentials, the only method Falcon's API offers, and
 // every call may be repeated safely.
 package falcon
@@ -42,7 +43,8 @@ type Config struct {
 	// in front of it); DefaultBaseURL when empty.
 	BaseURL string
 	// ClientID and ClientSecret are an API client's, created in the
-	// Falcon console with the Hosts read and write scopes.
+	// Falcon console with the Hosts read and write scopes (and IOC
+	// Manager APIs read and write, for hash blocks).
 	ClientID     string
 	ClientSecret httpx.Redacted
 	// TokenURL is BaseURL + TokenPath when empty.
@@ -52,8 +54,9 @@ type Config struct {
 	Clock func() time.Time
 }
 
-// Client calls the Falcon API. It contains hosts and describes them (the
-// worker finds each capability by interface); it blocks no addresses.
+// Client calls the Falcon API. It contains hosts, describes them and
+// blocks file hashes with custom IOCs (the worker finds each capability
+// by interface); it blocks no addresses.
 type Client struct {
 	hc     *http.Client
 	base   string

@@ -2,27 +2,70 @@
 // socflow has no client for, driven by request templates in the
 // configuration (integrations.firewall with provider http): one request
 // blocks, one lifts the block, and the answer's status says whether it
-// worked. Every template is compiled and tried when the configuration
-// loads, and every value is escaped for where it goes, so that an address
-// or a comment from an alert cannot rewrite the request.
+// worked. The templates are package httptemplate's: compiled and tried
+// when the configuration loads, every value escaped for where it goes, so
+// that an address or a comment from an alert cannot rewrite the request.
 package firewall
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
-	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/socflow/socflow/integrations/httptemplate"
 	"github.com/socflow/socflow/integrations/httpx"
 )
+
+// Request is one call to the firewall's API, as the configuration writes
+// it: every text but the method is a text/template over [Data].
+type Request = httptemplate.Request
+
+// FieldError is a problem with one field of a [Request].
+type FieldError = httptemplate.FieldError
+
+// Data is what a template sees. Each value must be escaped for where it
+// goes: {{urlpath .IP}} in a URL's path, {{urlquery .IP}} in its query,
+// {{json .Comment}} in a JSON body (json writes the quotes), {{xml .IP}}
+// in an XML one.
+type Data struct {
+	IP      string
+	Comment string
+	// Ref is the block's reference, for the unblock.
+	Ref string
+	// Token is the service's API token (auth.token), for APIs that want
+	// it in a header of their own or the query.
+	Token string
+}
+
+// fields are Data's, for httptemplate: an IP that needs escaping
+// everywhere, and one that needs none.
+var fields = httptemplate.Fields{
+	Sample: Data{IP: `192.0.2.1"}, {"x/?&#`, Comment: "socflow \"test\"\n</x>", Ref: "ref/1?&", Token: "token"},
+	Plain:  Data{IP: "192.0.2.1", Comment: "socflow", Ref: "ref-1", Token: "token"},
+	Names:  ".IP, .Comment, .Ref and .Token",
+}
+
+// Compile parses and checks a request (see httptemplate.Compile); unblock
+// picks the default method, DELETE rather than POST.
+func Compile(r Request, base string, unblock bool) error {
+	_, err := compile(r, base, unblock)
+	return err
+}
+
+func compile(r Request, base string, unblock bool) (*httptemplate.Template, error) {
+	if len(r.Absent) > 0 {
+		// The firewall reads no state: no answer means "not blocked".
+		return nil, &FieldError{Field: "expect.absent", Err: fmt.Errorf("a firewall request has no answer that means not blocked: only integrations.mail.state does")}
+	}
+	method := http.MethodPost
+	if unblock {
+		method = http.MethodDelete
+	}
+	return httptemplate.Compile(r, base, method, fields)
+}
 
 // Config is the adapter's configuration.
 type Config struct {
@@ -41,11 +84,9 @@ type Config struct {
 // cannot read whether an address is blocked: the expected answer to the
 // block request is the only confirmation there is.
 type Client struct {
-	hc      *http.Client
-	base    *url.URL
-	token   string
-	block   *compiled
-	unblock *compiled
+	c       httptemplate.Client
+	block   *httptemplate.Template
+	unblock *httptemplate.Template
 }
 
 // New compiles the configured requests (see [Compile]). A nil hc gets a
@@ -66,7 +107,7 @@ func New(hc *http.Client, c Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Client{hc: hc, base: base, token: c.Token, block: block, unblock: unblock}, nil
+	return &Client{c: httptemplate.Client{Name: "firewall", HC: hc, Base: base, Token: c.Token}, block: block, unblock: unblock}, nil
 }
 
 // BlockIP sends the block request for a single address and returns the
@@ -74,131 +115,24 @@ func New(hc *http.Client, c Config) (*Client, error) {
 func (c *Client) BlockIP(ctx context.Context, ip, comment string) (string, error) {
 	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
-		return "", c.localError(c.block, fmt.Sprintf("%q is not a single IP address", ip))
+		return "", c.c.Refuse(c.block, fmt.Sprintf("%q is not a single IP address", ip))
 	}
-	return c.send(ctx, c.block, Data{IP: addr.String(), Comment: comment, Token: c.token})
+	a, err := c.c.Send(ctx, c.block, Data{IP: addr.String(), Comment: comment, Token: c.c.Token})
+	if err != nil {
+		return "", err
+	}
+	return c.c.RequireRef(c.block, a)
 }
 
 // UnblockIP sends the unblock request; ref is what BlockIP returned.
 func (c *Client) UnblockIP(ctx context.Context, ip, ref string) error {
 	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
-		return c.localError(c.unblock, fmt.Sprintf("%q is not a single IP address", ip))
+		return c.c.Refuse(c.unblock, fmt.Sprintf("%q is not a single IP address", ip))
 	}
-	if c.unblock.usesRef && ref == "" {
-		return c.localError(c.unblock, "the unblock request needs the block's reference, and there is none")
+	if c.unblock.UsesRef() && ref == "" {
+		return c.c.Refuse(c.unblock, "the unblock request needs the block's reference, and there is none")
 	}
-	_, err = c.send(ctx, c.unblock, Data{IP: addr.String(), Ref: ref, Token: c.token})
+	_, err = c.c.Send(ctx, c.unblock, Data{IP: addr.String(), Ref: ref, Token: c.c.Token})
 	return err
-}
-
-// localError is a refusal before anything is sent, shaped as the 400 the
-// firewall would answer so that it is classified as one.
-func (c *Client) localError(r *compiled, msg string) error {
-	return fmt.Errorf("firewall: %w", &httpx.StatusError{Method: r.method, URL: c.base.Redacted(), Code: http.StatusBadRequest, Body: msg})
-}
-
-func (c *Client) send(ctx context.Context, r *compiled, d Data) (string, error) {
-	u, err := r.target(c.base, d)
-	if err != nil {
-		return "", c.localError(r, "url "+err.Error())
-	}
-	var body io.Reader
-	if r.body != nil {
-		s, err := run(r.body, d)
-		if err != nil {
-			return "", c.localError(r, "body: "+err.Error())
-		}
-		body = strings.NewReader(s)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
-	if err != nil {
-		return "", fmt.Errorf("firewall: %w", err)
-	}
-	if c.token != "" && !r.usesToken {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	for _, h := range r.headers {
-		v, err := run(h.t, d)
-		if err != nil || strings.ContainsAny(v, "\r\n") {
-			return "", c.localError(r, "header "+h.name+" would hold a line break or fail to render")
-		}
-		req.Header.Set(h.name, v)
-	}
-	// The query may carry the key: errors name the URL without it.
-	shown := strings.SplitN(u.Redacted(), "?", 2)[0]
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("firewall: %s %s: %w", r.method, shown, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("firewall: %s %s: read answer: %w", r.method, shown, err)
-	}
-	if !r.expected(resp.StatusCode) {
-		snippet := data
-		if len(snippet) > 2048 {
-			snippet = snippet[:2048]
-		}
-		return "", fmt.Errorf("firewall: %w", &httpx.StatusError{
-			Method: r.method, URL: shown, Code: resp.StatusCode,
-			Body:       strings.TrimSpace(string(snippet)),
-			RetryAfter: httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		})
-	}
-	if r.ref == "" {
-		return "", nil
-	}
-	ref, err := pointer(data, r.ref)
-	if err != nil {
-		return "", fmt.Errorf("firewall: %s %s: answer: %w", r.method, shown, err)
-	}
-	return ref, nil
-}
-
-func (r *compiled) expected(code int) bool {
-	if len(r.status) == 0 {
-		return code >= 200 && code <= 299
-	}
-	return slices.Contains(r.status, code)
-}
-
-// pointer reads the string or number at a JSON pointer (RFC 6901).
-func pointer(data []byte, ptr string) (string, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return "", fmt.Errorf("not JSON, so no %s: %v", ptr, err)
-	}
-	for _, tok := range strings.Split(ptr, "/")[1:] {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch x := v.(type) {
-		case map[string]any:
-			next, ok := x[tok]
-			if !ok {
-				return "", fmt.Errorf("no %s", ptr)
-			}
-			v = next
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return "", fmt.Errorf("no %s", ptr)
-			}
-			v = x[i]
-		default:
-			return "", fmt.Errorf("no %s", ptr)
-		}
-	}
-	switch x := v.(type) {
-	case string:
-		if x == "" {
-			return "", fmt.Errorf("%s is empty", ptr)
-		}
-		return x, nil
-	case json.Number:
-		return x.String(), nil
-	}
-	return "", fmt.Errorf("%s is not a string or a number", ptr)
 }

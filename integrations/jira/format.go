@@ -255,6 +255,9 @@ func actionLines(as []alert.Action) []string {
 		if a.Destructive {
 			l += " (destructive)"
 		}
+		if why := a.Kind.NoUndo(); why != "" {
+			l += " (nothing to undo: " + why + ")"
+		}
 		if a.Reason != "" {
 			l += ": " + a.Reason
 		}

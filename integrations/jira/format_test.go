@@ -260,3 +260,13 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("long body cut badly: %d bytes", len(got))
 	}
 }
+
+// A proposal without an undo says so on its line.
+func TestDescriptionSaysThereIsNothingToUndo(t *testing.T) {
+	card := testCard()
+	card.Proposed = []alert.Action{alert.NewAction(alert.ActionRevokeSessions, "bob", "phished")}
+	want := "* revoke_sessions bob (destructive) (nothing to undo: sessions cannot be restored): phished (action revoke_sessions:bob)\n"
+	if d := Description(card, uiBase); !strings.Contains(d, want) {
+		t.Errorf("description lacks %q:\n%s", want, d)
+	}
+}

@@ -192,6 +192,9 @@ func (s summary) blocks() []slackapi.Block {
 			if a.Destructive {
 				l += " _(destructive)_"
 			}
+			if why := a.Kind.NoUndo(); why != "" {
+				l += " _(nothing to undo: " + esc(why) + ")_"
+			}
 			if a.Reason != "" {
 				l += ": " + esc(a.Reason)
 			}
@@ -274,10 +277,11 @@ func decisionControls(c alert.IncidentCard) []slackapi.Block {
 		}
 		b := slackapi.NewButtonBlockElement(ActionApprove+":"+strconv.Itoa(i), v, plain(alert.Truncate("Approve "+a.ID, maxButtonText)))
 		if a.Destructive {
-			b = b.WithStyle(slackapi.StyleDanger).WithConfirm(confirm(
-				"Approve "+string(a.Kind)+"?",
-				fmt.Sprintf("%s %s interrupts someone's work until it is reverted.", a.Kind, a.Target),
-				"Approve"))
+			text := fmt.Sprintf("%s %s interrupts someone's work until it is reverted.", a.Kind, a.Target)
+			if why := a.Kind.NoUndo(); why != "" {
+				text = fmt.Sprintf("%s %s interrupts someone's work and cannot be reverted: %s.", a.Kind, a.Target, why)
+			}
+			b = b.WithStyle(slackapi.StyleDanger).WithConfirm(confirm("Approve "+string(a.Kind)+"?", text, "Approve"))
 		} else {
 			b = b.WithStyle(slackapi.StylePrimary)
 		}

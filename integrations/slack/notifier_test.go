@@ -659,3 +659,20 @@ func TestQuestionIsAskedInTheThread(t *testing.T) {
 		t.Error("the question took the summary's decide buttons")
 	}
 }
+
+// A proposal to revoke sessions says there is nothing to undo, in its
+// line and in its approval's confirm dialog, which would otherwise
+// promise a revert.
+func TestProposalWithoutAnUndoSaysSo(t *testing.T) {
+	fake, api := setup(t)
+	card := sampleCard()
+	card.Proposed = []alert.Action{alert.NewAction(alert.ActionRevokeSessions, "bob", "phished")}
+	notify(t, newNotifier(t, api), activities.NotifyEscalation, card, "")
+	m := only(t, fake.Messages(t1ID))
+	if want := "`revoke_sessions:bob` revoke_sessions bob _(destructive)_ _(nothing to undo: sessions cannot be restored)_: phished"; !contains(m.Texts(), want) {
+		t.Errorf("message lacks %q:\n%s", want, strings.Join(m.Texts(), "\n"))
+	}
+	if !contains(m.Texts(), "revoke_sessions bob interrupts someone's work and cannot be reverted: sessions cannot be restored.") {
+		t.Errorf("the confirm dialog does not say there is no revert:\n%s", strings.Join(m.Texts(), "\n"))
+	}
+}

@@ -89,7 +89,8 @@ type Options struct {
 	// vendor's error text, such as "403 forbidden").
 	Fail map[string]string
 	// Already marks targets contained before socflow acts ("host:dc01",
-	// "ip:203.0.113.7", "user:bob"): socflow leaves them as found.
+	// "ip:203.0.113.7", "user:bob", "hash:<sha256>", "domain:evil.example"):
+	// socflow leaves them as found. Sessions have no state to be found in.
 	Already []string
 	// Intel are the hits by indicator that the intel source and the
 	// online provider "virustotal" answer Case.Enrich with.
@@ -133,7 +134,9 @@ type Result struct {
 	// recorded them.
 	Executed []alert.ActionResult `json:"executed,omitempty"`
 	// Calls are the vendor calls made, in order: "isolate dc01", "block
-	// 203.0.113.7", "disable bob", "release dc01"...
+	// 203.0.113.7", "disable bob", "revoke bob", "block hash <sha256>",
+	// "block domain evil.example", "release dc01", "unblock hash
+	// <sha256>"...
 	Calls []string `json:"calls,omitempty"`
 	// Notifications are the kinds of message sent to responders.
 	Notifications []alert.NotifyKind `json:"notifications,omitempty"`
@@ -191,12 +194,12 @@ func Run(o Options) (*Result, error) {
 	reg.Add(o.Playbook)
 	workflows.New(reg).Register(env)
 	env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol },
-		Containment: activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}},
+		Containment: activities.ContainmentPlan{Actions: alert.ActionKinds()},
 		Enrichment:  activities.EnrichmentPlan{Sources: []string{"intel", "events"}, Online: []string{"virustotal"}, Timeout: 10 * time.Second, Window: 24 * time.Hour}})
 	env.RegisterActivity(&activities.Webhook{Targets: f})
 	env.RegisterActivity(&activities.Enrich{Intel: f, Online: map[string]activities.OnlineIntel{"virustotal": onlineIntel{f}}, Events: f})
 	env.RegisterActivity(&activities.Notify{Notifier: f})
-	env.RegisterActivity(&activities.Contain{Isolator: f, Blocker: f, Accounts: f})
+	env.RegisterActivity(&activities.Contain{Isolator: f, Blocker: f, Accounts: f, Sessions: f, Hashes: f, Domains: f})
 	env.RegisterActivity(&activities.Record{Sink: f})
 	env.RegisterActivity(&activities.Handoff{})
 	env.RegisterActivity(&activities.CaseFile{Store: f})
@@ -355,6 +358,10 @@ func key(kind alert.ActionKind, target string) string {
 		return "host:" + target
 	case alert.ActionBlockIP:
 		return "ip:" + target
+	case alert.ActionBlockHash:
+		return "hash:" + target
+	case alert.ActionBlockSenderDomain:
+		return "domain:" + target
 	}
 	return "user:" + target
 }
@@ -411,6 +418,48 @@ func (f *fakes) DisableUser(_ context.Context, user string) error {
 // EnableUser implements activities.AccountDisabler.
 func (f *fakes) EnableUser(_ context.Context, user string) error {
 	return f.act("enable", alert.ActionDisableUser, user, false)
+}
+
+// RevokeSessions implements activities.SessionRevoker: it changes no
+// state, as a revocation leaves none to read.
+func (f *fakes) RevokeSessions(_ context.Context, user string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "revoke "+user)
+	if msg, ok := f.fail[string(alert.ActionRevokeSessions)+":"+user]; ok {
+		return &httpx.StatusError{Method: "POST", URL: "playbookstest://" + string(alert.ActionRevokeSessions), Code: 403, Body: msg}
+	}
+	return nil
+}
+
+// HashState implements activities.HashBlocker.
+func (f *fakes) HashState(_ context.Context, hash string) (activities.TargetState, error) {
+	return f.state(alert.ActionBlockHash, hash), nil
+}
+
+// BlockHash implements activities.HashBlocker.
+func (f *fakes) BlockHash(_ context.Context, hash, _ string) (string, error) {
+	return "ind-" + hash, f.act("block hash", alert.ActionBlockHash, hash, true)
+}
+
+// UnblockHash implements activities.HashBlocker.
+func (f *fakes) UnblockHash(_ context.Context, hash, _ string) error {
+	return f.act("unblock hash", alert.ActionBlockHash, hash, false)
+}
+
+// DomainState implements activities.DomainBlocker.
+func (f *fakes) DomainState(_ context.Context, domain string) (activities.TargetState, error) {
+	return f.state(alert.ActionBlockSenderDomain, domain), nil
+}
+
+// BlockSenderDomain implements activities.DomainBlocker.
+func (f *fakes) BlockSenderDomain(_ context.Context, domain, _ string) (string, error) {
+	return "rule-" + domain, f.act("block domain", alert.ActionBlockSenderDomain, domain, true)
+}
+
+// UnblockSenderDomain implements activities.DomainBlocker.
+func (f *fakes) UnblockSenderDomain(_ context.Context, domain, _ string) error {
+	return f.act("unblock domain", alert.ActionBlockSenderDomain, domain, false)
 }
 
 // Notify implements activities.Notifier.

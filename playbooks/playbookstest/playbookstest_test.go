@@ -145,3 +145,44 @@ func TestSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestPhishingKinds: a playbook can propose the three kinds a phish calls
+// for and its table test asserts the vendor calls: the recipient's
+// sessions revoked, the attachment's hash and the sender's domain
+// blocked; a revert lifts both blocks, newest first, and leaves the
+// revocation (it has no undo) as done. A hash blocked before socflow came
+// is left as found.
+func TestPhishingKinds(t *testing.T) {
+	const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	const theirs = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	pb := playbooks.Playbook{Name: "phishing", Actions: []alert.ActionKind{alert.ActionRevokeSessions, alert.ActionBlockHash, alert.ActionBlockSenderDomain},
+		Run: func(ctx workflow.Context, c playbooks.Case) error {
+			return playbooks.Respond(ctx, c, []alert.Action{
+				alert.NewAction(alert.ActionRevokeSessions, "bob@example.com", "opened the attachment"),
+				alert.NewAction(alert.ActionBlockHash, sha, "the attachment"),
+				alert.NewAction(alert.ActionBlockHash, theirs, "a second attachment"),
+				alert.NewAction(alert.ActionBlockSenderDomain, "evil.example", "the sender"),
+			})
+		}}
+	a := alert.Alert{Source: "o365", Rule: "phish", Title: "Phish to bob", Category: "email", Severity: alert.SeverityHigh,
+		Time: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), Entities: alert.Entities{Users: []alert.User{{Name: "bob@example.com"}}}}
+	res, err := playbookstest.Run(playbookstest.Options{Playbook: pb, Alert: a, Already: []string{"hash:" + theirs}, Answers: []playbookstest.Answer{
+		{After: time.Minute, By: "alice", Verdict: alert.VerdictApprove},
+		{After: time.Hour, By: "alice", Verdict: alert.VerdictRevert, Note: "simulation"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"revoke bob@example.com", "block hash " + sha, "block domain evil.example", "unblock domain evil.example", "unblock hash " + sha}
+	if !slices.Equal(res.Calls, want) {
+		t.Errorf("calls %q, want %q", res.Calls, want)
+	}
+	status := map[string]alert.ActionStatus{}
+	for _, r := range res.Executed {
+		status[r.Action.ID] = r.Status
+	}
+	if status["revoke_sessions:bob@example.com"] != alert.ActionDone || status["block_hash:"+theirs] != alert.ActionLeftAsFound ||
+		status["block_hash:"+sha] != alert.ActionReverted || status["block_sender_domain:evil.example"] != alert.ActionReverted {
+		t.Errorf("results %v", status)
+	}
+}

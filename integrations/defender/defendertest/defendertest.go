@@ -218,6 +218,20 @@ func (s *Server) Blocked(ip string) bool {
 	return false
 }
 
+// HashBlocked reports whether an indicator blocks the file with this
+// hash, of any file indicator type.
+func (s *Server) HashBlocked(hash string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ind := range s.indicators {
+		if strings.HasPrefix(ind.IndicatorType, "File") && strings.EqualFold(ind.IndicatorValue, hash) &&
+			(ind.Action == "Block" || ind.Action == "AlertAndBlock" || ind.Action == "BlockAndRemediate") {
+			return true
+		}
+	}
+	return false
+}
+
 // CompleteActions finishes every pending machine action, as if the devices
 // had checked in, with the outcome WithOutcome (or SetOutcome) says.
 func (s *Server) CompleteActions() {
@@ -557,6 +571,11 @@ func (s *Server) submitIndicator(base string, body []byte) response {
 	if req.IndicatorType == "IpAddress" {
 		if _, err := netip.ParseAddr(req.IndicatorValue); err != nil {
 			return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "indicatorValue "+strconv.Quote(req.IndicatorValue)+" is not an IP address; CIDR notation is not supported")
+		}
+	}
+	if n, ok := map[string]int{"FileSha256": 64, "FileSha1": 40, "FileMd5": 32}[req.IndicatorType]; ok {
+		if _, err := hex.DecodeString(req.IndicatorValue); err != nil || len(req.IndicatorValue) != n {
+			return errorResponse(http.StatusBadRequest, "InvalidRequestBody", "indicatorValue "+strconv.Quote(req.IndicatorValue)+" is not a valid "+req.IndicatorType)
 		}
 	}
 	if req.Severity == "" {

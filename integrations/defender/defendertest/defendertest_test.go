@@ -195,6 +195,8 @@ func TestIndicators(t *testing.T) {
 		`{"indicatorValue":"10.0.0.0/8","indicatorType":"IpAddress","action":"Block","title":"t","description":"d"}`,
 		`{"indicatorValue":"1.2.3.4","indicatorType":"IpAddress","action":"Block"}`,
 		`{"indicatorValue":"1.2.3.4","indicatorType":"Ip","action":"Block","title":"t","description":"d"}`,
+		`{"indicatorValue":"da39a3ee5e6b4b0d3255bfef95601890afd80709","indicatorType":"FileSha256","action":"BlockAndRemediate","title":"t","description":"d"}`,
+		`{"indicatorValue":"evil.exe","indicatorType":"FileMd5","action":"BlockAndRemediate","title":"t","description":"d"}`,
 		`not json`,
 	} {
 		if resp, _ := do(t, s, http.MethodPost, "/api/indicators", DefaultToken, bad); resp.StatusCode != http.StatusBadRequest {

@@ -1,6 +1,7 @@
 // Package falcontest is a loopback fake of the CrowdStrike Falcon API: the
-// OAuth2 token endpoint and the device query, entity and action endpoints
-// that package falcon calls, answering with the documented bodies
+// OAuth2 token endpoint, the device query, entity and action endpoints and
+// IOC Management's custom indicator endpoints that package falcon calls,
+// answering with the documented bodies
 // ({"meta": ..., "resources": [...], "errors": [...]}). Containment passes
 // through its pending states as a real sensor's does, tokens expire or
 // can be revoked, and failures are scripted with FailNext. Tests mount it
@@ -136,6 +137,8 @@ type Server struct {
 	tokens       map[string]time.Time
 	issued       int
 	devices      []*device
+	iocs         []*iocJSON
+	nextIOC      int
 }
 
 type device struct {
@@ -325,6 +328,22 @@ func (s *Server) route(r *http.Request, q url.Values, body []byte) response {
 			return methodNotAllowed(r)
 		}
 		return s.deviceAction(q.Get("action_name"), body)
+	case "/iocs/entities/indicators/v1":
+		switch r.Method {
+		case http.MethodPost:
+			return s.createIOCs(body)
+		case http.MethodDelete:
+			if q.Get("ids") == "" {
+				return errorResponse(http.StatusBadRequest, "ids or filter is required")
+			}
+			return s.deleteIOCs(strings.Split(q.Get("ids"), ","))
+		}
+		return methodNotAllowed(r)
+	case "/iocs/combined/indicator/v1":
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(r)
+		}
+		return s.combinedIOCs(q.Get("filter"))
 	}
 	return errorResponse(http.StatusNotFound, "no route for "+r.URL.Path)
 }

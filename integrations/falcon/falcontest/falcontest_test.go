@@ -134,3 +134,50 @@ func TestAuthAndFaults(t *testing.T) {
 		t.Fatalf("429: %d %v %+v", resp.StatusCode, resp.Header, p)
 	}
 }
+
+// TestIOCs: custom indicators are checked as IOC Management checks them
+// (severity for prevent, platforms, a hash of its type), a second of the
+// same type and value is a duplicate, the combined query answers the
+// entities of an FQL type and value filter, and a delete of an unknown ID
+// is a 404.
+func TestIOCs(t *testing.T) {
+	ts := httptest.NewServer(falcontest.New())
+	defer ts.Close()
+	tok := token(t, ts.URL)
+	const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	good := `{"indicators":[{"type":"sha256","value":"` + sha + `","action":"prevent","severity":"high","platforms":["windows"],"applied_globally":true,"source":"socflow"}]}`
+	for _, bad := range []string{
+		strings.Replace(good, `"severity":"high",`, "", 1),
+		strings.Replace(good, `["windows"]`, `[]`, 1),
+		strings.Replace(good, sha, sha[:40], 1),
+		strings.Replace(good, `"applied_globally":true`, `"applied_globally":false`, 1),
+	} {
+		if resp, _ := call(t, http.MethodPost, ts.URL+"/iocs/entities/indicators/v1", tok, bad); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", bad, resp.StatusCode)
+		}
+	}
+	resp, p := call(t, http.MethodPost, ts.URL+"/iocs/entities/indicators/v1", tok, good)
+	if resp.StatusCode != http.StatusCreated || len(p.Resources) != 1 {
+		t.Fatalf("create: %d %+v", resp.StatusCode, p)
+	}
+	var created struct {
+		ID, Type, Value, Action string
+	}
+	_ = json.Unmarshal(p.Resources[0], &created)
+	if resp, p := call(t, http.MethodPost, ts.URL+"/iocs/entities/indicators/v1", tok, good); resp.StatusCode != http.StatusBadRequest || len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Message, "Duplicate type") {
+		t.Errorf("duplicate: %d %+v", resp.StatusCode, p)
+	}
+	q := url.Values{"filter": {"value:'" + sha + "'+type:'sha256'"}}
+	if resp, p := call(t, http.MethodGet, ts.URL+"/iocs/combined/indicator/v1?"+q.Encode(), tok, ""); resp.StatusCode != http.StatusOK || len(p.Resources) != 1 {
+		t.Errorf("combined: %d %+v", resp.StatusCode, p)
+	}
+	if resp, _ := call(t, http.MethodGet, ts.URL+"/iocs/combined/indicator/v1?filter=action:'prevent'", tok, ""); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unsupported filter: %d, want 400", resp.StatusCode)
+	}
+	if resp, _ := call(t, http.MethodDelete, ts.URL+"/iocs/entities/indicators/v1?ids="+created.ID, tok, ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("delete: %d", resp.StatusCode)
+	}
+	if resp, _ := call(t, http.MethodDelete, ts.URL+"/iocs/entities/indicators/v1?ids="+created.ID, tok, ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("second delete: %d, want 404", resp.StatusCode)
+	}
+}

@@ -1,4 +1,12 @@
-package firewall
+// Package httptemplate runs HTTP requests that a configuration describes
+// as Go text/templates, for services socflow has no client for (a
+// firewall, a mail gateway): each request is compiled and tried when the
+// configuration loads, every value is escaped for where it goes, and the
+// URL stays on the service's host, so that a value from an alert cannot
+// rewrite the request or send the credential elsewhere. A package that
+// uses it supplies its data type (the fields a template sees) and
+// samples of it.
+package httptemplate
 
 import (
 	"bytes"
@@ -14,10 +22,16 @@ import (
 	"text/template/parse"
 )
 
-// Request is one call to the firewall's API, as the configuration writes
-// it: every text but the method is a text/template over [Data].
+// Request is one call to the service's API, as the configuration writes
+// it: every text but the method is a text/template over the using
+// package's data type (see [Fields]). Each value must be escaped for
+// where it goes: {{urlpath .X}} in a URL's path, {{urlquery .X}} in its
+// query, {{json .X}} in a JSON body (json writes the quotes), {{xml .X}}
+// in an XML one. A header takes values as they are; a line break in one
+// is refused when the request is built.
 type Request struct {
-	// Method defaults to POST for the block and DELETE for the unblock.
+	// Method defaults to the one Compile is given (POST for a block,
+	// DELETE for an unblock, GET for a state read).
 	Method string
 	// URL is resolved against the service's URL and must stay on its
 	// scheme and host, where the credential is meant to go.
@@ -26,28 +40,30 @@ type Request struct {
 	Body   string
 	// Status are the codes that mean success; empty accepts any 2xx.
 	Status []int
+	// Absent are the codes that mean the thing asked about is not there
+	// (a state read's 404); empty: none does.
+	Absent []int
 	// Ref is a JSON pointer (RFC 6901, "/data/id") into the answer whose
-	// value is the block's reference, handed to the unblock as {{.Ref}}.
+	// value is the reference (a block's, handed to the unblock as
+	// {{.Ref}}).
 	Ref string
 }
 
-// Data is what a template sees. Each value must be escaped for where it
-// goes: {{urlpath .IP}} in a URL's path, {{urlquery .IP}} in its query,
-// {{json .Comment}} in a JSON body (json writes the quotes), {{xml .IP}}
-// in an XML one. A header takes values as they are; a line break in one
-// is refused when the request is built.
-type Data struct {
-	IP      string
-	Comment string
-	// Ref is the block's reference, for the unblock.
-	Ref string
-	// Token is the service's API token (auth.token), for APIs that want
-	// it in a header of their own or the query.
-	Token string
+// Fields describes the data type a package's templates see: Sample is a
+// value whose every field needs escaping everywhere, so that a template
+// that would let one break out fails at compile time rather than at the
+// service; Plain is one without such characters; Names lists the fields
+// for error messages (".IP, .Comment, .Ref and .Token"). A field Token,
+// when the type has one, is the service's API token: a template that
+// places it makes the client send no Authorization header of its own.
+type Fields struct {
+	Sample, Plain any
+	Names         string
 }
 
 // FieldError is a problem with one field of a [Request]: "url", "method",
-// "body", "headers.X-Api-Key", "expect.ref" or "expect.status".
+// "body", "headers.X-Api-Key", "expect.ref", "expect.status" or
+// "expect.absent".
 type FieldError struct {
 	Field string
 	Err   error
@@ -72,14 +88,6 @@ var escapers = template.FuncMap{
 	},
 }
 
-// sample is what templates are tried with when they are compiled: an IP
-// that needs escaping everywhere, so that a template that would let one
-// break out fails at load time rather than at the firewall.
-var sample = Data{IP: `192.0.2.1"}, {"x/?&#`, Comment: "socflow \"test\"\n</x>", Ref: "ref/1?&", Token: "token"}
-
-// plainSample is sample without the characters that need escaping.
-var plainSample = Data{IP: "192.0.2.1", Comment: "socflow", Ref: "ref-1", Token: "token"}
-
 func sameKeys(a, b url.Values) bool {
 	if len(a) != len(b) {
 		return false
@@ -92,19 +100,30 @@ func sameKeys(a, b url.Values) bool {
 	return true
 }
 
-// compiled is a Request ready to run.
-type compiled struct {
+// Template is a Request ready to run.
+type Template struct {
 	method  string
 	url     *template.Template
 	headers []header
 	body    *template.Template
 	status  []int
+	absent  []int
 	ref     string
 	usesRef bool
 	// usesToken says a template places the token itself, so that the
 	// client sends no Authorization header of its own.
 	usesToken bool
 }
+
+// Method is the request's method.
+func (t *Template) Method() string { return t.method }
+
+// UsesRef reports whether a template names .Ref: the request needs the
+// reference an earlier answer gave.
+func (t *Template) UsesRef() bool { return t.usesRef }
+
+// HasRef reports whether the answer's reference is read (Request.Ref).
+func (t *Template) HasRef() bool { return t.ref != "" }
 
 type header struct {
 	name string
@@ -121,16 +140,11 @@ const (
 )
 
 // Compile parses and checks a request: each template parses, names only
-// fields of [Data], escapes every value it writes into the URL and the
-// body, and renders, with values that need escaping, a URL on base's host
-// and a body of its content type. unblock picks the default method. Every
-// problem is a *FieldError, joined.
-func Compile(r Request, base string, unblock bool) error {
-	_, err := compile(r, base, unblock)
-	return err
-}
-
-func compile(r Request, base string, unblock bool) (*compiled, error) {
+// fields of f's data type, escapes every value it writes into the URL and
+// the body, and renders, with values that need escaping, a URL on base's
+// host and a body of its content type. method is the default method.
+// Every problem is a *FieldError, joined.
+func Compile(r Request, base, method string, f Fields) (*Template, error) {
 	b, err := url.Parse(base)
 	if err != nil || b.Host == "" {
 		return nil, &FieldError{"url", fmt.Errorf("base URL %q is not absolute", base)}
@@ -139,12 +153,10 @@ func compile(r Request, base string, unblock bool) (*compiled, error) {
 	fail := func(field string, format string, args ...any) {
 		errs = append(errs, &FieldError{field, fmt.Errorf(format, args...)})
 	}
-	c := &compiled{method: strings.ToUpper(strings.TrimSpace(r.Method)), status: r.Status, ref: r.Ref}
+	sample, plainSample := f.Sample, f.Plain
+	c := &Template{method: strings.ToUpper(strings.TrimSpace(r.Method)), status: r.Status, absent: r.Absent, ref: r.Ref}
 	if c.method == "" {
-		c.method = http.MethodPost
-		if unblock {
-			c.method = http.MethodDelete
-		}
+		c.method = method
 	}
 	if !slices.Contains([]string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}, c.method) {
 		fail("method", "%q is not GET, POST, PUT, PATCH or DELETE", r.Method)
@@ -161,7 +173,7 @@ func compile(r Request, base string, unblock bool) (*compiled, error) {
 		}
 		if _, err := run(t, sample); err != nil {
 			if strings.Contains(err.Error(), "can't evaluate field") {
-				fail(field, "%v (the fields are .IP, .Comment, .Ref and .Token)", err)
+				fail(field, "%v (the fields are %s)", err, f.Names)
 			} else {
 				fail(field, "%v", err)
 			}
@@ -238,6 +250,14 @@ func compile(r Request, base string, unblock bool) (*compiled, error) {
 			fail("expect.status", "%d is not an HTTP status code", code)
 		}
 	}
+	for _, code := range r.Absent {
+		switch {
+		case code < 100 || code > 599:
+			fail("expect.absent", "%d is not an HTTP status code", code)
+		case slices.Contains(r.Status, code):
+			fail("expect.absent", "%d is also in expect.status: one answer cannot mean both there and not there", code)
+		}
+	}
 	if r.Ref != "" && !strings.HasPrefix(r.Ref, "/") {
 		fail("expect.ref", "%q is not a JSON pointer such as /data/id", r.Ref)
 	}
@@ -262,7 +282,7 @@ func kindOf(contentType string) bodyKind {
 
 // target renders the URL and resolves it against base; it must stay on
 // base's scheme and host.
-func (c *compiled) target(base *url.URL, d Data) (*url.URL, error) {
+func (c *Template) target(base *url.URL, d any) (*url.URL, error) {
 	s, err := run(c.url, d)
 	if err != nil {
 		return nil, err
@@ -277,7 +297,7 @@ func (c *compiled) target(base *url.URL, d Data) (*url.URL, error) {
 	return u, nil
 }
 
-func run(t *template.Template, d Data) (string, error) {
+func run(t *template.Template, d any) (string, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, d); err != nil {
 		return "", err
