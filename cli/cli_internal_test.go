@@ -415,8 +415,8 @@ func TestConfigCheckLadder(t *testing.T) {
 	for _, l := range routing[1:] {
 		rules = append(rules, strings.Fields(l)[0])
 	}
-	if !reflect.DeepEqual(rules, []string{"network", "malware", "identity", "default"}) {
-		t.Errorf("routing rules = %v, want network malware identity default:\n%s", rules, strings.Join(routing, "\n"))
+	if !reflect.DeepEqual(rules, []string{"network", "malware", "identity", "phishing", "default"}) {
+		t.Errorf("routing rules = %v, want network malware identity phishing default:\n%s", rules, strings.Join(routing, "\n"))
 	}
 	if !strings.Contains(out.String(), "tier T1 has no approvers") {
 		t.Errorf("the example has no approvers; config check must warn:\n%s", out)

@@ -19,7 +19,7 @@ import (
 // network-anomaly on dc01, answered from a file, its timeline printed.
 func TestPlaybookGolden(t *testing.T) {
 	everything := func(*config.Config) (activities.ContainmentPlan, error) {
-		return activities.ContainmentPlan{Actions: []alert.ActionKind{alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser}}, nil
+		return activities.ContainmentPlan{Actions: alert.ActionKinds()}, nil
 	}
 	for _, c := range []struct {
 		goldenCase
@@ -33,7 +33,7 @@ func TestPlaybookGolden(t *testing.T) {
 			"--alert", "testdata/alerts/one.json", "--answers", "testdata/playbook/answers.yaml", "--context", "testdata/playbook/context.json"}}},
 		{goldenCase: goldenCase{name: "test-nobody-answers", args: []string{"playbook", "test", "network-anomaly", "--config", "testdata/socflow.yaml",
 			"--alert", "testdata/alerts/one.json"}}},
-		{goldenCase: goldenCase{name: "test-unknown", args: []string{"playbook", "test", "phishing", "--alert", "testdata/alerts/one.json"}, code: ExitUsage}},
+		{goldenCase: goldenCase{name: "test-unknown", args: []string{"playbook", "test", "ransomware", "--alert", "testdata/alerts/one.json"}, code: ExitUsage}},
 		{goldenCase: goldenCase{name: "test-bad-answers", args: []string{"playbook", "test", "standard", "--alert", "testdata/alerts/one.json",
 			"--answers", "testdata/alerts/one.json"}, code: ExitUsage}},
 	} {

@@ -161,7 +161,11 @@ func readAnswers(file string) ([]playbookstest.Answer, error) {
 		switch {
 		case a.By == "":
 			return nil, usageErrorf("--answers %s: answer %d has no by (who answers)", file, i+1)
-		case !a.Verdict.Valid():
+		case a.Question != "" && a.Verdict != "":
+			return nil, usageErrorf("--answers %s: answer %d: give a verdict (a decision) or a question and its answer, not both", file, i+1)
+		case a.Question != "" && strings.TrimSpace(a.Answer) == "":
+			return nil, usageErrorf("--answers %s: answer %d: question %s has no answer", file, i+1, a.Question)
+		case a.Question == "" && !a.Verdict.Valid():
 			return nil, usageErrorf("--answers %s: answer %d: verdict %q is not one of approve, deny, escalate, false_positive, revert, renew", file, i+1, a.Verdict)
 		case a.After < 0:
 			return nil, usageErrorf("--answers %s: answer %d: after %s is negative", file, i+1, a.After)

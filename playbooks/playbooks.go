@@ -212,6 +212,11 @@ func (r *Registry) Add(p Playbook) {
 	r.byName[p.Name][p.Version] = p
 }
 
+// Remove drops every version of the named playbook: a test kit that runs
+// one version puts it alone under its name, so that the incident starts
+// on it and not on a later one.
+func (r *Registry) Remove(name string) { delete(r.byName, name) }
+
 // Get returns the named playbook's latest version, which new incidents
 // start on.
 func (r *Registry) Get(name string) (Playbook, bool) {
@@ -252,18 +257,28 @@ func (r *Registry) List() []Playbook {
 	return out
 }
 
-// Builtin returns the playbooks socflow ships.
+// Builtin returns the playbooks socflow ships. Version 1 of each is kept
+// for the incidents that started on it; new incidents take the latest.
 func Builtin() *Registry {
 	isolate, block, disable := alert.ActionIsolateHost, alert.ActionBlockIP, alert.ActionDisableUser
+	revoke, hash, domain := alert.ActionRevokeSessions, alert.ActionBlockHash, alert.ActionBlockSenderDomain
 	return NewRegistry(
 		Playbook{Name: "standard", Description: "Propose the containment the entities allow (isolate host, block external source, disable user), decide, contain.",
 			Actions: []alert.ActionKind{isolate, block, disable}, Run: Standard},
 		Playbook{Name: "network-anomaly", Description: "Block the external addresses involved; isolate the host only on a P1.",
 			Actions: []alert.ActionKind{block, isolate}, Run: NetworkAnomaly},
+		Playbook{Name: "network-anomaly", Version: 2, Description: "Network anomaly or C2 beaconing: block the external addresses; isolate the source host on a P1 or beaconing, a tier-1 asset only if its tier says yes.",
+			Actions: []alert.ActionKind{block, isolate}, Run: NetworkAnomalyV2},
 		Playbook{Name: "malware-on-host", Description: "Isolate the host and block the addresses it talked to.",
 			Actions: []alert.ActionKind{isolate, block}, Run: MalwareOnHost},
+		Playbook{Name: "malware-on-host", Version: 2, Description: "Collect the host's related events onto the ticket; isolate the host on approval, block the files' hashes and the addresses it called.",
+			Actions: []alert.ActionKind{isolate, hash, block}, Run: MalwareOnHostV2},
 		Playbook{Name: "account-compromise", Description: "Disable the account and block the source address.",
 			Actions: []alert.ActionKind{disable, block}, Run: AccountCompromise},
+		Playbook{Name: "account-compromise", Version: 2, Description: "Failed logins then success, impossible travel: tell the tier what the login history knows; revoke the sessions and disable the account on approval, block the source address.",
+			Actions: []alert.ActionKind{revoke, disable, block}, Run: AccountCompromiseV2},
+		Playbook{Name: "phishing", Description: "Look up the mail's links and files, find the other recipients in the event store, block the sender's domain and the attachments' hashes on approval.",
+			Actions: []alert.ActionKind{domain, hash}, Run: Phishing},
 	)
 }
 

@@ -39,47 +39,115 @@ func tier(n int, name string) alert.ContextPacket {
 	return alert.ContextPacket{Asset: &alert.Asset{Name: name, Tier: n}}
 }
 
-// TestBuiltinPlaybooks: each shipped playbook on the incident it is for,
-// with scripted responders, as the incident runs it.
+func phishingAlert(recipient, senderDomain string) alert.Alert {
+	return alert.Alert{ID: "p-1", Source: "defender", Rule: "Email reported by user as phish", Title: "Phish reported by " + recipient, Category: "phishing",
+		Severity: alert.SeverityHigh, Time: t0,
+		Entities: alert.Entities{Users: []alert.User{{Name: recipient}}, Domains: []string{senderDomain},
+			URLs: []string{"https://" + senderDomain + "/invoice"}, Files: []alert.FileHash{{SHA256: strings.Repeat("ab", 32)}}}}
+}
+
+// TestBuiltinPlaybooks: each shipped playbook, in each version an
+// incident may run (0: the latest, which new incidents start on), on the
+// incident it is for, with scripted responders, as the incident runs it.
 func TestBuiltinPlaybooks(t *testing.T) {
 	reg := playbooks.Builtin()
 	approve := func(after time.Duration, actions ...string) []playbookstest.Answer {
 		return []playbookstest.Answer{{After: after, By: "alice", Verdict: alert.VerdictApprove, Actions: actions}}
 	}
+	answer := func(after time.Duration, question, value string) playbookstest.Answer {
+		return playbookstest.Answer{After: after, By: "alice", Question: question, Answer: value}
+	}
+	sha := strings.Repeat("ab", 32)
+	beacon := networkAlert("ws-7", "203.0.113.7")
+	beacon.Techniques = []string{"T1071.001"}
+	withHash := malwareAlert("ws-042", "198.51.100.23")
+	withHash.Entities.Files = []alert.FileHash{{SHA256: sha}}
+	mail := []playbookstest.Event{
+		{Time: t0.Add(-2 * time.Hour), Kind: "email", User: "bob@corp.example", Domain: "evil-invoices.example", Summary: "email from evil-invoices.example to bob"},
+		{Time: t0.Add(-time.Hour), Kind: "email", User: "carol@corp.example", Domain: "evil-invoices.example", Summary: "email from evil-invoices.example to carol"},
+		{Time: t0.Add(-time.Hour), Kind: "email", User: "dave@corp.example", Domain: "partner.example", Summary: "email from partner.example to dave"},
+	}
+	spawn := []playbookstest.Event{{Time: t0.Add(-3 * time.Minute), Kind: "process_start", Host: "ws-042", Summary: "process_start invoice.exe by winword.exe on ws-042"}}
 	for _, tt := range []struct {
 		name, playbook string
+		version        int
 		alert          alert.Alert
 		context        alert.ContextPacket
+		events         []playbookstest.Event
 		answers        []playbookstest.Answer
 		fail           map[string]string
 		status         string
 		calls          []string
 		open           bool
+		// says are lines the timeline must hold.
+		says []string
 	}{
-		{name: "network anomaly, P1 on a domain controller: approved, block and isolate", playbook: "network-anomaly",
+		// Version 1, which incidents begun before version 2 keep running.
+		{name: "v1 network anomaly, P1 on a domain controller: approved, block and isolate", playbook: "network-anomaly", version: 1,
 			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01"), answers: approve(5 * time.Minute),
 			status: alert.StatusContained, calls: []string{"block 203.0.113.7", "isolate dc01"}},
-		{name: "network anomaly, P2: the host is not isolated, only the address blocked", playbook: "network-anomaly",
+		{name: "v1 network anomaly, P2: the host is not isolated, only the address blocked", playbook: "network-anomaly", version: 1,
+			alert: networkAlert("ws-7", "203.0.113.7"), answers: approve(5 * time.Minute),
+			status: alert.StatusContained, calls: []string{"block 203.0.113.7"}},
+		{name: "v1 malware: only the isolation approved", playbook: "malware-on-host", version: 1,
+			alert: malwareAlert("ws-042", "198.51.100.23"), answers: approve(3*time.Minute, "isolate_host:ws-042"),
+			status: alert.StatusContained, calls: []string{"isolate ws-042"}},
+		{name: "v1 account compromise: the block fails, the disable is undone", playbook: "account-compromise", version: 1,
+			alert: loginAlert("bob", "203.0.113.50"), answers: approve(time.Minute), fail: map[string]string{"block_ip:203.0.113.50": "address object locked"},
+			status: alert.StatusPartial, calls: []string{"disable bob", "block 203.0.113.50", "enable bob"}},
+
+		// The latest versions.
+		{name: "network anomaly, P1 on a tier-1 domain controller: its tier says isolate, then approves", playbook: "network-anomaly",
+			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01"),
+			answers: append([]playbookstest.Answer{answer(2*time.Minute, "isolate-dc01", "isolate")}, approve(5*time.Minute)...),
+			status:  alert.StatusContained, calls: []string{"block 203.0.113.7", "isolate dc01"},
+			says: []string{"tier-1 asset", "answered isolate-dc01 via playbook test: isolate"}},
+		{name: "network anomaly, P1 on a tier-1 asset: nobody answers the question, only the address is proposed", playbook: "network-anomaly",
+			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01"), answers: approve(90 * time.Minute),
+			status: alert.StatusContained, calls: []string{"block 203.0.113.7"},
+			says: []string{"not proposing to isolate dc01: do not isolate (nobody answered in time)"}},
+		{name: "C2 beaconing from a workstation: block and isolate", playbook: "network-anomaly",
+			alert: beacon, answers: approve(5 * time.Minute),
+			status: alert.StatusContained, calls: []string{"block 203.0.113.7", "isolate ws-7"}},
+		{name: "network anomaly, P2 without beaconing: only the address", playbook: "network-anomaly",
 			alert: networkAlert("ws-7", "203.0.113.7"), answers: approve(5 * time.Minute),
 			status: alert.StatusContained, calls: []string{"block 203.0.113.7"}},
 		{name: "network anomaly, nobody answers a P2: the ladder climbs to IR and holds", playbook: "network-anomaly",
 			alert: networkAlert("ws-7", "203.0.113.7"), status: alert.StatusAwaiting, open: true},
+		{name: "malware: related events on the ticket; isolate, block the hash and the C2 address", playbook: "malware-on-host",
+			alert: withHash, events: spawn, answers: approve(3 * time.Minute),
+			status: alert.StatusContained, calls: []string{"isolate ws-042", "block hash " + sha, "block 198.51.100.23"},
+			says: []string{"enriched again (events): 0 intel hit(s), 1 related event(s)"}},
 		{name: "malware: only the isolation approved", playbook: "malware-on-host",
-			alert: malwareAlert("ws-042", "198.51.100.23"), answers: approve(3*time.Minute, "isolate_host:ws-042"),
+			alert: withHash, answers: approve(3*time.Minute, "isolate_host:ws-042"),
 			status: alert.StatusContained, calls: []string{"isolate ws-042"}},
+		{name: "account compromise: approved, sessions revoked, account disabled, address blocked", playbook: "account-compromise",
+			alert: loginAlert("bob", "203.0.113.50"), answers: approve(time.Minute),
+			status: alert.StatusContained, calls: []string{"revoke bob", "disable bob", "block 203.0.113.50"},
+			says: []string{"told T2: possible account compromise of bob"}},
 		{name: "account compromise: denied", playbook: "account-compromise",
 			alert: loginAlert("bob", "203.0.113.50"), answers: []playbookstest.Answer{{After: 10 * time.Minute, By: "alice", Verdict: alert.VerdictDeny, Note: "travelling"}},
 			status: alert.StatusDenied},
-		{name: "account compromise: the block fails, the disable is undone", playbook: "account-compromise",
+		{name: "account compromise: the block fails, the disable is undone, the revocation cannot be", playbook: "account-compromise",
 			alert: loginAlert("bob", "203.0.113.50"), answers: approve(time.Minute), fail: map[string]string{"block_ip:203.0.113.50": "address object locked"},
-			status: alert.StatusPartial, calls: []string{"disable bob", "block 203.0.113.50", "enable bob"}},
+			status: alert.StatusPartial, calls: []string{"revoke bob", "disable bob", "block 203.0.113.50", "enable bob"}},
+		{name: "phishing: the other recipients found, the sender's domain and the attachment blocked", playbook: "phishing",
+			alert: phishingAlert("alice@corp.example", "evil-invoices.example"), events: mail, answers: approve(10 * time.Minute),
+			status: alert.StatusContained, calls: []string{"block domain evil-invoices.example", "block hash " + sha},
+			says: []string{"2 other recipient(s): carol@corp.example, bob@corp.example"}},
+		{name: "phishing: only the domain approved", playbook: "phishing",
+			alert: phishingAlert("alice@corp.example", "evil-invoices.example"), answers: approve(10*time.Minute, "block_sender_domain:evil-invoices.example"),
+			status: alert.StatusContained, calls: []string{"block domain evil-invoices.example"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pb, ok := reg.Get(tt.playbook)
-			if !ok {
-				t.Fatalf("no playbook %q", tt.playbook)
+			if tt.version > 0 {
+				pb, ok = reg.GetVersion(tt.playbook, tt.version)
 			}
-			res, err := playbookstest.Run(playbookstest.Options{Playbook: pb, Alert: tt.alert, Context: tt.context, Answers: tt.answers, Fail: tt.fail})
+			if !ok {
+				t.Fatalf("no playbook %q version %d", tt.playbook, tt.version)
+			}
+			res, err := playbookstest.Run(playbookstest.Options{Playbook: pb, Alert: tt.alert, Context: tt.context, Events: tt.events, Answers: tt.answers, Fail: tt.fail})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,6 +156,12 @@ func TestBuiltinPlaybooks(t *testing.T) {
 			}
 			if len(res.Refused) > 0 {
 				t.Errorf("answers refused: %s", strings.Join(res.Refused, "; "))
+			}
+			text := strings.Join(res.Lines(), "\n")
+			for _, want := range tt.says {
+				if !strings.Contains(text, want) {
+					t.Errorf("timeline lacks %q:\n%s", want, text)
+				}
 			}
 		})
 	}

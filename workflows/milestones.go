@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -92,9 +93,17 @@ func (inc *incident) announceBreach(ctx workflow.Context, kind string, due time.
 		return
 	}
 	b := &alert.SLABreach{SLA: kind, Due: due, Priority: inc.st.Score.Priority}
-	inc.note(ctx, alert.StageEscalate, "sla", breachText(b, inc.st.Tier, workflow.Now(ctx)))
+	// Before the ladder has asked anyone (a playbook still asking or
+	// enriching), the tier told is the one it will ask first.
+	tier := cmp.Or(inc.st.Tier, inc.st.Score.Tier)
+	inc.note(ctx, alert.StageEscalate, "sla", breachText(b, tier, workflow.Now(ctx)))
 	inc.publish(ctx)
-	inc.notifyWith(ctx, activities.NotifySLABreach, func(c *activities.IncidentCard) { c.Breach = b })
+	inc.notifyWith(ctx, activities.NotifySLABreach, func(c *activities.IncidentCard) {
+		c.Breach = b
+		if c.Tier == "" {
+			c.Tier, c.Channel = tier, inc.channel(tier)
+		}
+	})
 }
 
 // breachText is the timeline's line for a missed deadline.

@@ -191,6 +191,7 @@ func Run(o Options) (*Result, error) {
 	env.SetTestTimeout(time.Minute) // wall clock: a playbook that spins fails, not hangs
 
 	reg := playbooks.Builtin()
+	reg.Remove(o.Playbook.Name) // the version under test is the one incidents start on
 	reg.Add(o.Playbook)
 	workflows.New(reg).Register(env)
 	env.RegisterActivity(&activities.Policy{Current: func() *policy.Policy { return pol },
