@@ -315,6 +315,7 @@ type token struct {
 	pos  int // byte offset, for messages
 }
 
+// String shows a token in an error message.
 func (t token) String() string {
 	switch t.kind {
 	case tokEOF:
