@@ -59,6 +59,10 @@ type Playbook struct {
 	AgentDefinitions              map[string]json.RawMessage `json:"agent_definitions,omitempty"`
 	TargetDefinitions             map[string]json.RawMessage `json:"target_definitions,omitempty"`
 	AuthenticationInfoDefinitions map[string]json.RawMessage `json:"authentication_info_definitions,omitempty"`
+	// Warnings are departures from the specification Validate accepted
+	// (a workflow_start that is not a start step, a missing
+	// workflow_exception), for the importer to show.
+	Warnings []Problem `json:"-"`
 }
 
 // Step is one workflow step. CACAO defines a type per step kind with common

@@ -212,7 +212,7 @@ func (r *runner) playbook(ctx workflow.Context, f *frame, prefix string) error {
 	if err == nil || r.aborted(ctx, err) {
 		return err
 	}
-	if exc := f.p.WorkflowException; exc != "" {
+	if exc := f.p.WorkflowException; exc != "" && f.p.Workflow[exc].Type != "" {
 		r.x.Note(ctx, fmt.Sprintf("playbook %s: running workflow_exception %s", f.p.ID, exc))
 		if xerr := r.branch(ctx, f, exc, prefix+"exception/"); xerr != nil {
 			if r.aborted(ctx, xerr) {

@@ -89,16 +89,18 @@ func (s *Schema) Validate(data []byte) (*Playbook, error) {
 	if err != nil {
 		return nil, &ValidationError{PlaybookID: id, Problems: []Problem{{Reason: err.Error()}}}
 	}
-	if probs := semanticProblems(p); len(probs) > 0 {
+	probs, warns := semanticProblems(p)
+	if len(probs) > 0 {
 		return nil, &ValidationError{PlaybookID: p.ID, Problems: probs}
 	}
+	p.Warnings = warns
 	return p, nil
 }
 
 // stepIDForm is an identifier split into its type and UUID.
 var stepIDForm = regexp.MustCompile(`^([a-z][a-z0-9-]+[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$`)
 
-func semanticProblems(p *Playbook) []Problem {
+func semanticProblems(p *Playbook) (problems, warnings []Problem) {
 	v := &checker{p: p}
 	v.start()
 	for _, id := range p.StepIDs() {
@@ -109,12 +111,21 @@ func semanticProblems(p *Playbook) []Problem {
 	v.definitions("/target_definitions", p.TargetDefinitions)
 	v.reachability()
 	sort.SliceStable(v.probs, func(i, j int) bool { return v.probs[i].Path < v.probs[j].Path })
-	return dedupe(v.probs)
+	sort.SliceStable(v.warns, func(i, j int) bool { return v.warns[i].Path < v.warns[j].Path })
+	return dedupe(v.probs), dedupe(v.warns)
 }
 
 type checker struct {
 	p     *Playbook
 	probs []Problem
+	// warns are departures from the specification that SOARCA, the
+	// reference runner, accepts and runs (its own valid fixtures make
+	// them), so socflow imports them too and says so.
+	warns []Problem
+}
+
+func (v *checker) warn(path, format string, args ...any) {
+	v.warns = append(v.warns, Problem{Path: path, Reason: fmt.Sprintf(format, args...)})
 }
 
 func (v *checker) add(path, format string, args ...any) {
@@ -127,11 +138,11 @@ func (v *checker) start() {
 	case !ok:
 		v.add("/workflow_start", "step %s does not exist in the workflow", p.WorkflowStart)
 	case s.Type != StepStart:
-		v.add("/workflow_start", "names step %s, %s step; workflow_start must name a start step", p.WorkflowStart, article(string(s.Type)))
+		v.warn("/workflow_start", "names step %s, %s step; the specification wants a start step (run from there, as SOARCA does)", p.WorkflowStart, article(string(s.Type)))
 	}
 	if p.WorkflowException != "" {
 		if _, ok := p.Workflow[p.WorkflowException]; !ok {
-			v.add("/workflow_exception", "step %s does not exist in the workflow", p.WorkflowException)
+			v.warn("/workflow_exception", "step %s does not exist in the workflow; a failure ends the run instead", p.WorkflowException)
 		}
 	}
 }
@@ -152,7 +163,11 @@ func (v *checker) step(id string, s Step) {
 		v.add(at, "on_completion must not be used together with on_success or on_failure")
 	}
 	if s.Type != StepEnd && s.OnCompletion == "" && s.OnSuccess == "" {
-		v.add(at, "%s step must name its next step: add on_completion or on_success", capitalize(article(string(s.Type))))
+		if s.Type == StepParallel && len(s.NextSteps) > 0 {
+			v.warn(at, "a parallel step should name the step after its branches (on_completion); the run ends when they do")
+		} else {
+			v.add(at, "%s step must name its next step: add on_completion or on_success", capitalize(article(string(s.Type))))
+		}
 	}
 	if s.Delay < 0 {
 		v.add(at+"/delay", "is %d ms; a delay must not be negative", s.Delay)

@@ -10,11 +10,13 @@ import (
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/worker"
 )
 
 func newCmdPlaybook(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{Use: "playbook", Short: "List, validate and test playbooks"}
-	cmd.AddCommand(newCmdPlaybookList(f, nil), newCmdPlaybookValidate(f, nil), newCmdPlaybookTest(f, nil))
+	cmd := &cobra.Command{Use: "playbook", Short: "List, validate, test, import and export playbooks"}
+	cmd.AddCommand(newCmdPlaybookList(f, nil), newCmdPlaybookValidate(f, nil), newCmdPlaybookTest(f, nil),
+		newCmdPlaybookImport(f, nil), newCmdPlaybookExport(f, nil))
 	return group(cmd)
 }
 
@@ -59,6 +61,11 @@ func newCmdPlaybookList(f *Factory, runF func(context.Context, *PlaybookListOpti
 func runPlaybookList(opts *PlaybookListOptions) error {
 	cfg, err := opts.Config()
 	if err != nil {
+		return err
+	}
+	// The CACAO playbooks imported into the data directory, as the
+	// worker registers them.
+	if err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
 		return err
 	}
 	infos := playbookInfos(cfg, opts.Playbooks)

@@ -79,6 +79,11 @@ func runPlaybookTest(opts *PlaybookTestOptions) error {
 	if err != nil {
 		return err
 	}
+	// The CACAO playbooks imported into the data directory, as the
+	// worker registers them.
+	if err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
+		return err
+	}
 	pb, ok := opts.Playbooks.Get(opts.Name)
 	if !ok {
 		var names []string

@@ -69,6 +69,11 @@ func runPlaybookValidate(opts *PlaybookValidateOptions) error {
 	if err != nil {
 		return err
 	}
+	// The CACAO playbooks imported into the data directory, as the
+	// worker registers them.
+	if err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
+		return err
+	}
 	if err := cfg.ValidatePlaybooks(opts.Playbooks.Has); err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ import (
 	socslack "github.com/socflow/socflow/integrations/slack"
 	"github.com/socflow/socflow/integrations/webhook"
 	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/playbooks/cacaobook"
 	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
 	wfenrich "github.com/socflow/socflow/workflows/enrich"
@@ -252,6 +253,9 @@ func New(o Options) (*Worker, error) {
 	if reg == nil {
 		reg = playbooks.Builtin()
 	}
+	if err := AddCACAO(cfg, reg); err != nil {
+		return nil, err
+	}
 	if err := cfg.ValidatePlaybooks(reg.Has); err != nil {
 		return nil, err
 	}
@@ -378,4 +382,30 @@ func HTTPTargets(cfg *config.Config, hc *http.Client) (*webhook.Targets, error) 
 		return nil, fmt.Errorf("worker: integrations.http: %w", err)
 	}
 	return targets, nil
+}
+
+// CACAODir is where `socflow playbook import` keeps CACAO playbooks and
+// the worker loads them from: <data_dir>/playbooks/cacao.
+func CACAODir(cfg *config.Config) cacaobook.Dir {
+	return cacaobook.Dir(filepath.Join(cfg.DataDir, "playbooks", "cacao"))
+}
+
+// HasHTTPTarget says whether integrations.http names the target.
+func HasHTTPTarget(cfg *config.Config) func(string) bool {
+	return func(name string) bool {
+		for _, t := range cfg.Integrations.HTTP {
+			if t.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// AddCACAO registers the imported CACAO playbooks (CACAODir) in reg.
+func AddCACAO(cfg *config.Config, reg *playbooks.Registry) error {
+	if err := CACAODir(cfg).Register(reg, HasHTTPTarget(cfg)); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	return nil
 }
