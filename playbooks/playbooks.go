@@ -267,7 +267,7 @@ func Builtin() *Registry {
 			Actions: []alert.ActionKind{isolate, block, disable}, Run: Standard},
 		Playbook{Name: "network-anomaly", Description: "Block the external addresses involved; isolate the host only on a P1.",
 			Actions: []alert.ActionKind{block, isolate}, Run: NetworkAnomaly},
-		Playbook{Name: "network-anomaly", Version: 2, Description: "Network anomaly or C2 beaconing: block the external addresses; isolate the source host on a P1 or beaconing, a tier-1 asset only if its tier says yes.",
+		Playbook{Name: "network-anomaly", Version: 2, Description: "Network anomaly or C2 beaconing: block the external addresses; isolate the source host on a P1 or beaconing, one tagged no-isolation only if its tier says so.",
 			Actions: []alert.ActionKind{block, isolate}, Run: NetworkAnomalyV2},
 		Playbook{Name: "malware-on-host", Description: "Isolate the host and block the addresses it talked to.",
 			Actions: []alert.ActionKind{isolate, block}, Run: MalwareOnHost},

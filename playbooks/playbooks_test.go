@@ -35,8 +35,8 @@ func loginAlert(user, src string) alert.Alert {
 		Entities: alert.Entities{Users: []alert.User{{Name: user}}, IPs: []alert.IP{{Addr: src, Direction: alert.DirectionSource}}}}
 }
 
-func tier(n int, name string) alert.ContextPacket {
-	return alert.ContextPacket{Asset: &alert.Asset{Name: name, Tier: n}}
+func tier(n int, name string, tags ...string) alert.ContextPacket {
+	return alert.ContextPacket{Asset: &alert.Asset{Name: name, Tier: n, Tags: tags}}
 }
 
 func phishingAlert(recipient, senderDomain string) alert.Alert {
@@ -97,13 +97,16 @@ func TestBuiltinPlaybooks(t *testing.T) {
 			status: alert.StatusPartial, calls: []string{"disable bob", "block 203.0.113.50", "enable bob"}},
 
 		// The latest versions.
-		{name: "network anomaly, P1 on a tier-1 domain controller: its tier says isolate, then approves", playbook: "network-anomaly",
-			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01"),
+		{name: "network anomaly, P1 on a domain controller: block and isolate", playbook: "network-anomaly",
+			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01"), answers: approve(5 * time.Minute),
+			status: alert.StatusContained, calls: []string{"block 203.0.113.7", "isolate dc01"}},
+		{name: "network anomaly, P1 on a host tagged no-isolation: its tier says isolate, then approves", playbook: "network-anomaly",
+			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01", "no-isolation"),
 			answers: append([]playbookstest.Answer{answer(2*time.Minute, "isolate-dc01", "isolate")}, approve(5*time.Minute)...),
 			status:  alert.StatusContained, calls: []string{"block 203.0.113.7", "isolate dc01"},
-			says: []string{"tier-1 asset", "answered isolate-dc01 via playbook test: isolate"}},
-		{name: "network anomaly, P1 on a tier-1 asset: nobody answers the question, only the address is proposed", playbook: "network-anomaly",
-			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01"), answers: approve(90 * time.Minute),
+			says: []string{"tagged no-isolation", "answered isolate-dc01 via playbook test: isolate"}},
+		{name: "network anomaly, P1 on a host tagged no-isolation: nobody answers the question, only the address is proposed", playbook: "network-anomaly",
+			alert: networkAlert("dc01", "203.0.113.7"), context: tier(1, "dc01", "no-isolation"), answers: approve(90 * time.Minute),
 			status: alert.StatusContained, calls: []string{"block 203.0.113.7"},
 			says: []string{"not proposing to isolate dc01: do not isolate (nobody answered in time)"}},
 		{name: "C2 beaconing from a workstation: block and isolate", playbook: "network-anomaly",

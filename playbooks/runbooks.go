@@ -77,11 +77,11 @@ func MalwareOnHostV2(ctx workflow.Context, c Case) error {
 }
 
 // NetworkAnomalyV2 blocks the external addresses of an anomaly or C2
-// beaconing, and isolates the source host only where the asset allows
-// it: a host the inventory rates tier 2 or below is proposed on a P1 or
-// on beaconing; a tier-1 host (a domain controller, a core server) is
-// proposed only when its tier says yes to the question, since cutting it
-// off can cost more than the anomaly.
+// beaconing, and isolates the source host on a P1 or on beaconing only
+// where the asset allows it: a host the inventory tags "no-isolation"
+// (a core server whose loss costs more than the anomaly) is proposed only
+// when the tier, asked, says to. Protected assets (containment.protected)
+// still need the tier and approvals the policy names.
 func NetworkAnomalyV2(ctx workflow.Context, c Case) error {
 	v := c.View()
 	var acts []alert.Action
@@ -97,8 +97,8 @@ func NetworkAnomalyV2(ctx workflow.Context, c Case) error {
 			if beaconing {
 				why = "C2 beaconing from " + h
 			}
-			if a := v.Context.Asset; a != nil && a.Tier == 1 {
-				ans, err := c.Ask(ctx, Question{Key: "isolate-" + h, Text: fmt.Sprintf("%s is a tier-1 asset (%s). Propose isolating it?", h, orDash(a.Role)),
+			if a := v.Context.Asset; a != nil && a.Name == h && slices.Contains(a.Tags, NoIsolationTag) {
+				ans, err := c.Ask(ctx, Question{Key: "isolate-" + h, Text: fmt.Sprintf("%s is tagged %s in the inventory (%s, tier %d). Propose isolating it anyway?", h, NoIsolationTag, orDash(a.Role), a.Tier),
 					Options: []string{"isolate", "do not isolate"}, Default: "do not isolate"})
 				if err != nil {
 					return err
@@ -113,6 +113,10 @@ func NetworkAnomalyV2(ctx workflow.Context, c Case) error {
 	}
 	return Respond(ctx, c, acts)
 }
+
+// NoIsolationTag marks an inventory asset network-anomaly does not propose
+// to isolate unless its tier says so.
+const NoIsolationTag = "no-isolation"
 
 // Phishing looks the mail's links and attachments up, finds who else
 // received mail from the sender's domain (the event store's email
