@@ -339,7 +339,16 @@ func (inc *incident) open(ctx workflow.Context) error {
 // case: its error is recorded and the incident escalates for a human.
 func (inc *incident) runPlaybook(ctx workflow.Context, reg *playbooks.Registry) error {
 	pb, ok := reg.Get(inc.st.Playbook)
-	if v := inc.st.PlaybookVersion; ok && v != 0 && v != pb.Version {
+	v := inc.st.PlaybookVersion
+	if ok && v == 0 {
+		// The version a new incident starts on is recorded (a marker per
+		// playbook whose number is the version), so that its history
+		// replays on that version after a later one is registered; a
+		// history recorded before the marker ran version 1.
+		got := workflow.GetVersion(ctx, changePlaybookVersion+pb.Name, workflow.DefaultVersion, workflow.Version(pb.Version))
+		v = max(int(got), 1)
+	}
+	if ok && v != 0 && v != pb.Version {
 		if pinned, found := reg.GetVersion(inc.st.Playbook, v); found {
 			pb = pinned
 		} else {

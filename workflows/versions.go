@@ -57,6 +57,11 @@ const (
 	// last on a trigger), with a message to that tier, and proposes only
 	// what is not already in force. Before, it sent only an update.
 	changeFollowUpReenters = "follow-up-reenters"
+	// changePlaybookVersion, followed by a playbook's name, records the
+	// version of the playbook a new incident starts on (the marker's
+	// version is the playbook's). A history without it started on version
+	// 1: every one recorded before a second version existed.
+	changePlaybookVersion = "playbook-version:"
 	// changeIncidentRules numbers the incident's rule changes under one
 	// marker, as changeBoundedEngine numbers the engines: a marker costs
 	// two history events and a search attribute upsert, four of them a

@@ -652,3 +652,28 @@ func history(ctx context.Context, t *testing.T, c client.Client, id string) *his
 	}
 	return h
 }
+
+// TestRecordHistoriesPhishing: the phishing playbook on a reported mail:
+// it enriches again (the links and the attachment, the event store by
+// the sender's domain), tells the tier, and blocks the attachment's hash
+// at the EDR once approved (no mail gateway is configured, so the
+// sender's domain is not proposed).
+func TestRecordHistoriesPhishing(t *testing.T) {
+	rec := newRecorder(t)
+	s := startStack(t, stackOptions{mutate: shortWindows})
+	now := time.Now().UTC().Truncate(time.Second)
+	sha := strings.Repeat("ab", 32)
+	phish := alert.Alert{ID: "phish-1", Source: "defender", Rule: "Email reported by user as phish", Title: "Phish reported by alice",
+		Category: "phishing", Severity: alert.SeverityHigh, Time: now,
+		Entities: alert.Entities{Users: []alert.User{{Name: "alice"}}, Domains: []string{"evil-invoices.example"},
+			URLs: []string{"https://evil-invoices.example/invoice"}, Files: []alert.FileHash{{SHA256: sha}}}}
+	postAlert(t, s, mustMarshal(t, phish))
+	rec.keep(workflows.IncidentWorkflowID("user:alice"), workflows.IncidentType, "phishing_steps")
+	st := s.waitStatus("user:alice", 30*time.Second, workflows.StatusAwaiting)
+	if st.Playbook != "phishing" || len(st.Proposed) != 1 || st.Proposed[0].ID != "block_hash:"+sha {
+		t.Fatalf("playbook %s proposed %+v, want phishing proposing the hash block", st.Playbook, st.Proposed)
+	}
+	decide(t, s, "user:alice", workflows.DecideInput{Verdict: "approve", By: "alice"})
+	s.waitStatus("user:alice", 30*time.Second, workflows.StatusContained)
+	rec.save(s)
+}

@@ -63,6 +63,7 @@ var Scenarios = []Scenario{
 	{workflows.IncidentType, "follows_closed_case"},           // a new case of a key whose incident closed, naming the earlier one
 	{workflows.IncidentType, "verified_lease_ended"},          // isolation pending, verified, its lease noticed and run out, the release verified
 	{workflows.IncidentType, "sla_breached"},                  // nobody acknowledges: both SLA deadlines pass and are announced, then denied
+	{workflows.IncidentType, "phishing_steps"},                // the phishing playbook: enrich again, tell the tier, block the attachment's hash
 	{workflows.CorrelateType, "fired"},                        // a correlation window that raised its alert
 }
 

@@ -1,8 +1,12 @@
 package replay
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -153,3 +157,114 @@ func TestReplayCatchesAChangedPlaybook(t *testing.T) {
 		t.Fatalf("replay with a changed playbook: %v, want a [TMPRL1100] non-determinism error", err)
 	}
 }
+
+// TestReplayCatchesAnUnguardedChangeToEveryShippedPlaybook: for each
+// playbook socflow ships, in each version a recorded incident ran, a
+// change that is not guarded (a new timer before its first step) makes
+// that history fail to replay: an unguarded change to any of them is
+// caught before it strands a running incident.
+func TestReplayCatchesAnUnguardedChangeToEveryShippedPlaybook(t *testing.T) {
+	ran := map[string][]string{} // "name@version" -> files
+	for _, e := range manifest(t) {
+		if e.Scenario.WorkflowType != "Incident" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("testdata", e.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, version, ok := playbookOf(data); ok {
+			k := fmt.Sprintf("%s@%d", name, version)
+			ran[k] = append(ran[k], e.File)
+		}
+	}
+	builtin := playbooks.Builtin()
+	for _, p := range builtin.List() {
+		for _, v := range builtin.Versions(p.Name) {
+			k := fmt.Sprintf("%s@%d", p.Name, v)
+			t.Run(k, func(t *testing.T) {
+				files := ran[k]
+				if len(files) == 0 {
+					if v == 1 && len(builtin.Versions(p.Name)) > 1 {
+						t.Skipf("no recorded incident ran %s (an earlier version's histories predate recording)", k)
+					}
+					t.Fatalf("no recorded incident history ran %s: record one (make record-histories)", k)
+				}
+				orig, _ := builtin.GetVersion(p.Name, v)
+				if err := ReplayFile(builtin, filepath.Join("testdata", files[0])); err != nil {
+					t.Fatalf("%s does not replay unchanged: %v", files[0], err)
+				}
+				changed := playbooks.Builtin()
+				c := orig
+				c.Run = func(ctx workflow.Context, cs playbooks.Case) error {
+					if err := workflow.Sleep(ctx, 1); err != nil {
+						return err
+					}
+					return orig.Run(ctx, cs)
+				}
+				changed.Add(c)
+				err := ReplayFile(changed, filepath.Join("testdata", files[0]))
+				if err == nil || !strings.Contains(err.Error(), "[TMPRL1100]") {
+					t.Fatalf("%s replayed with an unguarded change to %s: %v, want a [TMPRL1100] non-determinism error", files[0], k, err)
+				}
+			})
+		}
+	}
+}
+
+// playbookOf reads the playbook (and version) an incident history ran:
+// from its search attributes (SocflowPlaybook, SocflowPlaybookVersion,
+// from incident-rules v6 on), else from its payloads (base64 JSON in the
+// history file), where a version, when none is named, is 1 (every
+// history recorded before version 2 existed).
+func playbookOf(history []byte) (name string, version int, ok bool) {
+	var doc any
+	if json.Unmarshal(history, &doc) != nil {
+		return "", 0, false
+	}
+	decode := func(p any, out any) bool {
+		m, isMap := p.(map[string]any)
+		d, isStr := m["data"].(string)
+		if !isMap || !isStr {
+			return false
+		}
+		raw, err := base64.StdEncoding.DecodeString(d)
+		return err == nil && json.Unmarshal(raw, out) == nil
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if f, isMap := x["indexedFields"].(map[string]any); isMap {
+				var n string
+				var ver int
+				if decode(f["SocflowPlaybook"], &n) && n != "" {
+					name = n
+				}
+				if decode(f["SocflowPlaybookVersion"], &ver) && ver > version {
+					version = ver
+				}
+			}
+			if name == "" {
+				if d, isStr := x["data"].(string); isStr {
+					if raw, err := base64.StdEncoding.DecodeString(d); err == nil {
+						if m := playbookField.FindSubmatch(raw); m != nil {
+							name = string(m[1])
+						}
+					}
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+	return name, max(version, 1), name != ""
+}
+
+var playbookField = regexp.MustCompile(`"playbook":"([a-z0-9-]+)"`)
