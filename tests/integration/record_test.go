@@ -675,5 +675,30 @@ func TestRecordHistoriesPhishing(t *testing.T) {
 	}
 	decide(t, s, "user:alice", workflows.DecideInput{Verdict: "approve", By: "alice"})
 	s.waitStatus("user:alice", 30*time.Second, workflows.StatusContained)
+
+	// Impossible travel for bob: account-compromise revokes the sessions
+	// and disables the account (Okta), once approved.
+	travel := alert.Alert{ID: "travel-1", Source: "okta", Rule: "impossible travel", Title: "Impossible travel for bob",
+		Category: "identity", Severity: alert.SeverityHigh, Time: now,
+		Entities: alert.Entities{Users: []alert.User{{Name: "bob"}}, IPs: []alert.IP{{Addr: "10.0.3.9", Direction: alert.DirectionSource}}}}
+	postAlert(t, s, mustMarshal(t, travel))
+	rec.keep(workflows.IncidentWorkflowID("user:bob"), workflows.IncidentType, "account_revoked")
+	st = s.waitStatus("user:bob", 30*time.Second, workflows.StatusAwaiting)
+	if st.Playbook != "account-compromise" || len(st.Proposed) == 0 || st.Proposed[0].Kind != alert.ActionRevokeSessions {
+		t.Fatalf("playbook %s proposed %+v, want account-compromise revoking bob's sessions first", st.Playbook, st.Proposed)
+	}
+	decide(t, s, "user:bob", workflows.DecideInput{Verdict: "approve", By: "alice"})
+	s.waitStatus("user:bob", 30*time.Second, workflows.StatusContained)
+
+	// An alert no routing rule matches: the standard playbook, denied.
+	odd := alert.Alert{ID: "odd-1", Source: "wazuh", Rule: "Unusual file permission change", Title: "Unusual permission change on web-01",
+		Severity: alert.SeverityMedium, Time: now, Entities: alert.Entities{Hosts: []alert.Host{{Name: "web-01"}}}}
+	postAlert(t, s, mustMarshal(t, odd))
+	rec.keep(workflows.IncidentWorkflowID("host:web-01"), workflows.IncidentType, "standard_denied")
+	if st := s.waitStatus("host:web-01", 30*time.Second, workflows.StatusAwaiting); st.Playbook != "standard" {
+		t.Fatalf("playbook %s, want standard", st.Playbook)
+	}
+	decide(t, s, "host:web-01", workflows.DecideInput{Verdict: "deny", By: "alice"})
+	s.waitStatus("host:web-01", 30*time.Second, workflows.StatusDenied)
 	rec.save(s)
 }

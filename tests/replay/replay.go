@@ -64,6 +64,8 @@ var Scenarios = []Scenario{
 	{workflows.IncidentType, "verified_lease_ended"},          // isolation pending, verified, its lease noticed and run out, the release verified
 	{workflows.IncidentType, "sla_breached"},                  // nobody acknowledges: both SLA deadlines pass and are announced, then denied
 	{workflows.IncidentType, "phishing_steps"},                // the phishing playbook: enrich again, tell the tier, block the attachment's hash
+	{workflows.IncidentType, "account_revoked"},               // account compromise: the tier told, sessions revoked, the account disabled
+	{workflows.IncidentType, "standard_denied"},               // an alert no rule routes: the standard playbook, denied
 	{workflows.CorrelateType, "fired"},                        // a correlation window that raised its alert
 }
 
