@@ -14,11 +14,22 @@
 //     applies;
 //   - Contain: carry out the approved actions, verified, leased and undone
 //     as a saga when one fails;
+//   - Ask: a durable question to a tier (Slack buttons, the web view, the
+//     CLI), answered by one of its approvers or settled by its default at
+//     the timeout; name it (Key) when questions may be asked concurrently;
+//   - Enrich: an enrichment source run again on the case, or an extra
+//     one (a hash at VirusTotal, the event store by the sender's domain);
 //   - Wait: a durable pause;
 //   - Notify: a message to the tier (Slack thread, console) and the
-//     ticket; Comment: the ticket only;
+//     ticket; Comment: the ticket only; Transition: the ticket's workflow;
 //   - Run: one of the playbook's own activities, registered by the
-//     engineer's worker, whose result is kept.
+//     engineer's worker, whose result is kept;
+//   - Call: an HTTP API the configuration names (integrations.http), by
+//     name, never by address.
+//
+// The shipped playbooks are in playbooks.go (version 1, kept for the
+// incidents begun on it) and runbooks.go (version 2); playbooks/cacaobook
+// runs OASIS CACAO v2 documents on the same steps.
 //
 // How to write one:
 //

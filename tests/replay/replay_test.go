@@ -186,7 +186,7 @@ func TestReplayCatchesAnUnguardedChangeToEveryShippedPlaybook(t *testing.T) {
 				files := ran[k]
 				if len(files) == 0 {
 					if v == 1 && len(builtin.Versions(p.Name)) > 1 {
-						t.Skipf("no recorded incident ran %s (an earlier version's histories predate recording)", k)
+						t.Skipf("no recorded incident ran %s, which new incidents no longer start on", k)
 					}
 					t.Fatalf("no recorded incident history ran %s: record one (make record-histories)", k)
 				}
