@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/socflow/socflow/incidents"
 )
 
 // The commands that change state (incident decide, token) go through the
@@ -156,6 +158,19 @@ func (c *apiClient) Do(ctx context.Context, method, path string, in, out any) er
 		return fmt.Errorf("API answer to %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// incidentAPIError maps the API's answer to a request about an incident
+// onto the exit codes: a refusal by the incident (409) is ExitRejected, an
+// unknown incident (404) ExitNotFound; anything else is returned as is.
+func incidentAPIError(err error) error {
+	switch {
+	case asAPIError(err, http.StatusConflict):
+		return &rejectedError{msg: err.Error()}
+	case asAPIError(err, http.StatusNotFound):
+		return fmt.Errorf("%w: %v", incidents.ErrNotFound, err)
+	}
+	return err
 }
 
 // asAPIError reports whether err is an API answer with one of codes.

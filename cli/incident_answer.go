@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/socflow/socflow/httpapi"
-	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -65,13 +64,7 @@ func runIncidentAnswer(ctx context.Context, opts *IncidentAnswerOptions) error {
 	err = api.Do(ctx, http.MethodPost, "/v1/incidents/"+url.PathEscape(key)+"/answer", httpapi.AnswerRequest{
 		Question: opts.Question, Answer: opts.Answer,
 	}, &res)
-	if asAPIError(err, http.StatusConflict) {
-		return &rejectedError{msg: err.Error()}
-	}
-	if asAPIError(err, http.StatusNotFound) {
-		return fmt.Errorf("%w: %v", incidents.ErrNotFound, err)
-	}
-	if err != nil {
+	if err := incidentAPIError(err); err != nil {
 		return err
 	}
 	if opts.IO.JSON {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/httpapi"
-	"github.com/socflow/socflow/incidents"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -119,13 +118,7 @@ func runIncidentDecide(ctx context.Context, opts *IncidentDecideOptions) error {
 	err = api.Do(ctx, http.MethodPost, "/v1/incidents/"+url.PathEscape(key)+"/decision", httpapi.DecisionRequest{
 		Verdict: verdict, Actions: opts.Actions, Note: opts.Note, OnBehalfOf: opts.OnBehalfOf,
 	}, &res)
-	if asAPIError(err, http.StatusConflict) {
-		return &rejectedError{msg: err.Error()}
-	}
-	if asAPIError(err, http.StatusNotFound) {
-		return fmt.Errorf("%w: %v", incidents.ErrNotFound, err)
-	}
-	if err != nil {
+	if err := incidentAPIError(err); err != nil {
 		return err
 	}
 	if opts.IO.JSON {

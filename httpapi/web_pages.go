@@ -520,31 +520,43 @@ func (s *server) slackURL(ref string) string {
 // webVerdicts are the verdicts the page's decide form sends.
 var webVerdicts = []alert.Verdict{alert.VerdictApprove, alert.VerdictDeny, alert.VerdictEscalate, alert.VerdictFalsePositive}
 
-// uiDecide sends the decide form's decision exactly as POST
-// /v1/incidents/{key}/decision does (DecisionRequest.decision): the
-// decider is the session's principal, never a form field.
-func (s *server) uiDecide(w http.ResponseWriter, r *http.Request) {
+// uiResponderPost reads a form a responder posts about an incident (a
+// decision, an answer): the session's principal, the form within 64 KiB,
+// its CSRF token and origin, the responder role (checked here, not only
+// by hiding the form: a viewer can post too) and the incident's key. It
+// has answered the request when ok is false.
+func (s *server) uiResponderPost(w http.ResponseWriter, r *http.Request, verb string) (p *auth.Principal, key string, ok bool) {
 	p, cred, ok := s.uiPrincipal(w, r)
 	if !ok {
-		return
+		return nil, "", false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		s.uiError(w, r, http.StatusBadRequest, "The form could not be read: "+err.Error())
-		return
+		return nil, "", false
 	}
 	if err := checkPost(r, s.csrfToken(cred)); err != nil {
 		s.uiError(w, r, http.StatusForbidden, err.Error())
-		return
+		return nil, "", false
 	}
-	// Checked here, not only by hiding the form: a viewer can post too.
 	if !p.Has(auth.RoleResponder) {
-		s.uiError(w, r, http.StatusForbidden, fmt.Sprintf("%s (%s) may not decide: it needs the responder role.", p.Name, joinRoles(p.Roles)))
-		return
+		s.uiError(w, r, http.StatusForbidden, fmt.Sprintf("%s (%s) may not %s: it needs the responder role.", p.Name, joinRoles(p.Roles), verb))
+		return nil, "", false
 	}
-	key := r.PathValue("key")
+	key = r.PathValue("key")
 	if err := incidents.CheckKey(key); err != nil {
 		s.uiIncidentError(w, r, err)
+		return nil, "", false
+	}
+	return p, key, true
+}
+
+// uiDecide sends the decide form's decision exactly as POST
+// /v1/incidents/{key}/decision does (DecisionRequest.decision): the
+// decider is the session's principal, never a form field.
+func (s *server) uiDecide(w http.ResponseWriter, r *http.Request) {
+	p, key, ok := s.uiResponderPost(w, r, "decide")
+	if !ok {
 		return
 	}
 	verdict := alert.Verdict(r.PostFormValue("verdict"))
@@ -592,26 +604,8 @@ func (s *server) uiDecide(w http.ResponseWriter, r *http.Request) {
 // uiAnswer sends a question's answer as POST /v1/incidents/{key}/answer
 // does: the answerer is the session's principal.
 func (s *server) uiAnswer(w http.ResponseWriter, r *http.Request) {
-	p, cred, ok := s.uiPrincipal(w, r)
+	p, key, ok := s.uiResponderPost(w, r, "answer")
 	if !ok {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.uiError(w, r, http.StatusBadRequest, "The form could not be read: "+err.Error())
-		return
-	}
-	if err := checkPost(r, s.csrfToken(cred)); err != nil {
-		s.uiError(w, r, http.StatusForbidden, err.Error())
-		return
-	}
-	if !p.Has(auth.RoleResponder) {
-		s.uiError(w, r, http.StatusForbidden, fmt.Sprintf("%s (%s) may not answer: it needs the responder role.", p.Name, joinRoles(p.Roles)))
-		return
-	}
-	key := r.PathValue("key")
-	if err := incidents.CheckKey(key); err != nil {
-		s.uiIncidentError(w, r, err)
 		return
 	}
 	req := AnswerRequest{Question: r.PostFormValue("question"), Answer: strings.TrimSpace(r.PostFormValue("answer"))}

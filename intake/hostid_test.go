@@ -33,6 +33,11 @@ func (c *proposalCase) Decide(_ workflow.Context, p []alert.Action) (playbooks.O
 	c.proposed = append(c.proposed, p...)
 	return playbooks.Outcome{}, nil
 }
+func (c *proposalCase) Enrich(workflow.Context, playbooks.EnrichRequest) (playbooks.Enrichment, error) {
+	return playbooks.Enrichment{}, nil
+}
+func (c *proposalCase) Comment(workflow.Context, string) error { return nil }
+func (c *proposalCase) Notify(workflow.Context, string) error  { return nil }
 func (c *proposalCase) Contain(workflow.Context, []alert.Action) ([]alert.ActionResult, error) {
 	c.t.Error("Contain called without an approval")
 	return nil, nil

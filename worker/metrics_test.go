@@ -27,22 +27,7 @@ import (
 func TestTemporalMetricsOnAPI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := devserver.Start(ctx, devserver.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Stop() }()
-	cfg, err := config.Parse([]byte("{}\n"), "socflow.yaml", func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.Temporal.Address, cfg.Temporal.Namespace = srv.FrontendAddr(), srv.Namespace()
-	c, err := worker.Dial(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	_, cfg, c := embedded(ctx, t, devserver.Options{})
 
 	const queue = "metrics-test"
 	w := sdkworker.New(c, queue, sdkworker.Options{})
@@ -163,4 +148,28 @@ func TestResponseFiguresOnAPI(t *testing.T) {
 			t.Errorf("GET /metrics: %d, lacks %s", rec.Code, want)
 		}
 	}
+}
+
+// embedded starts an embedded Temporal server for the test and returns it,
+// the default configuration pointed at it (data in a temporary folder)
+// and a client Dial made; all are stopped when the test ends.
+func embedded(ctx context.Context, t *testing.T, o devserver.Options) (*devserver.Server, *config.Config, client.Client) {
+	t.Helper()
+	srv, err := devserver.Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	cfg, err := config.Parse([]byte("{}\n"), "socflow.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	cfg.Temporal.Address, cfg.Temporal.Namespace = srv.FrontendAddr(), srv.Namespace()
+	c, err := worker.Dial(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return srv, cfg, c
 }

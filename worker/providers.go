@@ -69,12 +69,9 @@ func idpProviders() map[string]provider {
 func firewallProviders(f config.Firewall) map[string]provider {
 	return map[string]provider{
 		"http": func(hc *http.Client, s config.Service) (any, error) {
-			shc, token, err := serviceClient(hc, s)
+			shc, token, err := templateClient(hc, s)
 			if err != nil {
 				return nil, err
-			}
-			if s.AuthMethod() != config.AuthToken {
-				token = "" // the transport carries the credential
 			}
 			return fwhttp.New(shc, fwhttp.Config{URL: s.URL, Token: token, Block: f.Block.Request(), Unblock: f.Unblock.Request()})
 		},
@@ -88,17 +85,28 @@ func firewallProviders(f config.Firewall) map[string]provider {
 	}
 }
 
+// templateClient is the client of an HTTP template provider (the
+// firewall's, the mail gateway's) and the token its templates may use:
+// only a token credential; any other the transport carries.
+func templateClient(hc *http.Client, s config.Service) (*http.Client, string, error) {
+	shc, token, err := serviceClient(hc, s)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.AuthMethod() != config.AuthToken {
+		token = ""
+	}
+	return shc, token, nil
+}
+
 // mailProviders are the mail gateways integrations.mail.provider names,
 // built from the whole block m (its requests).
 func mailProviders(m config.Mail) map[string]provider {
 	return map[string]provider{
 		"http": func(hc *http.Client, s config.Service) (any, error) {
-			shc, token, err := serviceClient(hc, s)
+			shc, token, err := templateClient(hc, s)
 			if err != nil {
 				return nil, err
-			}
-			if s.AuthMethod() != config.AuthToken {
-				token = "" // the transport carries the credential
 			}
 			return mail.New(shc, m.Config(token))
 		},

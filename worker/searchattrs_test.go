@@ -9,7 +9,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/socflow/socflow/config"
 	"github.com/socflow/socflow/devserver"
 	"github.com/socflow/socflow/integrations/events"
 	"github.com/socflow/socflow/worker"
@@ -29,22 +28,7 @@ func TestSearchAttributeCheck(t *testing.T) {
 			sa[k.GetName()] = k.GetValueType()
 		}
 	}
-	srv, err := devserver.Start(ctx, devserver.Options{SearchAttributes: sa})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.Stop() }()
-	cfg, err := config.Parse([]byte("{}\n"), "socflow.yaml", func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.Temporal.Address, cfg.Temporal.Namespace = srv.FrontendAddr(), srv.Namespace()
-	c, err := worker.Dial(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	srv, cfg, c := embedded(ctx, t, devserver.Options{SearchAttributes: sa})
 
 	got := worker.CheckSearchAttributes(ctx, c, srv.Namespace())
 	if got.Unchecked != nil || !slices.Equal(got.Missing, []string{"SocflowDrill"}) || !slices.Equal(got.MissingOptional, []string{"SocflowPlaybookVersion"}) {

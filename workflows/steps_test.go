@@ -12,6 +12,7 @@ import (
 	"github.com/socflow/socflow/activities"
 	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/playbooks"
+	"github.com/socflow/socflow/policy"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -27,6 +28,29 @@ func versioned(v int) playbooks.Playbook {
 	}}
 }
 
+// rollOverAfterAnHour opens an incident on dc01 running the playbook, then
+// an hour later sends a storm of occurrences past the signal limit: the
+// run continues as new, and its input (for the next run) is returned.
+func rollOverAfterAnHour(t *testing.T, pol *policy.Policy, limits activities.Limits, cases *memCases, playbook string) *workflows.IncidentInput {
+	t.Helper()
+	h := newHarnessFull(t, pol, nil, nil, limits, cases)
+	a := networkAlert("dc01", "203.0.113.7")
+	first := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/"+playbook+"/run", 1, 1)
+	first.Route.Playbook = playbook
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, first) }, 0)
+	for i := 2; i <= 30; i++ {
+		sig := first
+		sig.Seq, sig.Alert, sig.Context, sig.First, sig.Total = i, nil, nil, false, i
+		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, time.Hour+time.Duration(i)*time.Second)
+	}
+	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: first.Route.Key})
+	in := continuedInput[workflows.IncidentInput](t, h.env.GetWorkflowError())
+	if in == nil || in.Resume == nil {
+		t.Fatalf("the run did not continue as new: %v", h.env.GetWorkflowError())
+	}
+	return in
+}
+
 // TestPlaybookVersionAndWaitSurviveContinueAsNew: an incident whose
 // playbook waits a day continues as new in the middle of the wait (a storm
 // of signals); the new run, on a worker that also has version 2, waits out
@@ -39,21 +63,7 @@ func TestPlaybookVersionAndWaitSurviveContinueAsNew(t *testing.T) {
 	registryOverride[t.Name()] = playbooks.NewRegistry(versioned(1))
 	defer delete(registryOverride, t.Name())
 
-	h := newHarnessFull(t, pol, nil, nil, limits, cases)
-	a := networkAlert("dc01", "203.0.113.7")
-	first := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/v/run", 1, 1)
-	first.Route.Playbook = "versioned"
-	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, first) }, 0)
-	for i := 2; i <= 30; i++ {
-		sig := first
-		sig.Seq, sig.Alert, sig.Context, sig.First, sig.Total = i, nil, nil, false, i
-		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, time.Hour+time.Duration(i)*time.Second)
-	}
-	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: first.Route.Key})
-	in := continuedInput[workflows.IncidentInput](t, h.env.GetWorkflowError())
-	if in == nil || in.Resume == nil {
-		t.Fatalf("the run did not continue as new: %v", h.env.GetWorkflowError())
-	}
+	in := rollOverAfterAnHour(t, pol, limits, cases, "versioned")
 	if p := in.Resume.Progress; in.Resume.PlaybookVersion != 1 || p == nil || p.Wait == nil {
 		t.Fatalf("carried playbook version %d, progress %+v; want version 1 mid-wait", in.Resume.PlaybookVersion, p)
 	}
@@ -108,21 +118,7 @@ func TestAskSurvivesContinueAsNew(t *testing.T) {
 	registryOverride[t.Name()] = playbooks.NewRegistry(asking)
 	defer delete(registryOverride, t.Name())
 
-	h := newHarnessFull(t, pol, nil, nil, limits, cases)
-	a := networkAlert("dc01", "203.0.113.7")
-	first := incidentSignal(t, pol, a, alert.ContextPacket{}, "alert/ask/run", 1, 1)
-	first.Route.Playbook = "asking"
-	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, first) }, 0)
-	for i := 2; i <= 30; i++ {
-		sig := first
-		sig.Seq, sig.Alert, sig.Context, sig.First, sig.Total = i, nil, nil, false, i
-		h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(workflows.SignalAlert, sig) }, time.Hour+time.Duration(i)*time.Second)
-	}
-	h.env.ExecuteWorkflow(workflows.IncidentType, workflows.IncidentInput{Key: first.Route.Key})
-	in := continuedInput[workflows.IncidentInput](t, h.env.GetWorkflowError())
-	if in == nil || in.Resume == nil {
-		t.Fatalf("the run did not continue as new: %v", h.env.GetWorkflowError())
-	}
+	in := rollOverAfterAnHour(t, pol, limits, cases, "asking")
 	qs := in.Resume.Questions
 	if len(qs) != 1 || qs[0].ID != "isolate-now" || qs[0].Answer != nil || qs[0].Tier != "T2" {
 		t.Fatalf("carried questions %+v, want isolate-now open at T2", qs)

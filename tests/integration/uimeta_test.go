@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/socflow/socflow/incidents"
+	"github.com/socflow/socflow/playbooks"
 	"github.com/socflow/socflow/workflows"
 )
 
@@ -87,7 +88,8 @@ func TestTemporalUIReadsLikeAnIncidentList(t *testing.T) {
 		var version int64
 		_ = converter.GetDefaultDataConverter().FromPayload(sa["SocflowPlaybook"], &name)
 		_ = converter.GetDefaultDataConverter().FromPayload(sa["SocflowPlaybookVersion"], &version)
-		return name != "" && version == 1, fmt.Sprintf("SocflowPlaybook %q, SocflowPlaybookVersion %d", name, version)
+		latest, ok := playbooks.Builtin().Get(name)
+		return ok && version == int64(latest.Version), fmt.Sprintf("SocflowPlaybook %q, SocflowPlaybookVersion %d (latest %d)", name, version, latest.Version)
 	})
 
 	list, err := s.incidents().List(ctx, incidents.ListOptions{})
