@@ -65,7 +65,7 @@ func runPlaybookList(opts *PlaybookListOptions) error {
 	}
 	// The CACAO playbooks imported into the data directory, as the
 	// worker registers them.
-	if err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
+	if _, err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
 		return err
 	}
 	infos := playbookInfos(cfg, opts.Playbooks)

@@ -53,11 +53,8 @@ func runPlaybookExport(opts *PlaybookExportOptions) error {
 	if err != nil {
 		return err
 	}
-	books, err := worker.CACAODir(cfg).Books(worker.HasHTTPTarget(cfg))
+	books, err := worker.AddCACAO(cfg, opts.Playbooks)
 	if err != nil {
-		return err
-	}
-	if err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
 		return err
 	}
 	pb, ok := opts.Playbooks.Get(opts.Name)

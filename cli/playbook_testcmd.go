@@ -81,7 +81,7 @@ func runPlaybookTest(opts *PlaybookTestOptions) error {
 	}
 	// The CACAO playbooks imported into the data directory, as the
 	// worker registers them.
-	if err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
+	if _, err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
 		return err
 	}
 	pb, ok := opts.Playbooks.Get(opts.Name)

@@ -71,7 +71,7 @@ func runPlaybookValidate(opts *PlaybookValidateOptions) error {
 	}
 	// The CACAO playbooks imported into the data directory, as the
 	// worker registers them.
-	if err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
+	if _, err := worker.AddCACAO(cfg, opts.Playbooks); err != nil {
 		return err
 	}
 	if err := cfg.ValidatePlaybooks(opts.Playbooks.Has); err != nil {

@@ -399,17 +399,8 @@ func (s *Service) Decide(ctx context.Context, key string, in workflows.DecideInp
 		return nil, err
 	}
 	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
-	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   workflows.UpdateDecide,
-		Args:         []any{in},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return nil, s.refused(ctx, id, in, classify("decide "+id, err))
-	}
 	var res workflows.DecideResult
-	if err := h.Get(ctx, &res); err != nil {
+	if err := s.update(ctx, id, workflows.UpdateDecide, in, &res); err != nil {
 		return nil, s.refused(ctx, id, in, classify("decide "+id, err))
 	}
 	return &res, nil
@@ -422,20 +413,23 @@ func (s *Service) Answer(ctx context.Context, key string, in workflows.AnswerInp
 		return nil, err
 	}
 	id := workflows.IncidentWorkflowID(workflows.IncidentKey(key))
-	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   workflows.UpdateAnswer,
-		Args:         []any{in},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return nil, classify("answer "+id, err)
-	}
 	var res workflows.AnswerResult
-	if err := h.Get(ctx, &res); err != nil {
+	if err := s.update(ctx, id, workflows.UpdateAnswer, in, &res); err != nil {
 		return nil, classify("answer "+id, err)
 	}
 	return &res, nil
+}
+
+// update sends an Update to the incident and waits for its result: the
+// incident's validator refuses it, or its handler answers.
+func (s *Service) update(ctx context.Context, id, name string, in, out any) error {
+	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: []any{in}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
 }
 
 // refused records a refused decision in the incident's timeline: the

@@ -253,7 +253,7 @@ func New(o Options) (*Worker, error) {
 	if reg == nil {
 		reg = playbooks.Builtin()
 	}
-	if err := AddCACAO(cfg, reg); err != nil {
+	if _, err := AddCACAO(cfg, reg); err != nil {
 		return nil, err
 	}
 	if err := cfg.ValidatePlaybooks(reg.Has); err != nil {
@@ -402,10 +402,12 @@ func HasHTTPTarget(cfg *config.Config) func(string) bool {
 	}
 }
 
-// AddCACAO registers the imported CACAO playbooks (CACAODir) in reg.
-func AddCACAO(cfg *config.Config, reg *playbooks.Registry) error {
-	if err := CACAODir(cfg).Register(reg, HasHTTPTarget(cfg)); err != nil {
-		return fmt.Errorf("worker: %w", err)
+// AddCACAO registers the imported CACAO playbooks (CACAODir) in reg and
+// returns them.
+func AddCACAO(cfg *config.Config, reg *playbooks.Registry) ([]*cacaobook.Book, error) {
+	books, err := CACAODir(cfg).Register(reg, HasHTTPTarget(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
 	}
-	return nil
+	return books, nil
 }

@@ -128,6 +128,17 @@ func (inc *incident) Transition(ctx workflow.Context, name string) error {
 	return nil
 }
 
+// playbookStepOptions are the options of a playbook's own activity (Run)
+// and HTTP call (Call): transient failures retried for five minutes, then
+// the last error is the step's.
+func playbookStepOptions(ctx workflow.Context, what string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{MaximumInterval: time.Minute},
+		Summary:     "playbook: " + alert.Truncate(what, 150),
+	})
+}
+
 // Run implements playbooks.Case.
 func (inc *incident) Run(ctx workflow.Context, activity string, in, out any) error {
 	pos, done, err := inc.beginStep(StepRun)
@@ -137,12 +148,7 @@ func (inc *incident) Run(ctx workflow.Context, activity string, in, out any) err
 	if done == nil {
 		o := StepOutcome{Step: pos, Kind: StepRun}
 		var raw json.RawMessage
-		opts := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 5 * time.Minute,
-			RetryPolicy: &temporal.RetryPolicy{MaximumInterval: time.Minute},
-			Summary:     "playbook: " + activity,
-		})
-		if err := workflow.ExecuteActivity(opts, activity, in).Get(ctx, &raw); err != nil {
+		if err := workflow.ExecuteActivity(playbookStepOptions(ctx, activity), activity, in).Get(ctx, &raw); err != nil {
 			o.Error = errText(err)
 		} else if len(raw) > MaxRunOutputBytes {
 			o.Error = fmt.Sprintf("its result is %d bytes, over the %d a playbook step may keep", len(raw), MaxRunOutputBytes)
@@ -183,7 +189,7 @@ func (inc *incident) Ask(ctx workflow.Context, q playbooks.Question) (playbooks.
 			return playbooks.Answer{}, err
 		}
 		id, pos = fmt.Sprintf("q%d", p+1), p
-	} else if err := checkQuestionKey(id); err != nil {
+	} else if err := checkStepKey(id); err != nil {
 		return playbooks.Answer{}, err
 	}
 	if inc.st.Round > 0 {
@@ -283,9 +289,9 @@ func (inc *incident) putQuestion(ctx workflow.Context, id string, q playbooks.Qu
 	return inc.question(id), nil
 }
 
-// checkQuestionKey refuses keys that would not survive a URL, a Slack
-// button value or a CLI argument unquoted.
-func checkQuestionKey(k string) error {
+// checkStepKey refuses question and call keys that would not survive a
+// URL, a Slack button value or a CLI argument unquoted.
+func checkStepKey(k string) error {
 	if len(k) > 100 {
 		return fmt.Errorf("playbook question key %q: longer than 100 characters", alert.Truncate(k, 40))
 	}
@@ -498,7 +504,7 @@ func (inc *incident) beginKeyed(kind, key string) (pos int, done *StepOutcome, e
 	if inc.rollingOver {
 		return -1, nil, errRollover
 	}
-	if err := checkQuestionKey(key); err != nil {
+	if err := checkStepKey(key); err != nil {
 		return -1, nil, err
 	}
 	if p := inc.st.Progress; p != nil {
@@ -537,12 +543,7 @@ func (inc *incident) Call(ctx workflow.Context, r playbooks.HTTPRequest) (playbo
 		o := StepOutcome{Step: pos, Kind: StepCall, Key: r.Key}
 		var res activities.CallHTTPResult
 		var w *activities.Webhook
-		opts := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 5 * time.Minute,
-			RetryPolicy: &temporal.RetryPolicy{MaximumInterval: time.Minute},
-			Summary:     "playbook: " + alert.Truncate(what, 150),
-		})
-		if err := workflow.ExecuteActivity(opts, w.CallHTTP, activities.CallHTTPInput{
+		if err := workflow.ExecuteActivity(playbookStepOptions(ctx, what), w.CallHTTP, activities.CallHTTPInput{
 			Target: r.Target, Method: r.Method, Path: r.Path, Header: r.Header, Body: r.Body,
 		}).Get(ctx, &res); err != nil {
 			o.Error = errText(err)

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socflow/socflow/alert"
 	"github.com/socflow/socflow/integrations/httpx"
 )
 
@@ -149,7 +150,7 @@ func (t *Targets) Do(ctx context.Context, c Call) (Response, error) {
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return out, &httpx.StatusError{Method: method, URL: c.Target + " " + c.Path, Code: resp.StatusCode,
-			Body: strings.TrimSpace(firstN(out.Body, 2048)), RetryAfter: httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			Body: strings.TrimSpace(alert.Truncate(out.Body, 2048)), RetryAfter: httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 	return out, nil
 }
@@ -163,11 +164,11 @@ func resolve(base, path string) (string, error) {
 	}
 	p, err := url.Parse(strings.TrimSpace(path))
 	if err != nil {
-		return "", fmt.Errorf("path %q: %w", firstN(path, 100), err)
+		return "", fmt.Errorf("path %q: %w", alert.Truncate(path, 100), err)
 	}
 	if p.Scheme != "" || p.Host != "" {
 		if !strings.EqualFold(p.Scheme, b.Scheme) || !strings.EqualFold(p.Host, b.Host) {
-			return "", fmt.Errorf("path %q leaves the target's address %s://%s", firstN(path, 100), b.Scheme, b.Host)
+			return "", fmt.Errorf("path %q leaves the target's address %s://%s", alert.Truncate(path, 100), b.Scheme, b.Host)
 		}
 		return p.String(), nil
 	}
@@ -175,13 +176,6 @@ func resolve(base, path string) (string, error) {
 		b.Path += "/"
 	}
 	return b.ResolveReference(&url.URL{Path: strings.TrimPrefix(p.Path, "/"), RawQuery: p.RawQuery}).String(), nil
-}
-
-func firstN(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 func orNone(s string) string {

@@ -94,7 +94,7 @@ func Load(data []byte, hasTarget func(name string) bool) (*Book, error) {
 			}
 			if !found {
 				problems = append(problems, fmt.Sprintf("step %s: its http-api command goes to %s, and integrations.http names no target %s (socflow sends http-api commands only to configured targets, by the agent's or target's name)",
-					id, describeRefs(p, refs), targetNames(p, refs)))
+					id, describeRefs(refs), targetNames(p, refs)))
 			}
 			break
 		}
@@ -105,7 +105,7 @@ func Load(data []byte, hasTarget func(name string) bool) (*Book, error) {
 	return b, nil
 }
 
-func describeRefs(p *cacao.Playbook, refs []string) string {
+func describeRefs(refs []string) string {
 	var out []string
 	for _, r := range refs {
 		if r != "" {
@@ -358,19 +358,19 @@ func (d Dir) Books(hasTarget func(string) bool) ([]*Book, error) {
 	return out, nil
 }
 
-// Register adds every imported version to the registry.
-func (d Dir) Register(reg *playbooks.Registry, hasTarget func(string) bool) error {
+// Register adds every imported version to the registry and returns them.
+func (d Dir) Register(reg *playbooks.Registry, hasTarget func(string) bool) ([]*Book, error) {
 	books, err := d.Books(hasTarget)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, b := range books {
 		if reg.Has(b.Name) && !d.owns(reg, b.Name, books) {
-			return fmt.Errorf("cacao playbook %s: a built-in playbook has that name", b.Name)
+			return nil, fmt.Errorf("cacao playbook %s: a built-in playbook has that name", b.Name)
 		}
 		reg.Add(b.Playbook())
 	}
-	return nil
+	return books, nil
 }
 
 // owns reports whether every version of name in reg is one of books (so

@@ -159,7 +159,7 @@ func TestImportVersionsAndExport(t *testing.T) {
 		t.Fatalf("changed import: %+v %v %v", b2, added, err)
 	}
 	reg := playbooks.Builtin()
-	if err := dir.Register(reg, edrAPI); err != nil {
+	if _, err := dir.Register(reg, edrAPI); err != nil {
 		t.Fatal(err)
 	}
 	if vs := reg.Versions(b1.Name); !slices.Equal(vs, []int{1, 2}) {
